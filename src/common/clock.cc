@@ -1,0 +1,127 @@
+#include "common/clock.h"
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace cod {
+
+SystemClock& SystemClock::instance() {
+  static SystemClock clock;
+  return clock;
+}
+
+ManualClock::ManualClock()
+    : now_ns_(toUnixNanos(Time(std::chrono::sys_days(std::chrono::year(2024) /
+                                                     std::chrono::January / 1)))) {}
+
+SystemRandom::SystemRandom() {
+  std::random_device rd;
+  std::seed_seq seq{rd(), rd(), rd(), rd()};
+  engine_.seed(seq);
+}
+
+uint64_t SystemRandom::uniform(uint64_t bound) {
+  std::lock_guard lock(mu_);
+  return std::uniform_int_distribution<uint64_t>(0, bound - 1)(engine_);
+}
+
+void SystemRandom::fill(uint8_t* out, size_t n) {
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t v = engine_();
+    std::memcpy(out + i, &v, std::min<size_t>(8, n - i));
+  }
+}
+
+SystemRandom& SystemRandom::instance() {
+  static SystemRandom random;
+  return random;
+}
+
+uint64_t SeededRandom::uniform(uint64_t bound) {
+  std::lock_guard lock(mu_);
+  return std::uniform_int_distribution<uint64_t>(0, bound - 1)(engine_);
+}
+
+void SeededRandom::fill(uint8_t* out, size_t n) {
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t v = engine_();
+    std::memcpy(out + i, &v, std::min<size_t>(8, n - i));
+  }
+}
+
+Time zeroTime() {
+  return Time(std::chrono::sys_days(std::chrono::year(1) / std::chrono::January / 1));
+}
+
+std::string formatRfc3339(Time t) {
+  using namespace std::chrono;
+  auto days = floor<std::chrono::days>(t);
+  year_month_day ymd(days);
+  hh_mm_ss<nanoseconds> hms(t - days);
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
+                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                        static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                        static_cast<int>(hms.minutes().count()),
+                        static_cast<int>(hms.seconds().count()));
+  std::string out(buf, static_cast<size_t>(n));
+  auto frac = hms.subseconds().count();
+  if (frac != 0) {
+    char fb[16];
+    std::snprintf(fb, sizeof fb, ".%09lld", static_cast<long long>(frac));
+    std::string f(fb);
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  out += 'Z';
+  return out;
+}
+
+bool parseRfc3339(const std::string& text, Time* out) {
+  using namespace std::chrono;
+  int y, mo, d, h, mi, s;
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) !=
+          6 ||
+      consumed != 19) {
+    return false;
+  }
+  size_t pos = 19;
+  int64_t frac_ns = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 9) {
+        frac_ns = frac_ns * 10 + (text[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    if (digits == 0) return false;
+    while (digits++ < 9) frac_ns *= 10;
+  }
+  int64_t offset_s = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int oh, om;
+    if (std::sscanf(text.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return false;
+    offset_s = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return false;
+  }
+  if (pos != text.size()) return false;
+  year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return false;
+  Time t = Time(sys_days(ymd)) + hours(h) + minutes(mi) + seconds(s) + nanoseconds(frac_ns) -
+           seconds(offset_s);
+  *out = t;
+  return true;
+}
+
+}  // namespace cod

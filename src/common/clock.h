@@ -1,0 +1,91 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+
+namespace cod {
+
+// Wall-clock instants with nanosecond precision; the wire form of Job/Execution times is the
+// count of nanoseconds since the Unix epoch.
+using Time = std::chrono::sys_time<std::chrono::nanoseconds>;
+using Duration = std::chrono::nanoseconds;
+
+inline int64_t toUnixNanos(Time t) { return t.time_since_epoch().count(); }
+inline Time fromUnixNanos(int64_t ns) { return Time(Duration(ns)); }
+
+// The clock every component reads. Injected so tests advance time instead of sleeping.
+// Thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Time now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  Time now() const override {
+    return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  }
+  static SystemClock& instance();
+};
+
+// A clock that only moves when told to. Starts at 2024-01-01T00:00:00Z unless given a time.
+class ManualClock final : public Clock {
+ public:
+  ManualClock();
+  explicit ManualClock(Time start) : now_ns_(toUnixNanos(start)) {}
+  Time now() const override { return fromUnixNanos(now_ns_.load()); }
+  void advance(Duration d) { now_ns_ += d.count(); }
+  void set(Time t) { now_ns_ = toUnixNanos(t); }
+
+ private:
+  std::atomic<int64_t> now_ns_;
+};
+
+// Randomness, injected for the same reason. Thread-safe.
+class Random {
+ public:
+  virtual ~Random() = default;
+  // A uniformly distributed integer in [0, bound); bound > 0.
+  virtual uint64_t uniform(uint64_t bound) = 0;
+  // 16 random bytes (for UUIDs).
+  virtual void fill(uint8_t* out, size_t n) = 0;
+};
+
+class SystemRandom final : public Random {
+ public:
+  SystemRandom();
+  uint64_t uniform(uint64_t bound) override;
+  void fill(uint8_t* out, size_t n) override;
+  static SystemRandom& instance();
+
+ private:
+  std::mutex mu_;
+  std::mt19937_64 engine_;
+};
+
+// Deterministic randomness for tests: a seeded engine.
+class SeededRandom final : public Random {
+ public:
+  explicit SeededRandom(uint64_t seed) : engine_(seed) {}
+  uint64_t uniform(uint64_t bound) override;
+  void fill(uint8_t* out, size_t n) override;
+
+ private:
+  std::mutex mu_;
+  std::mt19937_64 engine_;
+};
+
+// RFC 3339 with nanoseconds, UTC: "2024-08-19T20:40:26.123456789Z" (trailing zeros of the
+// fraction trimmed, like Go's RFC3339Nano). The zero Time() prints as "0001-01-01T00:00:00Z".
+std::string formatRfc3339(Time t);
+// Parses RFC 3339 (with or without fraction, Z or ±hh:mm). Returns false on bad input.
+bool parseRfc3339(const std::string& text, Time* out);
+// Go's zero time, which Bacalhau prints for "never".
+Time zeroTime();
+
+}  // namespace cod

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+
+namespace cod {
+
+// A random (version 4) UUID in its canonical text form.
+std::string newUuid(Random& random = SystemRandom::instance());
+
+// Bacalhau-style IDs: "j-<uuid>", "e-<uuid>", "n-<uuid>". Evaluations created by a submit, stop or
+// execution update are bare UUIDs (as in Bacalhau).
+std::string newJobId(Random& random = SystemRandom::instance());
+std::string newExecutionId(Random& random = SystemRandom::instance());
+std::string newNodeId(Random& random = SystemRandom::instance());
+std::string newEvaluationId(Random& random = SystemRandom::instance());
+
+// The short form shown by CLIs: the prefix plus the first 8 hex digits ("j-3514ff75").
+// IDs without a recognised prefix are cut to 8 characters.
+std::string shortId(std::string_view id);
+
+}  // namespace cod

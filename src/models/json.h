@@ -1,0 +1,73 @@
+#pragma once
+
+// The Bacalhau-compatible JSON form of every model (reference/bacalhau-api.md §0 and §5).
+//
+// Encoding emits exactly Bacalhau's keys, in Go's field order, with its omitempty/null rules, job
+// state as a string, execution states as integers, Job/Execution/Evaluation create/modify times as
+// Unix nanoseconds and the other times as RFC 3339 strings (the zero Time{} prints as Go's zero
+// time "0001-01-01T00:00:00Z").
+//
+// Decoding matches keys case-insensitively and ignores unknown keys. A value of the wrong type is an
+// InvalidArgument error naming the field by its path from the root: "Job.Tasks[0].Resources.CPU:
+// expected a string, got a number". A missing `Count` decodes as 1 (Bacalhau's default).
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "common/status.h"
+#include "models/evaluation.h"
+#include "models/execution.h"
+#include "models/history.h"
+#include "models/job.h"
+#include "models/node.h"
+
+namespace cod::models {
+
+struct DecodeOptions {
+  // Accept scalars of another type where a string or number is expected ("Memory: 1024",
+  // "Count: '3'"). Set for YAML, whose plain scalars carry no type the author meant.
+  bool lenient_scalars = false;
+  // The path prefix used in error messages ("Job").
+  std::string path = "Job";
+};
+
+boost::json::value toJson(const SpecConfig& v);
+boost::json::value toJson(const Task& v);
+boost::json::value toJson(const Job& v);
+boost::json::value toJson(const Resources& v);
+boost::json::value toJson(const RunCommandResult& v);
+boost::json::value toJson(const Execution& v);
+boost::json::value toJson(const Evaluation& v);
+boost::json::value toJson(const JobHistory& v);
+boost::json::value toJson(const NodeInfo& v);
+boost::json::value toJson(const NodeState& v);
+boost::json::value toJson(const BuildVersionInfo& v);
+boost::json::value toJson(const LabelSelectorRequirement& v);
+
+Result<SpecConfig> specConfigFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<Job> jobFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<Resources> resourcesFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<Execution> executionFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<Evaluation> evaluationFromJson(const boost::json::value& v,
+                                      const DecodeOptions& opts = {});
+Result<JobHistory> jobHistoryFromJson(const boost::json::value& v,
+                                      const DecodeOptions& opts = {});
+Result<NodeInfo> nodeInfoFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<NodeState> nodeStateFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<BuildVersionInfo> buildVersionInfoFromJson(const boost::json::value& v,
+                                                  const DecodeOptions& opts = {});
+
+// Parses JSON text; a syntax error is InvalidArgument with the position ("invalid JSON at line 3,
+// column 7: …").
+Result<boost::json::value> parseJson(std::string_view text);
+// Compact serialisation.
+std::string serialize(const boost::json::value& v);
+// Indented serialisation (2 spaces), for humans.
+std::string serializePretty(const boost::json::value& v);
+
+// Case-insensitive lookup of `key` in an object; nullptr when absent.
+const boost::json::value* findKey(const boost::json::object& obj, std::string_view key);
+
+}  // namespace cod::models

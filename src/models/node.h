@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "models/job.h"
+#include "models/resources.h"
+
+namespace cod::models {
+
+inline constexpr const char* kNodeTypeRequester = "Requester";
+inline constexpr const char* kNodeTypeCompute = "Compute";
+
+inline constexpr const char* kMembershipPending = "PENDING";
+inline constexpr const char* kMembershipApproved = "APPROVED";
+inline constexpr const char* kMembershipRejected = "REJECTED";
+
+inline constexpr const char* kConnectionConnected = "CONNECTED";
+inline constexpr const char* kConnectionDisconnected = "DISCONNECTED";
+
+struct BuildVersionInfo {
+  std::string major;
+  std::string minor;
+  std::string git_version;  // "v1.2.3"
+  std::string git_commit;
+  Time build_date{};
+  std::string goos = "linux";
+  std::string goarch;
+  bool operator==(const BuildVersionInfo&) const = default;
+};
+
+struct ComputeNodeInfo {
+  std::vector<std::string> execution_engines;
+  std::vector<std::string> publishers;
+  std::vector<std::string> storage_sources;
+  Resources max_capacity;
+  Resources queue_capacity;  // JSON "QueueCapacity"
+  Resources available_capacity;
+  Resources max_job_requirements;
+  int64_t running_executions = 0;
+  int64_t enqueued_executions = 0;
+  std::string address;  // JSON "address" (lower-case)
+  bool operator==(const ComputeNodeInfo&) const = default;
+};
+
+struct NodeInfo {
+  std::string node_id;
+  std::string node_type;  // kNodeTypeRequester | kNodeTypeCompute
+  StringMap labels;
+  std::vector<std::string> supported_protocols;
+  ComputeNodeInfo compute_node_info;
+  BuildVersionInfo bacalhau_version;
+  bool operator==(const NodeInfo&) const = default;
+};
+
+struct ConnectionState {
+  std::string status = kConnectionDisconnected;
+  Time last_heartbeat{};
+  uint64_t last_compute_seq_num = 0;
+  uint64_t last_orchestrator_seq_num = 0;
+  Time connected_since{};
+  Time disconnected_since{};
+  std::string last_error;
+  bool operator==(const ConnectionState&) const = default;
+};
+
+struct NodeState {
+  NodeInfo info;
+  std::string membership = kMembershipApproved;
+  ConnectionState connection_state;
+  bool isConnected() const { return connection_state.status == kConnectionConnected; }
+  bool operator==(const NodeState&) const = default;
+};
+
+}  // namespace cod::models

@@ -1,0 +1,81 @@
+#pragma once
+
+// Tracks every node the orchestrator knows: handshakes, heartbeats, node-info updates, approval,
+// and disconnect detection. Node membership is persisted in the JobStore so an orchestrator restart
+// keeps approvals; live connection state is in memory. Nodes loaded at start get one disconnect
+// timeout of grace to reconnect before their work is rescheduled.
+//
+// Thread-safety: every method is thread-safe (one mutex; no I/O under it except the store write of
+// a membership change).
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "models/node.h"
+#include "store/job_store.h"
+#include "transport/messages.h"
+
+namespace cod::orchestrator {
+
+struct NodeManagerConfig {
+  // No heartbeat for this long → DISCONNECTED, and the node's executions are rescheduled.
+  Duration disconnect_timeout = std::chrono::seconds(20);
+  // New compute nodes start PENDING instead of APPROVED.
+  bool manual_approval = false;
+};
+
+class NodeManager {
+ public:
+  // Called (outside the lock) when a compute node connects or is lost.
+  struct Listener {
+    std::function<void(const std::string& node_id)> on_joined;
+    std::function<void(const std::string& node_id, const std::string& reason)> on_left;
+  };
+
+  NodeManager(store::JobStore* store, const Clock* clock, NodeManagerConfig config);
+
+  // Loads persisted nodes (marked connected, with a grace period) and registers the orchestrator
+  // itself (NodeType Requester, APPROVED, CONNECTED).
+  Status start(const models::NodeInfo& self);
+  void setListener(Listener listener);
+
+  transport::HandshakeResponse handshake(const transport::HandshakeRequest& req);
+  transport::HeartbeatResponse heartbeat(const transport::HeartbeatRequest& req);
+  transport::UpdateNodeInfoResponse updateNodeInfo(const transport::UpdateNodeInfoRequest& req);
+
+  // Marks nodes without a heartbeat for longer than the timeout DISCONNECTED and tells the
+  // listener. Called periodically (every timeout/3, clamped to 1–30 s) and by tests.
+  void checkHeartbeats();
+
+  // Every known node, the orchestrator included, ordered by ID.
+  std::vector<models::NodeState> list() const;
+  // Compute nodes that are APPROVED and CONNECTED: the candidates for new executions.
+  std::vector<models::NodeState> schedulableNodes() const;
+  // By full ID or unique prefix. NotFound; FailedPrecondition "MultipleNodesFound" when ambiguous.
+  Result<models::NodeState> get(const std::string& id_or_prefix) const;
+  bool isConnected(const std::string& node_id) const;
+
+  // PUT /nodes/:id actions. FailedPrecondition ("ConflictNodeState") when already in that state.
+  Status approve(const std::string& id_or_prefix);
+  Status reject(const std::string& id_or_prefix, const std::string& message);
+  Status remove(const std::string& id_or_prefix);
+
+ private:
+  Result<std::string> resolveLocked(const std::string& id_or_prefix) const;
+  void persist(const models::NodeState& node);
+
+  store::JobStore* store_;
+  const Clock* clock_;
+  NodeManagerConfig config_;
+  Listener listener_;
+  mutable std::mutex mu_;
+  std::map<std::string, models::NodeState> nodes_;
+  std::string self_id_;
+};
+
+}  // namespace cod::orchestrator

@@ -1,0 +1,134 @@
+#pragma once
+
+// The messages between orchestrator and compute nodes (reference/bacalhau-api.md §9). Every
+// message is idempotent: it names the execution it is about and applying it twice changes nothing.
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/clock.h"
+#include "models/execution.h"
+#include "models/node.h"
+#include "models/resources.h"
+
+namespace cod::transport {
+
+// Bumped when a message's JSON form changes incompatibly.
+inline constexpr int kSchemaVersion = 1;
+
+// ---- control: compute → orchestrator, request/response ----
+
+struct HandshakeRequest {
+  models::NodeInfo node_info;
+  Time start_time{};
+};
+struct HandshakeResponse {
+  bool accepted = false;
+  std::string reason;  // why not, when refused
+};
+
+struct HeartbeatRequest {
+  std::string node_id;
+  models::Resources available_capacity;
+  models::Resources queue_used_capacity;
+  int64_t running_executions = 0;
+  int64_t enqueued_executions = 0;
+};
+struct HeartbeatResponse {
+  // False when the orchestrator does not know this node (it restarted and lost it, or the node was
+  // deleted): the compute node must handshake again.
+  bool known = true;
+};
+
+struct UpdateNodeInfoRequest {
+  models::NodeInfo node_info;
+};
+struct UpdateNodeInfoResponse {
+  bool accepted = false;
+  std::string reason;
+};
+
+// What a compute node holds, so the orchestrator can answer with what it should do about each.
+struct ExecutionReport {
+  std::string execution_id;
+  models::ExecutionStateType state = models::ExecutionStateType::kUndefined;
+};
+struct ReconcileRequest {
+  std::string node_id;
+  std::vector<ExecutionReport> executions;
+};
+struct DesiredExecution {
+  std::string execution_id;
+  models::ExecutionDesiredStateType desired = models::ExecutionDesiredStateType::kStopped;
+};
+struct ReconcileResponse {
+  // One entry per reported execution. Executions the orchestrator does not know are Stopped.
+  std::vector<DesiredExecution> executions;
+};
+
+// ---- data: orchestrator → compute ----
+
+// Asks the node to bid on an execution. execution.job is set. When `run_directly` (ops/daemon)
+// the node runs it if it accepts, without waiting for BidAccepted.
+struct AskForBid {
+  models::Execution execution;
+  bool run_directly = false;
+};
+struct BidAccepted {
+  std::string execution_id;
+  std::string job_id;
+};
+struct BidRejected {
+  std::string execution_id;
+  std::string job_id;
+  std::string reason;
+};
+struct CancelExecution {
+  std::string execution_id;
+  std::string job_id;
+  std::string reason;
+};
+
+using ToComputeMessage = std::variant<AskForBid, BidAccepted, BidRejected, CancelExecution>;
+
+// ---- data: compute → orchestrator ----
+
+struct BidResult {
+  std::string execution_id;
+  std::string job_id;
+  std::string node_id;
+  bool accepted = false;
+  std::string reason;  // why the node declined
+  models::Resources allocated;  // what the node reserved for it
+};
+struct RunResult {
+  std::string execution_id;
+  std::string job_id;
+  std::string node_id;
+  models::RunCommandResult output;
+  models::SpecConfig published_result;
+};
+struct ComputeError {
+  std::string execution_id;
+  std::string job_id;
+  std::string node_id;
+  std::string message;
+  // False for failures that will not go away on another node (a bad image name, a bad spec): the
+  // job fails without being retried.
+  bool retryable = true;
+  std::string error_code;  // "Component:Code", e.g. "Docker:ImageNotFound"
+  std::string hint;
+};
+
+using ToOrchestratorMessage = std::variant<BidResult, RunResult, ComputeError>;
+
+// The execution a message is about.
+std::string executionIdOf(const ToComputeMessage& m);
+std::string executionIdOf(const ToOrchestratorMessage& m);
+// "AskForBid", "RunResult", … for logs.
+std::string messageTypeName(const ToComputeMessage& m);
+std::string messageTypeName(const ToOrchestratorMessage& m);
+
+}  // namespace cod::transport
