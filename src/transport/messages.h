@@ -22,7 +22,7 @@ inline constexpr int kSchemaVersion = 1;
 
 struct HandshakeRequest {
   models::NodeInfo node_info;
-  Time start_time{};
+  Time start_time{};  // when this compute process started
 };
 struct HandshakeResponse {
   bool accepted = false;
@@ -62,6 +62,9 @@ struct ReconcileRequest {
 struct DesiredExecution {
   std::string execution_id;
   models::ExecutionDesiredStateType desired = models::ExecutionDesiredStateType::kStopped;
+  // The orchestrator has not seen this execution's latest outcome (bid, result or error): the
+  // node should send it again.
+  bool resend = false;
 };
 struct ReconcileResponse {
   // One entry per reported execution. Executions the orchestrator does not know are Stopped.

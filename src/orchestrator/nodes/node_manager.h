@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,7 @@ class NodeManager {
   Listener listener_;
   mutable std::mutex mu_;
   std::map<std::string, models::NodeState> nodes_;
+  std::set<std::string> handshaken_;  // nodes that handshook since this orchestrator started
   std::string self_id_;
 };
 

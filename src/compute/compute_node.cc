@@ -1,0 +1,522 @@
+#include "compute/compute_node.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "common/ids.h"
+#include "common/strings.h"
+#include "common/version.h"
+#include "compute/capacity.h"
+
+namespace cod::compute {
+
+namespace fs = std::filesystem;
+using models::ExecutionStateType;
+
+namespace {
+
+std::string hostName() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string arch() {
+#if defined(__x86_64__)
+  return "amd64";
+#elif defined(__aarch64__)
+  return "arm64";
+#else
+  return "unknown";
+#endif
+}
+
+// Maps an executor error to whether another node might succeed.
+bool isRetryable(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kUnimplemented:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+ComputeNode::ComputeNode(ComputeDeps deps, ComputeConfig config)
+    : deps_(std::move(deps)), config_(std::move(config)) {
+  if (config_.capacity.isZero()) config_.capacity = defaultCapacity(config_.data_dir);
+}
+
+ComputeNode::~ComputeNode() { stop(); }
+
+models::NodeInfo ComputeNode::nodeInfo() const {
+  models::NodeInfo info;
+  info.node_id = config_.node_id;
+  info.node_type = models::kNodeTypeCompute;
+  info.labels = config_.labels;
+  info.labels["os_type"] = "linux";
+  info.labels["os_arch"] = arch();
+  info.labels["name"] = config_.node_id;
+  info.labels["hostname"] = hostName();
+  info.supported_protocols = {"cod/v1"};
+  auto& ci = info.compute_node_info;
+  for (auto* e : deps_.executors) {
+    if (e->isInstalled()) ci.execution_engines.push_back(e->name());
+  }
+  ci.publishers = {"noop"};
+  ci.max_capacity = config_.capacity;
+  ci.max_job_requirements = config_.capacity;
+  {
+    std::lock_guard lock(mu_);
+    ci.available_capacity = config_.capacity - used_;
+    for (const auto& id : queue_) ci.queue_capacity += executions_.at(id).resources;
+    ci.running_executions = static_cast<int64_t>(running_.size());
+    ci.enqueued_executions = static_cast<int64_t>(queue_.size());
+  }
+  ci.address = config_.address;
+  info.bacalhau_version.git_version = gitVersion();
+  info.bacalhau_version.goarch = arch();
+  return info;
+}
+
+Status ComputeNode::start() {
+  start_time_ = deps_.clock->now();
+  std::error_code ec;
+  fs::create_directories(fs::path(config_.data_dir) / "executions", ec);
+  if (ec) {
+    return internalError("cannot create " + config_.data_dir + "/executions: " + ec.message());
+  }
+  // What an earlier life of this node left behind.
+  COD_ASSIGN_OR_RETURN(auto stored, deps_.store->list());
+  for (auto& e : stored) {
+    auto s = e.state();
+    if (s == ExecutionStateType::kBidAccepted || s == ExecutionStateType::kRunning ||
+        s == ExecutionStateType::kPublishing) {
+      // Its process died with us.
+      e.execution.compute_state = {ExecutionStateType::kFailed,
+                                   "the compute node restarted while the execution was running",
+                                   {}};
+      e.error = e.execution.compute_state.message;
+      e.error_code = "Compute:NodeRestarted";
+      e.retryable = true;
+      e.updated = deps_.clock->now();
+      (void)deps_.store->put(e);
+    }
+    executions_[e.id()] = std::move(e);
+  }
+  COD_RETURN_IF_ERROR(deps_.transport->start(config_.node_id, this));
+  started_ = true;
+  threads_.emplace_back([this] { controlLoop(); });
+  for (int i = 0; i < config_.max_parallel; ++i) threads_.emplace_back([this] { runWorkerLoop(); });
+  threads_.emplace_back([this] { connectionLoop(); });
+  return Status::ok();
+}
+
+void ComputeNode::stop() {
+  if (!started_ || stopping_.exchange(true)) return;
+  deps_.transport->stop();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, r] : running_) r.cancel->cancel();
+  }
+  events_cv_.notify_all();
+  runs_cv_.notify_all();
+  conn_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+// ---- events ----
+
+void ComputeNode::onMessage(const transport::ToComputeMessage& msg) { post(msg); }
+
+void ComputeNode::onConnectionChanged(bool connected) {
+  if (!connected) {
+    registered_ = false;
+  }
+  {
+    std::lock_guard lock(conn_mu_);
+    reconcile_now_ = true;
+  }
+  conn_cv_.notify_all();
+}
+
+void ComputeNode::post(Event event) {
+  {
+    std::lock_guard lock(events_mu_);
+    events_.push_back(std::move(event));
+  }
+  events_cv_.notify_one();
+}
+
+void ComputeNode::controlLoop() {
+  while (true) {
+    Event event;
+    {
+      std::unique_lock lock(events_mu_);
+      events_cv_.wait(lock, [this] { return stopping_ || !events_.empty(); });
+      if (stopping_) return;
+      event = std::move(events_.front());
+      events_.pop_front();
+    }
+    std::visit(
+        [this](auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, transport::ToComputeMessage>) {
+            handle(e);
+          } else if constexpr (std::is_same_v<T, RunFinished>) {
+            handleRunFinished(e);
+          } else {
+            handleReconcile(e.response);
+          }
+        },
+        event);
+  }
+}
+
+void ComputeNode::handle(const transport::ToComputeMessage& msg) {
+  std::visit(
+      [this](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, transport::AskForBid>) {
+          handleAskForBid(m);
+        } else if constexpr (std::is_same_v<T, transport::BidAccepted>) {
+          handleBidAccepted(m.execution_id);
+        } else if constexpr (std::is_same_v<T, transport::BidRejected>) {
+          handleBidRejected(m);
+        } else {
+          handleCancel(m.execution_id, m.reason);
+        }
+      },
+      msg);
+}
+
+void ComputeNode::save(store::LocalExecution& e) {
+  e.updated = deps_.clock->now();
+  e.execution.modify_time = toUnixNanos(e.updated);
+  Status st = deps_.store->put(e);
+  if (!st.isOk()) spdlog::warn("could not save execution {}: {}", e.id(), st.message());
+  std::lock_guard lock(mu_);
+  executions_[e.id()] = e;
+}
+
+void ComputeNode::forget(const std::string& execution_id) {
+  (void)deps_.store->remove(execution_id);
+  std::lock_guard lock(mu_);
+  executions_.erase(execution_id);
+}
+
+executor::Executor* ComputeNode::findExecutor(const std::string& engine) const {
+  for (auto* e : deps_.executors) {
+    if (equalsIgnoreCase(e->name(), trim(engine)) && e->isInstalled()) return e;
+  }
+  return nullptr;
+}
+
+std::string ComputeNode::executionDir(const std::string& execution_id) const {
+  return (fs::path(config_.data_dir) / "executions" / execution_id).string();
+}
+
+void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
+  const auto& id = m.execution.id;
+  store::LocalExecution existing;
+  bool known = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = executions_.find(id);
+    if (it != executions_.end()) {
+      existing = it->second;
+      known = true;
+    }
+  }
+  if (known) {
+    // Asked again (our answer was lost): answer the same way.
+    resendOutcome(existing);
+    return;
+  }
+  store::LocalExecution e;
+  e.execution = m.execution;
+  std::string reason;
+  if (!e.execution.job || e.execution.job->tasks.empty()) {
+    reason = "the request carried no job spec";
+  } else {
+    const models::Task& task = e.execution.job->task();
+    auto res = models::parseResources(task.resources);
+    executor::Executor* ex = findExecutor(task.engine.type);
+    if (!ex) {
+      reason = "engine \"" + task.engine.type + "\" is not installed on this node";
+    } else if (Status v = ex->validate(task); !v.isOk()) {
+      reason = v.message();
+    } else if (!res.isOk()) {
+      reason = res.status().message();
+    } else if (std::string why = res->exceedsReason(config_.capacity); !why.empty()) {
+      reason = "the job needs more than this node has: " + why;
+    } else {
+      e.resources = *res;
+    }
+  }
+  if (reason.empty()) {
+    e.execution.compute_state = {ExecutionStateType::kAskForBidAccepted, "", {}};
+  } else {
+    e.execution.compute_state = {ExecutionStateType::kAskForBidRejected, reason, {}};
+    e.bid_reason = reason;
+  }
+  save(e);
+  resendOutcome(e);
+  if (reason.empty() && m.run_directly) handleBidAccepted(id);
+}
+
+void ComputeNode::resendOutcome(const store::LocalExecution& e) {
+  const auto& x = e.execution;
+  Status st;
+  switch (e.state()) {
+    case ExecutionStateType::kAskForBidAccepted:
+    case ExecutionStateType::kAskForBidRejected: {
+      transport::BidResult r;
+      r.execution_id = x.id;
+      r.job_id = x.job_id;
+      r.node_id = config_.node_id;
+      r.accepted = e.state() == ExecutionStateType::kAskForBidAccepted;
+      r.reason = e.bid_reason;
+      r.allocated = e.resources;
+      st = deps_.transport->send(r);
+      break;
+    }
+    case ExecutionStateType::kCompleted: {
+      transport::RunResult r{x.id, x.job_id, config_.node_id, e.result, e.published_result};
+      st = deps_.transport->send(r);
+      break;
+    }
+    case ExecutionStateType::kFailed: {
+      transport::ComputeError r;
+      r.execution_id = x.id;
+      r.job_id = x.job_id;
+      r.node_id = config_.node_id;
+      r.message = e.error;
+      r.retryable = e.retryable;
+      r.error_code = e.error_code;
+      r.hint = e.hint;
+      st = deps_.transport->send(r);
+      break;
+    }
+    default:
+      return;  // nothing to report yet
+  }
+  if (!st.isOk()) {
+    spdlog::debug("could not report execution {}: {} (reconciliation will retry)", x.id,
+                  st.message());
+  }
+}
+
+void ComputeNode::handleBidAccepted(const std::string& execution_id) {
+  store::LocalExecution e;
+  {
+    std::lock_guard lock(mu_);
+    auto it = executions_.find(execution_id);
+    if (it == executions_.end()) return;
+    e = it->second;
+  }
+  if (e.state() != ExecutionStateType::kAskForBidAccepted) return;  // duplicate or too late
+  e.execution.compute_state = {ExecutionStateType::kBidAccepted, "", {}};
+  save(e);
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(execution_id);
+  }
+  startQueuedRuns();
+}
+
+void ComputeNode::handleBidRejected(const transport::BidRejected& m) {
+  store::LocalExecution e;
+  {
+    std::lock_guard lock(mu_);
+    auto it = executions_.find(m.execution_id);
+    if (it == executions_.end()) return;
+    e = it->second;
+  }
+  if (e.execution.isTerminal()) return;
+  // The orchestrator already knows; nothing to report back.
+  forget(m.execution_id);
+}
+
+void ComputeNode::handleCancel(const std::string& execution_id, const std::string& reason) {
+  store::LocalExecution e;
+  std::shared_ptr<CancelToken> token;
+  {
+    std::lock_guard lock(mu_);
+    auto it = executions_.find(execution_id);
+    if (it == executions_.end()) return;
+    e = it->second;
+    auto r = running_.find(execution_id);
+    if (r != running_.end()) token = r->second.cancel;
+    std::erase(queue_, execution_id);
+  }
+  if (e.execution.isTerminal()) return;
+  e.execution.compute_state = {ExecutionStateType::kCancelled, reason, {}};
+  save(e);
+  if (token) {
+    token->cancel();  // the run thread reports back; resources are released then
+  } else {
+    std::error_code ec;
+    fs::remove_all(executionDir(execution_id), ec);
+  }
+}
+
+void ComputeNode::startQueuedRuns() {
+  std::vector<std::pair<store::LocalExecution, std::shared_ptr<CancelToken>>> to_start;
+  {
+    std::lock_guard lock(mu_);
+    while (!queue_.empty()) {
+      auto& next = executions_.at(queue_.front());
+      // A job bigger than what is free still runs when the node is idle (it fits the node).
+      if (!running_.empty() && !(used_ + next.resources).fitsIn(config_.capacity)) break;
+      queue_.pop_front();
+      used_ += next.resources;
+      auto token = std::make_shared<CancelToken>();
+      running_[next.id()] = Running{token};
+      next.execution.compute_state = {ExecutionStateType::kRunning, "", {}};
+      to_start.emplace_back(next, token);
+    }
+  }
+  for (auto& [e, token] : to_start) {
+    save(e);
+    {
+      std::lock_guard lock(runs_mu_);
+      runs_.push_back([this, e, token]() mutable { runOnThread(std::move(e), token); });
+    }
+    runs_cv_.notify_one();
+  }
+}
+
+void ComputeNode::runWorkerLoop() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(runs_mu_);
+      runs_cv_.wait(lock, [this] { return stopping_ || !runs_.empty(); });
+      if (stopping_) return;
+      job = std::move(runs_.front());
+      runs_.pop_front();
+    }
+    job();
+  }
+}
+
+void ComputeNode::runOnThread(store::LocalExecution e, std::shared_ptr<CancelToken> cancel) {
+  const models::Job& job = *e.execution.job;
+  executor::ExecutionRequest req;
+  req.execution_id = e.id();
+  req.job_id = e.execution.job_id;
+  req.job = e.execution.job;
+  req.partition_index = e.execution.partition_index;
+  req.resources = e.resources;
+  req.results_dir = executionDir(e.id());
+  const auto& t = job.task().timeouts;
+  int64_t timeout = t.execution_timeout > 0 ? t.execution_timeout : t.total_timeout;
+  req.timeout = std::chrono::seconds(timeout);
+  for (const char* prefix : {"BACALHAU_", "COD_"}) {
+    std::string p(prefix);
+    req.env[p + "EXECUTION_ID"] = e.id();
+    req.env[p + "JOB_ID"] = job.id;
+    req.env[p + "JOB_TYPE"] = job.type;
+    req.env[p + "PARTITION_INDEX"] = std::to_string(e.execution.partition_index);
+    req.env[p + "PARTITION_COUNT"] = std::to_string(job.count);
+    req.env[p + "NODE_ID"] = config_.node_id;
+  }
+  Result<models::RunCommandResult> outcome = internalError("not run");
+  std::error_code ec;
+  fs::remove_all(req.results_dir, ec);
+  fs::create_directories(req.results_dir, ec);
+  executor::Executor* ex = findExecutor(job.task().engine.type);
+  if (ec) {
+    outcome = internalError("cannot create " + req.results_dir + ": " + ec.message());
+  } else if (!ex) {
+    outcome = failedPrecondition("engine \"" + job.task().engine.type + "\" is not installed");
+  } else {
+    outcome = ex->run(req, *cancel);
+  }
+  post(RunFinished{e.id(), std::move(outcome)});
+}
+
+void ComputeNode::handleRunFinished(RunFinished& f) {
+  store::LocalExecution e;
+  bool known;
+  {
+    std::lock_guard lock(mu_);
+    auto r = running_.find(f.execution_id);
+    auto it = executions_.find(f.execution_id);
+    if (r != running_.end()) {
+      running_.erase(r);
+      if (it != executions_.end()) used_ -= it->second.resources;
+    }
+    known = it != executions_.end();
+    if (known) e = it->second;
+  }
+  if (!known) {
+    startQueuedRuns();
+    return;
+  }
+  std::string dir = executionDir(f.execution_id);
+  if (e.state() == ExecutionStateType::kCancelled) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  } else if (f.outcome.isOk()) {
+    e.result = *f.outcome;
+    // Results are published by the execution's publisher; with none, nothing is kept.
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    e.execution.compute_state = {ExecutionStateType::kCompleted, "", {}};
+    save(e);
+    resendOutcome(e);
+  } else {
+    const Status& err = f.outcome.error();
+    e.error = err.message();
+    e.hint = err.hint();
+    e.retryable = isRetryable(err);
+    e.error_code = (err.component().empty() ? std::string("Compute") : err.component()) + ":" +
+                   std::string(statusCodeName(err.code()));
+    e.execution.compute_state = {ExecutionStateType::kFailed, e.error, {}};
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    save(e);
+    resendOutcome(e);
+  }
+  startQueuedRuns();
+}
+
+void ComputeNode::handleReconcile(const transport::ReconcileResponse& r) {
+  for (const auto& d : r.executions) {
+    store::LocalExecution e;
+    {
+      std::lock_guard lock(mu_);
+      auto it = executions_.find(d.execution_id);
+      if (it == executions_.end()) continue;
+      e = it->second;
+    }
+    if (d.resend) {
+      resendOutcome(e);
+      continue;
+    }
+    if (d.desired == models::ExecutionDesiredStateType::kStopped) {
+      if (e.execution.isTerminal()) {
+        forget(d.execution_id);  // the orchestrator has recorded the outcome
+      } else {
+        handleCancel(d.execution_id, "stopped by the orchestrator");
+      }
+    } else if (d.desired == models::ExecutionDesiredStateType::kRunning &&
+               e.state() == ExecutionStateType::kAskForBidAccepted) {
+      handleBidAccepted(d.execution_id);  // the approval was lost
+    }
+  }
+}
+
+}  // namespace cod::compute

@@ -1,0 +1,143 @@
+#pragma once
+
+// A compute node (DESIGN §2): registers with the orchestrator, heartbeats, bids on executions,
+// runs them up to its capacity and queues the rest, reports outcomes, and reconciles its view with
+// the orchestrator's so that a lost message or a restart on either side never loses work.
+//
+// Threads:
+// * the control thread owns the node's state; every incoming message and every finished run is an
+//   event queued to it;
+// * run threads (at most `max_parallel`) call Executor::run(), which blocks;
+// * the connection thread handshakes, heartbeats and reconciles with the orchestrator.
+//
+// Lifecycle: construct, start() (loads the executions the store holds from an earlier life:
+// those that were running are reported failed, since their process is gone), stop().
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "common/cancel.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "executor/executor.h"
+#include "models/node.h"
+#include "store/execution_store.h"
+#include "transport/transport.h"
+
+namespace cod::compute {
+
+struct ComputeConfig {
+  std::string node_id;
+  models::StringMap labels;  // added to the automatic os_type/os_arch/name/hostname labels
+  // Zero = 80 % of the machine.
+  models::Resources capacity;
+  // Executions' working folders go under <data_dir>/executions.
+  std::string data_dir;
+  std::string address = "127.0.0.1";  // advertised to the orchestrator
+  Duration heartbeat_interval = std::chrono::seconds(5);
+  Duration reconcile_interval = std::chrono::seconds(15);
+  int max_parallel = 32;
+};
+
+struct ComputeDeps {
+  transport::ComputeTransport* transport = nullptr;
+  store::ExecutionStore* store = nullptr;
+  std::vector<executor::Executor*> executors;
+  const Clock* clock = nullptr;
+};
+
+class ComputeNode final : public transport::ComputeHandler {
+ public:
+  ComputeNode(ComputeDeps deps, ComputeConfig config);
+  ~ComputeNode() override;
+
+  Status start();
+  void stop();
+
+  const std::string& nodeId() const { return config_.node_id; }
+  models::NodeInfo nodeInfo() const;
+  // True once the orchestrator accepted our handshake (and until the link is lost).
+  bool registered() const { return registered_; }
+  // Waits (real time) until registered; false on timeout or stop.
+  bool waitUntilRegistered(Duration timeout);
+
+  // transport::ComputeHandler
+  void onMessage(const transport::ToComputeMessage& msg) override;
+  void onConnectionChanged(bool connected) override;
+
+ private:
+  struct RunFinished {
+    std::string execution_id;
+    Result<models::RunCommandResult> outcome;
+  };
+  struct ReconcileAnswer {
+    transport::ReconcileResponse response;
+  };
+  using Event = std::variant<transport::ToComputeMessage, RunFinished, ReconcileAnswer>;
+
+  struct Running {
+    std::shared_ptr<CancelToken> cancel;
+  };
+
+  void post(Event event);
+  void controlLoop();
+  void handle(const transport::ToComputeMessage& msg);
+  void handleAskForBid(const transport::AskForBid& m);
+  void handleBidAccepted(const std::string& execution_id);
+  void handleBidRejected(const transport::BidRejected& m);
+  void handleCancel(const std::string& execution_id, const std::string& reason);
+  void handleRunFinished(RunFinished& f);
+  void handleReconcile(const transport::ReconcileResponse& r);
+  void startQueuedRuns();
+  void runOnThread(store::LocalExecution exec, std::shared_ptr<CancelToken> cancel);
+  void runWorkerLoop();
+  void resendOutcome(const store::LocalExecution& e);
+  void save(store::LocalExecution& e);
+  void forget(const std::string& execution_id);
+  executor::Executor* findExecutor(const std::string& engine) const;
+  std::string executionDir(const std::string& execution_id) const;
+
+  void connectionLoop();
+  bool handshakeOnce();
+  void heartbeatOnce();
+  void reconcileOnce();
+
+  ComputeDeps deps_;
+  ComputeConfig config_;
+  Time start_time_{};
+
+  // Control-thread state; `mu_` guards it for the connection thread's reads.
+  mutable std::mutex mu_;
+  std::map<std::string, store::LocalExecution> executions_;
+  std::deque<std::string> queue_;            // approved, waiting for capacity
+  std::map<std::string, Running> running_;
+  models::Resources used_;                   // reserved by running executions
+
+  std::mutex events_mu_;
+  std::condition_variable events_cv_;
+  std::deque<Event> events_;
+
+  std::mutex runs_mu_;
+  std::condition_variable runs_cv_;
+  std::deque<std::function<void()>> runs_;
+
+  std::mutex conn_mu_;
+  std::condition_variable conn_cv_;
+  bool reconcile_now_ = false;
+
+  std::atomic<bool> registered_{false};
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace cod::compute

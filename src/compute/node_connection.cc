@@ -1,0 +1,110 @@
+// The compute node's side of the link to the orchestrator: handshake until accepted, then
+// heartbeats, node-info updates and periodic reconciliation. Runs on its own thread.
+
+#include <spdlog/spdlog.h>
+
+#include "compute/compute_node.h"
+
+namespace cod::compute {
+
+bool ComputeNode::handshakeOnce() {
+  transport::HandshakeRequest req;
+  req.node_info = nodeInfo();
+  req.start_time = start_time_;
+  auto resp = deps_.transport->handshake(req);
+  if (!resp.isOk()) {
+    spdlog::debug("handshake with the orchestrator failed: {}", resp.status().message());
+    return false;
+  }
+  if (!resp->accepted) {
+    spdlog::warn("the orchestrator refused this node: {}", resp->reason);
+    return false;
+  }
+  spdlog::info("compute node {} registered with the orchestrator", config_.node_id);
+  {
+    std::lock_guard lock(conn_mu_);
+    registered_ = true;
+  }
+  conn_cv_.notify_all();
+  return true;
+}
+
+bool ComputeNode::waitUntilRegistered(Duration timeout) {
+  std::unique_lock lock(conn_mu_);
+  return conn_cv_.wait_for(lock, timeout, [this] { return registered_ || stopping_; }) &&
+         registered_;
+}
+
+void ComputeNode::heartbeatOnce() {
+  transport::HeartbeatRequest req;
+  req.node_id = config_.node_id;
+  auto info = nodeInfo().compute_node_info;
+  req.available_capacity = info.available_capacity;
+  req.queue_used_capacity = info.queue_capacity;
+  req.running_executions = info.running_executions;
+  req.enqueued_executions = info.enqueued_executions;
+  auto resp = deps_.transport->heartbeat(req);
+  if (!resp.isOk()) {
+    spdlog::debug("heartbeat failed: {}", resp.status().message());
+    return;
+  }
+  if (!resp->known) {
+    spdlog::info("the orchestrator does not know this node (it restarted?): registering again");
+    registered_ = false;
+  }
+}
+
+void ComputeNode::reconcileOnce() {
+  transport::ReconcileRequest req;
+  req.node_id = config_.node_id;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, e] : executions_) req.executions.push_back({id, e.state()});
+  }
+  auto resp = deps_.transport->reconcile(req);
+  if (!resp.isOk()) {
+    spdlog::debug("reconcile failed: {}", resp.status().message());
+    return;
+  }
+  post(ReconcileAnswer{std::move(resp).value()});
+}
+
+void ComputeNode::connectionLoop() {
+  Duration backoff = std::chrono::milliseconds(100);
+  Time last_heartbeat{};
+  Time last_reconcile{};
+  while (!stopping_) {
+    if (!registered_) {
+      if (handshakeOnce()) {
+        backoff = std::chrono::milliseconds(100);
+        reconcileOnce();
+        last_heartbeat = last_reconcile = deps_.clock->now();
+      } else {
+        std::unique_lock lock(conn_mu_);
+        conn_cv_.wait_for(lock, backoff, [this] { return stopping_.load(); });
+        backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(5));
+        continue;
+      }
+    }
+    Time now = deps_.clock->now();
+    if (now - last_heartbeat >= config_.heartbeat_interval) {
+      heartbeatOnce();
+      last_heartbeat = now;
+    }
+    bool reconcile_now;
+    {
+      std::lock_guard lock(conn_mu_);
+      reconcile_now = std::exchange(reconcile_now_, false);
+    }
+    if (registered_ && (reconcile_now || now - last_reconcile >= config_.reconcile_interval)) {
+      reconcileOnce();
+      last_reconcile = now;
+    }
+    std::unique_lock lock(conn_mu_);
+    auto wait = std::min(config_.heartbeat_interval, config_.reconcile_interval);
+    conn_cv_.wait_for(lock, std::min<Duration>(wait, std::chrono::seconds(1)),
+                      [this] { return stopping_ || reconcile_now_; });
+  }
+}
+
+}  // namespace cod::compute

@@ -1,0 +1,65 @@
+#pragma once
+
+// An Executor runs one task to completion in its sandbox (DESIGN §6). Implementations:
+// `docker/` (Docker Engine API), `noop/` (tests and benchmarks); `wasm/` later.
+//
+// Contract:
+// * run() blocks until the task ends, is cancelled, or times out; the compute node calls it on one
+//   of its run threads, never on its control thread.
+// * The task's stdout and stderr go to files `stdout` and `stderr` in request.results_dir, which
+//   exists and is empty; the executor also creates one folder per ResultPath name there with what
+//   the task wrote to that path. The compute node writes `exitCode`.
+// * A task that ran and exited (with any exit code) is a RunCommandResult; only a failure to run it
+//   (bad image, daemon down, timeout, cancellation) is an error Status. Errors whose cause will not
+//   go away on retry (a missing image) are InvalidArgument/NotFound/FailedPrecondition; transient
+//   ones are Unavailable (retryable). Timeout is DeadlineExceeded; cancellation is Cancelled.
+// * Thread-safe: several run() calls may be in progress at once.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/cancel.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "models/execution.h"
+#include "models/job.h"
+#include "models/resources.h"
+
+namespace cod::executor {
+
+struct ExecutionRequest {
+  std::string execution_id;
+  std::string job_id;
+  std::shared_ptr<const models::Job> job;
+  int64_t partition_index = 0;
+  models::Resources resources;
+  // Environment the task sees in addition to its own: BACALHAU_* / COD_* IDs (DESIGN §7).
+  std::map<std::string, std::string> env;
+  // Where the result folder goes (absolute, exists, empty).
+  std::string results_dir;
+  // 0 = none.
+  Duration timeout{0};
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // "docker", "noop", … (compared case-insensitively with Engine.Type).
+  virtual std::string name() const = 0;
+  // Whether this engine works on this machine right now; a node advertises only what does.
+  virtual bool isInstalled() = 0;
+  // Bid-time check of the engine params ("Image is required"); OK when the task looks runnable.
+  virtual Status validate(const models::Task& task) = 0;
+  virtual Result<models::RunCommandResult> run(const ExecutionRequest& request,
+                                               CancelToken& cancel) = 0;
+};
+
+// Writes `stdout`/`stderr` files and returns the RunOutput prefix (first 2 KiB + truncated flag).
+// Shared by executors that produce their output in memory.
+Status writeOutputFile(const std::string& dir, const std::string& name, const std::string& text);
+// The first kRunOutputLimit bytes of a file, and whether it was longer.
+Result<std::pair<std::string, bool>> readOutputPrefix(const std::string& path);
+
+}  // namespace cod::executor

@@ -1,0 +1,231 @@
+#include "orchestrator/execution_updater.h"
+
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "common/ids.h"
+#include "orchestrator/events.h"
+
+namespace cod::orchestrator {
+
+using models::ExecutionDesiredStateType;
+using models::ExecutionStateType;
+
+ExecutionUpdater::ExecutionUpdater(Deps deps, Duration report_grace)
+    : deps_(deps), report_grace_(report_grace) {}
+
+models::Evaluation ExecutionUpdater::newEvaluation(const models::Execution& e,
+                                                   const std::string& trigger,
+                                                   const models::Job* job) {
+  models::Evaluation ev;
+  ev.id = newEvaluationId(*deps_.random);
+  ev.ns = e.ns;
+  ev.job_id = e.job_id;
+  ev.triggered_by = trigger;
+  if (job) {
+    ev.priority = job->priority;
+    ev.type = job->type;
+  }
+  ev.status = models::kEvalStatusPending;
+  ev.create_time = ev.modify_time = toUnixNanos(deps_.clock->now());
+  return ev;
+}
+
+Status ExecutionUpdater::recordUpdate(
+    const std::string& execution_id, const std::string& node_id,
+    const std::function<bool(models::Execution&, models::JobHistory&)>& change) {
+  models::Evaluation eval;
+  bool changed = false;
+  Status st = deps_.store->update([&](store::Txn& tx) -> Status {
+    auto loaded = tx.getExecution(execution_id);
+    if (!loaded.isOk()) {
+      if (loaded.status().code() == StatusCode::kNotFound) return Status::ok();
+      return loaded.status();
+    }
+    models::Execution e = std::move(loaded).value();
+    if (e.node_id != node_id || e.isTerminal()) return Status::ok();
+    models::JobHistory event;
+    if (!change(e, event)) return Status::ok();
+    e.modify_time = toUnixNanos(deps_.clock->now());
+    COD_RETURN_IF_ERROR(tx.updateExecution(e));
+    if (!event.event.message.empty()) COD_RETURN_IF_ERROR(tx.addHistory(event));
+    auto job = tx.getJob(e.job_id);
+    eval = newEvaluation(e, models::kEvalTriggerExecUpdate, job.isOk() ? &*job : nullptr);
+    changed = true;
+    return tx.createEvaluation(eval);
+  });
+  if (st.isOk() && changed) deps_.broker->enqueue(eval);
+  return st;
+}
+
+Status ExecutionUpdater::handle(const transport::ToOrchestratorMessage& msg) {
+  return std::visit(
+      [this](const auto& m) -> Status {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, transport::BidResult>) return onBidResult(m);
+        if constexpr (std::is_same_v<T, transport::RunResult>) return onRunResult(m);
+        if constexpr (std::is_same_v<T, transport::ComputeError>) return onComputeError(m);
+      },
+      msg);
+}
+
+Status ExecutionUpdater::onBidResult(const transport::BidResult& m) {
+  Time now = deps_.clock->now();
+  return recordUpdate(m.execution_id, m.node_id,
+                      [&](models::Execution& e, models::JobHistory& event) {
+                        if (e.compute_state.state_type != ExecutionStateType::kNew) return false;
+                        if (m.accepted) {
+                          e.compute_state = {ExecutionStateType::kAskForBidAccepted, "", {}};
+                          if (!m.allocated.isZero() && !e.allocated_resources.tasks.empty()) {
+                            e.allocated_resources.tasks.begin()->second = m.allocated;
+                          }
+                          event = events::executionEvent(e, now, models::kTopicScheduling,
+                                                         "Bid accepted by " + shortId(m.node_id),
+                                                         {{models::kDetailNodeId, m.node_id}});
+                        } else {
+                          std::string reason = m.reason.empty() ? "bid rejected" : m.reason;
+                          e.compute_state = {ExecutionStateType::kAskForBidRejected, reason, {}};
+                          e.desired_state = {ExecutionDesiredStateType::kStopped, reason, {}};
+                          event = events::executionEvent(
+                              e, now, models::kTopicScheduling,
+                              "Node " + shortId(m.node_id) + " declined: " + reason,
+                              {{models::kDetailNodeId, m.node_id}});
+                        }
+                        return true;
+                      });
+}
+
+Status ExecutionUpdater::onRunResult(const transport::RunResult& m) {
+  Time now = deps_.clock->now();
+  return recordUpdate(m.execution_id, m.node_id,
+                      [&](models::Execution& e, models::JobHistory& event) {
+                        e.compute_state = {ExecutionStateType::kCompleted, "", {}};
+                        e.desired_state = {ExecutionDesiredStateType::kStopped,
+                                           "execution completed", {}};
+                        e.run_output = m.output;
+                        e.published_result = m.published_result;
+                        std::string message =
+                            m.output.exit_code == 0
+                                ? "Completed successfully"
+                                : "Completed with exit code " + std::to_string(m.output.exit_code);
+                        event = events::executionEvent(e, now, models::kTopicExecution, message);
+                        return true;
+                      });
+}
+
+Status ExecutionUpdater::onComputeError(const transport::ComputeError& m) {
+  Time now = deps_.clock->now();
+  return recordUpdate(m.execution_id, m.node_id,
+                      [&](models::Execution& e, models::JobHistory& event) {
+                        auto details = events::errorDetails(m.hint, true, m.retryable,
+                                                            m.error_code);
+                        e.compute_state = {ExecutionStateType::kFailed, m.message, details};
+                        e.desired_state = {ExecutionDesiredStateType::kStopped,
+                                           "execution failed", {}};
+                        e.run_output.error_msg = m.message;
+                        event = events::executionEvent(e, now, models::kTopicExecution,
+                                                       m.message, details);
+                        return true;
+                      });
+}
+
+transport::ReconcileResponse ExecutionUpdater::reconcile(const transport::ReconcileRequest& req) {
+  transport::ReconcileResponse out;
+  std::set<std::string> reported;
+  Time now = deps_.clock->now();
+  for (const auto& r : req.executions) {
+    reported.insert(r.execution_id);
+    transport::DesiredExecution d{r.execution_id, ExecutionDesiredStateType::kStopped, false};
+    auto e = deps_.store->getExecution(r.execution_id);
+    if (e.isOk() && e->node_id == req.node_id) {
+      d.desired = e->desired_state.state_type;
+      auto ours = e->compute_state.state_type;
+      bool node_done = models::isTerminal(r.state);
+      // The node is further along than we know: the message that said so was lost.
+      if (ours == ExecutionStateType::kNew &&
+          (r.state == ExecutionStateType::kAskForBidAccepted ||
+           r.state == ExecutionStateType::kAskForBidRejected || node_done)) {
+        d.resend = true;
+      } else if (!models::isTerminal(ours) && node_done) {
+        d.resend = true;
+      }
+    }
+    out.executions.push_back(d);
+  }
+
+  // Executions we placed on the node that it does not report.
+  auto active = deps_.store->getActiveExecutionsOnNode(req.node_id);
+  if (!active.isOk()) {
+    spdlog::warn("reconcile {}: {}", req.node_id, active.status().message());
+    return out;
+  }
+  std::vector<std::string> lost;
+  for (const auto& e : *active) {
+    if (reported.count(e.id)) continue;
+    if (now - fromUnixNanos(e.modify_time) < report_grace_) continue;  // may still be on the wire
+    if (e.compute_state.state_type == ExecutionStateType::kNew) {
+      // The request to bid never arrived: ask again.
+      auto job = deps_.store->getJobVersion(e.job_id, e.job_version);
+      if (!job.isOk()) continue;
+      models::Execution with_job = e;
+      with_job.job = std::make_shared<const models::Job>(std::move(job).value());
+      (void)deps_.transport->send(req.node_id, transport::AskForBid{std::move(with_job), false});
+    } else {
+      lost.push_back(e.id);
+    }
+  }
+  for (const auto& id : lost) {
+    transport::ComputeError err;
+    err.execution_id = id;
+    err.node_id = req.node_id;
+    err.message = "the compute node no longer has this execution (it may have restarted)";
+    err.retryable = true;
+    err.error_code = "Orchestrator:ExecutionLost";
+    Status st = onComputeError(err);
+    if (!st.isOk()) spdlog::warn("could not fail lost execution {}: {}", id, st.message());
+  }
+  return out;
+}
+
+void ExecutionUpdater::evaluateJobs(const std::vector<std::string>& job_ids,
+                                    const std::string& trigger) {
+  for (const auto& job_id : job_ids) {
+    auto job = deps_.store->getJob(job_id);
+    if (!job.isOk() || models::isTerminal(job->state.state_type)) continue;
+    models::Execution fake;
+    fake.ns = job->ns;
+    fake.job_id = job_id;
+    models::Evaluation eval = newEvaluation(fake, trigger, &*job);
+    Status st = deps_.store->update([&](store::Txn& tx) { return tx.createEvaluation(eval); });
+    if (st.isOk()) {
+      deps_.broker->enqueue(eval);
+    } else {
+      spdlog::warn("could not create {} evaluation for job {}: {}", trigger, job_id, st.message());
+    }
+  }
+}
+
+void ExecutionUpdater::onNodeLeft(const std::string& node_id) {
+  auto active = deps_.store->getActiveExecutionsOnNode(node_id);
+  if (!active.isOk()) {
+    spdlog::warn("node {} left, but its executions could not be read: {}", node_id,
+                 active.status().message());
+    return;
+  }
+  std::set<std::string> jobs;
+  for (const auto& e : *active) jobs.insert(e.job_id);
+  evaluateJobs({jobs.begin(), jobs.end()}, models::kEvalTriggerNodeLeave);
+}
+
+void ExecutionUpdater::onNodeJoined(const std::string&) {
+  store::JobQuery q;
+  q.states = {models::JobStateType::kQueued};
+  auto queued = deps_.store->listJobs(q);
+  if (!queued.isOk()) return;
+  std::vector<std::string> ids;
+  for (const auto& j : queued->items) ids.push_back(j.id);
+  evaluateJobs(ids, models::kEvalTriggerNodeJoin);
+}
+
+}  // namespace cod::orchestrator

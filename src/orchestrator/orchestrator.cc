@@ -1,0 +1,279 @@
+#include "orchestrator/orchestrator.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "common/ids.h"
+
+namespace cod::orchestrator {
+
+Orchestrator::Orchestrator(Deps deps, OrchestratorConfig config)
+    : deps_(deps), config_(std::move(config)) {
+  broker_ = std::make_unique<EvaluationBroker>(deps_.clock, config_.broker);
+  nodes_ = std::make_unique<NodeManager>(deps_.store, deps_.clock, config_.nodes);
+  scheduler_ = std::make_unique<BatchScheduler>(&selector_, deps_.random, config_.scheduler);
+  planner_ = std::make_unique<Planner>(deps_.store, broker_.get(), deps_.transport, deps_.clock);
+  updater_ = std::make_unique<ExecutionUpdater>(ExecutionUpdater::Deps{
+      deps_.store, broker_.get(), deps_.transport, deps_.clock, deps_.random});
+}
+
+Orchestrator::~Orchestrator() { stop(); }
+
+Status Orchestrator::start(const models::NodeInfo& self) {
+  jobs_ = std::make_unique<JobService>(
+      JobService::Deps{deps_.store, broker_.get(), deps_.clock, deps_.random, self.node_id},
+      config_.job_defaults);
+  COD_RETURN_IF_ERROR(nodes_->start(self));
+  nodes_->setListener(NodeManager::Listener{
+      [this](const std::string& id) { updater_->onNodeJoined(id); },
+      [this](const std::string& id, const std::string&) { updater_->onNodeLeft(id); }});
+  broker_->setDeadLetterHandler([this](const models::Evaluation& eval) {
+    spdlog::error("evaluation {} of job {} failed {} times; giving up on it", eval.id, eval.job_id,
+                  config_.broker.max_deliveries);
+    markEvaluation(eval, models::kEvalStatusFailed, "delivery limit reached");
+  });
+
+  // Resume: every evaluation that was pending when we stopped (or crashed) runs again.
+  COD_ASSIGN_OR_RETURN(auto pending, deps_.store->getPendingEvaluations());
+  for (auto& eval : pending) broker_->enqueue(std::move(eval));
+  if (!pending.empty()) spdlog::info("resuming {} pending evaluations", pending.size());
+
+  Time now = deps_.clock->now();
+  last_heartbeat_check_ = last_housekeeping_ = now;
+  COD_RETURN_IF_ERROR(deps_.transport->start(this));
+  started_ = true;
+  if (!config_.manual) {
+    for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this] { workerLoop(); });
+    for (int i = 0; i < config_.updaters; ++i) threads_.emplace_back([this] { updaterLoop(); });
+    threads_.emplace_back([this] { timerLoop(); });
+  }
+  return Status::ok();
+}
+
+void Orchestrator::stop() {
+  if (!started_ || stopping_.exchange(true)) return;
+  deps_.transport->stop();
+  broker_->shutdown();
+  updates_cv_.notify_all();
+  timer_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+// ---- scheduling ----
+
+void Orchestrator::processDelivery(const EvaluationBroker::Delivery& d) {
+  const models::Evaluation& eval = d.eval;
+  auto job = deps_.store->getJob(eval.job_id);
+  if (!job.isOk()) {
+    if (job.status().code() == StatusCode::kNotFound) {
+      markEvaluation(eval, models::kEvalStatusFailed, "job not found");
+      (void)broker_->ack(eval.id, d.token);
+    } else {
+      spdlog::warn("evaluation {}: {}", eval.id, job.status().message());
+      (void)broker_->nack(eval.id, d.token);
+    }
+    return;
+  }
+  store::ExecutionQuery q;
+  q.job_id = eval.job_id;
+  q.all_versions = true;
+  auto executions = deps_.store->getExecutions(q);
+  if (!executions.isOk()) {
+    spdlog::warn("evaluation {}: {}", eval.id, executions.status().message());
+    (void)broker_->nack(eval.id, d.token);
+    return;
+  }
+  SchedulerInput in{eval, std::move(job).value(), std::move(executions).value(), nodes_->list(),
+                    deps_.clock->now()};
+  Plan plan = scheduler_->process(in);
+  Status st = planner_->apply(plan);
+  if (st.isOk()) {
+    (void)broker_->ack(eval.id, d.token);
+  } else {
+    if (st.code() != StatusCode::kAborted) {
+      spdlog::warn("evaluation {} of job {}: {}", eval.id, eval.job_id, st.message());
+    }
+    (void)broker_->nack(eval.id, d.token);
+  }
+}
+
+bool Orchestrator::processOne() {
+  auto d = broker_->tryDequeue();
+  if (!d) return false;
+  processDelivery(*d);
+  return true;
+}
+
+void Orchestrator::workerLoop() {
+  while (!stopping_) {
+    auto d = broker_->dequeue(std::chrono::seconds(1));
+    if (d) processDelivery(*d);
+  }
+}
+
+// ---- compute reports ----
+
+void Orchestrator::onMessage(const transport::ToOrchestratorMessage& msg) {
+  {
+    std::lock_guard lock(updates_mu_);
+    updates_.push_back(msg);
+  }
+  updates_cv_.notify_one();
+}
+
+bool Orchestrator::processOneUpdate() {
+  transport::ToOrchestratorMessage msg;
+  {
+    std::lock_guard lock(updates_mu_);
+    if (updates_.empty()) return false;
+    msg = std::move(updates_.front());
+    updates_.pop_front();
+  }
+  Status st = updater_->handle(msg);
+  if (!st.isOk()) {
+    spdlog::warn("could not record {} for execution {}: {}", transport::messageTypeName(msg),
+                 transport::executionIdOf(msg), st.message());
+  }
+  return true;
+}
+
+void Orchestrator::updaterLoop() {
+  while (true) {
+    {
+      std::unique_lock lock(updates_mu_);
+      updates_cv_.wait(lock, [this] { return stopping_ || !updates_.empty(); });
+      if (stopping_ && updates_.empty()) return;
+    }
+    processOneUpdate();
+  }
+}
+
+transport::HandshakeResponse Orchestrator::onHandshake(const transport::HandshakeRequest& req) {
+  return nodes_->handshake(req);
+}
+
+transport::HeartbeatResponse Orchestrator::onHeartbeat(const transport::HeartbeatRequest& req) {
+  return nodes_->heartbeat(req);
+}
+
+transport::UpdateNodeInfoResponse Orchestrator::onUpdateNodeInfo(
+    const transport::UpdateNodeInfoRequest& req) {
+  return nodes_->updateNodeInfo(req);
+}
+
+transport::ReconcileResponse Orchestrator::onReconcile(const transport::ReconcileRequest& req) {
+  return updater_->reconcile(req);
+}
+
+// ---- timers ----
+
+void Orchestrator::tick() {
+  broker_->tick();
+  Time now = deps_.clock->now();
+  auto check_every = std::clamp<Duration>(config_.nodes.disconnect_timeout / 3,
+                                          std::chrono::seconds(1), std::chrono::seconds(30));
+  if (now - last_heartbeat_check_ >= check_every || config_.manual) {
+    last_heartbeat_check_ = now;
+    nodes_->checkHeartbeats();
+  }
+  if (now - last_housekeeping_ >= config_.housekeeping_interval) {
+    last_housekeeping_ = now;
+    housekeeping();
+  }
+  flushCancelledEvaluations();
+}
+
+void Orchestrator::timerLoop() {
+  while (!stopping_) {
+    {
+      std::unique_lock lock(timer_mu_);
+      timer_cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_.load(); });
+    }
+    if (stopping_) return;
+    tick();
+  }
+}
+
+void Orchestrator::markEvaluation(const models::Evaluation& eval, const std::string& status,
+                                  const std::string& comment) {
+  Status st = deps_.store->update([&](store::Txn& tx) -> Status {
+    auto stored = tx.getEvaluation(eval.id);
+    if (!stored.isOk()) return stored.status().code() == StatusCode::kNotFound ? Status::ok()
+                                                                                : stored.status();
+    models::Evaluation e = std::move(stored).value();
+    e.status = status;
+    e.comment = comment;
+    e.modify_time = toUnixNanos(deps_.clock->now());
+    return tx.updateEvaluation(e);
+  });
+  if (!st.isOk()) spdlog::warn("could not mark evaluation {} {}: {}", eval.id, status, st.message());
+}
+
+void Orchestrator::flushCancelledEvaluations() {
+  auto ids = broker_->takeCancelled();
+  if (ids.empty()) return;
+  // Superseded evaluations must not be reloaded as pending after a restart.
+  Status st = deps_.store->update([&](store::Txn& tx) -> Status {
+    for (const auto& id : ids) {
+      auto stored = tx.getEvaluation(id);
+      if (!stored.isOk()) continue;
+      models::Evaluation e = std::move(stored).value();
+      if (e.status != models::kEvalStatusPending) continue;
+      e.status = models::kEvalStatusCanceled;
+      e.comment = "superseded by a newer evaluation of the job";
+      e.modify_time = toUnixNanos(deps_.clock->now());
+      COD_RETURN_IF_ERROR(tx.updateEvaluation(e));
+    }
+    return Status::ok();
+  });
+  if (!st.isOk()) spdlog::warn("could not cancel superseded evaluations: {}", st.message());
+}
+
+void Orchestrator::housekeeping() {
+  store::JobQuery q;
+  q.states = {models::JobStateType::kPending, models::JobStateType::kQueued,
+              models::JobStateType::kRunning};
+  auto jobs = deps_.store->listJobs(q);
+  if (!jobs.isOk()) return;
+  Time now = deps_.clock->now();
+  for (const auto& job : jobs->items) {
+    if (job.isLongRunning() || job.tasks.empty()) continue;
+    const auto& t = job.task().timeouts;
+    std::string trigger;
+    if (t.total_timeout > 0 &&
+        now - fromUnixNanos(job.create_time) > std::chrono::seconds(t.total_timeout)) {
+      trigger = models::kEvalTriggerJobTimeout;
+    } else {
+      int64_t exec_timeout = t.execution_timeout > 0 ? t.execution_timeout : t.total_timeout;
+      if (exec_timeout <= 0) continue;
+      store::ExecutionQuery eq;
+      eq.job_id = job.id;
+      auto execs = deps_.store->getExecutions(eq);
+      if (!execs.isOk()) continue;
+      for (const auto& e : *execs) {
+        if (models::isExecuting(e.compute_state.state_type) &&
+            now - fromUnixNanos(e.modify_time) >
+                std::chrono::seconds(exec_timeout) + std::chrono::seconds(10)) {
+          trigger = models::kEvalTriggerExecTimeout;
+          break;
+        }
+      }
+    }
+    if (trigger.empty()) continue;
+    models::Evaluation ev;
+    ev.id = newEvaluationId(*deps_.random);
+    ev.ns = job.ns;
+    ev.job_id = job.id;
+    ev.triggered_by = trigger;
+    ev.priority = job.priority;
+    ev.type = job.type;
+    ev.status = models::kEvalStatusPending;
+    ev.create_time = ev.modify_time = toUnixNanos(now);
+    Status st = deps_.store->update([&](store::Txn& tx) { return tx.createEvaluation(ev); });
+    if (st.isOk()) broker_->enqueue(ev);
+  }
+}
+
+}  // namespace cod::orchestrator

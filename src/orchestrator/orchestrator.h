@@ -1,0 +1,116 @@
+#pragma once
+
+// The orchestrator: wires the job service, evaluation broker, batch scheduler, planner, node
+// manager and execution updater together and runs them.
+//
+// Threads: `workers` scheduler workers (dequeue → snapshot → schedule → plan → ack), `updaters`
+// threads applying compute reports, and one timer thread (broker timers, heartbeat checks,
+// housekeeping). Transport callbacks only queue work.
+//
+// Lifecycle: construct, start() (reloads pending evaluations from the store: a restart resumes
+// every job), stop() (idempotent; also called by the destructor).
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "orchestrator/broker/evaluation_broker.h"
+#include "orchestrator/execution_updater.h"
+#include "orchestrator/job_service.h"
+#include "orchestrator/nodes/node_manager.h"
+#include "orchestrator/planner/planner.h"
+#include "orchestrator/scheduler/batch_scheduler.h"
+#include "orchestrator/selection/node_selector.h"
+#include "store/job_store.h"
+#include "transport/transport.h"
+
+namespace cod::orchestrator {
+
+struct OrchestratorConfig {
+  int workers = 2;
+  int updaters = 2;
+  SchedulerConfig scheduler;
+  NodeManagerConfig nodes;
+  BrokerConfig broker;
+  JobDefaults job_defaults;
+  // How often in-progress jobs are checked for timeouts.
+  Duration housekeeping_interval = std::chrono::seconds(10);
+  // Start no threads: tests drive processOne()/tick() themselves.
+  bool manual = false;
+};
+
+class Orchestrator final : public transport::OrchestratorHandler {
+ public:
+  struct Deps {
+    store::JobStore* store = nullptr;
+    transport::OrchestratorTransport* transport = nullptr;
+    const Clock* clock = nullptr;
+    Random* random = nullptr;
+  };
+
+  Orchestrator(Deps deps, OrchestratorConfig config);
+  ~Orchestrator() override;
+
+  Status start(const models::NodeInfo& self);
+  void stop();
+
+  JobService& jobs() { return *jobs_; }
+  NodeManager& nodes() { return *nodes_; }
+  EvaluationBroker& broker() { return *broker_; }
+
+  // Manual mode (tests): processes one ready evaluation / queued compute report on the calling
+  // thread; false when there was none.
+  bool processOne();
+  bool processOneUpdate();
+  // Manual mode: timers (broker, heartbeats, housekeeping) against the injected clock.
+  void tick();
+
+  // transport::OrchestratorHandler
+  transport::HandshakeResponse onHandshake(const transport::HandshakeRequest& req) override;
+  transport::HeartbeatResponse onHeartbeat(const transport::HeartbeatRequest& req) override;
+  transport::UpdateNodeInfoResponse onUpdateNodeInfo(
+      const transport::UpdateNodeInfoRequest& req) override;
+  transport::ReconcileResponse onReconcile(const transport::ReconcileRequest& req) override;
+  void onMessage(const transport::ToOrchestratorMessage& msg) override;
+
+ private:
+  void workerLoop();
+  void updaterLoop();
+  void timerLoop();
+  void processDelivery(const EvaluationBroker::Delivery& d);
+  void housekeeping();
+  void flushCancelledEvaluations();
+  void markEvaluation(const models::Evaluation& eval, const std::string& status,
+                      const std::string& comment);
+
+  Deps deps_;
+  OrchestratorConfig config_;
+  std::unique_ptr<EvaluationBroker> broker_;
+  std::unique_ptr<NodeManager> nodes_;
+  std::unique_ptr<JobService> jobs_;
+  selection::NodeSelector selector_;
+  std::unique_ptr<BatchScheduler> scheduler_;
+  std::unique_ptr<Planner> planner_;
+  std::unique_ptr<ExecutionUpdater> updater_;
+
+  std::mutex updates_mu_;
+  std::condition_variable updates_cv_;
+  std::deque<transport::ToOrchestratorMessage> updates_;
+
+  std::mutex timer_mu_;
+  std::condition_variable timer_cv_;
+  Time last_heartbeat_check_{};
+  Time last_housekeeping_{};
+
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace cod::orchestrator

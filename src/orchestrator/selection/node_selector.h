@@ -1,0 +1,47 @@
+#pragma once
+
+// Runs every ranker over every candidate node and sorts the suitable ones, best first.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "orchestrator/selection/node_ranker.h"
+
+namespace cod::orchestrator::selection {
+
+struct RankedNode {
+  models::NodeState node;
+  int score = 0;
+};
+
+struct RejectedNode {
+  std::string node_id;
+  std::string reason;
+  bool transient = false;
+};
+
+struct Selection {
+  std::vector<RankedNode> suitable;  // best first
+  std::vector<RejectedNode> rejected;
+
+  // Nodes that are only busy: the job could run on them later.
+  size_t transientCount() const;
+  // "• n-1a2b3c4d: does not support engine …" lines, one per rejected node.
+  std::string reasons() const;
+};
+
+class NodeSelector {
+ public:
+  // The default chain: engine, publisher, storage, labels, max-usage, over-subscription,
+  // previous-executions, available-capacity, random.
+  NodeSelector();
+  explicit NodeSelector(std::vector<std::unique_ptr<NodeRanker>> rankers);
+
+  Selection select(const RankRequest& req, const std::vector<models::NodeState>& nodes) const;
+
+ private:
+  std::vector<std::unique_ptr<NodeRanker>> rankers_;
+};
+
+}  // namespace cod::orchestrator::selection

@@ -1,0 +1,156 @@
+#include "transport/inproc/inproc_transport.h"
+
+namespace cod::transport {
+
+class InprocOrchestratorTransport final : public OrchestratorTransport {
+ public:
+  explicit InprocOrchestratorTransport(InprocHub* hub) : hub_(hub) {}
+  ~InprocOrchestratorTransport() override { stop(); }
+
+  Status start(OrchestratorHandler* handler) override {
+    std::lock_guard lock(hub_->mu_);
+    hub_->orchestrator_ = handler;
+    return Status::ok();
+  }
+
+  void stop() override {
+    std::lock_guard lock(hub_->mu_);
+    hub_->orchestrator_ = nullptr;
+  }
+
+  Status send(const std::string& node_id, const ToComputeMessage& msg) override {
+    if (hub_->partitioned(node_id)) return unavailable("node " + node_id + " is unreachable");
+    hub_->post([hub = hub_, node_id, msg] {
+      ComputeHandler* target = nullptr;
+      {
+        std::lock_guard lock(hub->mu_);
+        auto it = hub->computes_.find(node_id);
+        if (it != hub->computes_.end()) target = it->second;
+      }
+      if (target) target->onMessage(msg);
+    });
+    return Status::ok();
+  }
+
+ private:
+  InprocHub* hub_;
+};
+
+class InprocComputeTransport final : public ComputeTransport {
+ public:
+  explicit InprocComputeTransport(InprocHub* hub) : hub_(hub) {}
+  ~InprocComputeTransport() override { stop(); }
+
+  Status start(const std::string& node_id, ComputeHandler* handler) override {
+    std::lock_guard lock(hub_->mu_);
+    node_id_ = node_id;
+    hub_->computes_[node_id] = handler;
+    return Status::ok();
+  }
+
+  void stop() override {
+    std::lock_guard lock(hub_->mu_);
+    if (!node_id_.empty()) hub_->computes_.erase(node_id_);
+  }
+
+  Result<HandshakeResponse> handshake(const HandshakeRequest& req) override {
+    return call<HandshakeResponse>([&](OrchestratorHandler* h) { return h->onHandshake(req); });
+  }
+  Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& req) override {
+    return call<HeartbeatResponse>([&](OrchestratorHandler* h) { return h->onHeartbeat(req); });
+  }
+  Result<UpdateNodeInfoResponse> updateNodeInfo(const UpdateNodeInfoRequest& req) override {
+    return call<UpdateNodeInfoResponse>(
+        [&](OrchestratorHandler* h) { return h->onUpdateNodeInfo(req); });
+  }
+  Result<ReconcileResponse> reconcile(const ReconcileRequest& req) override {
+    return call<ReconcileResponse>([&](OrchestratorHandler* h) { return h->onReconcile(req); });
+  }
+
+  Status send(const ToOrchestratorMessage& msg) override {
+    if (hub_->partitioned(node_id_)) return unavailable("the orchestrator is unreachable");
+    hub_->post([hub = hub_, msg] {
+      OrchestratorHandler* target;
+      {
+        std::lock_guard lock(hub->mu_);
+        target = hub->orchestrator_;
+      }
+      if (target) target->onMessage(msg);
+    });
+    return Status::ok();
+  }
+
+ private:
+  template <typename R, typename F>
+  Result<R> call(F&& f) {
+    if (hub_->partitioned(node_id_)) return unavailable("the orchestrator is unreachable");
+    OrchestratorHandler* target;
+    {
+      std::lock_guard lock(hub_->mu_);
+      target = hub_->orchestrator_;
+    }
+    if (!target) return unavailable("no orchestrator is listening");
+    return f(target);
+  }
+
+  InprocHub* hub_;
+  std::string node_id_;
+};
+
+InprocHub::InprocHub() : thread_([this] { run(); }) {}
+
+InprocHub::~InprocHub() { shutdown(); }
+
+void InprocHub::shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::unique_ptr<OrchestratorTransport> InprocHub::orchestratorTransport() {
+  return std::make_unique<InprocOrchestratorTransport>(this);
+}
+
+std::unique_ptr<ComputeTransport> InprocHub::computeTransport() {
+  return std::make_unique<InprocComputeTransport>(this);
+}
+
+void InprocHub::setPartitioned(const std::string& node_id, bool partitioned) {
+  std::lock_guard lock(mu_);
+  partitioned_[node_id] = partitioned;
+}
+
+bool InprocHub::partitioned(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  auto it = partitioned_.find(node_id);
+  return it != partitioned_.end() && it->second;
+}
+
+void InprocHub::post(std::function<void()> delivery) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    queue_.push_back(std::move(delivery));
+  }
+  cv_.notify_one();
+}
+
+void InprocHub::run() {
+  while (true) {
+    std::function<void()> next;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      next = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    next();
+  }
+}
+
+}  // namespace cod::transport

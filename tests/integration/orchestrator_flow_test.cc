@@ -1,0 +1,157 @@
+// The orchestrator and compute nodes together, in one process: the life of a job end to end
+// through the real broker, scheduler, planner, store and compute node, minus HTTP and NATS.
+
+#include <set>
+
+#include "tests/integration/cluster_fixture.h"
+
+namespace cod::testing {
+namespace {
+
+using models::ExecutionStateType;
+using models::JobStateType;
+
+std::string submit(InprocCluster& c, models::Job job) {
+  orchestrator::SubmitJobRequest req;
+  req.job = std::move(job);
+  auto resp = c.orchestrator().jobs().submit(std::move(req));
+  EXPECT_TRUE(resp.isOk()) << resp.status().toString();
+  return resp.isOk() ? resp->job_id : "";
+}
+
+TEST(OrchestratorFlow, CountThreeCompletesOnThreeNodes) {
+  InprocCluster c(3);
+  std::string id = submit(c, noopJob(3, {{"Stdout", "hi\n"}}));
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted)) << models::jobStateName(c.jobState(id));
+  auto execs = c.executions(id);
+  ASSERT_EQ(execs.size(), 3u);
+  std::set<std::string> nodes;
+  for (const auto& e : execs) {
+    EXPECT_EQ(e.compute_state.state_type, ExecutionStateType::kCompleted);
+    EXPECT_EQ(e.run_output.stdout_text, "hi\n");
+    nodes.insert(e.node_id);
+  }
+  EXPECT_EQ(nodes.size(), 3u);
+  store::HistoryQuery hq;
+  hq.job_id = id;
+  auto history = c.store().getHistory(hq);
+  ASSERT_TRUE(history.isOk());
+  std::vector<std::string> messages;
+  for (const auto& h : history->items) messages.push_back(h.event.message);
+  EXPECT_EQ(messages.front(), "Job submitted");
+  EXPECT_EQ(messages.back(), "Completed");
+}
+
+TEST(OrchestratorFlow, ExitCodeIsACompletedExecution) {
+  InprocCluster c(1);
+  std::string id = submit(c, noopJob(1, {{"ExitCode", 3}}));
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted));
+  auto execs = c.executions(id);
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0].run_output.exit_code, 3);
+}
+
+TEST(OrchestratorFlow, NonRetryableErrorFailsTheJobWithTheReason) {
+  InprocCluster c(2);
+  std::string id = submit(c, noopJob(1, {{"Error", "boom: bad input"}, {"Retryable", false}}));
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kFailed));
+  auto job = c.store().getJob(id);
+  EXPECT_NE(job->state.message.find("boom: bad input"), std::string::npos) << job->state.message;
+  EXPECT_EQ(c.executions(id).size(), 1u) << "a non-retryable failure is not retried";
+}
+
+TEST(OrchestratorFlow, UnknownEngineFailsToPlaceWithTheReason) {
+  InprocCluster c(1);
+  auto job = noopJob(1);
+  job.task().engine.type = "flibble";
+  std::string id = submit(c, job);
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kFailed));
+  auto stored = c.store().getJob(id);
+  EXPECT_NE(stored->state.message.find("does not support engine \"flibble\""), std::string::npos)
+      << stored->state.message;
+}
+
+TEST(OrchestratorFlow, StopCancelsRunningExecutions) {
+  InprocCluster c(2);
+  std::string id = submit(c, noopJob(2, {{"Delay", "60s"}}));
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kRunning));
+  ASSERT_TRUE(waitFor([&] {
+    auto execs = c.executions(id);
+    return execs.size() == 2 && execs[0].compute_state.state_type ==
+                                    ExecutionStateType::kBidAccepted &&
+           execs[1].compute_state.state_type == ExecutionStateType::kBidAccepted;
+  }));
+  auto stopped = c.orchestrator().jobs().stop(id, "", "enough");
+  ASSERT_TRUE(stopped.isOk()) << stopped.status().toString();
+  EXPECT_EQ(c.jobState(id), JobStateType::kStopped);
+  ASSERT_TRUE(waitFor([&] {
+    for (const auto& e : c.executions(id)) {
+      if (e.compute_state.state_type != ExecutionStateType::kCancelled) return false;
+    }
+    return true;
+  }));
+  // The compute nodes stop the runs too: nothing stays reserved.
+  ASSERT_TRUE(waitFor([&] {
+    return c.compute(0).node->nodeInfo().compute_node_info.running_executions == 0 &&
+           c.compute(1).node->nodeInfo().compute_node_info.running_executions == 0;
+  }));
+  // Stopping again is a no-op; stopping a completed job is a conflict.
+  auto again = c.orchestrator().jobs().stop(id, "", "");
+  ASSERT_TRUE(again.isOk());
+  EXPECT_EQ(*again, "");
+}
+
+TEST(OrchestratorFlow, LostNodeWorkIsRescheduledElsewhere) {
+  InprocCluster c(2);
+  std::string id = submit(c, noopJob(1, {{"Delay", "1500ms"}}));
+  std::string first_node;
+  ASSERT_TRUE(waitFor([&] {
+    auto execs = c.executions(id);
+    if (execs.empty() || execs[0].compute_state.state_type != ExecutionStateType::kBidAccepted) {
+      return false;
+    }
+    first_node = execs[0].node_id;
+    return true;
+  }));
+  c.killCompute(first_node == "n-compute-0" ? 0 : 1);
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted, std::chrono::seconds(15)));
+  auto execs = c.executions(id);
+  ASSERT_EQ(execs.size(), 2u);
+  EXPECT_EQ(execs[0].compute_state.state_type, ExecutionStateType::kFailed);
+  EXPECT_EQ(execs[0].compute_state.message, "node has disappeared");
+  EXPECT_EQ(execs[1].compute_state.state_type, ExecutionStateType::kCompleted);
+  EXPECT_NE(execs[1].node_id, first_node);
+}
+
+TEST(OrchestratorFlow, QueuedJobRunsWhenANodeJoins) {
+  InprocCluster c(0);
+  auto job = noopJob(1);
+  job.task().timeouts.queue_timeout = 30;
+  std::string id = submit(c, job);
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kQueued));
+  c.addCompute("n-late");
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted));
+}
+
+TEST(OrchestratorFlow, LostMessagesAreRepairedByReconciliation) {
+  InprocCluster c(1);
+  // Every message to and from the node is dropped for a while: the AskForBid never arrives.
+  c.hub().setPartitioned("n-compute-0", true);
+  std::string id = submit(c, noopJob(1));
+  ASSERT_TRUE(waitFor([&] { return c.executions(id).size() == 1; }));
+  c.hub().setPartitioned("n-compute-0", false);
+  // Reconciliation notices the execution the node never heard of and asks again.
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted, std::chrono::seconds(15)));
+}
+
+TEST(OrchestratorFlow, ManyJobsAllComplete) {
+  InprocCluster c(3);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back(submit(c, noopJob(1)));
+  for (const auto& id : ids) {
+    ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted)) << id;
+  }
+}
+
+}  // namespace
+}  // namespace cod::testing
