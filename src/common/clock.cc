@@ -52,12 +52,9 @@ void SeededRandom::fill(uint8_t* out, size_t n) {
   }
 }
 
-Time zeroTime() {
-  return Time(std::chrono::sys_days(std::chrono::year(1) / std::chrono::January / 1));
-}
-
 std::string formatRfc3339(Time t) {
   using namespace std::chrono;
+  if (t == Time{}) return kGoZeroTime;
   auto days = floor<std::chrono::days>(t);
   year_month_day ymd(days);
   hh_mm_ss<nanoseconds> hms(t - days);
@@ -82,6 +79,10 @@ std::string formatRfc3339(Time t) {
 
 bool parseRfc3339(const std::string& text, Time* out) {
   using namespace std::chrono;
+  if (text == kGoZeroTime) {
+    *out = Time{};
+    return true;
+  }
   int y, mo, d, h, mi, s;
   int consumed = 0;
   if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) !=

@@ -81,11 +81,13 @@ class SeededRandom final : public Random {
 };
 
 // RFC 3339 with nanoseconds, UTC: "2024-08-19T20:40:26.123456789Z" (trailing zeros of the
-// fraction trimmed, like Go's RFC3339Nano). The zero Time() prints as "0001-01-01T00:00:00Z".
+// fraction trimmed, like Go's RFC3339Nano). Time{} means "never" and prints as Go's zero time,
+// "0001-01-01T00:00:00Z", which is what Bacalhau's clients expect for an unset time (year 1 does
+// not fit in 64-bit nanoseconds, so Time{} stands in for it).
 std::string formatRfc3339(Time t);
-// Parses RFC 3339 (with or without fraction, Z or ±hh:mm). Returns false on bad input.
+// Parses RFC 3339 (with or without fraction, Z or ±hh:mm); Go's zero time parses as Time{}.
+// Returns false on bad input. Years outside ~1678–2261 do not fit in Time: callers check.
 bool parseRfc3339(const std::string& text, Time* out);
-// Go's zero time, which Bacalhau prints for "never".
-Time zeroTime();
+inline constexpr const char* kGoZeroTime = "0001-01-01T00:00:00Z";
 
 }  // namespace cod

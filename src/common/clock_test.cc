@@ -17,14 +17,14 @@ TEST(Rfc3339Test, FormatsLikeGoRfc3339Nano) {
   EXPECT_EQ(formatRfc3339(fromUnixNanos(1724100026100000000)), "2024-08-19T20:40:26.1Z");
   EXPECT_EQ(formatRfc3339(fromUnixNanos(1724100026000000000)), "2024-08-19T20:40:26Z");
   EXPECT_EQ(formatRfc3339(fromUnixNanos(1724100026123456789)), "2024-08-19T20:40:26.123456789Z");
-  EXPECT_EQ(formatRfc3339(Time{}), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(formatRfc3339(fromUnixNanos(1)), "1970-01-01T00:00:00.000000001Z");
 }
 
-// Known gap: year 1 is outside the range of int64 nanoseconds since 1970 (1677..2262), so
-// zeroTime() overflows and prints as 1754-08-30T22:43:41.128654848Z. models/json writes and reads
-// Go's zero time for Time{} on its own. Enable once zeroTime()/formatRfc3339 handle it.
-TEST(Rfc3339Test, DISABLED_GoZeroTimePrintsAsYearOne) {
-  EXPECT_EQ(formatRfc3339(zeroTime()), "0001-01-01T00:00:00Z");
+TEST(Rfc3339Test, UnsetTimePrintsAsGoZeroTimeAndParsesBack) {
+  EXPECT_EQ(formatRfc3339(Time{}), "0001-01-01T00:00:00Z");
+  Time t = fromUnixNanos(5);
+  ASSERT_TRUE(parseRfc3339("0001-01-01T00:00:00Z", &t));
+  EXPECT_EQ(t, Time{});
 }
 
 TEST(Rfc3339Test, ParsesFractionsAndOffsets) {

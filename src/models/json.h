@@ -45,6 +45,7 @@ boost::json::value toJson(const NodeInfo& v);
 boost::json::value toJson(const NodeState& v);
 boost::json::value toJson(const BuildVersionInfo& v);
 boost::json::value toJson(const LabelSelectorRequirement& v);
+boost::json::value toJson(const Event& v);
 
 Result<SpecConfig> specConfigFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
 Result<Job> jobFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
@@ -58,6 +59,15 @@ Result<NodeInfo> nodeInfoFromJson(const boost::json::value& v, const DecodeOptio
 Result<NodeState> nodeStateFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
 Result<BuildVersionInfo> buildVersionInfoFromJson(const boost::json::value& v,
                                                   const DecodeOptions& opts = {});
+Result<Task> taskFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<RunCommandResult> runCommandResultFromJson(const boost::json::value& v,
+                                                  const DecodeOptions& opts = {});
+Result<LabelSelectorRequirement> labelSelectorRequirementFromJson(const boost::json::value& v,
+                                                                  const DecodeOptions& opts = {});
+Result<Event> eventFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+// Each decoder other than jobFromJson names its own type in error paths ("Execution.JobID") when
+// DecodeOptions::path is left at its default. Decoding `null` itself is an error ("expected an
+// object"); inside an object, `null` is the same as an absent key.
 
 // Parses JSON text; a syntax error is InvalidArgument with the position ("invalid JSON at line 3,
 // column 7: …").

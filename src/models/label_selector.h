@@ -20,6 +20,9 @@ Status validateRequirement(const LabelSelectorRequirement& req);
 // True when `labels` satisfy `req`. `!=`, `notin` and `!` match when the key is absent.
 bool matches(const LabelSelectorRequirement& req, const StringMap& labels);
 
+// The text form of one requirement: "k", "!k", "k=v", "k in (a,b)", "k>3", …
+std::string formatRequirement(const LabelSelectorRequirement& req);
+
 class LabelSelector {
  public:
   // Parses "k", "!k", "k=v", "k==v", "k!=v", "k in (a,b)", "k notin (a,b)", "k>n", "k<n",
@@ -31,6 +34,8 @@ class LabelSelector {
 
   bool matches(const StringMap& labels) const;
   bool empty() const { return requirements_.empty(); }
+  // The requirements in text form, comma-separated; parse(toString()) gives the same selector.
+  std::string toString() const;
   const std::vector<LabelSelectorRequirement>& requirements() const { return requirements_; }
 
  private:

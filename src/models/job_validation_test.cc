@@ -1,0 +1,379 @@
+#include "models/job_validation.h"
+
+#include <gtest/gtest.h>
+
+#include "common/strings.h"
+
+namespace cod::models {
+namespace {
+
+Job validJob() {
+  Job job;
+  job.type = "batch";
+  job.count = 1;
+  Task task;
+  task.name = "main";
+  task.engine.type = "docker";
+  task.engine.params["Image"] = "busybox:1.37.0";
+  job.tasks.push_back(task);
+  return job;
+}
+
+// The failures of validateJob, one per line; empty when valid.
+std::vector<std::string> failures(const Job& job) {
+  Status s = validateJob(job);
+  if (s.isOk()) return {};
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  return split(s.message(), '\n');
+}
+
+std::string onlyFailure(const Job& job) {
+  auto lines = failures(job);
+  EXPECT_EQ(lines.size(), 1u) << join(lines, "\n");
+  return lines.empty() ? "" : lines[0];
+}
+
+// ---- normalizeJob -------------------------------------------------------------------------------
+
+TEST(NormalizeJobTest, FillsDefaultsAndTrims) {
+  Job job = validJob();
+  job.id = "j-1";
+  job.type = "ops";
+  job.count = 1;
+  Task& t = job.task();
+  t.engine.type = "  docker\n";
+  t.publisher.type = " local ";
+  t.input_sources.push_back({{" s3 ", {}}, " in ", " /inputs "});
+  t.result_paths.push_back({" out ", " /out "});
+  t.resources = {" 500M ", "512 MB", "1 Gi", " 1 "};
+  t.network.domains = {" Example.COM "};
+  normalizeJob(job);
+
+  EXPECT_EQ(job.ns, "default");
+  EXPECT_EQ(job.name, "j-1");
+  EXPECT_EQ(job.count, 0);
+  EXPECT_EQ(t.engine.type, "docker");
+  EXPECT_EQ(t.publisher.type, "local");
+  EXPECT_EQ(t.input_sources[0], (InputSource{{"s3", {}}, "in", "/inputs"}));
+  EXPECT_EQ(t.result_paths[0], (ResultPath{"out", "/out"}));
+  EXPECT_EQ(t.resources, (ResourcesConfig{"500m", "512mb", "1gi", "1"}));
+  EXPECT_EQ(t.network.domains, std::vector<std::string>{"example.com"});
+
+  Job again = job;
+  normalizeJob(again);
+  EXPECT_EQ(again, job);  // idempotent
+}
+
+TEST(NormalizeJobTest, KeepsExplicitNameNamespaceAndBatchCount) {
+  Job job = validJob();
+  job.name = "named";
+  job.ns = "team";
+  job.count = 0;
+  normalizeJob(job);
+  EXPECT_EQ(job.name, "named");
+  EXPECT_EQ(job.ns, "team");
+  EXPECT_EQ(job.count, 0);
+  job.type = "daemon";
+  job.count = 5;
+  normalizeJob(job);
+  EXPECT_EQ(job.count, 0);
+}
+
+// ---- sanitizeSubmittedJob -----------------------------------------------------------------------
+
+TEST(SanitizeSubmittedJobTest, WarnsAboutEverythingTheServerOwns) {
+  Job job = validJob();
+  job.id = "j-client";
+  job.state.state_type = JobStateType::kRunning;
+  job.revision = 2;
+  job.version = 3;
+  job.create_time = 10;
+  job.modify_time = 11;
+  job.tasks.push_back(job.task());
+  job.meta = {{"bacalhau.org/requester.id", "x"}, {"owner", "me"}};
+  auto warnings = sanitizeSubmittedJob(job);
+  EXPECT_EQ(warnings, (std::vector<std::string>{
+                          "job state is ignored when submitting a job",
+                          "job revision is ignored when submitting a job",
+                          "job version is ignored when submitting a job",
+                          "job create time is ignored when submitting a job",
+                          "job modify time is ignored when submitting a job",
+                          "job ID is ignored when submitting a batch job",
+                          "only one task is supported per job",
+                          "job meta key \"bacalhau.org/requester.id\" is reserved and will be "
+                          "ignored",
+                      }));
+  EXPECT_EQ(job.id, "");
+  EXPECT_EQ(job.state, JobState{});
+  EXPECT_EQ(job.revision, 0u);
+  EXPECT_EQ(job.version, 0u);
+  EXPECT_EQ(job.create_time, 0);
+  EXPECT_EQ(job.modify_time, 0);
+  EXPECT_EQ(job.tasks.size(), 1u);
+  EXPECT_EQ(job.meta, (StringMap{{"owner", "me"}}));
+  EXPECT_TRUE(sanitizeSubmittedJob(job).empty());
+}
+
+TEST(SanitizeSubmittedJobTest, KeepsTheIdOfServiceAndDaemonJobs) {
+  for (const char* type : {"service", "daemon"}) {
+    Job job = validJob();
+    job.type = type;
+    job.id = "j-mine";
+    EXPECT_TRUE(sanitizeSubmittedJob(job).empty()) << type;
+    EXPECT_EQ(job.id, "j-mine");
+  }
+  Job ops = validJob();
+  ops.type = "ops";
+  ops.id = "j-mine";
+  EXPECT_EQ(sanitizeSubmittedJob(ops),
+            std::vector<std::string>{"job ID is ignored when submitting a batch job"});
+  EXPECT_EQ(ops.id, "");
+}
+
+TEST(SanitizeSubmittedJobTest, UndefinedStateFromTheGoCliIsNotAWarning) {
+  Job job = validJob();
+  job.state.state_type = JobStateType::kUndefined;
+  EXPECT_TRUE(sanitizeSubmittedJob(job).empty());
+}
+
+// ---- validateJob --------------------------------------------------------------------------------
+
+TEST(ValidateJobTest, AcceptsAValidJobOfEveryType) {
+  for (const char* type : {"batch", "ops", "service", "daemon"}) {
+    Job job = validJob();
+    job.type = type;
+    normalizeJob(job);
+    EXPECT_TRUE(validateJob(job).isOk()) << type << ": " << validateJob(job).message();
+  }
+}
+
+TEST(ValidateJobTest, JobLevelRules) {
+  Job job = validJob();
+  job.type = "";
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Type: must not be blank; use one of batch, ops, service, daemon");
+  job.type = "cron";
+  EXPECT_EQ(onlyFailure(job), "Job.Type: must be one of batch, ops, service, daemon, got \"cron\"");
+
+  job = validJob();
+  job.count = -1;
+  EXPECT_EQ(onlyFailure(job), "Job.Count: must not be negative, got -1");
+  job.type = "daemon";
+  job.count = 2;
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Count: must be 0 or 1 for daemon jobs, which run once on every matching node; "
+            "got 2");
+
+  job = validJob();
+  job.tasks.clear();
+  EXPECT_EQ(onlyFailure(job), "Job.Tasks: must contain a task; add one with a Name and an Engine");
+}
+
+TEST(ValidateJobTest, Constraints) {
+  Job job = validJob();
+  job.constraints = {{"zone", "in", {}}};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Constraints[0]: operator \"in\" on key \"zone\" needs at least one value, like "
+            "\"(a,b)\"");
+  job.constraints = {{"zone", "=", {"a"}}, {"cores", "gt", {"many"}}};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Constraints[1]: operator \"gt\" on key \"cores\" needs a whole number to compare "
+            "with, got \"many\"");
+}
+
+TEST(ValidateJobTest, TaskNameAndEngine) {
+  Job job = validJob();
+  job.task().name = " ";
+  job.task().engine.type = "";
+  EXPECT_EQ(failures(job), (std::vector<std::string>{
+                               "Job.Tasks[0].Name: must not be blank; name the task (like "
+                               "\"main\")",
+                               "Job.Tasks[0].Engine.Type: must not be blank",
+                           }));
+  job = validJob();
+  job.task().name = std::string("a\0b", 3);
+  EXPECT_EQ(onlyFailure(job), "Job.Tasks[0].Name: must not contain a NUL character");
+}
+
+TEST(ValidateJobTest, EnvironmentVariables) {
+  Job job = validJob();
+  job.task().env = {{"GOOD_1", "x"}};
+  EXPECT_TRUE(validateJob(job).isOk());
+  job.task().env = {{"lower", "x"}};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Tasks[0].Env[\"lower\"]: invalid name: environment variable names start with an "
+            "upper-case letter and contain only A-Z, 0-9 and _ (like \"MY_VAR\")");
+  job.task().env = {{"BACALHAU_JOB_ID", "x"}};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Tasks[0].Env[\"BACALHAU_JOB_ID\"]: names starting with BACALHAU_ or COD_ are "
+            "reserved for the system; choose another name");
+  job.task().env = {{"COD_X", "x"}, {"EMPTY", ""}, {"1ST", "x"}};
+  EXPECT_EQ(failures(job).size(), 3u);
+  job.task().env = {{"EMPTY", ""}};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Tasks[0].Env[\"EMPTY\"]: value must not be empty; remove the variable or set it");
+}
+
+TEST(ValidateJobTest, Timeouts) {
+  Job job = validJob();
+  job.task().timeouts = {-1, 0, 0};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Tasks[0].Timeouts.ExecutionTimeout: must not be negative, got -1 (use 0 for no "
+            "timeout)");
+  job.task().timeouts = {60, 100, 120};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Tasks[0].Timeouts: ExecutionTimeout (60s) + QueueTimeout (100s) must not exceed "
+            "TotalTimeout (120s); raise TotalTimeout or lower the others");
+  job.task().timeouts = {60, 60, 120};
+  EXPECT_TRUE(validateJob(job).isOk());
+  job.task().timeouts = {600, 600, 0};  // no total timeout: no sum rule
+  EXPECT_TRUE(validateJob(job).isOk());
+}
+
+TEST(ValidateJobTest, ResourcesMustParse) {
+  Job job = validJob();
+  job.task().resources = {"500m", "512mb", "1gb", "1"};
+  EXPECT_TRUE(validateJob(job).isOk());
+  job.task().resources.memory = "lots";
+  std::string failure = onlyFailure(job);
+  EXPECT_EQ(failure.rfind("Job.Tasks[0].Resources.Memory: invalid size \"lots\"", 0), 0u)
+      << failure;
+  job.task().resources = {"two", "", "", ""};
+  EXPECT_EQ(onlyFailure(job).rfind("Job.Tasks[0].Resources.CPU: invalid CPU quantity", 0), 0u);
+}
+
+TEST(ValidateJobTest, InputsAndResults) {
+  Job job = validJob();
+  Task& t = job.task();
+  t.input_sources = {{{"", {}}, "", ""}, {{"s3", {}}, "a", "relative"}};
+  EXPECT_EQ(failures(job),
+            (std::vector<std::string>{
+                "Job.Tasks[0].InputSources[0].Source.Type: must not be blank; say where the input "
+                "comes from (s3, ipfs, urlDownload, inline, local)",
+                "Job.Tasks[0].InputSources[0].Target: must not be blank; give the absolute path "
+                "where the input appears inside the task (like \"/inputs\")",
+                "Job.Tasks[0].InputSources[1].Target: must be an absolute path, got \"relative\"",
+            }));
+
+  t.input_sources = {{{"s3", {}}, "a", "/in"},
+                     {{"ipfs", {}}, "a", "/in"},
+                     {{"s3", {}}, "", "/x"},
+                     {{"s3", {}}, "", "/y"}};
+  EXPECT_EQ(failures(job), (std::vector<std::string>{
+                               "Job.Tasks[0].InputSources[1].Alias: duplicate alias \"a\" (also "
+                               "used by [0]); each must be unique",
+                               "Job.Tasks[0].InputSources[1].Target: duplicate target \"/in\" "
+                               "(also used by [0]); each must be unique",
+                           }));
+
+  t.input_sources.clear();
+  t.publisher.type = "local";
+  t.result_paths = {{"", "out"}, {"out", "/out"}, {"out", "/out"}};
+  EXPECT_EQ(failures(job),
+            (std::vector<std::string>{
+                "Job.Tasks[0].ResultPaths[0].Name: must not be blank; it names the folder of this "
+                "result",
+                "Job.Tasks[0].ResultPaths[0].Path: must be an absolute path, got \"out\"",
+                "Job.Tasks[0].ResultPaths[2].Name: duplicate result name \"out\" (also used by "
+                "[1]); each must be unique",
+                "Job.Tasks[0].ResultPaths[2].Path: duplicate result path \"/out\" (also used by "
+                "[1]); each must be unique",
+            }));
+}
+
+TEST(ValidateJobTest, ResultPathsNeedAPublisher) {
+  Job job = validJob();
+  job.task().result_paths = {{"output_custom", "/output_custom"}};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Tasks[0].Publisher.Type: must be set when ResultPaths are given, otherwise the "
+            "results have nowhere to go; add a publisher such as {\"Type\":\"local\"}");
+  job.task().publisher.type = "local";
+  EXPECT_TRUE(validateJob(job).isOk());
+}
+
+TEST(ValidateJobTest, Network) {
+  Job job = validJob();
+  NetworkConfig& net = job.task().network;
+  net = {NetworkType::kFull, {"example.com"}, {}};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Tasks[0].Network.Domains: only allowed with network type HTTP, got Full; set "
+            "Type to HTTP or remove the domains");
+  net = {NetworkType::kHttp, {"example.com"}, {}};
+  EXPECT_TRUE(validateJob(job).isOk());
+
+  net = {NetworkType::kNone, {}, {{"WEB", 8080, 0, ""}}};
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Tasks[0].Network.Ports: only allowed with network type Host, Bridge or Full, got "
+            "None; change Type or remove the ports");
+  for (auto type : {NetworkType::kHost, NetworkType::kBridge, NetworkType::kFull}) {
+    net.type = type;
+    EXPECT_TRUE(validateJob(job).isOk()) << networkTypeName(type);
+  }
+
+  net = {NetworkType::kBridge, {}, {{"WEB", 80, 70000, ""}, {"", 0, 0, ""}, {"WEB", 2000, 0, ""}}};
+  EXPECT_EQ(failures(job),
+            (std::vector<std::string>{
+                "Job.Tasks[0].Network.Ports[0].Static: must be between 1024 and 65535, got 80 (0 "
+                "picks a free port)",
+                "Job.Tasks[0].Network.Ports[0].Target: must be between 0 and 65535, got 70000",
+                "Job.Tasks[0].Network.Ports[1].Name: must not be blank; the port is exposed to the "
+                "task as BACALHAU_PORT_<Name>",
+                "Job.Tasks[0].Network.Ports[2].Name: duplicate port name \"WEB\" (also used by "
+                "[0]); each must be unique",
+            }));
+}
+
+TEST(ValidateJobTest, ReportsEveryFailureAtOnce) {
+  Job job = validJob();
+  job.type = "cron";
+  job.count = -2;
+  job.task().engine.type = "";
+  job.task().timeouts.queue_timeout = -5;
+  EXPECT_EQ(failures(job).size(), 4u);
+}
+
+// ---- sameSpec and diffSpecs ---------------------------------------------------------------------
+
+TEST(SameSpecTest, IgnoresServerOwnedFieldsAndResourceCase) {
+  Job a = validJob();
+  a.task().resources.memory = "512mb";
+  Job b = a;
+  b.id = "j-other";
+  b.state.state_type = JobStateType::kCompleted;
+  b.version = 4;
+  b.revision = 7;
+  b.create_time = 1;
+  b.modify_time = 2;
+  b.meta["bacalhau.org/requester.id"] = "n-1";
+  b.task().resources.memory = "512MB";
+  EXPECT_TRUE(sameSpec(a, b));
+  EXPECT_EQ(diffSpecs(a, b), "");
+
+  b.meta["owner"] = "me";
+  EXPECT_FALSE(sameSpec(a, b));
+  Job c = a;
+  c.count = 2;
+  EXPECT_FALSE(sameSpec(a, c));
+}
+
+TEST(DiffSpecsTest, ShowsChangedLinesWithContext) {
+  Job a = validJob();
+  a.name = "job";
+  Job b = a;
+  b.count = 3;
+  std::string diff = diffSpecs(a, b);
+  EXPECT_NE(diff.find("- Count: 1\n+ Count: 3\n"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("  Type: batch\n"), std::string::npos) << diff;  // context
+  EXPECT_EQ(diff.find("State"), std::string::npos) << diff;  // server-owned fields are left out
+  EXPECT_EQ(diff.find("Image"), std::string::npos) << diff;  // far from the change
+
+  b = a;
+  b.task().engine.params["Image"] = "ubuntu:24.04";
+  diff = diffSpecs(a, b);
+  EXPECT_NE(diff.find("-         Image: busybox:1.37.0\n+         Image: ubuntu:24.04\n"),
+            std::string::npos)
+      << diff;
+}
+
+}  // namespace
+}  // namespace cod::models

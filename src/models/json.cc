@@ -1,0 +1,263 @@
+// JSON text in and out, and the small shared models (SpecConfig, Resources, requirements).
+// Jobs and tasks are in json_job.cc, executions/evaluations/history in json_execution.cc, nodes in
+// json_node.cc.
+
+#include "models/json.h"
+
+#include <algorithm>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
+
+#include "common/strings.h"
+#include "models/json_util.h"
+
+namespace cod::models {
+
+using json_internal::ObjectReader;
+using json_internal::bj::array;
+using json_internal::bj::object;
+using json_internal::bj::value;
+
+namespace {
+
+// The parser's default depth (32) is too shallow for free-form Params nested inside a job inside
+// an API request; 64 still bounds recursion.
+constexpr unsigned kMaxJsonDepth = 64;
+
+// Line and column (both from 1) of a byte offset.
+std::string positionOf(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  size_t line = 1;
+  size_t column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// Writes JSON the way Go's encoding/json does: numbers in Go's float format (Boost.JSON would write
+// 0.5 as "5E-1"), keys in insertion order; `indent` < 0 means compact.
+class Writer {
+ public:
+  explicit Writer(int indent) : indent_(indent) {}
+
+  void write(const value& v, int depth) {
+    switch (v.kind()) {
+      case boost::json::kind::null: out_ += "null"; break;
+      case boost::json::kind::bool_: out_ += v.get_bool() ? "true" : "false"; break;
+      case boost::json::kind::int64: out_ += std::to_string(v.get_int64()); break;
+      case boost::json::kind::uint64: out_ += std::to_string(v.get_uint64()); break;
+      case boost::json::kind::double_: out_ += json_internal::formatNumber(v.get_double()); break;
+      case boost::json::kind::string: out_ += boost::json::serialize(v.get_string()); break;
+      case boost::json::kind::array: writeArray(v.get_array(), depth); break;
+      case boost::json::kind::object: writeObject(v.get_object(), depth); break;
+    }
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  void newline(int depth) {
+    if (indent_ < 0) return;
+    out_ += '\n';
+    out_.append(static_cast<size_t>(indent_) * static_cast<size_t>(depth), ' ');
+  }
+
+  void writeArray(const array& arr, int depth) {
+    out_ += '[';
+    for (size_t i = 0; i < arr.size(); ++i) {
+      if (i > 0) out_ += ',';
+      newline(depth + 1);
+      write(arr[i], depth + 1);
+    }
+    if (!arr.empty()) newline(depth);
+    out_ += ']';
+  }
+
+  void writeObject(const object& obj, int depth) {
+    out_ += '{';
+    bool first = true;
+    for (const auto& member : obj) {
+      if (!first) out_ += ',';
+      first = false;
+      newline(depth + 1);
+      out_ += boost::json::serialize(member.key());
+      out_ += indent_ < 0 ? ":" : ": ";
+      write(member.value(), depth + 1);
+    }
+    if (!obj.empty()) newline(depth);
+    out_ += '}';
+  }
+
+  int indent_;
+  std::string out_;
+};
+
+}  // namespace
+
+Result<value> parseJson(std::string_view text) {
+  boost::json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  boost::json::stream_parser parser({}, options);
+  boost::system::error_code ec;
+  size_t consumed = parser.write_some(text.data(), text.size(), ec);
+  if (!ec && parser.done() && !trim(text.substr(consumed)).empty()) {
+    size_t extra = consumed + text.substr(consumed).find_first_not_of(" \t\r\n");
+    return invalidArgument("invalid JSON at " + positionOf(text, extra) +
+                           ": unexpected text after the end of the JSON value");
+  }
+  if (!ec) {
+    parser.finish(ec);
+    consumed = text.size();
+  }
+  if (ec) {
+    return invalidArgument("invalid JSON at " + positionOf(text, consumed) + ": " + ec.message());
+  }
+  return parser.release();
+}
+
+std::string serialize(const value& v) {
+  Writer w(-1);
+  w.write(v, 0);
+  return w.take();
+}
+
+std::string serializePretty(const value& v) {
+  Writer w(2);
+  w.write(v, 0);
+  return w.take();
+}
+
+const value* findKey(const object& obj, std::string_view key) {
+  // Go prefers an exact match and falls back to a case-insensitive one.
+  if (const value* v = obj.if_contains(key)) return v;
+  for (const auto& member : obj) {
+    if (equalsIgnoreCase(member.key(), key)) return &member.value();
+  }
+  return nullptr;
+}
+
+// ---- SpecConfig --------------------------------------------------------------------------------
+
+value toJson(const SpecConfig& v) {
+  object obj;
+  obj["Type"] = v.type;
+  if (!v.params.empty()) obj["Params"] = v.params;
+  return obj;
+}
+
+namespace json_internal {
+
+Status decodeSpecConfig(const value& v, const std::string& path, const DecodeOptions& opts,
+                        SpecConfig* out) {
+  COD_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(v, path, opts));
+  COD_RETURN_IF_ERROR(r.str("Type", &out->type));
+  return r.object("Params", &out->params);
+}
+
+}  // namespace json_internal
+
+Result<SpecConfig> specConfigFromJson(const value& v, const DecodeOptions& opts) {
+  SpecConfig out;
+  COD_RETURN_IF_ERROR(
+      json_internal::decodeSpecConfig(v, json_internal::rootPath(opts, "SpecConfig"), opts, &out));
+  return out;
+}
+
+// ---- Resources ---------------------------------------------------------------------------------
+
+namespace {
+
+value gpuToJson(const Gpu& g) {
+  object obj;
+  obj["Index"] = g.index;
+  obj["Name"] = g.name;
+  obj["Vendor"] = g.vendor;
+  obj["Memory"] = g.memory;
+  obj["PCIAddress"] = g.pci_address;
+  return obj;
+}
+
+Status decodeGpu(const value& v, const std::string& path, const DecodeOptions& opts, Gpu* out) {
+  COD_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(v, path, opts));
+  COD_RETURN_IF_ERROR(r.u64("Index", &out->index));
+  COD_RETURN_IF_ERROR(r.str("Name", &out->name));
+  COD_RETURN_IF_ERROR(r.str("Vendor", &out->vendor));
+  COD_RETURN_IF_ERROR(r.u64("Memory", &out->memory));
+  return r.str("PCIAddress", &out->pci_address);
+}
+
+}  // namespace
+
+value toJson(const Resources& v) {
+  object obj;
+  if (v.cpu != 0) obj["CPU"] = v.cpu;
+  if (v.memory != 0) obj["Memory"] = v.memory;
+  if (v.disk != 0) obj["Disk"] = v.disk;
+  if (v.gpu != 0) obj["GPU"] = v.gpu;
+  if (!v.gpus.empty()) {
+    array gpus;
+    for (const auto& g : v.gpus) gpus.push_back(gpuToJson(g));
+    obj["GPUs"] = std::move(gpus);
+  }
+  return obj;
+}
+
+namespace json_internal {
+
+Status decodeResources(const value& v, const std::string& path, const DecodeOptions& opts,
+                       Resources* out) {
+  COD_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(v, path, opts));
+  COD_RETURN_IF_ERROR(r.f64("CPU", &out->cpu));
+  COD_RETURN_IF_ERROR(r.u64("Memory", &out->memory));
+  COD_RETURN_IF_ERROR(r.u64("Disk", &out->disk));
+  COD_RETURN_IF_ERROR(r.u64("GPU", &out->gpu));
+  return r.list("GPUs", &out->gpus, decodeGpu);
+}
+
+}  // namespace json_internal
+
+Result<Resources> resourcesFromJson(const value& v, const DecodeOptions& opts) {
+  Resources out;
+  COD_RETURN_IF_ERROR(
+      json_internal::decodeResources(v, json_internal::rootPath(opts, "Resources"), opts, &out));
+  return out;
+}
+
+// ---- LabelSelectorRequirement ------------------------------------------------------------------
+
+value toJson(const LabelSelectorRequirement& v) {
+  object obj;
+  obj["Key"] = v.key;
+  obj["Operator"] = v.op;
+  if (!v.values.empty()) obj["Values"] = json_internal::stringsToJson(v.values);
+  return obj;
+}
+
+namespace json_internal {
+
+Status decodeRequirement(const value& v, const std::string& path, const DecodeOptions& opts,
+                         LabelSelectorRequirement* out) {
+  COD_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(v, path, opts));
+  COD_RETURN_IF_ERROR(r.str("Key", &out->key));
+  COD_RETURN_IF_ERROR(r.str("Operator", &out->op));
+  return r.stringList("Values", &out->values);
+}
+
+}  // namespace json_internal
+
+Result<LabelSelectorRequirement> labelSelectorRequirementFromJson(const value& v,
+                                                                  const DecodeOptions& opts) {
+  LabelSelectorRequirement out;
+  COD_RETURN_IF_ERROR(json_internal::decodeRequirement(
+      v, json_internal::rootPath(opts, "LabelSelectorRequirement"), opts, &out));
+  return out;
+}
+
+}  // namespace cod::models
