@@ -11,7 +11,7 @@ packages=(
   # tests, benchmarks, lint
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy
   # services the tests drive for real
-  nats-server docker.io busybox-static curl procps
+  nats-server docker.io busybox-static curl procps file
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -43,6 +44,7 @@ bool isRetryable(const Status& s) {
     case StatusCode::kDeadlineExceeded:
     case StatusCode::kPermissionDenied:
     case StatusCode::kUnimplemented:
+    case StatusCode::kResourceExhausted:  // out of memory: it would be again elsewhere
       return false;
     default:
       return true;
@@ -72,7 +74,9 @@ models::NodeInfo ComputeNode::nodeInfo() const {
   for (auto* e : deps_.executors) {
     if (e->isInstalled()) ci.execution_engines.push_back(e->name());
   }
-  ci.publishers = {"noop"};
+  for (auto* p : deps_.publishers) {
+    if (p->isInstalled()) ci.publishers.push_back(p->name());
+  }
   ci.max_capacity = config_.capacity;
   ci.max_job_requirements = config_.capacity;
   {
@@ -222,6 +226,13 @@ executor::Executor* ComputeNode::findExecutor(const std::string& engine) const {
   return nullptr;
 }
 
+publisher::Publisher* ComputeNode::findPublisher(const std::string& type) const {
+  for (auto* p : deps_.publishers) {
+    if (equalsIgnoreCase(p->name(), trim(type)) && p->isInstalled()) return p;
+  }
+  return nullptr;
+}
+
 std::string ComputeNode::executionDir(const std::string& execution_id) const {
   return (fs::path(config_.data_dir) / "executions" / execution_id).string();
 }
@@ -252,10 +263,16 @@ void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
     const models::Task& task = e.execution.job->task();
     auto res = models::parseResources(task.resources);
     executor::Executor* ex = findExecutor(task.engine.type);
+    std::string publisher_type(trim(task.publisher.type));
+    publisher::Publisher* pub = publisher_type.empty() ? nullptr : findPublisher(publisher_type);
     if (!ex) {
       reason = "engine \"" + task.engine.type + "\" is not installed on this node";
+    } else if (!publisher_type.empty() && !pub) {
+      reason = "publisher \"" + publisher_type + "\" is not available on this node";
     } else if (Status v = ex->validate(task); !v.isOk()) {
       reason = v.message();
+    } else if (Status pv = pub ? pub->validate(task.publisher) : Status::ok(); !pv.isOk()) {
+      reason = pv.message();
     } else if (!res.isOk()) {
       reason = res.status().message();
     } else if (std::string why = res->exceedsReason(config_.capacity); !why.empty()) {
@@ -444,7 +461,21 @@ void ComputeNode::runOnThread(store::LocalExecution e, std::shared_ptr<CancelTok
   } else {
     outcome = ex->run(req, *cancel);
   }
-  post(RunFinished{e.id(), std::move(outcome)});
+  models::SpecConfig published;
+  if (outcome.isOk()) {
+    // The result folder is complete: publish it (the task's exit code goes in with it).
+    std::ofstream(fs::path(req.results_dir) / "exitCode") << outcome->exit_code;
+    const std::string type(trim(job.task().publisher.type));
+    if (publisher::Publisher* pub = type.empty() ? nullptr : findPublisher(type)) {
+      auto result = pub->publish(e.id(), job, req.results_dir);
+      if (result.isOk()) {
+        published = std::move(result).value();
+      } else {
+        outcome = Status(result.status()).withComponent("Publisher");
+      }
+    }
+  }
+  post(RunFinished{e.id(), std::move(outcome), std::move(published)});
 }
 
 void ComputeNode::handleRunFinished(RunFinished& f) {
@@ -471,7 +502,8 @@ void ComputeNode::handleRunFinished(RunFinished& f) {
     fs::remove_all(dir, ec);
   } else if (f.outcome.isOk()) {
     e.result = *f.outcome;
-    // Results are published by the execution's publisher; with none, nothing is kept.
+    e.published_result = f.published;
+    // The publisher has what it needs; the working folder goes.
     std::error_code ec;
     fs::remove_all(dir, ec);
     e.execution.compute_state = {ExecutionStateType::kCompleted, "", {}};

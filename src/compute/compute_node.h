@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "executor/executor.h"
+#include "publisher/publisher.h"
 #include "models/node.h"
 #include "store/execution_store.h"
 #include "transport/transport.h"
@@ -52,6 +53,7 @@ struct ComputeDeps {
   transport::ComputeTransport* transport = nullptr;
   store::ExecutionStore* store = nullptr;
   std::vector<executor::Executor*> executors;
+  std::vector<publisher::Publisher*> publishers;
   const Clock* clock = nullptr;
 };
 
@@ -78,6 +80,7 @@ class ComputeNode final : public transport::ComputeHandler {
   struct RunFinished {
     std::string execution_id;
     Result<models::RunCommandResult> outcome;
+    models::SpecConfig published;
   };
   struct ReconcileAnswer {
     transport::ReconcileResponse response;
@@ -104,6 +107,7 @@ class ComputeNode final : public transport::ComputeHandler {
   void save(store::LocalExecution& e);
   void forget(const std::string& execution_id);
   executor::Executor* findExecutor(const std::string& engine) const;
+  publisher::Publisher* findPublisher(const std::string& type) const;
   std::string executionDir(const std::string& execution_id) const;
 
   void connectionLoop();

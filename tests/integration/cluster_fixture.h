@@ -15,6 +15,7 @@
 
 #include "compute/compute_node.h"
 #include "executor/noop/noop_executor.h"
+#include "publisher/noop/noop_publisher.h"
 #include "models/job.h"
 #include "orchestrator/orchestrator.h"
 #include "store/memory/memory_execution_store.h"
@@ -38,6 +39,7 @@ struct ComputeHandle {
   std::unique_ptr<transport::ComputeTransport> transport;
   store::MemoryExecutionStore store;
   executor::NoopExecutor noop;
+  publisher::NoopPublisher noop_publisher;
   std::unique_ptr<compute::ComputeNode> node;
 };
 
@@ -87,7 +89,8 @@ class InprocCluster {
     config.capacity.memory = 8'000'000'000;
     config.capacity.disk = 10'000'000'000;
     c->node = std::make_unique<compute::ComputeNode>(
-        compute::ComputeDeps{c->transport.get(), &c->store, {&c->noop}, &SystemClock::instance()},
+        compute::ComputeDeps{c->transport.get(), &c->store, {&c->noop}, {&c->noop_publisher},
+                             &SystemClock::instance()},
         config);
     EXPECT_TRUE(c->node->start().isOk());
     EXPECT_TRUE(c->node->waitUntilRegistered(std::chrono::seconds(5)));

@@ -1,0 +1,45 @@
+# cod — the two commands a newcomer needs:
+#   make run    install what is missing, build, start cod (orchestrator + compute) in the background
+#   make test   install what is missing, build, run every test
+# Also: make build, make stop, make unit, make lint, make bench, make clean.
+
+PRESET    ?= release
+BUILD_DIR := build/$(PRESET)
+COD       := $(BUILD_DIR)/bin/cod
+JOBS      ?= $(shell nproc)
+COD_DIR   ?= $(HOME)/.cod
+
+.PHONY: deps configure build run stop test unit lint format bench clean
+
+deps:
+	@./scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@COD=$(COD) COD_DIR=$(COD_DIR) ./scripts/run.sh start
+
+stop:
+	@COD=$(COD) COD_DIR=$(COD_DIR) ./scripts/run.sh stop
+
+test: build
+	@./scripts/test.sh $(BUILD_DIR)
+
+unit: build
+	@ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure -j $(JOBS)
+
+lint: configure
+	@./scripts/lint.sh $(BUILD_DIR)
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+bench: build
+	@./bench/control_plane.sh $(COD)
+
+clean:
+	@rm -rf build

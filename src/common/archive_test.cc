@@ -1,0 +1,82 @@
+#include "common/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/ids.h"
+
+namespace cod {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ArchiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("cod-archive-" + newUuid());
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void write(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+  }
+  std::string read(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  fs::path root_;
+};
+
+TEST_F(ArchiveTest, RoundTripsFilesAndFoldersButNotSymlinks) {
+  fs::path src = root_ / "src";
+  write(src / "stdout", "hello\n");
+  write(src / "exitCode", "3");
+  write(src / "outputs" / "deep" / "a.txt", "15\n");
+  fs::create_symlink("/etc/passwd", src / "outputs" / "escape");
+  auto packed = createTarGz(src.string(), (root_ / "r.tar.gz").string());
+  ASSERT_TRUE(packed.isOk()) << packed.status().toString();
+  EXPECT_EQ(packed->files, 3u);
+  auto unpacked = extractTar((root_ / "r.tar.gz").string(), (root_ / "dst").string());
+  ASSERT_TRUE(unpacked.isOk()) << unpacked.status().toString();
+  EXPECT_EQ(read(root_ / "dst" / "stdout"), "hello\n");
+  EXPECT_EQ(read(root_ / "dst" / "exitCode"), "3");
+  EXPECT_EQ(read(root_ / "dst" / "outputs" / "deep" / "a.txt"), "15\n");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(root_ / "dst" / "outputs" / "escape")));
+}
+
+TEST_F(ArchiveTest, RefusesEntriesThatEscape) {
+  for (std::string bad : {"../evil.txt", "/tmp/evil.txt", "a/../../evil.txt"}) {
+    fs::path tar = root_ / "bad.tar";
+    struct archive* a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_open_filename(a, tar.c_str());
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, bad.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, 4);
+    archive_write_header(a, e);
+    archive_write_data(a, "evil", 4);
+    archive_entry_free(e);
+    archive_write_close(a);
+    archive_write_free(a);
+    auto r = extractTar(tar.string(), (root_ / "out").string());
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_NE(r.status().message().find("refusing archive entry"), std::string::npos)
+        << r.status().message();
+    EXPECT_FALSE(fs::exists(root_ / "evil.txt"));
+  }
+}
+
+}  // namespace
+}  // namespace cod

@@ -1,0 +1,56 @@
+#pragma once
+
+// Runs tasks as Docker containers through the Docker Engine API (DESIGN §6).
+//
+// Engine Params (Bacalhau's): Image (required), Entrypoint []string, Parameters []string,
+// EnvironmentVariables []string "K=V", WorkingDirectory (absolute).
+//
+// Each execution is one container named cod-<execution-id> and labelled with the execution, job
+// and node IDs, so that a restarted node can remove what it left behind (removeOrphans). The image
+// is used when present locally and pulled otherwise. Resources become NanoCpus/Memory limits;
+// the network is `none` unless the task asks for Host (host) or Full/Bridge (bridge); every
+// container gets `no-new-privileges` and a pids limit. Each ResultPath is a read-write bind mount
+// of <results_dir>/<name>. Logs are demultiplexed into <results_dir>/stdout and stderr. The
+// container is removed afterwards, whatever happened.
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+
+#include "executor/docker/docker_client.h"
+#include "executor/executor.h"
+
+namespace cod::executor {
+
+struct DockerExecutorConfig {
+  std::string socket;  // "" = $DOCKER_HOST or /var/run/docker.sock
+  std::string node_id;
+  int64_t pids_limit = 2048;
+};
+
+class DockerExecutor final : public Executor {
+ public:
+  explicit DockerExecutor(DockerExecutorConfig config);
+
+  std::string name() const override { return "docker"; }
+  bool isInstalled() override;
+  Status validate(const models::Task& task) override;
+  Result<models::RunCommandResult> run(const ExecutionRequest& request,
+                                       CancelToken& cancel) override;
+
+  // Removes every container labelled with this node's ID (they belong to executions of an earlier
+  // life of the node). Returns how many were removed.
+  Result<int> removeOrphans();
+
+  DockerClient& client() { return client_; }
+
+ private:
+  DockerExecutorConfig config_;
+  DockerClient client_;
+  std::mutex installed_mu_;
+  std::chrono::steady_clock::time_point installed_checked_{};
+  bool installed_ = false;
+};
+
+}  // namespace cod::executor

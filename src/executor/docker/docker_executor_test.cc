@@ -1,0 +1,182 @@
+// The Docker executor against a real dockerd (started by the test) and a locally built image.
+
+#include "executor/docker/docker_executor.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "common/ids.h"
+#include "tests/support/dockerd.h"
+
+namespace cod::executor {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class DockerExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    dockerd_ = testing::TestDockerd::get(&why);
+    if (!dockerd_) GTEST_SKIP() << why;
+    executor_ = std::make_unique<DockerExecutor>(
+        DockerExecutorConfig{dockerd_->socket(), "n-test-" + std::to_string(::getpid()), 256});
+    dir_ = fs::temp_directory_path() / ("cod-docker-test-" + newUuid());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  ExecutionRequest request(std::vector<std::string> cmd, const std::string& image =
+                                                               testing::TestDockerd::kImage) {
+    auto job = std::make_shared<models::Job>();
+    job->id = "j-test";
+    job->type = "batch";
+    models::Task t;
+    t.name = "main";
+    t.engine.type = "docker";
+    t.engine.params["Image"] = image;
+    boost::json::array params;
+    for (auto& c : cmd) params.emplace_back(c);
+    t.engine.params["Parameters"] = std::move(params);
+    job->tasks.push_back(std::move(t));
+    job_ = job;
+    ExecutionRequest r;
+    r.execution_id = newExecutionId();
+    r.job_id = job->id;
+    r.job = job;
+    r.results_dir = dir_.string();
+    r.env["COD_JOB_ID"] = job->id;
+    r.resources.cpu = 0.5;
+    r.resources.memory = 256'000'000;
+    return r;
+  }
+  models::Task& task() { return job_->tasks[0]; }
+
+  size_t containersOfThisNode() {
+    auto ids = executor_->client().listContainers({{"cod.node-id", "n-test-" + std::to_string(::getpid())}});
+    return ids.isOk() ? ids->size() : 999;
+  }
+
+  testing::TestDockerd* dockerd_ = nullptr;
+  std::unique_ptr<DockerExecutor> executor_;
+  std::shared_ptr<models::Job> job_;
+  fs::path dir_;
+  CancelToken cancel_;
+};
+
+TEST_F(DockerExecutorTest, RunsAndSeparatesStdoutStderrAndExitCode) {
+  ASSERT_TRUE(executor_->isInstalled());
+  auto r = request({"sh", "-c", "echo hello; echo oops >&2; exit 3"});
+  auto out = executor_->run(r, cancel_);
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_EQ(out->stdout_text, "hello\n");
+  EXPECT_EQ(out->stderr_text, "oops\n");
+  EXPECT_EQ(readFile(dir_ / "stdout"), "hello\n");
+  EXPECT_EQ(readFile(dir_ / "stderr"), "oops\n");
+  EXPECT_EQ(containersOfThisNode(), 0u) << "the container is removed afterwards";
+}
+
+TEST_F(DockerExecutorTest, ResultPathsComeBackAndEnvAndWorkdirApply) {
+  auto r = request({"sh", "-c", "pwd > /outputs/pwd; echo $GREETING $COD_JOB_ID > /outputs/env"});
+  task().result_paths.push_back({"outputs", "/outputs"});
+  task().env["GREETING"] = "hi";
+  task().engine.params["WorkingDirectory"] = "/tmp";
+  auto out = executor_->run(r, cancel_);
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_EQ(out->exit_code, 0);
+  EXPECT_EQ(readFile(dir_ / "outputs" / "pwd"), "/tmp\n");
+  EXPECT_EQ(readFile(dir_ / "outputs" / "env"), "hi j-test\n");
+}
+
+TEST_F(DockerExecutorTest, LargeOutputIsTruncatedInRunOutputButWholeInTheFile) {
+  auto r = request({"sh", "-c", "i=0; while [ $i -lt 1000 ]; do echo line-$i; i=$((i+1)); done"});
+  auto out = executor_->run(r, cancel_);
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_EQ(out->stdout_text.size(), models::kRunOutputLimit);
+  EXPECT_TRUE(out->stdout_truncated);
+  EXPECT_NE(readFile(dir_ / "stdout").find("line-999\n"), std::string::npos);
+}
+
+TEST_F(DockerExecutorTest, NoNetworkUnlessAsked) {
+  auto r = request({"sh", "-c", "ls /sys/class/net"});
+  auto out = executor_->run(r, cancel_);
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_EQ(out->stdout_text, "lo\n");
+}
+
+TEST_F(DockerExecutorTest, MissingImageFailsWithThePullError) {
+  auto r = request({"true"}, "cod-test/does-not-exist:nope");
+  auto out = executor_->run(r, cancel_);
+  ASSERT_FALSE(out.isOk());
+  EXPECT_NE(out.status().message().find("could not pull image cod-test/does-not-exist:nope"),
+            std::string::npos)
+      << out.status().message();
+}
+
+TEST_F(DockerExecutorTest, TimeoutKillsAndRemovesTheContainer) {
+  auto r = request({"sleep", "30"});
+  r.timeout = 1s;
+  auto start = std::chrono::steady_clock::now();
+  auto out = executor_->run(r, cancel_);
+  ASSERT_FALSE(out.isOk());
+  EXPECT_EQ(out.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(out.status().message(), "execution timed out after 1s");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+  EXPECT_EQ(containersOfThisNode(), 0u);
+}
+
+TEST_F(DockerExecutorTest, CancelStopsTheContainer) {
+  auto r = request({"sleep", "30"});
+  std::thread canceller([&] {
+    // Cancel once the container is up.
+    for (int i = 0; i < 400 && containersOfThisNode() == 0; ++i) std::this_thread::sleep_for(25ms);
+    cancel_.cancel();
+  });
+  auto out = executor_->run(r, cancel_);
+  canceller.join();
+  ASSERT_FALSE(out.isOk());
+  EXPECT_EQ(out.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(containersOfThisNode(), 0u);
+}
+
+TEST_F(DockerExecutorTest, ValidateNamesTheBadParam) {
+  models::Task t;
+  t.engine.type = "docker";
+  EXPECT_NE(executor_->validate(t).message().find("Params.Image"), std::string::npos);
+  t.engine.params["Image"] = "busybox";
+  t.engine.params["WorkingDirectory"] = "relative";
+  EXPECT_NE(executor_->validate(t).message().find("must be an absolute path"), std::string::npos);
+}
+
+TEST_F(DockerExecutorTest, RemovesOrphansOfThisNode) {
+  boost::json::object spec{{"Image", testing::TestDockerd::kImage},
+                           {"Cmd", boost::json::array{"sleep", "30"}},
+                           {"Labels", boost::json::object{{"cod.node-id",
+                                                           "n-test-" + std::to_string(::getpid())}}}};
+  auto id = executor_->client().createContainer(spec, "cod-orphan-" + newUuid());
+  ASSERT_TRUE(id.isOk()) << id.status().toString();
+  ASSERT_EQ(containersOfThisNode(), 1u);
+  auto removed = executor_->removeOrphans();
+  ASSERT_TRUE(removed.isOk());
+  EXPECT_EQ(*removed, 1);
+  EXPECT_EQ(containersOfThisNode(), 0u);
+}
+
+}  // namespace
+}  // namespace cod::executor

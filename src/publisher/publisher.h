@@ -1,0 +1,31 @@
+#pragma once
+
+// A Publisher uploads an execution's result folder somewhere a client can download it from and
+// says where (Execution.PublishedResult). Implementations: `local/` (a tar.gz the compute node
+// serves over HTTP), `noop/`; S3 and IPFS later.
+//
+// Contract: publish() is called on a run thread, after the task ended, with the complete result
+// folder (stdout, stderr, exitCode, one folder per ResultPath); it may block; it must not modify
+// the folder. Thread-safe.
+
+#include <string>
+
+#include "common/status.h"
+#include "models/job.h"
+
+namespace cod::publisher {
+
+class Publisher {
+ public:
+  virtual ~Publisher() = default;
+  // "local", "noop", … (compared case-insensitively with Task.Publisher.Type).
+  virtual std::string name() const = 0;
+  virtual bool isInstalled() = 0;
+  // Bid-time check of the publisher's params.
+  virtual Status validate(const models::SpecConfig& spec) = 0;
+  virtual Result<models::SpecConfig> publish(const std::string& execution_id,
+                                             const models::Job& job,
+                                             const std::string& results_dir) = 0;
+};
+
+}  // namespace cod::publisher

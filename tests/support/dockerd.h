@@ -1,0 +1,97 @@
+#pragma once
+
+// A private Docker daemon for tests: its own socket, data and exec roots in a temp dir, no bridge
+// and no firewall rules (reference/test-services.md), with the local test image loaded. Started
+// once per test binary (it takes ~0.5 s) and stopped at exit.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "executor/docker/docker_client.h"
+
+namespace cod::testing {
+
+class TestDockerd {
+ public:
+  static constexpr const char* kImage = "cod-test/busybox:latest";
+
+  // The shared daemon; nullptr (with `why` set) when it cannot run here.
+  static TestDockerd* get(std::string* why) {
+    // Destroyed (and the daemon stopped) when the test binary exits.
+    static TestDockerd instance;
+    static bool started = (instance.start(), true);
+    (void)started;
+    if (!instance.error_.empty()) {
+      *why = instance.error_;
+      return nullptr;
+    }
+    return &instance;
+  }
+
+  const std::string& socket() const { return socket_; }
+
+  ~TestDockerd() { stop(); }
+
+ private:
+  void start() {
+    if (access("/usr/sbin/dockerd", X_OK) != 0) {
+      error_ = "dockerd is not installed (scripts/install-deps.sh installs docker.io)";
+      return;
+    }
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cod-dockerd-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    socket_ = (dir_ / "docker.sock").string();
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string log = (dir_ / "dockerd.log").string();
+      FILE* f = freopen(log.c_str(), "w", stderr);
+      (void)f;
+      dup2(2, 1);
+      std::string host = "unix://" + socket_;
+      std::string data = (dir_ / "data").string();
+      std::string exec = (dir_ / "exec").string();
+      std::string pid = (dir_ / "dockerd.pid").string();
+      execl("/usr/sbin/dockerd", "dockerd", "--host", host.c_str(), "--data-root", data.c_str(),
+            "--exec-root", exec.c_str(), "--pidfile", pid.c_str(), "--bridge=none",
+            "--iptables=false", "--ip-masq=false", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    executor::DockerClient client(socket_);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!client.ping().isOk()) {
+      if (std::chrono::steady_clock::now() > deadline || waitpid(pid_, nullptr, WNOHANG) != 0) {
+        error_ = "dockerd did not start; see " + (dir_ / "dockerd.log").string();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::string cmd = std::string(COD_SOURCE_DIR) + "/scripts/test-image.sh " + socket_ + " " +
+                      kImage;
+    if (std::system(cmd.c_str()) != 0) error_ = "could not build the test image: " + cmd;
+  }
+
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  std::filesystem::path dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+  std::string error_;
+};
+
+}  // namespace cod::testing
