@@ -161,9 +161,13 @@ transport::ReconcileResponse ExecutionUpdater::reconcile(const transport::Reconc
     return out;
   }
   std::vector<std::string> lost;
+  Time handshake = deps_.handshake_time ? deps_.handshake_time(req.node_id) : Time{};
   for (const auto& e : *active) {
     if (reported.count(e.id)) continue;
-    if (now - fromUnixNanos(e.modify_time) < report_grace_) continue;  // may still be on the wire
+    Time modified = fromUnixNanos(e.modify_time);
+    // Changed after the node's handshake and recently: a report may have crossed a message on
+    // the wire; the next report settles it.
+    if (modified >= handshake && now - modified < report_grace_) continue;
     if (e.compute_state.state_type == ExecutionStateType::kNew) {
       // The request to bid never arrived: ask again.
       auto job = deps_.store->getJobVersion(e.job_id, e.job_version);

@@ -27,6 +27,9 @@ class ExecutionUpdater {
     transport::OrchestratorTransport* transport = nullptr;
     const Clock* clock = nullptr;
     Random* random = nullptr;
+    // When the node last handshook (Time{} if unknown). A node builds its report after its
+    // handshake, so an execution we changed before then and that the report lacks is lost.
+    std::function<Time(const std::string& node_id)> handshake_time;
   };
   // How long an execution must have been unchanged before a report that lacks it counts as the
   // node having lost it (a report may race a bid that is still on the wire).

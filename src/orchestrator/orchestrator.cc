@@ -15,7 +15,8 @@ Orchestrator::Orchestrator(Deps deps, OrchestratorConfig config)
   scheduler_ = std::make_unique<BatchScheduler>(&selector_, deps_.random, config_.scheduler);
   planner_ = std::make_unique<Planner>(deps_.store, broker_.get(), deps_.transport, deps_.clock);
   updater_ = std::make_unique<ExecutionUpdater>(ExecutionUpdater::Deps{
-      deps_.store, broker_.get(), deps_.transport, deps_.clock, deps_.random});
+      deps_.store, broker_.get(), deps_.transport, deps_.clock, deps_.random,
+      [this](const std::string& node_id) { return nodes_->lastHandshake(node_id); }});
 }
 
 Orchestrator::~Orchestrator() { stop(); }

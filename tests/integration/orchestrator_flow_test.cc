@@ -123,6 +123,27 @@ TEST(OrchestratorFlow, LostNodeWorkIsRescheduledElsewhere) {
   EXPECT_NE(execs[1].node_id, first_node);
 }
 
+TEST(OrchestratorFlow, RestartedNodeReportsLostWorkAtOnce) {
+  auto config = InprocCluster::defaultConfig();
+  config.nodes.disconnect_timeout = std::chrono::seconds(60);  // not what finds the loss
+  InprocCluster c(1, config);
+  std::string id = submit(c, noopJob(1, {{"Delay", "1500ms"}}));
+  ASSERT_TRUE(waitFor([&] {
+    auto execs = c.executions(id);
+    return !execs.empty() &&
+           execs[0].compute_state.state_type == ExecutionStateType::kBidAccepted;
+  }));
+  // The node dies and comes back with the same ID and none of its state.
+  c.killCompute(0);
+  c.addCompute("n-compute-0");
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted, std::chrono::seconds(10)));
+  auto execs = c.executions(id);
+  ASSERT_EQ(execs.size(), 2u);
+  EXPECT_EQ(execs[0].compute_state.state_type, ExecutionStateType::kFailed);
+  EXPECT_NE(execs[0].compute_state.message.find("no longer has this execution"),
+            std::string::npos);
+}
+
 TEST(OrchestratorFlow, QueuedJobRunsWhenANodeJoins) {
   InprocCluster c(0);
   auto job = noopJob(1);

@@ -79,7 +79,7 @@ transport::HandshakeResponse NodeManager::handshake(const transport::HandshakeRe
     snapshot = node;
     listener = listener_;
     joined = node.membership == models::kMembershipApproved;
-    handshaken_.insert(info.node_id);
+    handshaken_[info.node_id] = now;
   }
   persist(snapshot);
   spdlog::info("compute node {} connected ({})", info.node_id, snapshot.membership);
@@ -178,6 +178,12 @@ std::vector<models::NodeState> NodeManager::schedulableNodes() const {
     }
   }
   return out;
+}
+
+Time NodeManager::lastHandshake(const std::string& node_id) const {
+  std::lock_guard lock(mu_);
+  auto it = handshaken_.find(node_id);
+  return it == handshaken_.end() ? Time{} : it->second;
 }
 
 bool NodeManager::isConnected(const std::string& node_id) const {

@@ -60,6 +60,8 @@ class NodeManager {
   // By full ID or unique prefix. NotFound; FailedPrecondition "MultipleNodesFound" when ambiguous.
   Result<models::NodeState> get(const std::string& id_or_prefix) const;
   bool isConnected(const std::string& node_id) const;
+  // When the node last handshook with this orchestrator; Time{} when it has not.
+  Time lastHandshake(const std::string& node_id) const;
 
   // PUT /nodes/:id actions. FailedPrecondition ("ConflictNodeState") when already in that state.
   Status approve(const std::string& id_or_prefix);
@@ -76,7 +78,7 @@ class NodeManager {
   Listener listener_;
   mutable std::mutex mu_;
   std::map<std::string, models::NodeState> nodes_;
-  std::set<std::string> handshaken_;  // nodes that handshook since this orchestrator started
+  std::map<std::string, Time> handshaken_;  // nodes that handshook since we started, and when
   std::string self_id_;
 };
 

@@ -124,6 +124,11 @@ void InprocHub::setPartitioned(const std::string& node_id, bool partitioned) {
   partitioned_[node_id] = partitioned;
 }
 
+bool InprocHub::hasCompute(const std::string& node_id) {
+  std::lock_guard lock(mu_);
+  return computes_.count(node_id) > 0;
+}
+
 bool InprocHub::partitioned(const std::string& node_id) {
   std::lock_guard lock(mu_);
   auto it = partitioned_.find(node_id);

@@ -34,6 +34,9 @@ class InprocHub {
   // requests fail with Unavailable.
   void setPartitioned(const std::string& node_id, bool partitioned);
 
+  // Whether a compute node with this ID is attached to the hub.
+  bool hasCompute(const std::string& node_id);
+
   // Stops the delivery thread; pending messages are dropped.
   void shutdown();
 

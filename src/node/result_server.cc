@@ -1,0 +1,62 @@
+#include "node/result_server.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+namespace cod::node {
+
+namespace {
+api::HttpResponse text(int status, const std::string& body) {
+  api::HttpResponse r;
+  r.status = status;
+  r.headers.set("Content-Type", "text/plain; charset=utf-8");
+  r.body = body + "\n";
+  return r;
+}
+}  // namespace
+
+ResultServer::ResultServer(publisher::LocalPublisher* publisher, const std::string& host,
+                           uint16_t port)
+    : publisher_(publisher) {
+  api::HttpServerConfig config;
+  config.host = host;
+  config.port = port;
+  config.threads = 1;
+  config.write_timeout = std::chrono::minutes(10);
+  server_ = std::make_unique<api::HttpServer>(config, this);
+}
+
+Status ResultServer::start() {
+  COD_RETURN_IF_ERROR(server_->start());
+  publisher_->setPort(server_->port());
+  return Status::ok();
+}
+
+uint16_t ResultServer::port() const { return server_->port(); }
+
+void ResultServer::stop() { server_->stop(); }
+
+api::HttpResponse ResultServer::handle(api::HttpRequest& req) {
+  if (req.method != "GET" && req.method != "HEAD") return text(405, "method not allowed");
+  std::string name = req.path.size() > 1 ? req.path.substr(1) : "";
+  std::string path = publisher_->archivePath(name);
+  if (path.empty()) return text(404, "not found: " + req.path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return text(404, "no results for " + name + " on this node");
+  std::ostringstream body;
+  body << in.rdbuf();
+  api::HttpResponse r;
+  r.status = 200;
+  r.headers.set("Content-Type", "application/gzip");
+  r.body = std::move(body).str();
+  spdlog::debug("served {} ({} bytes) to {}", name, r.body.size(), req.remote_address);
+  return r;
+}
+
+api::HttpResponse ResultServer::reject(api::HttpRequest&, const Status& status) {
+  return text(400, status.message());
+}
+
+}  // namespace cod::node
