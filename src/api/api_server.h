@@ -1,0 +1,78 @@
+#pragma once
+
+// The REST API server: Bacalhau's v1 API (reference/bacalhau-api.md §1–§2) over the orchestrator's
+// job service, store and node manager. Owns the router, the middleware and the HTTP server.
+//
+// Lifecycle: construct, start() once, stop() (idempotent; also run by the destructor). The
+// dependencies must outlive the server. Handlers run on the server's I/O threads.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "common/status.h"
+#include "models/node.h"
+
+namespace cod::orchestrator {
+class JobService;
+class NodeManager;
+}  // namespace cod::orchestrator
+
+namespace cod::store {
+class JobStore;
+}  // namespace cod::store
+
+namespace cod::api {
+
+class HttpServer;
+class Middleware;
+class Router;
+
+struct ApiDeps {
+  // Null on a compute-only node: the orchestrator routes then answer 404 saying so.
+  orchestrator::JobService* jobs = nullptr;
+  store::JobStore* store = nullptr;
+  orchestrator::NodeManager* nodes = nullptr;
+  // The serving node, for /api/v1/agent/node (and the auth challenge phrase).
+  std::function<models::NodeInfo()> node_info;
+  // /api/v1/agent/version; GitVersion from common/version.h gitVersion().
+  models::BuildVersionInfo version;
+  // Optional: /api/v1/agent/debug ({} when unset) and the object under "config" of
+  // /api/v1/agent/config (a summary of the API settings when unset). Secrets must be redacted.
+  std::function<boost::json::value()> debug_info;
+  std::function<boost::json::value()> config_info;
+};
+
+struct ApiConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 1234;  // 0 = an ephemeral port; see ApiServer::port()
+  int threads = 2;
+  size_t max_body_bytes = size_t{10} * 1024 * 1024;
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiDeps deps, ApiConfig config);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Binds and serves. Unavailable when the address cannot be bound.
+  Status start();
+  // The bound port; 0 before start().
+  uint16_t port() const;
+  void stop();
+
+ private:
+  ApiDeps deps_;
+  ApiConfig config_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<Middleware> middleware_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace cod::api

@@ -1,0 +1,35 @@
+#pragma once
+
+// Paging tokens and query-parameter parsing shared by the endpoints.
+//
+// Job list and history tokens (reference/bacalhau-api.md §2.3, §2.7) are base64url without
+// padding of "<order_by>:<Y|N>:<limit>:<offset>"; history tokens leave order_by empty. Clients
+// treat them as opaque.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "api/http.h"
+#include "common/status.h"
+
+namespace cod::api::endpoints {
+
+struct PageToken {
+  std::string order_by;
+  bool reverse = false;
+  uint64_t limit = 0;
+  uint64_t offset = 0;
+};
+
+std::string encodePageToken(const PageToken& token);
+// InvalidArgument "invalid next_token …" for anything that is not a token we issued.
+Result<PageToken> decodePageToken(std::string_view text);
+
+// Query parameters. Absent or empty → fallback; a malformed value → InvalidArgument naming the
+// parameter.
+Result<uint64_t> queryUint(const HttpRequest& req, std::string_view key, uint64_t fallback = 0);
+// Accepts Go's strconv.ParseBool forms: 1 t T TRUE true True 0 f F FALSE false False.
+Result<bool> queryBool(const HttpRequest& req, std::string_view key, bool fallback = false);
+
+}  // namespace cod::api::endpoints

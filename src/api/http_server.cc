@@ -1,0 +1,411 @@
+// The only translation unit that includes Boost.Beast/Asio: they are slow to compile, so the rest
+// of the API sees plain HttpRequest/HttpResponse values.
+
+#include "api/http_server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "api/errors.h"
+#include "common/strings.h"
+
+namespace cod::api {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+constexpr uint32_t kMaxHeaderBytes = 1024 * 1024;  // Go's http.DefaultMaxHeaderBytes
+constexpr size_t kIdleReadChunk = 4096;
+// After refusing a body, read (and drop) at most this much of it before closing, so that the
+// client sees the response instead of a connection reset.
+constexpr size_t kMaxLingerBytes = size_t{64} * 1024 * 1024;
+constexpr size_t kLingerReadChunk = size_t{64} * 1024;
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+
+class Session;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(HttpServerConfig c, HttpHandler* h) : config(std::move(c)), handler(h) {}
+
+  void accept();
+  void onAccept(beast::error_code ec, tcp::socket socket);
+  void removeSession(const Session* s);
+
+  HttpServerConfig config;
+  HttpHandler* handler;
+  std::atomic<uint16_t> bound_port{0};
+  bool started = false;  // guarded by lifecycle_mu
+  bool stopped = false;
+  std::mutex lifecycle_mu;
+
+  // Declared before io_context so that sessions destroyed with it can still deregister.
+  std::mutex mu;
+  std::condition_variable sessions_cv;
+  std::map<const Session*, std::weak_ptr<Session>> sessions;
+  bool accepting = true;
+
+  net::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<net::steady_timer> accept_retry;
+  std::vector<std::thread> threads;
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  ~Session() { server_->removeSession(this); }
+
+  void start() {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->waitForRequest(); });
+  }
+
+  // From any thread: finish the current exchange, then close; an idle connection closes now.
+  void shutdown() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->stopping_ = true;
+      if (self->reading_) self->closeNow();
+    });
+  }
+
+ private:
+  const HttpServerConfig& config() const { return server_->config; }
+
+  // Waits (up to the idle timeout) for the first byte of the next request.
+  void waitForRequest() {
+    reading_ = true;
+    if (stopping_) return closeNow();
+    if (buffer_.size() > 0) return readHeader();
+    stream_.expires_after(config().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kIdleReadChunk),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->closeNow();
+                              self->buffer_.commit(n);
+                              self->readHeader();
+                            });
+  }
+
+  void readHeader() {
+    request_deadline_ = std::chrono::steady_clock::now() + config().read_timeout;
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(boost::none);  // checked against Content-Length once the header is in
+    stream_.expires_after(std::min<Duration>(config().read_header_timeout, config().read_timeout));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
+  }
+
+  void onHeader(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::eof ||
+        ec == net::error::connection_reset) {
+      return closeNow();
+    }
+    if (ec == http::error::header_limit) {
+      return refuse(invalidArgument("the request header block is larger than " +
+                                    std::to_string(kMaxHeaderBytes) + " bytes")
+                        .withComponent(kComponentApiServer));
+    }
+    if (ec) {
+      return refuse(invalidArgument("malformed HTTP request: " + ec.message())
+                        .withComponent(kComponentApiServer));
+    }
+    const auto& req = parser_->get();
+    if (auto len = parser_->content_length(); len && *len > config().max_body_bytes) {
+      return refuse(requestTooLarge(config().max_body_bytes));
+    }
+    parser_->body_limit(config().max_body_bytes);
+    if (parser_->is_done()) return handle();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     req.version());
+      stream_.expires_after(config().write_timeout);
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+                          if (wec) return self->closeNow();
+                          self->readBody();
+                        });
+      return;
+    }
+    readBody();
+  }
+
+  void readBody() {
+    stream_.expires_at(request_deadline_);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec == http::error::body_limit) {
+                         return self->refuse(requestTooLarge(self->config().max_body_bytes));
+                       }
+                       if (ec) return self->closeNow();
+                       self->handle();
+                     });
+  }
+
+  HttpRequest toRequest(bool with_body) {
+    auto& msg = parser_->get();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    parseTarget(req.target, &req.path, &req.query);
+    for (const auto& field : msg) {
+      req.headers.add(std::string(field.name_string()), std::string(field.value()));
+    }
+    if (with_body) req.body = std::move(msg.body());
+    req.remote_address = remote_;
+    return req;
+  }
+
+  // Answers a request that is not read to its end, then closes the connection.
+  void refuse(const Status& status) {
+    reading_ = false;
+    HttpRequest req;
+    if (parser_ && parser_->is_header_done()) req = toRequest(false);
+    req.remote_address = remote_;
+    HttpResponse res = server_->handler->reject(req, status);
+    res.close_connection = true;
+    write(std::move(res), /*head=*/false, /*keep_alive=*/false, /*drain=*/true);
+  }
+
+  void handle() {
+    reading_ = false;
+    HttpRequest req = toRequest(true);
+    bool keep_alive = parser_->get().keep_alive();
+    bool head = req.method == "HEAD";
+    HttpResponse res;
+    try {
+      res = server_->handler->handle(req);
+    } catch (...) {
+      // The handler promises not to throw; if it does anyway, answer instead of crashing.
+      res = errorResponse(internalError("Internal server error"), req.request_id);
+    }
+    keep_alive = keep_alive && !res.close_connection;
+    write(std::move(res), head, keep_alive, /*drain=*/false);
+  }
+
+  void write(HttpResponse res, bool head, bool keep_alive, bool drain) {
+    unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    auto msg = std::make_shared<http::response<http::string_body>>();
+    keep_alive = keep_alive && !stopping_;
+    try {
+      msg->version(version);
+      msg->result(static_cast<unsigned>(res.status));
+      for (const auto& [name, value] : res.headers.all()) msg->insert(name, value);
+      msg->keep_alive(keep_alive);
+      if (head) {
+        msg->content_length(res.body.size());
+      } else {
+        msg->body() = std::move(res.body);
+        msg->prepare_payload();
+      }
+    } catch (const std::exception& e) {
+      // An invalid status or header from a handler (a bug): drop the connection, do not crash.
+      spdlog::error("api: cannot serialise a {} response: {}", res.status, e.what());
+      return closeNow();
+    }
+    stream_.expires_after(config().write_timeout);
+    http::async_write(
+        stream_, *msg,
+        [self = shared_from_this(), msg, keep_alive, drain](beast::error_code ec, size_t) {
+          if (ec) return self->closeNow();
+          if (!keep_alive) return drain ? self->linger() : self->closeGracefully();
+          self->waitForRequest();
+        });
+  }
+
+  // Half-closes, then drops whatever the client still sends (bounded), so it reads the answer.
+  void linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return closeNow();
+    stream_.expires_after(kLingerTimeout);
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kLingerReadChunk),
+                            [self = shared_from_this()](beast::error_code rec, size_t n) {
+                              self->lingered_ += n;
+                              if (rec || self->lingered_ > kMaxLingerBytes) return self->closeNow();
+                              self->linger();
+                            });
+  }
+
+  void closeGracefully() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    closeNow();
+  }
+
+  void closeNow() {
+    reading_ = false;
+    beast::error_code ec;
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpServer::Impl* server_;
+  std::string remote_;
+  std::chrono::steady_clock::time_point request_deadline_;
+  size_t lingered_ = 0;
+  bool reading_ = false;   // waiting for a request (idle or headers): safe to close on stop
+  bool stopping_ = false;  // close after the current response
+};
+
+}  // namespace
+
+void HttpServer::Impl::removeSession(const Session* s) {
+  std::lock_guard<std::mutex> lock(mu);
+  sessions.erase(s);
+  if (sessions.empty()) sessions_cv.notify_all();
+}
+
+void HttpServer::Impl::accept() {
+  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    onAccept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+  if (ec) {
+    // Out of file descriptors and the like: back off briefly instead of spinning.
+    spdlog::warn("api: accept failed: {}", ec.message());
+    accept_retry->expires_after(std::chrono::milliseconds(100));
+    accept_retry->async_wait([this](beast::error_code wec) {
+      if (!wec && acceptor->is_open()) accept();
+    });
+    return;
+  }
+  beast::error_code opt_ec;
+  socket.set_option(tcp::no_delay(true), opt_ec);
+  auto session = std::make_shared<Session>(std::move(socket), this);
+  bool stop_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    sessions.emplace(session.get(), session);
+    stop_now = !accepting;
+  }
+  session->start();
+  if (stop_now) session->shutdown();
+  accept();
+}
+
+HttpServer::HttpServer(HttpServerConfig config, HttpHandler* handler)
+    : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::start() {
+  std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
+  if (impl_->started) return failedPrecondition("the HTTP server was already started");
+  Impl& s = *impl_;
+  const std::string where = s.config.host + ":" + std::to_string(s.config.port);
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  net::ip::address addr = net::ip::make_address(s.config.host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(addr, s.config.port);
+  } else {
+    tcp::resolver resolver(s.ioc);
+    auto results = resolver.resolve(s.config.host, std::to_string(s.config.port), ec);
+    if (ec || results.empty()) {
+      return unavailable("cannot resolve API host '" + s.config.host + "': " + ec.message())
+          .withComponent(kComponentApiServer);
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  s.acceptor.emplace(net::make_strand(s.ioc));
+  s.accept_retry.emplace(s.acceptor->get_executor());
+  auto fail = [&](const char* what) {
+    beast::error_code ignored;
+    s.acceptor->close(ignored);
+    return unavailable(std::string("cannot ") + what + " " + where + ": " + ec.message())
+        .withComponent(kComponentApiServer)
+        .withHint("choose another API port (--api-port) or stop the process using it");
+  };
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (ec) return fail("open a socket for");
+  s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (ec) return fail("configure a socket for");
+  s.acceptor->bind(endpoint, ec);
+  if (ec) return fail("listen on");
+  s.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen on");
+  s.bound_port = s.acceptor->local_endpoint(ec).port();
+  s.started = true;
+  s.accept();
+  int n = std::max(1, s.config.threads);
+  for (int i = 0; i < n; ++i) {
+    s.threads.emplace_back([&s] {
+      try {
+        s.ioc.run();
+      } catch (const std::exception& e) {
+        spdlog::error("api: I/O thread stopped by an exception: {}", e.what());
+      }
+    });
+  }
+  spdlog::info("api: listening on {}:{}", s.config.host, s.bound_port.load());
+  return Status::ok();
+}
+
+uint16_t HttpServer::port() const { return impl_->bound_port.load(); }
+
+void HttpServer::stop() {
+  std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
+  Impl& s = *impl_;
+  if (!s.started || s.stopped) return;
+  s.stopped = true;
+  net::post(s.acceptor->get_executor(), [&s] {
+    beast::error_code ec;
+    s.acceptor->close(ec);
+    s.accept_retry->cancel();
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard<std::mutex> guard(s.mu);
+    s.accepting = false;
+    for (auto& [ptr, weak] : s.sessions) {
+      if (auto strong = weak.lock()) live.push_back(std::move(strong));
+    }
+  }
+  for (auto& session : live) session->shutdown();
+  live.clear();  // the sessions must be free to die
+  {
+    std::unique_lock<std::mutex> guard(s.mu);
+    s.sessions_cv.wait_for(guard, s.config.shutdown_grace, [&s] { return s.sessions.empty(); });
+  }
+  s.ioc.stop();
+  for (std::thread& t : s.threads) t.join();
+  s.threads.clear();
+  spdlog::info("api: stopped");
+}
+
+}  // namespace cod::api

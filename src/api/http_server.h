@@ -1,0 +1,67 @@
+#pragma once
+
+// An HTTP/1.1 server (Boost.Beast, confined to http_server.cc). It owns the sockets, keep-alive,
+// limits and timeouts; everything else (routing, errors, CORS, headers, logging) is the
+// HttpHandler's job.
+//
+// * Keep-alive and pipelining; each connection is served in order on its own strand.
+// * Timeouts (reference/bacalhau-api.md §1): request headers must arrive within
+//   read_header_timeout, the whole request within read_timeout, the response must be written
+//   within write_timeout; an idle keep-alive connection is closed after idle_timeout.
+// * A body over max_body_bytes is refused before it is read: handler->reject() with a
+//   RequestEntityTooLarge status (413), then the connection is closed. A request that is not
+//   HTTP, or whose header block exceeds 1 MiB, gets reject() with InvalidArgument (400).
+// * `Expect: 100-continue` is answered before the body is read.
+// * HEAD responses carry the headers of the GET response without its body.
+//
+// Lifecycle: start() once, then stop() (idempotent; also run by the destructor). stop() stops
+// accepting, lets in-flight requests finish for up to shutdown_grace, then closes everything.
+// Thread-safety: port() and stop() may be called from any thread except an I/O thread.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/http.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace cod::api {
+
+struct HttpServerConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 0;  // 0 = an ephemeral port; see HttpServer::port()
+  int threads = 2;    // I/O threads; handlers run on them
+  size_t max_body_bytes = size_t{10} * 1024 * 1024;
+  Duration read_header_timeout = std::chrono::seconds(5);
+  Duration read_timeout = std::chrono::seconds(20);
+  Duration write_timeout = std::chrono::seconds(45);
+  Duration idle_timeout = std::chrono::seconds(20);
+  Duration shutdown_grace = std::chrono::seconds(5);
+};
+
+class HttpServer {
+ public:
+  // `handler` must outlive the server.
+  HttpServer(HttpServerConfig config, HttpHandler* handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving. Unavailable when the address cannot be bound (in use, bad host);
+  // FailedPrecondition when called twice.
+  Status start();
+  // The bound port (the ephemeral one when configured with 0); 0 before start().
+  uint16_t port() const;
+  void stop();
+
+  // Defined in http_server.cc; named here so that file's connection class can refer to it.
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cod::api

@@ -1,0 +1,252 @@
+#include "api/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "api/middleware.h"
+#include "api/router.h"
+#include "api/test_http_client.h"
+
+namespace cod::api {
+namespace {
+
+using testing::TestHttpClient;
+using testing::TestResponse;
+
+// A raw TCP connection for what libcurl will not send (malformed or partial requests).
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    timeval tv{};
+    tv.tv_sec = 10;  // the deadline for every wait below
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  ~RawConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void send(const std::string& data) {
+    ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(data.size()));
+  }
+  // Reads until the peer closes (or the receive deadline passes: `closed` is then false).
+  std::string readUntilClosed(bool* closed) {
+    std::string out;
+    char buf[4096];
+    while (true) {
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n > 0) {
+        out.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      *closed = n == 0 || errno == ECONNRESET;
+      return out;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.add("GET", "/hello", [](const HttpRequest& req) -> Result<HttpResponse> {
+      return HttpResponse::json(200, R"({"hello":")" + req.queryValue("name", "world") + "\"}");
+    });
+    router_.add("PUT", "/echo-size", [](const HttpRequest& req) -> Result<HttpResponse> {
+      return HttpResponse::json(200, R"({"size":)" + std::to_string(req.body.size()) + "}");
+    });
+    router_.add("GET", "/peer", [](const HttpRequest& req) -> Result<HttpResponse> {
+      return HttpResponse::json(200, "\"" + req.remote_address + "\"");
+    });
+  }
+
+  void startServer(HttpServerConfig config = {}) {
+    config.host = "127.0.0.1";
+    config.port = 0;
+    server_ = std::make_unique<HttpServer>(config, &middleware_);
+    ASSERT_TRUE(server_->start().isOk());
+    ASSERT_GT(server_->port(), 0);
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+
+  Router router_;
+  Middleware middleware_{&router_, ServerHeaders{"v1.7.0", "c", "d", "linux", "amd64"}};
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, ServesRequestsOverOneKeepAliveConnection) {
+  startServer();
+  TestHttpClient client(server_->port());
+  for (int i = 0; i < 3; ++i) {
+    TestResponse res = client.get("/hello?name=cod%20" + std::to_string(i));
+    ASSERT_EQ(res.status, 200) << res.error;
+    EXPECT_EQ(res.json().at("hello").as_string(), "cod " + std::to_string(i));
+    EXPECT_EQ(res.headers.get("Content-Type"), "application/json");
+    EXPECT_EQ(res.headers.get("Access-Control-Allow-Origin"), "*");
+    EXPECT_EQ(res.headers.get("X-Bacalhau-Git-Version"), "v1.7.0");
+  }
+  EXPECT_EQ(client.connectionsOpened(), 1);
+  TestResponse peer = client.get("/peer");
+  EXPECT_EQ(std::string(peer.json().as_string()).substr(0, 10), "127.0.0.1:");
+}
+
+TEST_F(HttpServerTest, EchoesRequestId) {
+  startServer();
+  TestHttpClient client(server_->port());
+  TestResponse res = client.get("/nope", {{"X-Request-ID", "req-77"}});
+  EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(res.headers.get("X-Request-ID"), "req-77");
+  EXPECT_EQ(res.json().at("RequestID").as_string(), "req-77");
+}
+
+TEST_F(HttpServerTest, HeadHasHeadersButNoBody) {
+  startServer();
+  TestHttpClient client(server_->port());
+  TestResponse res = client.request("HEAD", "/hello");
+  EXPECT_EQ(res.status, 200) << res.error;
+  EXPECT_TRUE(res.body.empty());
+  EXPECT_EQ(res.headers.get("Content-Length"), "17");  // {"hello":"world"}
+  EXPECT_EQ(client.get("/hello").status, 200);         // the connection is still usable
+}
+
+TEST_F(HttpServerTest, AnswersPreflightOverTheWire) {
+  startServer();
+  TestHttpClient client(server_->port());
+  TestResponse res =
+      client.request("OPTIONS", "/api/v1/orchestrator/jobs", "",
+                     {{"Origin", "http://ui"}, {"Access-Control-Request-Method", "DELETE"}});
+  EXPECT_EQ(res.status, 204);
+  EXPECT_EQ(res.headers.get("Access-Control-Allow-Origin"), "*");
+  EXPECT_NE(res.headers.get("Access-Control-Allow-Methods").find("DELETE"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, AcceptsBodyUnderTheLimit) {
+  startServer();
+  TestHttpClient client(server_->port());
+  std::string body(size_t{2} * 1024 * 1024,
+                   'x');  // large enough for curl to send Expect: 100-continue
+  TestResponse res = client.put("/echo-size", body);
+  ASSERT_EQ(res.status, 200) << res.error;
+  EXPECT_EQ(res.json().at("size").as_int64(), 2 * 1024 * 1024);
+}
+
+TEST_F(HttpServerTest, RefusesOversizedBodyWith413) {
+  startServer();
+  std::string body(size_t{11} * 1024 * 1024, 'x');
+  for (bool expect_continue : {true, false}) {
+    TestHttpClient client(server_->port());
+    TestHttpClient::HeaderList headers;
+    if (!expect_continue) headers.emplace_back("Expect", "");  // send the body at once
+    headers.emplace_back("X-Request-ID", "big-1");
+    TestResponse res = client.request("PUT", "/echo-size", body, headers);
+    ASSERT_EQ(res.status, 413) << "expect=" << expect_continue << " " << res.error;
+    auto json = res.json();
+    EXPECT_EQ(json.at("Status").as_int64(), 413);
+    EXPECT_EQ(json.at("Code").as_string(), "ResourceExhausted");
+    EXPECT_EQ(json.at("RequestID").as_string(), "big-1");
+    EXPECT_NE(std::string(json.at("Message").as_string()).find("10485760"), std::string::npos);
+    EXPECT_EQ(res.headers.get("Access-Control-Allow-Origin"), "*");
+  }
+  // The server is still healthy.
+  TestHttpClient client(server_->port());
+  EXPECT_EQ(client.get("/hello").status, 200);
+}
+
+TEST_F(HttpServerTest, RefusesOversizedChunkedBody) {
+  HttpServerConfig config;
+  config.max_body_bytes = 1000;
+  startServer(config);
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  std::string chunk(1500, 'y');
+  char size_line[32];
+  snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
+  conn.send("PUT /echo-size HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            std::string(size_line) + chunk + "\r\n0\r\n\r\n");
+  bool closed = false;
+  std::string out = conn.readUntilClosed(&closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 413");
+}
+
+TEST_F(HttpServerTest, MalformedRequestGets400AndClose) {
+  startServer();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  conn.send("THIS IS NOT HTTP\r\n\r\n");
+  bool closed = false;
+  std::string out = conn.readUntilClosed(&closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 400");
+  EXPECT_NE(out.find("\"Code\":\"BadRequest\""), std::string::npos);
+}
+
+TEST_F(HttpServerTest, SlowHeadersAreCutOff) {
+  HttpServerConfig config;
+  config.read_header_timeout = std::chrono::milliseconds(200);
+  startServer(config);
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  auto start = std::chrono::steady_clock::now();
+  conn.send("GET /hello HTTP/1.1\r\nHost: x\r\n");  // never finishes the header block
+  bool closed = false;
+  conn.readUntilClosed(&closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+  HttpServerConfig config;
+  config.idle_timeout = std::chrono::milliseconds(200);
+  startServer(config);
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  bool closed = false;
+  conn.readUntilClosed(&closed);
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(HttpServerTest, StopClosesIdleConnectionsPromptly) {
+  startServer();
+  TestHttpClient client(server_->port());
+  ASSERT_EQ(client.get("/hello").status, 200);  // leaves an idle keep-alive connection
+  RawConnection idle(server_->port());
+  auto start = std::chrono::steady_clock::now();
+  server_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  server_->stop();  // idempotent
+  TestResponse after = client.get("/hello");
+  EXPECT_EQ(after.status, 0);  // nobody listens any more
+}
+
+TEST_F(HttpServerTest, SecondServerOnTheSamePortIsUnavailable) {
+  startServer();
+  HttpServerConfig config;
+  config.host = "127.0.0.1";
+  config.port = server_->port();
+  HttpServer other(config, &middleware_);
+  Status s = other.start();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find(std::to_string(server_->port())), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cod::api

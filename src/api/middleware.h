@@ -1,0 +1,76 @@
+#pragma once
+
+// Every cross-cutting concern of the REST API, in one place and in this order
+// (reference/bacalhau-api.md §1):
+//   1. CORS: "Access-Control-Allow-Origin: *" on every response; OPTIONS is answered as a preflight
+//      (204) without reaching the router.
+//   2. Recover: an exception escaping a handler becomes a 500 error body; it never crashes.
+//   3. Request ID: the request's X-Request-ID is echoed, or a new one is generated; it is copied
+//      into error bodies and the X-Request-ID response header.
+//   4. Body limit: enforced by the server before the body is read (→ reject(), 413).
+//   5. Server headers: the five X-Bacalhau-* build headers.
+//   6. Request log: "method path status duration_ms bytes request_id" at info level.
+//   7. Client version check: X-Bacalhau-Git-Version unparsable → 400, older than v1.4.0 → 403.
+//   8. Router.
+//
+// Thread-safety: handle()/reject() may run concurrently; the middleware holds no mutable state.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/http.h"
+#include "api/router.h"
+
+namespace cod::api {
+
+// Values of the X-Bacalhau-* headers sent with every response.
+struct ServerHeaders {
+  std::string git_version;
+  std::string git_commit;
+  std::string build_date;  // RFC 3339
+  std::string build_os;
+  std::string arch;
+};
+
+// The oldest Bacalhau client version the API accepts.
+inline constexpr const char* kMinClientVersion = "1.4.0";
+
+struct SemVer {
+  uint64_t major = 0;
+  uint64_t minor = 0;
+  uint64_t patch = 0;
+  std::string prerelease;  // "rc.1"; a pre-release sorts before its release
+  // <0, 0, >0 like strcmp; build metadata is ignored.
+  int compare(const SemVer& o) const;
+};
+
+// Parses "v1.2.3", "1.2.3", "1.2", "1", each with optional "-pre" and "+build" suffixes.
+bool parseSemVer(std::string_view text, SemVer* out);
+
+enum class ClientVersionVerdict { kAccepted, kInvalid, kOutdated };
+// The verdict for a client's X-Bacalhau-Git-Version header value. Absent, "", "v0.0.0" and
+// "v0.0.0-<commit>" (development builds) are accepted.
+ClientVersionVerdict checkClientVersion(std::string_view client_version);
+
+class Middleware final : public HttpHandler {
+ public:
+  // `router` must outlive the middleware.
+  Middleware(const Router* router, ServerHeaders headers);
+
+  HttpResponse handle(HttpRequest& req) override;
+  HttpResponse reject(HttpRequest& req, const Status& status) override;
+
+ private:
+  HttpResponse dispatch(HttpRequest& req);
+  // The refusal for an unusable client version, or nullopt.
+  std::optional<HttpResponse> versionCheck(const HttpRequest& req) const;
+  void assignRequestId(HttpRequest& req) const;
+  void decorate(const HttpRequest& req, HttpResponse& res) const;
+
+  const Router* router_;
+  ServerHeaders headers_;
+};
+
+}  // namespace cod::api
