@@ -15,6 +15,7 @@
 #include "common/version.h"
 #include "compute/compute_node.h"
 #include "executor/noop/noop_executor.h"
+#include "publisher/noop/noop_publisher.h"
 #include "node/node_identity.h"
 #include "orchestrator/orchestrator.h"
 #include "store/memory/memory_execution_store.h"
@@ -39,6 +40,7 @@ struct ComputeStack {
   std::unique_ptr<transport::ComputeTransport> transport;
   std::unique_ptr<store::ExecutionStore> store;
   std::unique_ptr<executor::NoopExecutor> noop;
+  std::unique_ptr<publisher::NoopPublisher> noop_publisher;
   std::unique_ptr<compute::ComputeNode> node;
 };
 
@@ -51,13 +53,14 @@ Result<std::unique_ptr<ComputeStack>> makeCompute(transport::InprocHub& hub,
   stack->transport = hub.computeTransport();
   stack->store = std::make_unique<store::MemoryExecutionStore>();
   stack->noop = std::make_unique<executor::NoopExecutor>();
+  stack->noop_publisher = std::make_unique<publisher::NoopPublisher>();
   compute::ComputeConfig config;
   config.node_id = id;
   config.labels = options.labels;
   config.data_dir = dir;
   config.heartbeat_interval = options.heartbeat_interval;
   compute::ComputeDeps deps{stack->transport.get(), stack->store.get(), {stack->noop.get()},
-                            &SystemClock::instance()};
+                            {stack->noop_publisher.get()}, &SystemClock::instance()};
   stack->node = std::make_unique<compute::ComputeNode>(deps, config);
   return stack;
 }
@@ -169,7 +172,7 @@ int run(const ServeOptions& options, int computes, bool orchestrator) {
   }
   if (orch) {
     Status st = orch->api->start();
-    if (!st.isOk()) return fail(st.prepend("starting the API server"));
+    if (!st.isOk()) return fail(std::move(st).prepend("starting the API server"));
     std::printf("cod %s: API listening on http://%s:%u (data dir %s, %d compute node%s)\n",
                 kCodVersion, options.api_host.c_str(), static_cast<unsigned>(orch->api->port()),
                 data_dir.c_str(), computes, computes == 1 ? "" : "s");

@@ -32,14 +32,14 @@ namespace cod::store {
 
 struct JobQuery {
   // "" or "*" = every namespace.
-  std::string ns;
+  std::string ns{};
   // "created_at" (default) or "modified_at"; the store rejects others with InvalidArgument.
-  std::string order_by;
+  std::string order_by{};
   bool reverse = false;
   // Applied after sorting; jobs whose Labels do not match are skipped.
-  std::optional<models::LabelSelector> selector;
+  std::optional<models::LabelSelector> selector{};
   // Only jobs in these states; empty = any.
-  std::vector<models::JobStateType> states;
+  std::vector<models::JobStateType> states{};
   uint64_t offset = 0;  // index into the filtered, sorted list
   uint64_t limit = 0;   // 0 = no limit
 };
@@ -50,7 +50,7 @@ struct JobList {
 };
 
 struct ExecutionQuery {
-  std::string job_id;
+  std::string job_id{};
   // 0 = the job's latest version, unless all_versions.
   uint64_t job_version = 0;
   bool all_versions = false;
@@ -59,11 +59,11 @@ struct ExecutionQuery {
 enum class HistoryEventType { kAll, kJob, kExecution };
 
 struct HistoryQuery {
-  std::string job_id;
+  std::string job_id{};
   uint64_t offset = 0;  // the first SeqNum to return (items with SeqNum ≥ offset)
   uint64_t limit = 0;   // 0 = no limit
   HistoryEventType event_type = HistoryEventType::kAll;
-  std::string execution_id_prefix;  // "" = any
+  std::string execution_id_prefix{};  // "" = any
   // 0 = the job's latest version, unless all_versions.
   uint64_t job_version = 0;
   bool all_versions = false;

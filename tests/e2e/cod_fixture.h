@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -12,6 +13,8 @@
 
 #include "api/client/api_client.h"
 #include "common/ids.h"
+#include "common/strings.h"
+#include "models/json.h"
 #include "tests/support/process.h"
 
 namespace cod::testing {

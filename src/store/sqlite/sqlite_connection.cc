@@ -1,0 +1,154 @@
+#include "store/sqlite/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "common/check.h"
+#include "store/query_rules.h"
+
+namespace cod::store::sqlite {
+
+namespace {
+// Messages quote at most this much SQL.
+constexpr size_t kMaxQuotedSql = 80;
+
+std::string quoteSql(std::string_view sql) {
+  if (sql.size() <= kMaxQuotedSql) return std::string(sql);
+  return std::string(sql.substr(0, kMaxQuotedSql)) + "…";
+}
+}  // namespace
+
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)), conn_(other.conn_) {}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  // Binding errors (index out of range, too big) are bugs in this file's SQL.
+  int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  COD_CHECK(rc == SQLITE_OK) << "sqlite3_bind_text64: " << sqlite3_errstr(rc);
+  return *this;
+}
+
+Statement& Statement::bind(int index, int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  COD_CHECK(rc == SQLITE_OK) << "sqlite3_bind_int64: " << sqlite3_errstr(rc);
+  return *this;
+}
+
+Statement& Statement::bindNull(int index) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  COD_CHECK(rc == SQLITE_OK) << "sqlite3_bind_null: " << sqlite3_errstr(rc);
+  return *this;
+}
+
+Statement& Statement::bindTextOrNull(int index, std::string_view text) {
+  return text.empty() ? bindNull(index) : bind(index, text);
+}
+
+Result<bool> Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return conn_->error(rc, sqlite3_sql(stmt_));
+}
+
+Status Statement::run() {
+  while (true) {
+    COD_ASSIGN_OR_RETURN(bool row, step());
+    if (!row) return Status::ok();
+  }
+}
+
+int64_t Statement::columnInt(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+std::string_view Statement::columnText(int index) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+  if (text == nullptr) return {};
+  return {text, static_cast<size_t>(sqlite3_column_bytes(stmt_, index))};
+}
+
+bool Statement::columnIsNull(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
+Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bool read_only,
+                                                     int busy_timeout_ms) {
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // The Connection owns the handle from here on, even when opening failed.
+  std::unique_ptr<Connection> conn(new Connection(db, path));
+  if (rc != SQLITE_OK) {
+    return conn->error(rc, fmt::format("opening {}", path))
+        .withHint("check that the data directory exists and is writable");
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  return conn;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+Result<Statement> Connection::prepare(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return error(rc, sql);
+    it = statements_.emplace(std::string(sql), stmt).first;
+  }
+  return Statement(it->second, this);
+}
+
+Status Connection::exec(const char* sql) {
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return error(rc, sql);
+  return Status::ok();
+}
+
+Status Connection::run(std::string_view sql) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, prepare(sql));
+  return stmt.run();
+}
+
+int64_t Connection::changes() const { return sqlite3_changes64(db_); }
+
+bool Connection::autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+
+Status Connection::error(int rc, std::string_view context) const {
+  const char* detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  std::string message =
+      fmt::format("SQLite error in {}: {} ({})", quoteSql(context), detail, sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return internal::storeError(unavailable(
+          fmt::format("database {} is busy: another process holds its lock ({})", path_, detail)));
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+        return internal::storeError(alreadyExists(std::move(message)));
+      }
+      break;
+    case SQLITE_FULL:
+      return internal::storeError(resourceExhausted(std::move(message)))
+          .withHint("free some disk space");
+    default: break;
+  }
+  return internal::storeError(internalError(std::move(message)));
+}
+
+}  // namespace cod::store::sqlite

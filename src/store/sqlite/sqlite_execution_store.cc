@@ -1,0 +1,129 @@
+#include "store/sqlite/sqlite_execution_store.h"
+
+#include <filesystem>
+
+#include <boost/json.hpp>
+
+#include "models/json.h"
+#include "store/sqlite/sqlite_connection.h"
+
+namespace cod::store {
+
+namespace bj = boost::json;
+
+std::string encodeLocalExecution(const LocalExecution& e) {
+  bj::object o;
+  o["Execution"] = models::toJson(e.execution);
+  o["Resources"] = models::toJson(e.resources);
+  o["BidReason"] = e.bid_reason;
+  o["Result"] = models::toJson(e.result);
+  o["PublishedResult"] = models::toJson(e.published_result);
+  o["Error"] = e.error;
+  o["ErrorCode"] = e.error_code;
+  o["Hint"] = e.hint;
+  o["Retryable"] = e.retryable;
+  o["Updated"] = toUnixNanos(e.updated);
+  return bj::serialize(o);
+}
+
+Result<LocalExecution> decodeLocalExecution(std::string_view text) {
+  COD_ASSIGN_OR_RETURN(bj::value v, models::parseJson(text));
+  if (!v.is_object()) return internalError("stored execution is not a JSON object");
+  const auto& o = v.as_object();
+  auto str = [&](std::string_view k) {
+    const auto* x = models::findKey(o, k);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  LocalExecution e;
+  const auto* ex = models::findKey(o, "Execution");
+  if (!ex) return internalError("stored execution without Execution");
+  models::DecodeOptions opts;
+  opts.path = "Execution";
+  COD_ASSIGN_OR_RETURN(e.execution, models::executionFromJson(*ex, opts));
+  if (const auto* r = models::findKey(o, "Resources")) {
+    COD_ASSIGN_OR_RETURN(e.resources, models::resourcesFromJson(*r));
+  }
+  if (const auto* r = models::findKey(o, "Result")) {
+    COD_ASSIGN_OR_RETURN(e.result, models::runCommandResultFromJson(*r));
+  }
+  if (const auto* r = models::findKey(o, "PublishedResult")) {
+    COD_ASSIGN_OR_RETURN(e.published_result, models::specConfigFromJson(*r));
+  }
+  e.bid_reason = str("BidReason");
+  e.error = str("Error");
+  e.error_code = str("ErrorCode");
+  e.hint = str("Hint");
+  if (const auto* r = models::findKey(o, "Retryable"); r && r->is_bool()) e.retryable = r->as_bool();
+  if (const auto* u = models::findKey(o, "Updated"); u && u->is_number()) {
+    e.updated = fromUnixNanos(u->to_number<int64_t>());
+  }
+  return e;
+}
+
+SqliteExecutionStore::SqliteExecutionStore(std::unique_ptr<sqlite::Connection> conn)
+    : conn_(std::move(conn)) {}
+
+SqliteExecutionStore::~SqliteExecutionStore() = default;
+
+Result<std::unique_ptr<SqliteExecutionStore>> SqliteExecutionStore::open(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec) return internalError("cannot create the folder of " + path + ": " + ec.message());
+  COD_ASSIGN_OR_RETURN(auto conn, sqlite::Connection::open(path, false, 5000));
+  COD_RETURN_IF_ERROR(conn->exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+      "CREATE TABLE IF NOT EXISTS executions (id TEXT PRIMARY KEY, json TEXT NOT NULL);"));
+  return std::unique_ptr<SqliteExecutionStore>(new SqliteExecutionStore(std::move(conn)));
+}
+
+Status SqliteExecutionStore::put(const LocalExecution& execution) {
+  std::string json = encodeLocalExecution(execution);
+  std::lock_guard lock(mu_);
+  COD_ASSIGN_OR_RETURN(auto stmt,
+                       conn_->prepare("INSERT INTO executions (id, json) VALUES (?1, ?2) "
+                                      "ON CONFLICT(id) DO UPDATE SET json = excluded.json"));
+  return stmt.bind(1, execution.id()).bind(2, json).run();
+}
+
+Result<LocalExecution> SqliteExecutionStore::get(const std::string& id) {
+  std::string json;
+  {
+    std::lock_guard lock(mu_);
+    COD_ASSIGN_OR_RETURN(auto stmt, conn_->prepare("SELECT json FROM executions WHERE id = ?1"));
+    stmt.bind(1, id);
+    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return notFound("execution not found: " + id);
+    json = std::string(stmt.columnText(0));
+  }
+  return decodeLocalExecution(json);
+}
+
+Result<std::vector<LocalExecution>> SqliteExecutionStore::list() {
+  std::vector<std::string> rows;
+  {
+    std::lock_guard lock(mu_);
+    COD_ASSIGN_OR_RETURN(auto stmt, conn_->prepare("SELECT json FROM executions ORDER BY id"));
+    while (true) {
+      COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+      if (!row) break;
+      rows.emplace_back(stmt.columnText(0));
+    }
+  }
+  std::vector<LocalExecution> out;
+  for (const auto& json : rows) {
+    auto e = decodeLocalExecution(json);
+    if (!e.isOk()) return std::move(e).error().prepend("reading the execution store");
+    out.push_back(std::move(e).value());
+  }
+  return out;
+}
+
+Status SqliteExecutionStore::remove(const std::string& id) {
+  std::lock_guard lock(mu_);
+  COD_ASSIGN_OR_RETURN(auto stmt, conn_->prepare("DELETE FROM executions WHERE id = ?1"));
+  COD_RETURN_IF_ERROR(stmt.bind(1, id).run());
+  if (conn_->changes() == 0) return notFound("execution not found: " + id);
+  return Status::ok();
+}
+
+}  // namespace cod::store

@@ -1,0 +1,419 @@
+#include "store/sqlite/sqlite_queries.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "common/check.h"
+#include "common/strings.h"
+#include "models/json.h"
+#include "store/query_rules.h"
+
+namespace cod::store::sqlite {
+
+namespace {
+
+constexpr int64_t kSchemaVersion = 1;
+
+// Every model is stored as its Bacalhau JSON in a `json` column; the other columns copy the fields
+// that queries filter or sort on. Names are NULL when empty, so only set names are unique.
+// A commit writes every B-tree page it touches to the WAL, so each index costs a page per write:
+// tables with small rows keyed by text are WITHOUT ROWID (one B-tree instead of two), and there is
+// no index on modify_time (it changes on every update; listing by it sorts (rowid, time) pairs).
+// Foreign keys are not declared: every write would pay for the check, and the store's writes
+// already reference only what they created.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  namespace TEXT NOT NULL,
+  name TEXT,
+  state INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  modify_time INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  UNIQUE (namespace, name)
+);
+CREATE INDEX jobs_by_create_time ON jobs (create_time, id);
+CREATE TABLE job_versions (
+  job_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY (job_id, version)
+);
+CREATE TABLE executions (
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  job_version INTEGER NOT NULL,
+  compute_state INTEGER NOT NULL,
+  create_time INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX executions_by_job ON executions (job_id, create_time, id);
+CREATE INDEX executions_by_node ON executions (node_id, compute_state);
+CREATE TABLE evaluations (
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  json TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX evaluations_by_status ON evaluations (status);
+CREATE TABLE history (
+  job_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+)sql";
+
+// Parses a stored JSON text with `decoder`; a failure means the file holds something cod did not
+// write, which is Internal.
+template <typename Decoder>
+auto decode(std::string_view text, const char* what, Decoder decoder)
+    -> decltype(decoder(boost::json::value(), models::DecodeOptions())) {
+  auto parsed = models::parseJson(text);
+  if (!parsed.isOk()) {
+    return internal::storeError(
+        internalError(fmt::format("stored {} is unreadable: {}", what, parsed.error().message())));
+  }
+  auto value = decoder(*parsed, models::DecodeOptions{.path = what});
+  if (!value.isOk()) {
+    return internal::storeError(
+        internalError(fmt::format("stored {} is unreadable: {}", what, value.error().message())));
+  }
+  return value;
+}
+
+Result<models::Job> decodeJob(std::string_view text) {
+  return decode(text, "Job",
+                [](const auto& v, const auto& o) { return models::jobFromJson(v, o); });
+}
+
+Result<models::Execution> decodeExecution(std::string_view text) {
+  auto e = decode(text, "Execution",
+                  [](const auto& v, const auto& o) { return models::executionFromJson(v, o); });
+  if (e.isOk()) e->job = nullptr;
+  return e;
+}
+
+Result<models::Evaluation> decodeEvaluation(std::string_view text) {
+  return decode(text, "Evaluation",
+                [](const auto& v, const auto& o) { return models::evaluationFromJson(v, o); });
+}
+
+Result<models::JobHistory> decodeHistory(std::string_view text) {
+  return decode(text, "JobHistory",
+                [](const auto& v, const auto& o) { return models::jobHistoryFromJson(v, o); });
+}
+
+Result<models::NodeState> decodeNode(std::string_view text) {
+  return decode(text, "NodeState",
+                [](const auto& v, const auto& o) { return models::nodeStateFromJson(v, o); });
+}
+
+// Runs a query with one text parameter and decodes the first column of every row.
+template <typename T, typename Decode>
+Result<std::vector<T>> decodeAll(Statement& stmt, Decode decode_row) {
+  std::vector<T> out;
+  while (true) {
+    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return out;
+    COD_ASSIGN_OR_RETURN(T item, decode_row(stmt.columnText(0)));
+    out.push_back(std::move(item));
+  }
+}
+
+// The job's latest version, or NotFound.
+Result<uint64_t> jobVersion(Connection& c, const std::string& id) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT version FROM jobs WHERE id = ?1"));
+  stmt.bind(1, id);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::jobNotFound(id);
+  return stmt.columnUint(0);
+}
+
+const std::string& activeOnNodeSql() {
+  static const std::string sql = [] {
+    std::vector<std::string> terminal;
+    for (int i = 0; i <= static_cast<int>(models::ExecutionStateType::kCancelled); ++i) {
+      if (models::isTerminal(static_cast<models::ExecutionStateType>(i))) {
+        terminal.push_back(std::to_string(i));
+      }
+    }
+    return "SELECT json FROM executions WHERE node_id = ?1 AND compute_state NOT IN (" +
+           join(terminal, ", ") + ") ORDER BY create_time, id";
+  }();
+  return sql;
+}
+
+}  // namespace
+
+Status createSchema(Connection& conn) {
+  // Inside the write lock, so that two processes opening a new file do not both create it.
+  COD_RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
+  auto create = [&]() -> Status {
+    COD_ASSIGN_OR_RETURN(Statement stmt, conn.prepare("PRAGMA user_version"));
+    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+    int64_t version = row ? stmt.columnInt(0) : 0;
+    COD_RETURN_IF_ERROR(stmt.run());
+    if (version == kSchemaVersion) return Status::ok();
+    if (version != 0) {
+      return internal::storeError(failedPrecondition(
+          fmt::format("database {} has schema version {}; this cod understands version {}",
+                      conn.path(), version, kSchemaVersion)));
+    }
+    return conn.exec(kSchema);
+  };
+  Status s = create();
+  if (s.isOk()) s = conn.exec("COMMIT");
+  if (!s.isOk()) (void)conn.exec("ROLLBACK");
+  return s;
+}
+
+std::string encode(const models::Job& job) { return models::serialize(models::toJson(job)); }
+
+std::string encode(const models::Execution& execution) {
+  boost::json::value v = models::toJson(execution);
+  if (auto* obj = v.if_object()) obj->erase("Job");
+  return models::serialize(v);
+}
+
+std::string encode(const models::Evaluation& eval) {
+  return models::serialize(models::toJson(eval));
+}
+
+std::string encode(const models::JobHistory& entry) {
+  return models::serialize(models::toJson(entry));
+}
+
+std::string encode(const models::NodeState& node) {
+  return models::serialize(models::toJson(node));
+}
+
+Result<uint64_t> jobRevision(Connection& c, const std::string& id) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT revision FROM jobs WHERE id = ?1"));
+  stmt.bind(1, id);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::jobNotFound(id);
+  return stmt.columnUint(0);
+}
+
+Result<uint64_t> executionRevision(Connection& c, const std::string& id) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT revision FROM executions WHERE id = ?1"));
+  stmt.bind(1, id);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::executionNotFound(id);
+  return stmt.columnUint(0);
+}
+
+Result<std::string> jobIdByName(Connection& c, const std::string& ns, const std::string& name) {
+  if (name.empty()) return internal::jobNotFound(name);
+  COD_ASSIGN_OR_RETURN(Statement stmt,
+                       c.prepare("SELECT id FROM jobs WHERE namespace = ?1 AND name = ?2"));
+  stmt.bind(1, ns).bind(2, name);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::jobNotFound(name);
+  return std::string(stmt.columnText(0));
+}
+
+Result<models::Job> getJob(Connection& c, const std::string& id) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT json FROM jobs WHERE id = ?1"));
+  stmt.bind(1, id);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::jobNotFound(id);
+  return decodeJob(stmt.columnText(0));
+}
+
+Result<models::Job> getJobByName(Connection& c, const std::string& ns, const std::string& name) {
+  if (name.empty()) return internal::jobNotFound(name);
+  COD_ASSIGN_OR_RETURN(Statement stmt,
+                       c.prepare("SELECT json FROM jobs WHERE namespace = ?1 AND name = ?2"));
+  stmt.bind(1, internal::nameNamespace(ns)).bind(2, name);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::jobNotFound(name);
+  return decodeJob(stmt.columnText(0));
+}
+
+Result<models::Job> getJobVersion(Connection& c, const std::string& id, uint64_t version) {
+  COD_ASSIGN_OR_RETURN(
+      Statement stmt,
+      c.prepare("SELECT json FROM job_versions WHERE job_id = ?1 AND version = ?2"));
+  stmt.bind(1, id).bind(2, version);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (row) return decodeJob(stmt.columnText(0));
+  COD_RETURN_IF_ERROR(jobVersion(c, id));  // NotFound for the job itself
+  return internal::jobVersionNotFound(id, version);
+}
+
+Result<std::vector<models::Job>> getJobVersions(Connection& c, const std::string& id) {
+  COD_ASSIGN_OR_RETURN(
+      Statement stmt,
+      c.prepare("SELECT json FROM job_versions WHERE job_id = ?1 ORDER BY version"));
+  stmt.bind(1, id);
+  COD_ASSIGN_OR_RETURN(auto versions, decodeAll<models::Job>(stmt, decodeJob));
+  if (versions.empty()) return internal::jobNotFound(id);
+  return versions;
+}
+
+Result<models::Job> resolveJob(Connection& c, const std::string& id_or_name,
+                               const std::string& ns) {
+  if (id_or_name.empty()) {
+    return internal::storeError(invalidArgument("job ID or name is empty"));
+  }
+  auto by_id = getJob(c, id_or_name);
+  if (by_id.isOk() || by_id.error().code() != StatusCode::kNotFound) return by_id;
+  auto by_name = getJobByName(c, ns, id_or_name);
+  if (by_name.isOk() || by_name.error().code() != StatusCode::kNotFound) return by_name;
+
+  std::string upper = internal::prefixUpperBound(id_or_name);
+  COD_ASSIGN_OR_RETURN(
+      Statement stmt,
+      c.prepare(upper.empty()
+                    ? "SELECT id, namespace FROM jobs WHERE id >= ?1 ORDER BY id"
+                    : "SELECT id, namespace FROM jobs WHERE id >= ?1 AND id < ?2 ORDER BY id"));
+  stmt.bind(1, id_or_name);
+  if (!upper.empty()) stmt.bind(2, upper);
+  std::vector<std::string> ids;
+  while (true) {
+    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    if (internal::isAllNamespaces(ns) || stmt.columnText(1) == ns) {
+      ids.emplace_back(stmt.columnText(0));
+    }
+  }
+  if (ids.empty()) return internal::jobNotFound(id_or_name);
+  if (ids.size() > 1) return internal::ambiguousJobPrefix(id_or_name, ids);
+  return getJob(c, ids.front());
+}
+
+Result<JobList> listJobs(Connection& c, const JobQuery& q) {
+  COD_ASSIGN_OR_RETURN(internal::JobOrder order, internal::parseJobOrder(q.order_by));
+  // By create time an index gives the order and the JSON comes with each row. By modify time
+  // (no index) SQLite sorts small (rowid, state) rows and the JSON is read only for rows used.
+  bool by_create = order == internal::JobOrder::kCreateTime;
+  const char* direction = q.reverse ? "DESC" : "ASC";
+  bool all_ns = internal::isAllNamespaces(q.ns);
+  std::string sql = fmt::format("SELECT state, {} FROM jobs {} ORDER BY {} {}, id {}",
+                                by_create ? "json" : "rowid", all_ns ? "" : "WHERE namespace = ?1",
+                                by_create ? "create_time" : "modify_time", direction, direction);
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare(sql));
+  if (!all_ns) stmt.bind(1, q.ns);
+
+  // Rows are decoded only when the selector needs their labels or the page keeps them.
+  internal::Pager<models::Job> pager(q.offset, q.limit);
+  while (true) {
+    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    auto state = static_cast<models::JobStateType>(stmt.columnInt(0));
+    if (!q.states.empty() && std::find(q.states.begin(), q.states.end(), state) == q.states.end()) {
+      continue;
+    }
+    if (!q.selector.has_value() && !pager.keepsNext()) {
+      if (!pager.add(models::Job())) break;
+      continue;
+    }
+    Result<models::Job> job = models::Job();
+    if (by_create) {
+      job = decodeJob(stmt.columnText(1));
+    } else {
+      COD_ASSIGN_OR_RETURN(Statement fetch, c.prepare("SELECT json FROM jobs WHERE rowid = ?1"));
+      fetch.bind(1, stmt.columnInt(1));
+      COD_ASSIGN_OR_RETURN(bool found, fetch.step());
+      COD_CHECK(found) << "a job row vanished inside a read transaction";
+      job = decodeJob(fetch.columnText(0));
+    }
+    COD_RETURN_IF_ERROR(job);
+    if (internal::jobMatches(q, *job) && !pager.add(std::move(job).value())) break;
+  }
+  JobList list;
+  list.has_more = pager.hasMore();
+  list.items = std::move(pager).take();
+  return list;
+}
+
+Result<models::Execution> getExecution(Connection& c, const std::string& id) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT json FROM executions WHERE id = ?1"));
+  stmt.bind(1, id);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::executionNotFound(id);
+  return decodeExecution(stmt.columnText(0));
+}
+
+Result<std::vector<models::Execution>> getExecutions(Connection& c, const ExecutionQuery& q) {
+  COD_ASSIGN_OR_RETURN(uint64_t latest, jobVersion(c, q.job_id));
+  uint64_t version = internal::wantedVersion(q.job_version, q.all_versions, latest);
+  COD_ASSIGN_OR_RETURN(
+      Statement stmt,
+      c.prepare(version == 0 ? "SELECT json FROM executions WHERE job_id = ?1 "
+                               "ORDER BY create_time, id"
+                             : "SELECT json FROM executions WHERE job_id = ?1 AND job_version = ?2 "
+                               "ORDER BY create_time, id"));
+  stmt.bind(1, q.job_id);
+  if (version != 0) stmt.bind(2, version);
+  return decodeAll<models::Execution>(stmt, decodeExecution);
+}
+
+Result<std::vector<models::Execution>> getActiveExecutionsOnNode(Connection& c,
+                                                                 const std::string& node_id) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare(activeOnNodeSql()));
+  stmt.bind(1, node_id);
+  return decodeAll<models::Execution>(stmt, decodeExecution);
+}
+
+Result<models::Evaluation> getEvaluation(Connection& c, const std::string& id) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT json FROM evaluations WHERE id = ?1"));
+  stmt.bind(1, id);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::evaluationNotFound(id);
+  return decodeEvaluation(stmt.columnText(0));
+}
+
+Result<std::vector<models::Evaluation>> getPendingEvaluations(Connection& c) {
+  COD_ASSIGN_OR_RETURN(Statement stmt,
+                       c.prepare("SELECT json FROM evaluations WHERE status = ?1 ORDER BY id"));
+  stmt.bind(1, std::string_view(models::kEvalStatusPending));
+  return decodeAll<models::Evaluation>(stmt, decodeEvaluation);
+}
+
+Result<HistoryPage> getHistory(Connection& c, const HistoryQuery& q) {
+  COD_ASSIGN_OR_RETURN(uint64_t latest, jobVersion(c, q.job_id));
+  uint64_t version = internal::wantedVersion(q.job_version, q.all_versions, latest);
+  COD_ASSIGN_OR_RETURN(
+      Statement stmt,
+      c.prepare("SELECT seq, json FROM history WHERE job_id = ?1 AND seq >= ?2 ORDER BY seq"));
+  stmt.bind(1, q.job_id).bind(2, q.offset);
+  internal::HistoryPager pager(q);
+  while (true) {
+    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    COD_ASSIGN_OR_RETURN(models::JobHistory item, decodeHistory(stmt.columnText(1)));
+    item.seq_num = stmt.columnUint(0);
+    if (internal::historyMatches(q, version, item) && !pager.add(std::move(item))) break;
+  }
+  return std::move(pager).finish();
+}
+
+Result<models::NodeState> getNode(Connection& c, const std::string& node_id) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT json FROM nodes WHERE id = ?1"));
+  stmt.bind(1, node_id);
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return internal::nodeNotFound(node_id);
+  return decodeNode(stmt.columnText(0));
+}
+
+Result<std::vector<models::NodeState>> listNodes(Connection& c) {
+  COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT json FROM nodes ORDER BY id"));
+  return decodeAll<models::NodeState>(stmt, decodeNode);
+}
+
+}  // namespace cod::store::sqlite

@@ -1,0 +1,242 @@
+// Runs the conformance suite against every JobStore, plus what only the SQLite store promises:
+// durability across reopen and SIGKILL, and reads that do not wait for the writer.
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "store/job_store_conformance.h"
+#include "store/memory/memory_job_store.h"
+#include "store/sqlite/sqlite_job_store.h"
+
+namespace cod::store {
+namespace {
+
+using conformance::JobStoreConformanceTest;
+using conformance::StoreFactory;
+using conformance::testEvaluation;
+using conformance::testExecution;
+using conformance::testHistory;
+using conformance::testJob;
+using conformance::testNode;
+using conformance::testTime;
+using models::Job;
+
+std::unique_ptr<JobStore> makeMemoryStore(const std::string&) {
+  return std::make_unique<MemoryJobStore>();
+}
+
+std::unique_ptr<JobStore> makeSqliteStore(const std::string& dir) {
+  auto store = SqliteJobStore::open(dir + "/jobs.db");
+  EXPECT_TRUE(store.isOk()) << store.status().toString();
+  return store.isOk() ? std::move(store).value() : nullptr;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllStores, JobStoreConformanceTest,
+                         ::testing::Values(StoreFactory{"Memory", makeMemoryStore},
+                                           StoreFactory{"Sqlite", makeSqliteStore}),
+                         conformance::storeFactoryName);
+
+class SqliteJobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = conformance::makeTempDir(); }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<SqliteJobStore> open(const std::string& path) {
+    auto store = SqliteJobStore::open(path);
+    EXPECT_TRUE(store.isOk()) << store.status().toString();
+    return store.isOk() ? std::move(store).value() : nullptr;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(SqliteJobStoreTest, ReopenKeepsEverything) {
+  std::string path = dir_ + "/nested/data/jobs.db";  // parent directories are created
+  Job job = testJob("j-1", 1);
+  models::Execution e = testExecution("e-1", "j-1", "n-1", 2, 10);
+  models::Evaluation eval = testEvaluation("ev-1", "j-1", models::kEvalStatusPending);
+  models::JobHistory h = testHistory("j-1", 2, "e-1", testTime(3));
+  models::NodeState node = testNode("n-1");
+  {
+    auto store = open(path);
+    ASSERT_NE(store, nullptr);
+    STORE_ASSERT_OK(store->update([&](Txn& txn) -> Status {
+      COD_RETURN_IF_ERROR(txn.createJob(job));
+      job.version = 2;
+      COD_RETURN_IF_ERROR(txn.updateJob(job));
+      COD_RETURN_IF_ERROR(txn.createExecution(e));
+      COD_RETURN_IF_ERROR(txn.createEvaluation(eval));
+      COD_RETURN_IF_ERROR(txn.addHistory(h));
+      return txn.putNode(node);
+    }));
+  }
+  auto store = open(path);
+  ASSERT_NE(store, nullptr);
+  STORE_ASSERT_OK_AND_ASSIGN(Job got, store->getJob("j-1"));
+  EXPECT_EQ(got, job);
+  STORE_ASSERT_OK_AND_ASSIGN(auto versions, store->getJobVersions("j-1"));
+  EXPECT_EQ(versions.size(), 2u);
+  STORE_ASSERT_OK_AND_ASSIGN(models::Execution got_e, store->getExecution("e-1"));
+  EXPECT_EQ(got_e, e);
+  STORE_ASSERT_OK_AND_ASSIGN(auto pending, store->getPendingEvaluations());
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0], eval);
+  STORE_ASSERT_OK_AND_ASSIGN(HistoryPage history, store->getHistory({.job_id = "j-1"}));
+  ASSERT_EQ(history.items.size(), 1u);
+  EXPECT_EQ(history.items[0], h);
+  STORE_ASSERT_OK_AND_ASSIGN(models::NodeState got_node, store->getNode("n-1"));
+  EXPECT_EQ(got_node, node);
+  // Numbering continues where it stopped.
+  models::JobHistory next = testHistory("j-1", 2, "", testTime(4));
+  STORE_ASSERT_OK(store->update([&](Txn& txn) { return txn.addHistory(next); }));
+  EXPECT_EQ(next.seq_num, 2u);
+}
+
+// Tells the parent how far the child got, one byte per step.
+void signalParent(int fd, char step) {
+  if (write(fd, &step, 1) != 1) _exit(3);
+}
+
+// The child commits two transactions, opens a third and waits inside it; the parent kills it with
+// SIGKILL. Both commits must be on disk, the open transaction must not.
+TEST_F(SqliteJobStoreTest, CommittedTransactionsSurviveSigkill) {
+  std::string path = dir_ + "/jobs.db";
+  int progress[2];
+  int never[2];
+  ASSERT_EQ(pipe(progress), 0);
+  ASSERT_EQ(pipe(never), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(progress[0]);
+    close(never[1]);
+    auto opened = SqliteJobStore::open(path);
+    if (!opened.isOk()) _exit(2);
+    JobStore& store = **opened;
+    Job job = testJob("j-1", 1);
+    Status s = store.update([&](Txn& txn) -> Status {
+      COD_RETURN_IF_ERROR(txn.createJob(job));
+      models::Execution e = testExecution("e-1", "j-1", "n-1", 1, 10);
+      COD_RETURN_IF_ERROR(txn.createExecution(e));
+      models::JobHistory h = testHistory("j-1", 1, "", testTime(0));
+      return txn.addHistory(h);
+    });
+    if (!s.isOk()) _exit(4);
+    signalParent(progress[1], 'a');
+    job.state.state_type = models::JobStateType::kRunning;
+    s = store.update([&](Txn& txn) { return txn.updateJob(job); });
+    if (!s.isOk()) _exit(5);
+    signalParent(progress[1], 'b');
+    (void)store.update([&](Txn& txn) -> Status {
+      Job uncommitted = testJob("j-2", 2);
+      COD_RETURN_IF_ERROR(txn.createJob(uncommitted));
+      signalParent(progress[1], 'c');
+      char byte;
+      (void)read(never[0], &byte, 1);  // blocks until the parent kills us
+      return Status::ok();
+    });
+    _exit(6);
+  }
+  close(progress[1]);
+  close(never[0]);
+  std::string steps;
+  char byte;
+  while (steps.size() < 3 && read(progress[0], &byte, 1) == 1) steps.push_back(byte);
+  kill(pid, SIGKILL);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  close(progress[0]);
+  close(never[1]);
+  ASSERT_EQ(steps, "abc") << "child exit status " << wstatus;
+  ASSERT_TRUE(WIFSIGNALED(wstatus));
+
+  auto store = open(path);
+  ASSERT_NE(store, nullptr);
+  STORE_ASSERT_OK_AND_ASSIGN(Job got, store->getJob("j-1"));
+  EXPECT_EQ(got.revision, 2u);
+  EXPECT_EQ(got.state.state_type, models::JobStateType::kRunning);
+  STORE_EXPECT_OK(store->getExecution("e-1"));
+  STORE_ASSERT_OK_AND_ASSIGN(HistoryPage history, store->getHistory({.job_id = "j-1"}));
+  EXPECT_EQ(history.items.size(), 1u);
+  EXPECT_EQ(store->getJob("j-2").status().code(), StatusCode::kNotFound);
+  // The store is writable again: the killed writer left no lock behind.
+  Job next = testJob("j-3", 3);
+  STORE_EXPECT_OK(store->update([&](Txn& txn) { return txn.createJob(next); }));
+}
+
+// While a transaction is open, reads from other threads proceed and see the last commit.
+TEST_F(SqliteJobStoreTest, ReadsDoNotWaitForTheWriter) {
+  auto store = open(dir_ + "/jobs.db");
+  ASSERT_NE(store, nullptr);
+  Job first = testJob("j-1", 1);
+  STORE_ASSERT_OK(store->update([&](Txn& txn) { return txn.createJob(first); }));
+
+  std::promise<void> inside;
+  std::promise<void> reads_done;
+  std::future<void> reads_done_future = reads_done.get_future();
+  bool writer_saw_reads = false;
+  std::thread writer([&] {
+    Status s = store->update([&](Txn& txn) -> Status {
+      Job second = testJob("j-2", 2);
+      COD_RETURN_IF_ERROR(txn.createJob(second));
+      inside.set_value();
+      writer_saw_reads =
+          reads_done_future.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+      return Status::ok();
+    });
+    EXPECT_TRUE(s.isOk()) << s.toString();
+  });
+  inside.get_future().wait();
+  STORE_EXPECT_OK(store->getJob("j-1"));
+  EXPECT_EQ(store->getJob("j-2").status().code(), StatusCode::kNotFound);
+  auto list = store->listJobs({});
+  EXPECT_TRUE(list.isOk() && list->items.size() == 1u);
+  reads_done.set_value();
+  writer.join();
+  EXPECT_TRUE(writer_saw_reads);
+  STORE_EXPECT_OK(store->getJob("j-2"));
+}
+
+TEST_F(SqliteJobStoreTest, OpenReportsUnusableFiles) {
+  std::string garbage = dir_ + "/garbage.db";
+  std::ofstream(garbage)
+      << "this is not an SQLite database, not even close........................";
+  auto bad = SqliteJobStore::open(garbage);
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(bad.status().component(), "JobStore");
+
+  auto under_file = SqliteJobStore::open(garbage + "/jobs.db");
+  ASSERT_FALSE(under_file.isOk());
+  EXPECT_THAT(under_file.status().message(), ::testing::HasSubstr("garbage.db"));
+}
+
+TEST_F(SqliteJobStoreTest, OpenRejectsNewerSchema) {
+  std::string path = dir_ + "/jobs.db";
+  ASSERT_NE(open(path), nullptr);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto store = SqliteJobStore::open(path);
+  ASSERT_FALSE(store.isOk());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), ::testing::HasSubstr("schema version 99"));
+}
+
+}  // namespace
+}  // namespace cod::store
