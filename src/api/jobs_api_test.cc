@@ -417,6 +417,35 @@ TEST_F(JobsApiTest, ExecutionsAreOrderedAndHaveNoJobSnapshot) {
   EXPECT_FALSE(token.empty());
 }
 
+TEST_F(JobsApiTest, ResultsListPublishedResultsOfCompletedExecutions) {
+  std::string id = submit("with-results");
+  auto job = store_.getJob(id);
+  ASSERT_TRUE(job.isOk());
+  auto add = [&](models::ExecutionStateType state, const std::string& url) {
+    models::Execution e;
+    e.id = newExecutionId(random_);
+    e.ns = job->ns;
+    e.job_id = id;
+    e.job_version = job->version;
+    e.node_id = "n-1";
+    e.compute_state.state_type = state;
+    if (!url.empty()) {
+      e.published_result.type = "urlDownload";
+      e.published_result.params["URL"] = url;
+    }
+    ASSERT_TRUE(store_.update([&](store::Txn& tx) { return tx.createExecution(e); }).isOk());
+  };
+  add(models::ExecutionStateType::kCompleted, "http://127.0.0.1:6001/a.tar.gz");
+  add(models::ExecutionStateType::kFailed, "http://127.0.0.1:6001/b.tar.gz");
+  add(models::ExecutionStateType::kCompleted, "");
+  TestResponse res = client_->get(std::string(kJobs) + "/" + id + "/results");
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body,
+            R"({"NextToken":"","Items":[{"Type":"urlDownload","Params":)"
+            R"({"URL":"http://127.0.0.1:6001/a.tar.gz"}}]})");
+  EXPECT_EQ(client_->get(std::string(kJobs) + "/j-nope/results").status, 404);
+}
+
 TEST_F(JobsApiTest, MissingMethodOnAJobPathIs405) {
   TestResponse res = client_->request("PATCH", std::string(kJobs) + "/j-1");
   EXPECT_EQ(res.status, 405);

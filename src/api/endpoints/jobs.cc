@@ -284,6 +284,30 @@ class JobRoutes {
     return jsonOk(json::object{{"NextToken", ""}, {"Items", std::move(items)}});
   }
 
+  // §2.10: the published results of the latest version's completed executions. Only batch and
+  // ops jobs have results; for the others it is a 400 (Bacalhau answers 500).
+  Result<HttpResponse> results(const HttpRequest& req) const {
+    COD_ASSIGN_OR_RETURN(models::Job job, resolve(req));
+    if (job.type != models::kJobTypeBatch && job.type != models::kJobTypeOps) {
+      return invalidArgument("job type " + job.type + " does not support results")
+          .withHint("results are published by batch and ops jobs");
+    }
+    store::ExecutionQuery eq;
+    eq.job_id = job.id;
+    COD_ASSIGN_OR_RETURN(std::vector<models::Execution> executions,
+                         deps_.store->getExecutions(eq));
+    json::array items;
+    for (const models::Execution& e : executions) {
+      if (e.compute_state.state_type != models::ExecutionStateType::kCompleted) continue;
+      if (e.published_result.type.empty()) continue;
+      items.push_back(models::toJson(e.published_result));
+    }
+    json::object body{{"NextToken", ""}, {"Items", std::move(items)}};
+    HttpResponse resp = jsonOk(body);
+    if (req.hasQuery("pretty")) resp.body = models::serializePretty(body);
+    return resp;
+  }
+
  private:
   Result<models::Job> resolve(const HttpRequest& req) const {
     return deps_.store->resolveJob(req.pathParam("id"), namespaceOf(req));
@@ -349,6 +373,7 @@ void registerJobRoutes(Router& router, const ApiDeps& deps) {
   bind("GET", "/api/v1/orchestrator/jobs/:id/history", &JobRoutes::history);
   bind("GET", "/api/v1/orchestrator/jobs/:id/executions", &JobRoutes::executions);
   bind("GET", "/api/v1/orchestrator/jobs/:id/versions", &JobRoutes::versions);
+  bind("GET", "/api/v1/orchestrator/jobs/:id/results", &JobRoutes::results);
 }
 
 }  // namespace cod::api::endpoints

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Control-plane benchmark (issue: orchestrator core): `cod devstack --computes 3` on a fresh data
+# dir, 2,000 noop jobs submitted by 8 concurrent clients; reports completed jobs/s, submit latency
+# p50/p99 and the orchestrator's peak RSS (VmHWM). Run with: make bench
+set -euo pipefail
+
+cod=${1:-build/release/bin/cod}
+bench=$(dirname "$cod")/submit_bench
+jobs=${JOBS:-2000}
+clients=${CLIENTS:-8}
+computes=${COMPUTES:-3}
+runs=${RUNS:-3}
+
+dir=$(mktemp -d)
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+for run in $(seq 1 "$runs"); do
+  rm -rf "$dir/data"
+  "$cod" devstack --computes "$computes" --data-dir "$dir/data" --api-port "$port" \
+    --api-host 127.0.0.1 --log-level warn >"$dir/devstack.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 200); do
+    curl -fsS "http://127.0.0.1:$port/api/v1/agent/alive" >/dev/null 2>&1 && break
+    sleep 0.05
+  done
+  echo "run $run: $jobs noop jobs, $clients clients, $computes compute nodes"
+  "$bench" --port "$port" --jobs "$jobs" --clients "$clients"
+  echo "orchestrator peak RSS: $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+done

@@ -1,0 +1,206 @@
+#pragma once
+
+// A typed client for cod's (and Bacalhau's) v1 REST API (reference/bacalhau-api.md §2). Used by
+// the `cod` CLI and by the integration and end-to-end tests.
+//
+//   ClientOptions options;
+//   options.port = port;
+//   COD_ASSIGN_OR_RETURN(ApiClient client, ApiClient::create(options));
+//   COD_ASSIGN_OR_RETURN(SubmitJobResponse submitted, client.submitJob(job));
+//   COD_ASSIGN_OR_RETURN(GetJobResponse got, client.getJob(submitted.job_id));
+//
+// Errors: a non-2xx answer becomes a Status built from the error body (§1.1): Message → message,
+// Hint → hint, Code → errorCode(), Component → component(); the code follows the HTTP status
+// (404 NotFound, 400 InvalidArgument, 409 AlreadyExists/FailedPrecondition, 503 Unavailable, other
+// 5xx Internal, …). An unreachable server is Unavailable with one line naming the URL; a server
+// that does not answer in time is DeadlineExceeded.
+//
+// Threading: a client is used by one thread at a time (its libcurl handle is reused, so
+// consecutive calls share one kept-alive connection).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "api/client/http_transport.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "models/execution.h"
+#include "models/history.h"
+#include "models/job.h"
+#include "models/node.h"
+
+namespace cod::api::client {
+
+struct ClientOptions {
+  // A host name or address ("0.0.0.0" and "" mean this machine), or a full http(s)://host[:port]
+  // URL.
+  std::string host = "127.0.0.1";
+  // nullopt: 1234 for a bare host; for a URL without a port, the scheme's default.
+  std::optional<int> port;
+  Duration timeout = std::chrono::seconds(30);
+  // Extra request headers, "Name: value" (e.g. "Authorization: Bearer …").
+  std::vector<std::string> headers;
+};
+
+// The base URL for a host and port: "http://127.0.0.1:1234". InvalidArgument for a malformed URL
+// or a port outside 1..65535.
+Result<std::string> resolveBaseUrl(const std::string& host, std::optional<int> port);
+
+// ---- Requests and responses (the wire DTOs, §2). --------------------------------------------
+
+struct SubmitJobResponse {
+  std::string job_id;
+  std::string evaluation_id;
+  std::vector<std::string> warnings;
+};
+
+struct GetJobOptions {
+  std::string ns;  // "" = the server's default
+  bool include_history = false;
+  bool include_executions = false;
+  uint64_t job_version = 0;  // 0 = latest
+};
+
+struct GetJobResponse {
+  models::Job job;
+  std::optional<std::vector<models::JobHistory>> history;    // when include_history
+  std::optional<std::vector<models::Execution>> executions;  // when include_executions
+};
+
+struct ListJobsOptions {
+  std::string ns;      // "" = all namespaces (server quirk)
+  uint64_t limit = 0;  // 0 = everything
+  std::string next_token;
+  std::string order_by;  // created_at | modified_at
+  bool reverse = false;
+  std::vector<std::string> labels;  // label selectors
+};
+
+struct ListJobsResponse {
+  std::vector<models::Job> items;
+  std::string next_token;
+};
+
+struct StopJobResponse {
+  std::string evaluation_id;  // "" when the job was already stopped
+};
+
+struct RerunJobResponse {
+  std::string job_id;
+  std::string evaluation_id;
+  uint64_t job_version = 0;
+  std::vector<std::string> warnings;
+};
+
+struct HistoryOptions {
+  std::string ns;
+  uint64_t limit = 0;  // 0 = the server's default (100)
+  std::string next_token;
+  std::string event_type;    // all | job | execution; "" = all
+  std::string execution_id;  // prefix
+  int64_t since = 0;         // Unix seconds; 0 = from the start
+  uint64_t job_version = 0;
+  bool all_job_versions = false;
+};
+
+struct HistoryPage {
+  std::vector<models::JobHistory> items;
+  // "" only once the job (or execution) is terminal and every event has been read (§2.7).
+  std::string next_token;
+};
+
+struct ExecutionsOptions {
+  std::string ns;
+  uint64_t limit = 0;
+  std::string order_by;  // created_at | modified_at
+  bool reverse = false;
+  uint64_t job_version = 0;
+  bool all_job_versions = false;
+};
+
+struct ExecutionsPage {
+  std::vector<models::Execution> items;
+  std::string next_token;
+};
+
+struct ListNodesOptions {
+  uint64_t limit = 0;
+  std::string order_by;  // id | type | available_cpu | … | approval | status
+  bool reverse = false;
+  std::vector<std::string> labels;
+  std::string filter_approval;  // approved | pending | rejected
+  std::string filter_status;    // connected | disconnected
+};
+
+// The JSON forms, for `--output json|yaml`.
+boost::json::value toJson(const SubmitJobResponse& v);
+boost::json::value toJson(const GetJobResponse& v);
+boost::json::value toJson(const HistoryPage& v);
+boost::json::value toJson(const ExecutionsPage& v);
+
+// Builds a Status from a non-2xx answer (§1.1). `what` names the request ("GET /api/v1/…") for
+// messages when the body says nothing.
+Status statusFromHttpError(int http_status, const std::string& body, const std::string& what);
+
+// ---- The client. -------------------------------------------------------------------------------
+
+class ApiClient {
+ public:
+  // A libcurl-backed client. InvalidArgument for a malformed host/port.
+  static Result<ApiClient> create(const ClientOptions& options);
+  // A client over any transport (tests pass a FakeTransport).
+  explicit ApiClient(std::unique_ptr<HttpTransport> transport);
+
+  ApiClient(ApiClient&&) noexcept = default;
+  ApiClient& operator=(ApiClient&&) noexcept = default;
+
+  const std::string& baseUrl() const { return transport_->baseUrl(); }
+
+  // Jobs.
+  Result<SubmitJobResponse> submitJob(const models::Job& job, bool force = false);
+  Result<GetJobResponse> getJob(const std::string& id, const GetJobOptions& options = {});
+  Result<ListJobsResponse> listJobs(const ListJobsOptions& options = {});
+  Result<StopJobResponse> stopJob(const std::string& id, const std::string& reason = "",
+                                  const std::string& ns = "");
+  Result<RerunJobResponse> rerunJob(const std::string& id, uint64_t job_version = 0,
+                                    const std::string& reason = "", const std::string& ns = "");
+  Result<HistoryPage> jobHistory(const std::string& id, const HistoryOptions& options = {});
+  Result<ExecutionsPage> jobExecutions(const std::string& id,
+                                       const ExecutionsOptions& options = {});
+  Result<std::vector<models::Job>> jobVersions(const std::string& id, const std::string& ns = "");
+  // The published results of the latest version's completed executions (§2.10).
+  Result<std::vector<models::SpecConfig>> jobResults(const std::string& id,
+                                                     const std::string& ns = "");
+
+  // Nodes.
+  Result<std::vector<models::NodeState>> listNodes(const ListNodesOptions& options = {});
+  Result<models::NodeState> getNode(const std::string& id);
+  // action: approve | reject | delete. FailedPrecondition when the server answers Success=false.
+  Result<bool> nodeAction(const std::string& id, const std::string& action,
+                          const std::string& message = "");
+
+  // Agent.
+  // The Status field of /agent/alive ("OK").
+  Result<std::string> agentAlive();
+  Result<models::BuildVersionInfo> agentVersion();
+  Result<models::NodeInfo> agentNode();
+
+  // Any endpoint, for what has no typed method: the decoded JSON body of a 2xx answer.
+  // `target` is a path with an already-encoded query.
+  Result<boost::json::value> call(const std::string& method, const std::string& target,
+                                  const std::string& body = "");
+
+ private:
+  std::unique_ptr<HttpTransport> transport_;
+};
+
+// Percent-encodes a path segment or query value (everything but A-Z a-z 0-9 - . _ ~).
+std::string urlEscape(const std::string& text);
+
+}  // namespace cod::api::client
