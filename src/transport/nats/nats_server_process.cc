@@ -1,0 +1,506 @@
+#include "transport/nats/nats_server_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/close_range.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "common/strings.h"
+#include "common/units.h"
+#include "models/json.h"
+
+namespace cod::transport {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(10);
+// A server that ran this long before dying gets the shortest restart delay again.
+constexpr auto kHealthyRun = std::chrono::minutes(1);
+
+std::string errnoText(int err) { return std::error_code(err, std::system_category()).message(); }
+
+bool isWildcardHost(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]";
+}
+
+// The host a local client dials for a listen address.
+std::string dialHost(const std::string& host) {
+  if (isWildcardHost(host)) return "127.0.0.1";
+  if (host.find(':') != std::string::npos && !startsWith(host, "[")) return "[" + host + "]";
+  return host;
+}
+
+std::string describeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = sigdescr_np(WTERMSIG(status));
+    return "was killed by signal " + std::to_string(WTERMSIG(status)) +
+           (name != nullptr ? std::string(" (") + name + ")" : "");
+  }
+  return "stopped (wait status " + std::to_string(status) + ")";
+}
+
+Status validateToken(const std::string& token, const std::string& source) {
+  if (token.empty()) return invalidArgument("the NATS token from " + source + " is empty");
+  for (char c : token) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= ' ' || u >= 0x7f || c == '"' || c == '\\') {
+      return invalidArgument("the NATS token from " + source +
+                             " may only contain printable ASCII without spaces, quotes or "
+                             "backslashes");
+    }
+  }
+  return Status::ok();
+}
+
+std::string newToken() {
+  unsigned char bytes[24];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+    COD_CHECK(n > 0 || errno == EINTR) << "getrandom failed: " << errnoText(errno);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+// Writes a file only its owner can read, replacing what was there.
+Status writePrivateFile(const fs::path& path, const std::string& content, bool exclusive) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC);
+  int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) return internalError("cannot write " + path.string() + ": " + errnoText(errno));
+  Status s;
+  if (fchmod(fd, 0600) != 0 ||
+      ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+    s = internalError("cannot write " + path.string() + ": " + errnoText(errno));
+  }
+  ::close(fd);
+  return s;
+}
+
+Result<std::string> readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return internalError("cannot read " + path.string() + ": " + errnoText(errno));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// nats-server writes {"nats":["nats://127.0.0.1:43605"],…} once it listens; 0 until then.
+int portFromPortsFile(const fs::path& dir, pid_t pid) {
+  const std::string suffix = "_" + std::to_string(pid) + ".ports";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!endsWith(name, suffix)) continue;
+    auto text = readFile(entry.path());
+    if (!text.isOk()) return 0;
+    auto json = models::parseJson(*text);
+    if (!json.isOk() || !json->is_object()) return 0;  // still being written
+    const auto* urls = models::findKey(json->as_object(), "nats");
+    if (urls == nullptr || !urls->is_array() || urls->as_array().empty() ||
+        !urls->as_array()[0].is_string()) {
+      return 0;
+    }
+    std::string url(urls->as_array()[0].as_string());
+    int64_t port = 0;
+    auto colon = url.rfind(':');
+    if (colon == std::string::npos || !parseInt64(url.substr(colon + 1), &port)) return 0;
+    return static_cast<int>(port);
+  }
+  return 0;
+}
+
+bool acceptsConnections(const std::string& listen_host, int port) {
+  std::string host = dialHost(listen_host);
+  if (startsWith(host, "[")) host = host.substr(1, host.size() - 2);
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(*v4);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(*v6);
+  } else {
+    return true;  // a host name: the ports file is proof enough
+  }
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0;
+  ::close(fd);
+  return ok;
+}
+
+Result<std::string> findBinary(const std::string& binary) {
+  if (binary.find('/') != std::string::npos) {
+    if (access(binary.c_str(), X_OK) == 0) return binary;
+    return failedPrecondition("cannot run nats-server at " + binary + ": " + errnoText(errno));
+  }
+  std::vector<std::string> dirs;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in cod changes the environment.
+  if (const char* path = getenv("PATH")) dirs = split(path, ':');
+  for (const char* extra : {"/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/usr/bin"}) {
+    dirs.emplace_back(extra);
+  }
+  for (const auto& dir : dirs) {
+    if (dir.empty()) continue;
+    std::string candidate = dir;
+    candidate += '/';
+    candidate += binary;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return failedPrecondition(binary +
+                            " was not found in PATH: install it (apt-get install "
+                            "nats-server), set the path to it, or use an existing NATS server "
+                            "with --nats-url");
+}
+
+}  // namespace
+
+NatsServerProcess::NatsServerProcess(NatsServerOptions options) : options_(std::move(options)) {}
+
+NatsServerProcess::~NatsServerProcess() { stop(); }
+
+Status NatsServerProcess::prepareFiles() {
+  if (options_.data_dir.empty()) return invalidArgument("NatsServerProcess: no data dir given");
+  dir_ = options_.data_dir / "nats";
+  std::error_code ec;
+  fs::create_directories(dir_ / "store", ec);
+  if (ec) return internalError("cannot create " + (dir_ / "store").string() + ": " + ec.message());
+  fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
+
+  COD_ASSIGN_OR_RETURN(binary_path_, findBinary(options_.binary));
+
+  if (!options_.token.empty()) {
+    COD_RETURN_IF_ERROR(validateToken(options_.token, "the configuration"));
+    token_ = options_.token;
+  } else {
+    const fs::path token_file = dir_ / "token";
+    if (!fs::exists(token_file, ec)) {
+      Status s = writePrivateFile(token_file, newToken() + "\n", /*exclusive=*/true);
+      if (!s.isOk() && !fs::exists(token_file, ec)) return s;
+    }
+    COD_ASSIGN_OR_RETURN(std::string text, readFile(token_file));
+    token_ = std::string(trim(text));
+    COD_RETURN_IF_ERROR(validateToken(token_, token_file.string()));
+    // Whoever reads it can command every compute node: keep it private even if it was copied in.
+    fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
+  }
+
+  std::string conf =
+      "# Written by cod at every start of the orchestrator's NATS server: edits are lost.\n"
+      "authorization {\n  token: \"" +
+      token_ + "\"\n}\nmax_payload: " + std::to_string(options_.max_payload_bytes) + "\n";
+  COD_RETURN_IF_ERROR(writePrivateFile(dir_ / "nats-server.conf", conf, /*exclusive=*/false));
+  COD_RETURN_IF_ERROR(writePrivateFile(dir_ / "nats-server.log", "", /*exclusive=*/false));
+  // Ports files of servers that were killed before they could remove theirs.
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (entry.path().extension() == ".ports") fs::remove(entry.path(), ec);
+  }
+  return Status::ok();
+}
+
+Status NatsServerProcess::start() {
+  COD_CHECK(!monitor_.joinable()) << "NatsServerProcess::start called twice";
+  COD_RETURN_IF_ERROR(prepareFiles());
+  std::promise<Status> started;
+  auto result = started.get_future();
+  // The monitor thread forks every child: PR_SET_PDEATHSIG fires when the *thread* that forked
+  // exits, so forking from the caller's (possibly short-lived) thread would kill the server early.
+  monitor_ = std::thread([this, p = std::move(started)]() mutable { monitor(std::move(p)); });
+  Status s = result.get();
+  if (!s.isOk()) {
+    stop();
+    return s;
+  }
+  spdlog::info("nats-server listening on {} (pid {}, files in {})", url(), pid(), dir_.string());
+  return Status::ok();
+}
+
+Status NatsServerProcess::spawn() {
+  std::vector<std::string> args = {binary_path_,
+                                   "-c",
+                                   (dir_ / "nats-server.conf").string(),
+                                   "-a",
+                                   isWildcardHost(options_.host) ? "0.0.0.0" : options_.host,
+                                   "-p",
+                                   "",
+                                   "--ports_file_dir",
+                                   dir_.string(),
+                                   "-P",
+                                   (dir_ / "nats-server.pid").string(),
+                                   "-sd",
+                                   (dir_ / "store").string()};
+  {
+    std::lock_guard lock(mu_);
+    int port = port_ > 0 ? port_ : options_.port;
+    args[6] = port > 0 ? std::to_string(port) : "-1";
+  }
+  if (options_.jetstream) args.emplace_back("-js");
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const fs::path log_path = dir_ / "nats-server.log";
+  std::error_code ec;
+  const uintmax_t offset = fs::file_size(log_path, ec);
+  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int err_pipe[2] = {-1, -1};
+  if (log_fd < 0 || null_fd < 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+    int err = errno;
+    for (int fd : {log_fd, null_fd, err_pipe[0], err_pipe[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return internalError("cannot prepare to start nats-server: " + errnoText(err));
+  }
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The child: only async-signal-safe calls until exec.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);  // cod died before prctl took effect
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);  // NOLINT(concurrency-mt-unsafe): one thread here
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) sigaction(sig, &dfl, nullptr);
+    dup2(null_fd, STDIN_FILENO);
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    // Whatever else cod had open (sockets, databases) must not leak into the server.
+    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    execv(argv[0], argv.data());
+    int err = errno;
+    (void)!::write(err_pipe[1], &err, sizeof(err));
+    _exit(127);
+  }
+  int fork_errno = errno;
+  ::close(log_fd);
+  ::close(null_fd);
+  ::close(err_pipe[1]);
+  if (pid < 0) {
+    ::close(err_pipe[0]);
+    return internalError("cannot start nats-server: fork: " + errnoText(fork_errno));
+  }
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(err_pipe[0], &exec_errno, sizeof(exec_errno));
+  } while (n < 0 && errno == EINTR);
+  ::close(err_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof(exec_errno))) {
+    waitpid(pid, nullptr, 0);
+    return failedPrecondition("cannot run " + binary_path_ + ": " + errnoText(exec_errno));
+  }
+  std::lock_guard lock(mu_);
+  pid_ = pid;
+  log_offset_ = offset;
+  return Status::ok();
+}
+
+Status NatsServerProcess::waitReady(std::unique_lock<std::mutex>& lock) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  while (true) {
+    if (stopping_) {
+      kill(pid_, SIGTERM);
+      return cancelled("nats-server start interrupted by stop");
+    }
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        info.si_pid == pid_) {
+      int status = 0;
+      bool reaped = waitpid(pid_, &status, 0) == pid_;
+      pid_ = -1;
+      return unavailable("nats-server " + (reaped ? describeWaitStatus(status) : "exited") +
+                         " while starting: " + outputTail());
+    }
+    if (int port = portFromPortsFile(dir_, pid_);
+        port > 0 && acceptsConnections(options_.host, port)) {
+      port_ = port;
+      return Status::ok();
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      return unavailable("nats-server did not accept connections within " +
+                         formatDuration(options_.start_timeout) + ": " + outputTail());
+    }
+    cv_.wait_for(lock, kPollInterval);
+  }
+}
+
+int NatsServerProcess::waitExit() {
+  pid_t pid;
+  {
+    std::lock_guard lock(mu_);
+    pid = pid_;
+  }
+  // Wait without reaping, so that stop() may signal pid_ until the moment it is reaped below.
+  siginfo_t info{};
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+  std::lock_guard lock(mu_);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) status = 0;  // reaped elsewhere (SIGCHLD ignored?)
+  pid_ = -1;
+  return status;
+}
+
+void NatsServerProcess::monitor(std::promise<Status> started) {
+  Status s = spawn();
+  if (s.isOk()) {
+    std::unique_lock lock(mu_);
+    s = waitReady(lock);
+  }
+  bool have_child;
+  {
+    std::lock_guard lock(mu_);
+    have_child = pid_ > 0;
+  }
+  started.set_value(s);
+  if (!s.isOk() && !have_child) {
+    std::lock_guard lock(mu_);
+    exited_ = true;
+    cv_.notify_all();
+    return;
+  }
+  Duration backoff = options_.restart_backoff_min;
+  auto running_since = std::chrono::steady_clock::now();
+  while (true) {
+    if (have_child) {
+      int status = waitExit();
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+      if (std::chrono::steady_clock::now() - running_since > kHealthyRun) {
+        backoff = options_.restart_backoff_min;
+      }
+      spdlog::warn("nats-server {}; restarting it on port {} in {}. Its last output: {}",
+                   describeWaitStatus(status), port_, formatDuration(backoff), outputTail());
+    }
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, backoff, [this] { return stopping_; })) break;
+    }
+    backoff = std::min<Duration>(backoff * 2, options_.restart_backoff_max);
+    Status r = spawn();
+    std::unique_lock lock(mu_);
+    if (r.isOk()) r = waitReady(lock);
+    have_child = pid_ > 0;
+    if (r.isOk()) {
+      ++restarts_;
+      running_since = std::chrono::steady_clock::now();
+      spdlog::info("nats-server restarted (pid {}) on port {}", pid_, port_);
+    } else if (!have_child) {
+      spdlog::error("restarting nats-server failed: {}", r.message());
+    }
+  }
+  std::lock_guard lock(mu_);
+  exited_ = true;
+  cv_.notify_all();
+}
+
+void NatsServerProcess::stop() {
+  std::unique_lock lock(mu_);
+  if (!monitor_.joinable()) return;
+  if (!stopping_) {
+    stopping_ = true;
+    if (pid_ > 0) kill(pid_, SIGTERM);
+    cv_.notify_all();
+  }
+  if (!cv_.wait_for(lock, options_.stop_grace, [this] { return exited_; })) {
+    if (pid_ > 0) {
+      spdlog::warn("nats-server (pid {}) did not stop within {}; killing it", pid_,
+                   formatDuration(options_.stop_grace));
+      kill(pid_, SIGKILL);
+    }
+    cv_.wait(lock, [this] { return exited_; });
+  }
+  lock.unlock();
+  monitor_.join();
+}
+
+std::string NatsServerProcess::url() const {
+  std::lock_guard lock(mu_);
+  return "nats://" + dialHost(options_.host) + ":" + std::to_string(port_);
+}
+
+int NatsServerProcess::port() const {
+  std::lock_guard lock(mu_);
+  return port_;
+}
+
+pid_t NatsServerProcess::pid() const {
+  std::lock_guard lock(mu_);
+  return pid_;
+}
+
+int NatsServerProcess::restarts() const {
+  std::lock_guard lock(mu_);
+  return restarts_;
+}
+
+std::string NatsServerProcess::outputTail() const {
+  constexpr uintmax_t kMaxTail = 4096;
+  const fs::path log_path = dir_ / "nats-server.log";
+  std::error_code ec;
+  uintmax_t size = fs::file_size(log_path, ec);
+  if (ec || size <= log_offset_) return "(no output)";
+  uintmax_t from = std::max(log_offset_, size > kMaxTail ? size - kMaxTail : 0);
+  std::ifstream in(log_path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(from));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> lines;
+  for (auto& line : split(text, '\n')) {
+    std::string_view l = trim(line);
+    if (l.empty()) continue;
+    // "[1234] 2024/01/01 10:00:00.000000 [ERR] message" → "[ERR] message"
+    if (startsWith(l, "[")) {
+      auto level = l.find(" [", 1);
+      if (level != std::string_view::npos) l = l.substr(level + 1);
+    }
+    lines.emplace_back(l);
+  }
+  if (lines.empty()) return "(no output)";
+  if (lines.size() > 5) lines.erase(lines.begin(), lines.end() - 5);
+  return join(lines, " | ");
+}
+
+}  // namespace cod::transport

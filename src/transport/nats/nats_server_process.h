@@ -1,0 +1,104 @@
+#pragma once
+
+// Runs and supervises a `nats-server` child process for `cod serve --orchestrator` (DESIGN §5), so
+// that a single machine needs no NATS set-up of its own. Its files live in <data dir>/nats/:
+//   token            the authorization token, generated once (0600) and reused across restarts
+//   nats-server.conf written at every start (0600; carries the token, so it is not on the command
+//                    line for `ps` to show)
+//   nats-server.log  the server's stdout and stderr
+//   nats-server.pid, nats-server_<pid>.ports, store/
+// The child is in its own process group (a terminal's Ctrl-C goes to cod, which stops it) and gets
+// SIGTERM if cod dies.
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace cod::transport {
+
+struct NatsServerOptions {
+  // Required: the node's data dir; the server's files go in its "nats" subfolder.
+  std::filesystem::path data_dir;
+  // The nats-server binary: a path, or a name looked up in PATH (then /usr/sbin, /usr/local/bin).
+  std::string binary = "nats-server";
+  // Listen address and port. Port 0 lets the server pick a free one at the first start; restarts
+  // reuse it, so clients reconnect to the same URL.
+  std::string host = "0.0.0.0";
+  int port = 4222;
+  // Empty: generated once and kept in <data dir>/nats/token.
+  std::string token;
+  // Largest message the server accepts. An AskForBid carries the job spec, inline inputs included.
+  int64_t max_payload_bytes = int64_t{8} * 1024 * 1024;
+  bool jetstream = false;
+  Duration start_timeout = std::chrono::seconds(10);
+  // How long stop() waits after SIGTERM before SIGKILL.
+  Duration stop_grace = std::chrono::seconds(5);
+  // Restart delays after the server dies: doubling from min to max; back to min once it has run
+  // for a minute.
+  Duration restart_backoff_min = std::chrono::milliseconds(100);
+  Duration restart_backoff_max = std::chrono::seconds(10);
+};
+
+class NatsServerProcess {
+ public:
+  explicit NatsServerProcess(NatsServerOptions options);
+  ~NatsServerProcess();  // stop()
+  NatsServerProcess(const NatsServerProcess&) = delete;
+  NatsServerProcess& operator=(const NatsServerProcess&) = delete;
+
+  // Starts the server and returns once it accepts connections; from then on a monitor thread
+  // restarts it (same port, with backoff) whenever it dies. Errors: FailedPrecondition when the
+  // binary is missing, Unavailable when the server exits or does not get ready in time (the message
+  // ends with the tail of its output, e.g. "address already in use"), Internal for file errors.
+  // Called at most once.
+  Status start();
+  // Stops supervising, SIGTERMs the server (SIGKILL after stop_grace) and reaps it. Idempotent.
+  void stop();
+
+  // What a client on this machine dials: "nats://127.0.0.1:4222" (a wildcard host becomes
+  // 127.0.0.1). Valid after start().
+  std::string url() const;
+  const std::string& token() const { return token_; }
+  int port() const;
+  // The running child's pid, or -1 while there is none (between a death and its restart).
+  pid_t pid() const;
+  // How many times the server was restarted after dying.
+  int restarts() const;
+
+ private:
+  Status prepareFiles();
+  // Forks and execs the server; on success pid_ is set (under mu_).
+  Status spawn();
+  // Waits until the freshly spawned child listens. On failure no child is left running, except
+  // when stop() interrupted the wait (the caller then reaps it).
+  Status waitReady(std::unique_lock<std::mutex>& lock);
+  // Blocks until the child exits, then reaps it under mu_; returns its wait status.
+  int waitExit();
+  void monitor(std::promise<Status> started);
+  std::string outputTail() const;
+
+  NatsServerOptions options_;
+  std::filesystem::path dir_;
+  std::string binary_path_;
+  std::string token_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  pid_t pid_ = -1;  // the child while it has not been reaped
+  int port_ = 0;    // the port it listens on once known
+  int restarts_ = 0;
+  bool stopping_ = false;
+  bool exited_ = false;       // the monitor thread is done and no child is left
+  uintmax_t log_offset_ = 0;  // where the current child's output starts in the log
+  std::thread monitor_;
+};
+
+}  // namespace cod::transport

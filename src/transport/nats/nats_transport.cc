@@ -1,0 +1,266 @@
+#include "transport/nats/nats_transport.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include "common/check.h"
+#include "models/json.h"
+#include "transport/messages_json.h"
+#include "transport/nats/nats_link.h"
+#include "transport/nats/subjects.h"
+
+namespace cod::transport {
+
+namespace bj = boost::json;
+
+namespace {
+
+// The answer to a control request the orchestrator could not handle. Same envelope shape as every
+// other message, so that a compute node tells it apart by its Type and fails with its message.
+constexpr const char* kErrorType = "Error";
+
+// Malformed or unknown messages from the network: worth a line every few seconds, not one each.
+void logDropped(std::string_view what, const Status& why) {
+  static LogLimiter limiter;
+  uint64_t suppressed = 0;
+  if (limiter.allow(&suppressed)) {
+    spdlog::warn(
+        "NATS transport: dropped {}: {}{}", what, why.message(),
+        suppressed > 0 ? fmt::format(" ({} more dropped since the last report)", suppressed) : "");
+  } else {
+    spdlog::debug("NATS transport: dropped {}: {}", what, why.message());
+  }
+}
+
+std::string errorEnvelope(const Status& status) {
+  bj::object payload;
+  payload["Code"] = statusCodeName(status.code());
+  payload["Message"] = status.message();
+  bj::object o;
+  o["Type"] = kErrorType;
+  o["Version"] = kSchemaVersion;
+  o["Payload"] = std::move(payload);
+  return bj::serialize(o);
+}
+
+Status statusFromErrorEnvelope(std::string_view text, std::string_view what) {
+  std::string code_name;
+  std::string message = "no reason given";
+  if (auto parsed = models::parseJson(text); parsed.isOk() && parsed->is_object()) {
+    if (const auto* p = models::findKey(parsed->as_object(), "Payload"); p && p->is_object()) {
+      const auto* c = models::findKey(p->as_object(), "Code");
+      const auto* m = models::findKey(p->as_object(), "Message");
+      if (c && c->is_string()) code_name = std::string(c->as_string());
+      if (m && m->is_string()) message = std::string(m->as_string());
+    }
+  }
+  StatusCode code = StatusCode::kInternal;
+  for (int i = static_cast<int>(StatusCode::kInvalidArgument);
+       i <= static_cast<int>(StatusCode::kInternal); ++i) {
+    if (statusCodeName(static_cast<StatusCode>(i)) == code_name) code = static_cast<StatusCode>(i);
+  }
+  return {code, "the orchestrator could not handle the " + std::string(what) + ": " + message};
+}
+
+// Decodes a control request, lets the handler answer it, and encodes the answer.
+template <typename Request, typename Answer>
+std::string answerWith(Result<Request> request, std::string_view type, Answer answer) {
+  if (!request.isOk()) {
+    logDropped(std::string(type) + " (answered with an error)", request.status());
+    return errorEnvelope(request.status());
+  }
+  return encode(answer(*request));
+}
+
+}  // namespace
+
+// ---- orchestrator ----
+
+NatsOrchestratorTransport::NatsOrchestratorTransport(NatsTransportConfig config)
+    : config_(std::move(config)) {
+  if (config_.connection_name.empty()) config_.connection_name = "cod-orchestrator";
+}
+
+NatsOrchestratorTransport::~NatsOrchestratorTransport() { stop(); }
+
+Status NatsOrchestratorTransport::start(OrchestratorHandler* handler) {
+  COD_CHECK(handler != nullptr) << "NatsOrchestratorTransport::start without a handler";
+  COD_CHECK(link_ == nullptr) << "NatsOrchestratorTransport::start called twice";
+  handler_.store(handler);
+  link_ = std::make_unique<NatsLink>(config_, "orchestrator");
+  Status s = link_->connect(nullptr);
+  const std::string queue = kNatsOrchestratorQueueGroup;
+  // Each subscription has its own delivery thread: control requests are answered on
+  // `control_subscriptions` threads (the server spreads them over the queue group), data messages
+  // on another one.
+  for (int i = 0; s.isOk() && i < std::max(1, config_.control_subscriptions); ++i) {
+    s = link_->subscribe(
+        kNatsControlSubject, queue,
+        [this](std::string_view data, const char* reply) { onControl(data, reply); });
+  }
+  if (s.isOk()) {
+    s = link_->subscribe(kNatsToOrchestratorSubject, queue,
+                         [this](std::string_view data, const char*) { onData(data); });
+  }
+  if (!s.isOk()) {
+    link_->close();
+    handler_.store(nullptr);
+    return s;
+  }
+  link_->flush();
+  spdlog::info("orchestrator: listening for compute nodes on NATS at {}", link_->servers());
+  return Status::ok();
+}
+
+void NatsOrchestratorTransport::stop() {
+  if (link_) link_->close();
+  handler_.store(nullptr);
+}
+
+Status NatsOrchestratorTransport::send(const std::string& node_id, const ToComputeMessage& msg) {
+  COD_RETURN_IF_ERROR(validateNodeIdForSubject(node_id));
+  if (!link_) return unavailable("the NATS transport is not started; message not sent");
+  return link_->publish(natsComputeSubject(node_id), encode(msg),
+                        messageTypeName(msg) + " for node " + node_id);
+}
+
+void NatsOrchestratorTransport::onControl(std::string_view data, const char* reply) {
+  OrchestratorHandler* handler = handler_.load();
+  if (handler == nullptr) return;
+  if (reply == nullptr || *reply == '\0') {
+    logDropped("a control request without a reply subject", invalidArgument("nowhere to answer"));
+    return;
+  }
+  // The Type literals are those of messages_json.cc.
+  const std::string type = envelopeType(data);
+  std::string answer;
+  if (type == "HandshakeRequest") {
+    answer = answerWith(decodeHandshakeRequest(data), type,
+                        [&](const HandshakeRequest& r) { return handler->onHandshake(r); });
+  } else if (type == "HeartbeatRequest") {
+    answer = answerWith(decodeHeartbeatRequest(data), type,
+                        [&](const HeartbeatRequest& r) { return handler->onHeartbeat(r); });
+  } else if (type == "UpdateNodeInfoRequest") {
+    answer =
+        answerWith(decodeUpdateNodeInfoRequest(data), type,
+                   [&](const UpdateNodeInfoRequest& r) { return handler->onUpdateNodeInfo(r); });
+  } else if (type == "ReconcileRequest") {
+    answer = answerWith(decodeReconcileRequest(data), type,
+                        [&](const ReconcileRequest& r) { return handler->onReconcile(r); });
+  } else {
+    Status why = type.empty()
+                     ? invalidArgument("the request is not a cod message envelope")
+                     : unimplemented("unknown control request type \"" + type +
+                                     "\" (is the orchestrator older than the compute node?)");
+    logDropped("a control request (answered with an error)", why);
+    answer = errorEnvelope(why);
+  }
+  Status s = link_->publish(reply, answer, "the answer to a " + type);
+  if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
+}
+
+void NatsOrchestratorTransport::onData(std::string_view data) {
+  OrchestratorHandler* handler = handler_.load();
+  if (handler == nullptr) return;
+  auto msg = decodeToOrchestrator(data);
+  if (!msg.isOk()) {
+    logDropped("a message for the orchestrator", msg.status());
+    return;
+  }
+  handler->onMessage(*msg);
+}
+
+// ---- compute ----
+
+NatsComputeTransport::NatsComputeTransport(NatsTransportConfig config)
+    : config_(std::move(config)) {}
+
+NatsComputeTransport::~NatsComputeTransport() { stop(); }
+
+Status NatsComputeTransport::start(const std::string& node_id, ComputeHandler* handler) {
+  COD_CHECK(handler != nullptr) << "NatsComputeTransport::start without a handler";
+  COD_CHECK(link_ == nullptr) << "NatsComputeTransport::start called twice";
+  COD_RETURN_IF_ERROR(validateNodeIdForSubject(node_id));
+  if (config_.connection_name.empty()) config_.connection_name = "cod-compute " + node_id;
+  handler_.store(handler);
+  link_ = std::make_unique<NatsLink>(config_, "compute node " + node_id);
+  Status s = link_->connect([this](bool connected) {
+    if (ComputeHandler* h = handler_.load()) h->onConnectionChanged(connected);
+  });
+  if (s.isOk()) {
+    s = link_->subscribe(natsComputeSubject(node_id), "",
+                         [this](std::string_view data, const char*) { onData(data); });
+  }
+  if (!s.isOk()) {
+    link_->close();
+    handler_.store(nullptr);
+    return s;
+  }
+  link_->flush();
+  return Status::ok();
+}
+
+void NatsComputeTransport::stop() {
+  if (link_) link_->close();
+  handler_.store(nullptr);
+}
+
+namespace {
+
+template <typename Response, typename Decode>
+Result<Response> call(NatsLink* link, const std::string& payload, std::string_view what,
+                      Decode decode) {
+  if (link == nullptr) {
+    return unavailable("the NATS transport is not started; the " + std::string(what) +
+                       " was not sent");
+  }
+  COD_ASSIGN_OR_RETURN(std::string reply, link->request(kNatsControlSubject, payload, what));
+  if (envelopeType(reply) == kErrorType) return statusFromErrorEnvelope(reply, what);
+  Result<Response> decoded = decode(reply);
+  if (!decoded.isOk()) {
+    return internalError("cannot read the orchestrator's answer to the " + std::string(what) +
+                         ": " + decoded.status().message());
+  }
+  return decoded;
+}
+
+}  // namespace
+
+Result<HandshakeResponse> NatsComputeTransport::handshake(const HandshakeRequest& req) {
+  return call<HandshakeResponse>(link_.get(), encode(req), "handshake", decodeHandshakeResponse);
+}
+
+Result<HeartbeatResponse> NatsComputeTransport::heartbeat(const HeartbeatRequest& req) {
+  return call<HeartbeatResponse>(link_.get(), encode(req), "heartbeat", decodeHeartbeatResponse);
+}
+
+Result<UpdateNodeInfoResponse> NatsComputeTransport::updateNodeInfo(
+    const UpdateNodeInfoRequest& req) {
+  return call<UpdateNodeInfoResponse>(link_.get(), encode(req), "node info update",
+                                      decodeUpdateNodeInfoResponse);
+}
+
+Result<ReconcileResponse> NatsComputeTransport::reconcile(const ReconcileRequest& req) {
+  return call<ReconcileResponse>(link_.get(), encode(req), "reconcile request",
+                                 decodeReconcileResponse);
+}
+
+Status NatsComputeTransport::send(const ToOrchestratorMessage& msg) {
+  if (!link_) return unavailable("the NATS transport is not started; message not sent");
+  return link_->publish(kNatsToOrchestratorSubject, encode(msg), messageTypeName(msg));
+}
+
+void NatsComputeTransport::onData(std::string_view data) {
+  ComputeHandler* handler = handler_.load();
+  if (handler == nullptr) return;
+  auto msg = decodeToCompute(data);
+  if (!msg.isOk()) {
+    logDropped("a message for this compute node", msg.status());
+    return;
+  }
+  handler->onMessage(*msg);
+}
+
+}  // namespace cod::transport

@@ -1,0 +1,103 @@
+#pragma once
+
+// The transport over NATS (nats.c): orchestrator and compute nodes in separate processes or on
+// separate hosts, through one nats-server or a cluster. Subjects are in subjects.h, messages travel
+// as the JSON envelopes of messages_json.h. See ../README.md for delivery and threading.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "transport/transport.h"
+
+namespace cod::transport {
+
+class NatsLink;
+
+struct NatsTransportConfig {
+  // One URL or a comma-separated list (a cluster): "nats://10.0.0.1:4222,nats://10.0.0.2:4222".
+  std::string servers = "nats://127.0.0.1:4222";
+  // The server's authorization token; empty when it requires none.
+  std::string token;
+  // TLS: `secure` asks for TLS with the system's trust store; a CA file, or a client certificate
+  // and key (mutual TLS), imply it.
+  bool secure = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  // How long a control request (handshake, heartbeat, …) waits for the orchestrator's answer.
+  Duration request_timeout = std::chrono::seconds(10);
+  // Shown by the server's monitoring (`/connz`): e.g. "cod-compute n-1234".
+  std::string connection_name;
+  // When the server cannot be reached at start(): false = start() fails with one clear line;
+  // true = start() succeeds and the connection is made in the background (compute nodes, so that
+  // they can be started before their orchestrator). onConnectionChanged(true) says when.
+  bool retry_on_failed_connect = false;
+  // Reconnection is attempted forever, this long apart; while reconnecting, published messages
+  // wait in a buffer of this many bytes (send() fails with Unavailable once it is full).
+  Duration reconnect_wait = std::chrono::milliseconds(250);
+  int reconnect_buffer_bytes = 8 * 1024 * 1024;
+  // How often the client pings the server; a half-open link is noticed after 3 missed pongs.
+  Duration ping_interval = std::chrono::seconds(10);
+  // Orchestrator only: how many subscriptions (each with its own delivery thread) answer control
+  // requests. More than one lets a slow handshake not hold up other nodes' heartbeats.
+  int control_subscriptions = 2;
+};
+
+// The orchestrator's end. Control requests are answered on their own delivery threads
+// (`control_subscriptions` of them); data messages arrive on one more thread, so a handler that is
+// slow to queue a message never delays a heartbeat.
+class NatsOrchestratorTransport final : public OrchestratorTransport {
+ public:
+  explicit NatsOrchestratorTransport(NatsTransportConfig config);
+  ~NatsOrchestratorTransport() override;
+  NatsOrchestratorTransport(const NatsOrchestratorTransport&) = delete;
+  NatsOrchestratorTransport& operator=(const NatsOrchestratorTransport&) = delete;
+
+  // Unavailable (one line naming the server and what to check) when the server cannot be reached;
+  // PermissionDenied when it refuses the token; InvalidArgument for a bad URL or TLS file.
+  Status start(OrchestratorHandler* handler) override;
+  void stop() override;
+  // Buffers while reconnecting; Unavailable only when the buffer is full or the transport is not
+  // started; InvalidArgument for a node ID that cannot be a subject.
+  Status send(const std::string& node_id, const ToComputeMessage& msg) override;
+
+ private:
+  void onControl(std::string_view data, const char* reply);
+  void onData(std::string_view data);
+
+  NatsTransportConfig config_;
+  std::unique_ptr<NatsLink> link_;
+  std::atomic<OrchestratorHandler*> handler_{nullptr};
+};
+
+// A compute node's end: messages for `node_id` arrive on one delivery thread; control requests
+// block the caller for at most `request_timeout`.
+class NatsComputeTransport final : public ComputeTransport {
+ public:
+  explicit NatsComputeTransport(NatsTransportConfig config);
+  ~NatsComputeTransport() override;
+  NatsComputeTransport(const NatsComputeTransport&) = delete;
+  NatsComputeTransport& operator=(const NatsComputeTransport&) = delete;
+
+  Status start(const std::string& node_id, ComputeHandler* handler) override;
+  void stop() override;
+  // Unavailable when not connected right now or when no orchestrator listens; DeadlineExceeded
+  // when none answers in time; InvalidArgument (or Unimplemented) when the orchestrator could not
+  // read the request.
+  Result<HandshakeResponse> handshake(const HandshakeRequest& req) override;
+  Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& req) override;
+  Result<UpdateNodeInfoResponse> updateNodeInfo(const UpdateNodeInfoRequest& req) override;
+  Result<ReconcileResponse> reconcile(const ReconcileRequest& req) override;
+  Status send(const ToOrchestratorMessage& msg) override;
+
+ private:
+  void onData(std::string_view data);
+
+  NatsTransportConfig config_;
+  std::unique_ptr<NatsLink> link_;
+  std::atomic<ComputeHandler*> handler_{nullptr};
+};
+
+}  // namespace cod::transport

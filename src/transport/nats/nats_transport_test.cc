@@ -1,0 +1,392 @@
+// The NATS transport: the conformance suite against a real nats-server, and what only a network
+// transport has (reconnects, authorization, timeouts, bad input from the wire).
+
+#include "transport/nats/nats_transport.h"
+
+#include <signal.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "models/json.h"
+#include "transport/messages_json.h"
+#include "transport/nats/nats_link.h"
+#include "transport/nats/nats_server_process.h"
+#include "transport/nats/nats_test_util.h"
+#include "transport/nats/subjects.h"
+#include "transport/transport_conformance.h"
+
+namespace cod::transport::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+NatsServerOptions serverOptions(const std::filesystem::path& dir, int port = 0) {
+  NatsServerOptions o;
+  o.data_dir = dir;
+  o.host = "127.0.0.1";
+  o.port = port;
+  return o;
+}
+
+class NatsHarness final : public TransportHarness {
+ public:
+  NatsHarness() : server_(serverOptions(dir_.path())) {}
+  Status start() { return server_.start(); }
+
+  NatsTransportConfig config() const {
+    NatsTransportConfig c;
+    c.servers = server_.url();
+    c.token = server_.token();
+    c.request_timeout = 5s;
+    return c;
+  }
+  std::unique_ptr<OrchestratorTransport> orchestrator() override {
+    return std::make_unique<NatsOrchestratorTransport>(config());
+  }
+  std::unique_ptr<ComputeTransport> compute() override {
+    return std::make_unique<NatsComputeTransport>(config());
+  }
+
+ private:
+  TempDir dir_;
+  NatsServerProcess server_;
+};
+
+std::unique_ptr<TransportHarness> makeNatsHarness() {
+  auto harness = std::make_unique<NatsHarness>();
+  Status s = harness->start();
+  if (!s.isOk()) {
+    ADD_FAILURE() << "cannot start nats-server: " << s.toString();
+    return nullptr;
+  }
+  return harness;
+}
+
+INSTANTIATE_TEST_SUITE_P(Nats, TransportConformanceTest,
+                         ::testing::Values(TransportFactory{"Nats", makeNatsHarness}),
+                         transportFactoryName);
+
+// ---- NATS only ----
+
+class NatsTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override { startServer(0); }
+  void TearDown() override {
+    for (auto& c : computes_) c->stop();
+    if (orchestrator_) orchestrator_->stop();
+  }
+
+  void startServer(int port) {
+    server_ = std::make_unique<NatsServerProcess>(serverOptions(dir_.path(), port));
+    Status s = server_->start();
+    ASSERT_TRUE(s.isOk()) << s.toString();
+  }
+
+  NatsTransportConfig config() const {
+    NatsTransportConfig c;
+    c.servers = server_->url();
+    c.token = server_->token();
+    c.request_timeout = 5s;
+    return c;
+  }
+
+  NatsOrchestratorTransport* startOrchestrator(NatsTransportConfig c) {
+    orchestrator_ = std::make_unique<NatsOrchestratorTransport>(std::move(c));
+    Status s = orchestrator_->start(&orchestrator_handler_);
+    EXPECT_TRUE(s.isOk()) << s.toString();
+    return orchestrator_.get();
+  }
+
+  NatsComputeTransport* startCompute(const std::string& node_id, NatsTransportConfig c) {
+    compute_handlers_.push_back(std::make_unique<RecordingCompute>());
+    computes_.push_back(std::make_unique<NatsComputeTransport>(std::move(c)));
+    Status s = computes_.back()->start(node_id, compute_handlers_.back().get());
+    EXPECT_TRUE(s.isOk()) << s.toString();
+    return computes_.back().get();
+  }
+
+  // A raw client on the same server, to put on the wire what cod never would.
+  std::unique_ptr<NatsLink> rawClient() {
+    auto link = std::make_unique<NatsLink>(config(), "test client");
+    Status s = link->connect(nullptr);
+    EXPECT_TRUE(s.isOk()) << s.toString();
+    return link;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<NatsServerProcess> server_;
+  RecordingOrchestrator orchestrator_handler_;
+  std::vector<std::unique_ptr<RecordingCompute>> compute_handlers_;
+  std::unique_ptr<NatsOrchestratorTransport> orchestrator_;
+  std::vector<std::unique_ptr<NatsComputeTransport>> computes_;
+};
+
+HeartbeatRequest beat(const std::string& node_id) { return {node_id, {}, {}, 0, 0}; }
+
+TEST_F(NatsTransportTest, ComputeReconnectsWhenTheServerComesBackOnTheSamePort) {
+  auto* orch = startOrchestrator(config());
+  auto* node = startCompute("n-1", config());
+  RecordingCompute* handler = compute_handlers_.back().get();
+  ASSERT_TRUE(node->handshake(fullHandshake("n-1")).isOk());
+
+  const int port = server_->port();
+  server_->stop();
+  ASSERT_TRUE(handler->waitForConnection(false));
+  auto down = node->heartbeat(beat("n-1"));
+  ASSERT_FALSE(down.isOk());
+  EXPECT_EQ(down.status().code(), StatusCode::kUnavailable) << down.status().toString();
+
+  startServer(port);  // same data dir: same token
+  ASSERT_TRUE(handler->waitForConnection(true));
+  // The orchestrator reconnects on its own schedule; once it is back, everything flows again.
+  ASSERT_TRUE(eventually([&] { return node->heartbeat(beat("n-1")).isOk(); }));
+  ASSERT_TRUE(node->send(allToOrchestratorMessages("n-1")[0]).isOk());
+  ASSERT_TRUE(orchestrator_handler_.waitForMessages(1));
+  ASSERT_TRUE(orch->send("n-1", BidAccepted{"e-1", "j-1"}).isOk());
+  ASSERT_TRUE(handler->waitForMessages(1));
+}
+
+TEST_F(NatsTransportTest, ComputeReconnectsAfterTheServerIsKilled) {
+  startOrchestrator(config());
+  auto* node = startCompute("n-1", config());
+  RecordingCompute* handler = compute_handlers_.back().get();
+
+  ASSERT_EQ(kill(server_->pid(), SIGKILL), 0);
+  ASSERT_TRUE(handler->waitForConnection(false));
+  ASSERT_TRUE(handler->waitForConnection(true));  // the supervisor restarted it, same port
+  ASSERT_TRUE(eventually([&] { return node->heartbeat(beat("n-1")).isOk(); }));
+  EXPECT_EQ(handler->connectionEvents(), (std::vector<bool>{false, true}));
+}
+
+TEST_F(NatsTransportTest, ComputeStartedBeforeTheServerConnectsWhenItComesUp) {
+  const int port = unusedPort();
+  NatsTransportConfig c = config();
+  c.servers = "nats://127.0.0.1:" + std::to_string(port);
+  c.retry_on_failed_connect = true;
+  auto* node = startCompute("n-1", c);
+  RecordingCompute* handler = compute_handlers_.back().get();
+  auto early = node->handshake(fullHandshake("n-1"));
+  ASSERT_FALSE(early.isOk());
+  EXPECT_EQ(early.status().code(), StatusCode::kUnavailable);
+
+  server_->stop();
+  startServer(port);
+  startOrchestrator(config());
+  ASSERT_TRUE(handler->waitForConnection(true));
+  auto late = node->handshake(fullHandshake("n-1"));
+  ASSERT_TRUE(late.isOk()) << late.status().toString();
+  EXPECT_TRUE(late->accepted);
+}
+
+TEST_F(NatsTransportTest, StopWhileStillTryingToConnectIsPrompt) {
+  NatsTransportConfig c = config();
+  c.servers = "nats://127.0.0.1:" + std::to_string(unusedPort());
+  c.retry_on_failed_connect = true;
+  NatsComputeTransport node(c);
+  RecordingCompute handler;
+  ASSERT_TRUE(node.start("n-1", &handler).isOk());
+  auto began = std::chrono::steady_clock::now();
+  node.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 2s);
+  EXPECT_TRUE(handler.connectionEvents().empty());
+}
+
+TEST_F(NatsTransportTest, WrongTokenFailsWithAClearMessage) {
+  NatsTransportConfig c = config();
+  c.token = "not-the-token";
+  NatsOrchestratorTransport orch(c);
+  Status s = orch.start(&orchestrator_handler_);
+  ASSERT_FALSE(s.isOk());
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(s.message().find("authorization violation"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(server_->url()), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("--token"), std::string::npos) << s.message();
+}
+
+TEST_F(NatsTransportTest, UnreachableServerFailsWithOneClearLine) {
+  NatsTransportConfig c = config();
+  const std::string url = "nats://127.0.0.1:" + std::to_string(unusedPort());
+  c.servers = url;
+  NatsComputeTransport node(c);
+  RecordingCompute handler;
+  Status s = node.start("n-1", &handler);
+  ASSERT_FALSE(s.isOk());
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(s.message().find('\n'), std::string::npos);
+  EXPECT_NE(s.message().find("cannot connect to NATS at " + url + ": connection refused"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("is the orchestrator running?"), std::string::npos) << s.message();
+}
+
+TEST_F(NatsTransportTest, RequestWithoutOrchestratorFailsFast) {
+  auto* node = startCompute("n-1", config());
+  auto r = node->heartbeat(beat("n-1"));
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("no orchestrator is listening"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(NatsTransportTest, RequestTimesOutWhenNobodyAnswers) {
+  auto silent = rawClient();
+  ASSERT_TRUE(
+      silent->subscribe(kNatsControlSubject, "", [](std::string_view, const char*) {}).isOk());
+  silent->flush();
+  NatsTransportConfig c = config();
+  c.request_timeout = 200ms;
+  auto* node = startCompute("n-1", c);
+  auto r = node->heartbeat(beat("n-1"));
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(r.status().message().find("did not answer the heartbeat within 200ms"),
+            std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(NatsTransportTest, StopReleasesABlockedRequest) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool received = false;
+  auto silent = rawClient();
+  ASSERT_TRUE(silent
+                  ->subscribe(kNatsControlSubject, "",
+                              [&](std::string_view, const char*) {
+                                std::lock_guard lock(mu);
+                                received = true;
+                                cv.notify_all();
+                              })
+                  .isOk());
+  silent->flush();
+  auto* node = startCompute("n-1", config());  // 5 s request timeout
+  Result<HeartbeatResponse> result = unavailable("not yet");
+  std::thread caller([&] { result = node->heartbeat(beat("n-1")); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, kWaitDeadline, [&] { return received; }));
+  }
+  auto began = std::chrono::steady_clock::now();
+  node->stop();
+  caller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 2s);
+  ASSERT_FALSE(result.isOk());
+  EXPECT_EQ(result.status().code(), StatusCode::kUnavailable) << result.status().toString();
+  silent->close();
+}
+
+TEST_F(NatsTransportTest, UnreadableControlRequestsGetAnErrorAnswer) {
+  startOrchestrator(config());
+  auto raw = rawClient();
+
+  auto garbage = raw->request(kNatsControlSubject, "not json", "test request");
+  ASSERT_TRUE(garbage.isOk()) << garbage.status().toString();
+  EXPECT_EQ(envelopeType(*garbage), "Error");
+  EXPECT_NE(garbage->find("not a cod message envelope"), std::string::npos) << *garbage;
+
+  auto unknown = raw->request(kNatsControlSubject,
+                              R"({"Type":"Teleport","Version":1,"Payload":{}})", "test request");
+  ASSERT_TRUE(unknown.isOk()) << unknown.status().toString();
+  EXPECT_NE(unknown->find("Unimplemented"), std::string::npos) << *unknown;
+
+  auto bad_payload = raw->request(
+      kNatsControlSubject, R"({"Type":"HandshakeRequest","Version":1,"Payload":{}})", "test");
+  ASSERT_TRUE(bad_payload.isOk()) << bad_payload.status().toString();
+  EXPECT_EQ(envelopeType(*bad_payload), "Error");
+  EXPECT_TRUE(orchestrator_handler_.handshakes().empty());
+}
+
+TEST_F(NatsTransportTest, OrchestratorErrorAnswersFailTheComputeCall) {
+  // An "orchestrator" that answers every request with an error envelope.
+  auto fake = rawClient();
+  NatsLink* fake_ptr = fake.get();
+  ASSERT_TRUE(fake->subscribe(kNatsControlSubject, "",
+                              [fake_ptr](std::string_view, const char* reply) {
+                                (void)fake_ptr->publish(
+                                    reply,
+                                    R"({"Type":"Error","Version":1,"Payload":)"
+                                    R"({"Code":"InvalidArgument","Message":"bad NodeInfo"}})",
+                                    "error");
+                              })
+                  .isOk());
+  fake->flush();
+  auto* node = startCompute("n-1", config());
+  auto r = node->handshake(fullHandshake("n-1"));
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "the orchestrator could not handle the handshake: bad NodeInfo");
+}
+
+TEST_F(NatsTransportTest, MalformedDataMessagesAreDropped) {
+  startOrchestrator(config());
+  auto* node = startCompute("n-1", config());
+  auto raw = rawClient();
+  ASSERT_TRUE(raw->publish(kNatsToOrchestratorSubject, "{{{", "garbage").isOk());
+  ASSERT_TRUE(raw->publish(kNatsToOrchestratorSubject,
+                           R"({"Type":"Teleport","Version":1,"Payload":{}})", "garbage")
+                  .isOk());
+  ASSERT_TRUE(raw->publish(natsComputeSubject("n-1"), "[]", "garbage").isOk());
+  ASSERT_TRUE(node->send(allToOrchestratorMessages("n-1")[0]).isOk());
+  ASSERT_TRUE(orchestrator_handler_.waitForMessages(1));
+  ASSERT_TRUE(orchestrator_->send("n-1", BidAccepted{"e-1", "j-1"}).isOk());
+  ASSERT_TRUE(compute_handlers_.back()->waitForMessages(1));
+  EXPECT_EQ(orchestrator_handler_.messages().size(), 1u);
+  EXPECT_EQ(compute_handlers_.back()->messages().size(), 1u);
+}
+
+TEST_F(NatsTransportTest, SlowMessageHandlerDoesNotDelayHeartbeats) {
+  startOrchestrator(config());
+  auto* busy = startCompute("n-busy", config());
+  NatsTransportConfig fast = config();
+  fast.request_timeout = 2s;
+  auto* other = startCompute("n-other", fast);
+
+  orchestrator_handler_.block();
+  ASSERT_TRUE(busy->send(allToOrchestratorMessages("n-busy")[0]).isOk());
+  ASSERT_TRUE(orchestrator_handler_.waitForEntered(1));
+  auto r = other->heartbeat(beat("n-other"));
+  EXPECT_TRUE(r.isOk()) << r.status().toString();
+  orchestrator_handler_.unblock();
+  EXPECT_TRUE(orchestrator_handler_.waitForMessages(1));
+}
+
+TEST_F(NatsTransportTest, SendWhileDisconnectedIsBuffered) {
+  startOrchestrator(config());
+  auto* node = startCompute("n-1", config());
+  RecordingCompute* handler = compute_handlers_.back().get();
+  const int port = server_->port();
+  server_->stop();
+  ASSERT_TRUE(handler->waitForConnection(false));
+  EXPECT_TRUE(node->send(allToOrchestratorMessages("n-1")[0]).isOk());
+  startServer(port);
+  ASSERT_TRUE(handler->waitForConnection(true));
+  // The buffered message is flushed on reconnect; the orchestrator receives it if it resubscribed
+  // first, otherwise reconciliation would repair it. Either way sending did not fail.
+  ASSERT_TRUE(eventually([&] { return node->heartbeat(beat("n-1")).isOk(); }));
+}
+
+TEST_F(NatsTransportTest, NodeIdsThatCannotBeSubjectsAreRejected) {
+  for (const std::string id : {"", "a b", "n-*", "n->", ".n", "n..1", "n."}) {
+    NatsComputeTransport node(config());
+    RecordingCompute handler;
+    Status s = node.start(id, &handler);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << "\"" << id << "\": " << s.toString();
+  }
+  auto* orch = startOrchestrator(config());
+  EXPECT_EQ(orch->send("a b", BidAccepted{}).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(validateNodeIdForSubject("node-1.example.com").isOk());
+}
+
+TEST_F(NatsTransportTest, SendBeforeStartIsUnavailable) {
+  NatsOrchestratorTransport orch(config());
+  EXPECT_EQ(orch.send("n-1", BidAccepted{}).code(), StatusCode::kUnavailable);
+  NatsComputeTransport node(config());
+  EXPECT_EQ(node.send(allToOrchestratorMessages("n-1")[0]).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(node.heartbeat(beat("n-1")).status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace cod::transport::testing

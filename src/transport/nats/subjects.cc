@@ -1,0 +1,34 @@
+#include "transport/nats/subjects.h"
+
+namespace cod::transport {
+
+std::string natsComputeSubject(std::string_view node_id) {
+  return "cod.v1.compute." + std::string(node_id) + ".messages";
+}
+
+Status validateNodeIdForSubject(std::string_view node_id) {
+  if (node_id.empty()) return invalidArgument("the node ID is empty");
+  bool piece_empty = true;
+  for (char c : node_id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= ' ' || u == 0x7f || c == '*' || c == '>') {
+      return invalidArgument("node ID \"" + std::string(node_id) +
+                             "\" cannot be used on NATS: it must not contain whitespace, "
+                             "control characters, '*' or '>'");
+    }
+    if (c == '.') {
+      if (piece_empty) break;
+      piece_empty = true;
+    } else {
+      piece_empty = false;
+    }
+  }
+  if (piece_empty) {
+    return invalidArgument("node ID \"" + std::string(node_id) +
+                           "\" cannot be used on NATS: it must not start or end with '.' or "
+                           "contain \"..\"");
+  }
+  return Status::ok();
+}
+
+}  // namespace cod::transport
