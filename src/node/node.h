@@ -1,7 +1,7 @@
 #pragma once
 
 // Starting cod: `cod serve` (orchestrator, compute, or both in one process) and `cod devstack`
-// (one orchestrator and N compute nodes). This is the one component that knows every
+// (one orchestrator and N compute processes). This is the one component that knows every
 // implementation and wires them from configuration.
 
 #include <map>
@@ -21,19 +21,48 @@ struct ServeOptions {
   std::string name;      // node name; "" = a persistent generated n-<uuid>
   std::map<std::string, std::string> labels;
   std::string log_level = "info";
-  // Orchestrator: how long a silent compute node stays connected.
-  Duration node_disconnect_timeout = std::chrono::seconds(20);
-  // Orchestrator: re-check queued jobs this often.
-  Duration queue_backoff = std::chrono::seconds(5);
-  // Compute: heartbeat period.
-  Duration heartbeat_interval = std::chrono::seconds(5);
   // Extra YAML config files (-c), applied in order.
   std::vector<std::string> config_files;
+
+  // ---- orchestrator ----
+  // How long a silent compute node stays connected.
+  Duration node_disconnect_timeout = std::chrono::seconds(20);
+  // Re-check queued jobs this often.
+  Duration queue_backoff = std::chrono::seconds(5);
+  // An existing NATS server or cluster to use instead of starting a nats-server child.
+  std::string nats_url;
+  // Where the nats-server child listens (port 0 = a free one).
+  std::string nats_host = "0.0.0.0";
+  int nats_port = 4222;
+
+  // ---- compute ----
+  // NATS URL(s) of the orchestrator(s) to join (comma-separated); hybrid nodes use their own.
+  std::string orchestrators = "nats://127.0.0.1:4222";
+  // Token shared by orchestrator and compute nodes. Orchestrator: "" = generated once and kept in
+  // the data dir. Compute: required to join an orchestrator with a token.
+  std::string token;
+  // Optional TLS for the NATS connection.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Address other hosts use to reach this node (result downloads).
+  std::string advertise_address = "127.0.0.1";
+  // Where the local publisher serves results (port 0 = a free one).
+  std::string publisher_host = "0.0.0.0";
+  int publisher_port = 6001;
+  // Docker Engine socket ("" = $DOCKER_HOST or /var/run/docker.sock).
+  std::string docker_socket;
+  // Heartbeat period.
+  Duration heartbeat_interval = std::chrono::seconds(5);
+  // Capacity offered to jobs; zero = 80 % of the machine.
+  double capacity_cpu = 0;
+  std::string capacity_memory;
+  std::string capacity_disk;
 };
 
 struct DevstackOptions {
   int computes = 3;
-  ServeOptions base;  // data_dir, api_host/port, log level, timeouts
+  ServeOptions base;  // data_dir, api_host/port, nats/publisher ports, log level, timeouts
 };
 
 // Runs until SIGINT or SIGTERM; returns the process exit code. Prints one line saying where the

@@ -45,7 +45,7 @@ class CodFixture : public ::testing::Test {
 
   std::string dataDir() const { return (dir_ / "data").string(); }
 
-  std::map<std::string, std::string> env() const {
+  virtual std::map<std::string, std::string> env() const {
     return {{"COD_API_HOST", "127.0.0.1"},
             {"COD_API_PORT", std::to_string(api_port_)},
             {"COD_DIR", dataDir()},
@@ -69,9 +69,14 @@ class CodFixture : public ::testing::Test {
     return p;
   }
 
-  Process& serve() { return startServer({"serve", "--orchestrator", "--compute"}); }
+  // Free ports for NATS and the result server too, so that tests can run side by side.
+  Process& serve() {
+    return startServer(
+        {"serve", "--orchestrator", "--compute", "--nats-port", "0", "--publisher-port", "0"});
+  }
   Process& devstack(int computes) {
-    return startServer({"devstack", "--computes", std::to_string(computes)});
+    return startServer({"devstack", "--computes", std::to_string(computes), "--nats-port", "0",
+                        "--publisher-port", "0"});
   }
 
   // Waits until `n` compute nodes are connected.

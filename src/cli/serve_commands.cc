@@ -1,0 +1,136 @@
+// `cod serve` and `cod devstack`: flags → node::ServeOptions / DevstackOptions.
+
+#include <memory>
+
+#include "cli/context.h"
+#include "cli/job_flags.h"
+#include "common/strings.h"
+#include "common/units.h"
+#include "node/node.h"
+
+namespace cod::cli {
+
+namespace {
+
+// Flags shared by serve and devstack, as typed (durations and labels parsed in finish()).
+struct ServeFlags {
+  node::ServeOptions options;
+  std::vector<std::string> labels;
+  std::string node_disconnect_timeout;
+};
+
+void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
+  node::ServeOptions& o = f->options;
+  cmd->add_option("--data-dir", o.data_dir, "Data directory (default $COD_DIR or ~/.cod)");
+  // Shadows the root --api-host/--api-port: here they say where to listen.
+  cmd->add_option("--api-host", o.api_host, "Address the API listens on")->capture_default_str();
+  cmd->add_option("--api-port", o.api_port, "Port the API listens on (0 = pick a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  if (with_roles) {
+    cmd->add_flag("--orchestrator", o.orchestrator, "Run the orchestrator");
+    cmd->add_flag("--compute", o.compute, "Run a compute node");
+    cmd->add_option("--name", o.name, "Node name (default: a persistent n-<uuid>)");
+  }
+  cmd->add_option("-l,--labels", f->labels, "Node labels, k=v (repeatable, comma-separated)");
+  cmd->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}, CLI::ignore_case))
+      ->capture_default_str();
+  cmd->add_option("--node-disconnect-timeout", f->node_disconnect_timeout,
+                  "How long a silent compute node stays connected, e.g. 20s (default " +
+                      formatDuration(o.node_disconnect_timeout) + ")");
+  cmd->add_option("-c,--config", o.config_files, "Extra YAML config file (repeatable)");
+
+  // Orchestrator: messaging.
+  cmd->add_option("--nats-url", o.nats_url,
+                  "Use this NATS server or cluster instead of starting nats-server");
+  cmd->add_option("--nats-host", o.nats_host, "Address the nats-server child listens on")
+      ->capture_default_str();
+  cmd->add_option("--nats-port", o.nats_port, "Port of the nats-server child (0 = a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--token", o.token,
+                  "Token shared by orchestrator and compute nodes (orchestrator: default is "
+                  "generated once and kept in the data dir)");
+  cmd->add_option("--tls-ca-file", o.tls_ca_file, "CA certificate for a TLS NATS connection");
+  cmd->add_option("--tls-cert-file", o.tls_cert_file, "Client certificate for NATS (mutual TLS)");
+  cmd->add_option("--tls-key-file", o.tls_key_file, "Client key for NATS (mutual TLS)");
+  // Compute.
+  if (with_roles) {
+    cmd->add_option("--orchestrators", o.orchestrators,
+                    "NATS URL(s) of the orchestrator to join (comma-separated)")
+        ->capture_default_str();
+  }
+  cmd->add_option("--advertise-address", o.advertise_address,
+                  "Address other hosts use to reach this node's results")
+      ->capture_default_str();
+  cmd->add_option("--publisher-port", o.publisher_port,
+                  "Port serving the local publisher's results (0 = a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--docker-socket", o.docker_socket,
+                  "Docker Engine socket (default $DOCKER_HOST or /var/run/docker.sock)");
+  cmd->add_option("--capacity-cpu", o.capacity_cpu,
+                  "CPU cores offered to jobs (default 80% of the machine)");
+  cmd->add_option("--capacity-memory", o.capacity_memory,
+                  "Memory offered to jobs, e.g. 8gb (default 80% of the machine)");
+  cmd->add_option("--capacity-disk", o.capacity_disk,
+                  "Disk offered to jobs, e.g. 100gb (default 80% of the free space)");
+}
+
+// Parses the typed flags into the options.
+Status finish(ServeFlags& f) {
+  auto labels = parseLabels(f.labels);
+  if (!labels.isOk()) return invalidArgument(labels.error().message());
+  for (auto& [k, v] : *labels) f.options.labels[k] = v;
+  if (!f.node_disconnect_timeout.empty()) {
+    auto d = parseDuration(f.node_disconnect_timeout);
+    if (!d.isOk()) {
+      return invalidArgument("--node-disconnect-timeout: " + d.error().message());
+    }
+    if (d->count() <= 0) return invalidArgument("--node-disconnect-timeout must be positive");
+    f.options.node_disconnect_timeout = *d;
+  }
+  f.options.log_level = toLower(f.options.log_level);
+  return Status::ok();
+}
+
+}  // namespace
+
+void registerServeCommands(CLI::App& root, CliContext& ctx) {
+  {
+    auto f = std::make_shared<ServeFlags>();
+    CLI::App* cmd = root.add_subcommand(
+        "serve", "Run a node: --orchestrator, --compute or both (neither = orchestrator)");
+    addServeFlags(cmd, f.get(), /*with_roles=*/true);
+    onRun(cmd, ctx, [&ctx, f]() -> Status {
+      COD_RETURN_IF_ERROR(finish(*f));
+      const auto& run = ctx.env().run_serve;
+      int code = run ? run(f->options) : node::runServe(f->options);
+      ctx.setExitCode(code);  // the node has already said why it stopped
+      return Status::ok();
+    });
+  }
+  {
+    auto f = std::make_shared<ServeFlags>();
+    auto computes = std::make_shared<int>(3);
+    CLI::App* cmd = root.add_subcommand(
+        "devstack", "Run an orchestrator and N compute node processes on this machine");
+    addServeFlags(cmd, f.get(), /*with_roles=*/false);
+    cmd->add_option("--computes", *computes, "Number of compute nodes")
+        ->check(CLI::Range(0, 1000))
+        ->capture_default_str();
+    onRun(cmd, ctx, [&ctx, f, computes]() -> Status {
+      COD_RETURN_IF_ERROR(finish(*f));
+      node::DevstackOptions options;
+      options.computes = *computes;
+      options.base = f->options;
+      const auto& run = ctx.env().run_devstack;
+      int code = run ? run(options) : node::runDevstack(options);
+      ctx.setExitCode(code);
+      return Status::ok();
+    });
+  }
+}
+
+}  // namespace cod::cli

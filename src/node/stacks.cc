@@ -1,0 +1,185 @@
+#include "node/stacks.h"
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "common/strings.h"
+#include "common/units.h"
+#include "common/version.h"
+#include "compute/capacity.h"
+#include "node/node_identity.h"
+#include "transport/nats/nats_transport.h"
+#include "transport/routing_transport.h"
+
+namespace cod::node {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+transport::NatsTransportConfig natsConfig(const ServeOptions& options, const std::string& servers,
+                                          const std::string& token, const std::string& name) {
+  transport::NatsTransportConfig c;
+  c.servers = servers;
+  c.token = token;
+  c.ca_file = options.tls_ca_file;
+  c.cert_file = options.tls_cert_file;
+  c.key_file = options.tls_key_file;
+  c.connection_name = name;
+  return c;
+}
+
+}  // namespace
+
+// ---- orchestrator ----
+
+Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeOptions& options,
+                                                                    const std::string& data_dir,
+                                                                    transport::InprocHub* hub) {
+  auto s = std::make_unique<OrchestratorStack>();
+  std::string dir = (fs::path(data_dir) / "orchestrator").string();
+  std::string name = options.name;
+  if (!name.empty() && options.compute) name += "-orchestrator";
+  COD_ASSIGN_OR_RETURN(std::string id, loadOrCreateNodeId(dir, name));
+
+  // Messaging: our own nats-server child, or the NATS the operator named.
+  if (options.nats_url.empty()) {
+    transport::NatsServerOptions nats;
+    nats.data_dir = dir;
+    nats.host = options.nats_host;
+    nats.port = options.nats_port;
+    nats.token = options.token;
+    s->nats = std::make_unique<transport::NatsServerProcess>(nats);
+    Status st = s->nats->start();
+    if (!st.isOk()) return std::move(st).prepend("starting nats-server");
+    s->nats_url = s->nats->url();
+    s->nats_token = s->nats->token();
+  } else {
+    s->nats_url = options.nats_url;
+    s->nats_token = options.token;
+  }
+
+  COD_ASSIGN_OR_RETURN(s->store, store::SqliteJobStore::open((fs::path(dir) / "jobs.db").string()));
+  auto remote = std::make_unique<transport::NatsOrchestratorTransport>(
+      natsConfig(options, s->nats_url, s->nats_token, "cod-orchestrator " + id));
+  if (hub) {
+    s->transport = std::make_unique<transport::RoutingOrchestratorTransport>(
+        hub, hub->orchestratorTransport(), std::move(remote));
+  } else {
+    s->transport = std::move(remote);
+  }
+
+  orchestrator::OrchestratorConfig config;
+  config.nodes.disconnect_timeout = options.node_disconnect_timeout;
+  config.scheduler.queue_backoff = options.queue_backoff;
+  s->orchestrator = std::make_unique<orchestrator::Orchestrator>(
+      orchestrator::Orchestrator::Deps{s->store.get(), s->transport.get(),
+                                       &SystemClock::instance(), &SystemRandom::instance()},
+      config);
+  s->info.node_id = id;
+  s->info.node_type = models::kNodeTypeRequester;
+  s->info.labels = options.labels;
+  s->info.supported_protocols = {"cod/v1"};
+  s->info.bacalhau_version.git_version = gitVersion();
+  s->info.bacalhau_version.goarch = "amd64";
+  COD_RETURN_IF_ERROR(s->orchestrator->start(s->info));
+
+  api::ApiDeps deps;
+  deps.jobs = &s->orchestrator->jobs();
+  deps.store = s->store.get();
+  deps.nodes = &s->orchestrator->nodes();
+  models::NodeInfo info = s->info;
+  deps.node_info = [info] { return info; };
+  deps.version = info.bacalhau_version;
+  api::ApiConfig api_config;
+  api_config.host = options.api_host;
+  api_config.port = static_cast<uint16_t>(options.api_port);
+  s->api = std::make_unique<api::ApiServer>(deps, api_config);
+  return s;
+}
+
+void OrchestratorStack::stop() {
+  if (api) api->stop();
+  if (orchestrator) orchestrator->stop();
+  if (nats) nats->stop();
+}
+
+// ---- compute ----
+
+Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
+    const ServeOptions& options, const std::string& dir,
+    std::unique_ptr<transport::ComputeTransport> transport) {
+  auto s = std::make_unique<ComputeStack>();
+  COD_ASSIGN_OR_RETURN(std::string id, loadOrCreateNodeId(dir, options.name));
+  COD_ASSIGN_OR_RETURN(s->store, store::SqliteExecutionStore::open(
+                                     (fs::path(dir) / "executions.db").string()));
+
+  s->docker = std::make_unique<executor::DockerExecutor>(
+      executor::DockerExecutorConfig{options.docker_socket, id, 2048});
+  if (s->docker->isInstalled()) {
+    // Containers of an earlier life of this node: their executions are over.
+    auto removed = s->docker->removeOrphans();
+    if (removed.isOk() && *removed > 0) {
+      spdlog::info("removed {} containers left over from before this node restarted", *removed);
+    }
+  } else {
+    spdlog::warn("docker is not available at {}: this node will not run docker jobs",
+                 s->docker->client().socketPath());
+  }
+  s->noop = std::make_unique<executor::NoopExecutor>();
+
+  publisher::LocalPublisherConfig local;
+  local.results_dir = (fs::path(dir) / "results").string();
+  local.address = options.advertise_address;
+  local.port = options.publisher_port;
+  s->local = std::make_unique<publisher::LocalPublisher>(local);
+  s->noop_publisher = std::make_unique<publisher::NoopPublisher>();
+  s->results = std::make_unique<ResultServer>(s->local.get(), options.publisher_host,
+                                              static_cast<uint16_t>(options.publisher_port));
+  Status served = s->results->start();
+  if (!served.isOk()) {
+    return std::move(served)
+        .prepend("starting the result server on " + options.publisher_host + ":" +
+                 std::to_string(options.publisher_port))
+        .withHint("another cod may be running; pick another port with --publisher-port");
+  }
+
+  if (transport) {
+    s->transport = std::move(transport);
+  } else {
+    auto c = natsConfig(options, options.orchestrators, options.token, "cod-compute " + id);
+    c.retry_on_failed_connect = true;  // the orchestrator may start later
+    s->transport = std::make_unique<transport::NatsComputeTransport>(c);
+  }
+
+  compute::ComputeConfig config;
+  config.node_id = id;
+  config.labels = options.labels;
+  config.data_dir = dir;
+  config.address = options.advertise_address;
+  config.heartbeat_interval = options.heartbeat_interval;
+  config.capacity = compute::defaultCapacity(dir);
+  if (options.capacity_cpu > 0) config.capacity.cpu = options.capacity_cpu;
+  if (!options.capacity_memory.empty()) {
+    COD_ASSIGN_OR_RETURN(config.capacity.memory, parseByteSize(options.capacity_memory));
+  }
+  if (!options.capacity_disk.empty()) {
+    COD_ASSIGN_OR_RETURN(config.capacity.disk, parseByteSize(options.capacity_disk));
+  }
+  compute::ComputeDeps deps{s->transport.get(),
+                            s->store.get(),
+                            {s->docker.get(), s->noop.get()},
+                            {s->local.get(), s->noop_publisher.get()},
+                            &SystemClock::instance()};
+  s->node = std::make_unique<compute::ComputeNode>(deps, config);
+  COD_RETURN_IF_ERROR(s->node->start());
+  return s;
+}
+
+void ComputeStack::stop() {
+  if (node) node->stop();
+  if (results) results->stop();
+}
+
+}  // namespace cod::node

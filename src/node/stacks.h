@@ -1,0 +1,61 @@
+#pragma once
+
+// The two halves a cod process can run, each owning its parts: the orchestrator (job store,
+// nats-server child or external NATS, orchestrator, API server) and a compute node (execution
+// store, executors, publishers, result file server, transport).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/api_server.h"
+#include "compute/compute_node.h"
+#include "executor/docker/docker_executor.h"
+#include "executor/noop/noop_executor.h"
+#include "node/node.h"
+#include "node/result_server.h"
+#include "orchestrator/orchestrator.h"
+#include "publisher/local/local_publisher.h"
+#include "publisher/noop/noop_publisher.h"
+#include "store/sqlite/sqlite_execution_store.h"
+#include "store/sqlite/sqlite_job_store.h"
+#include "transport/inproc/inproc_transport.h"
+#include "transport/nats/nats_server_process.h"
+
+namespace cod::node {
+
+struct OrchestratorStack {
+  std::unique_ptr<transport::NatsServerProcess> nats;
+  std::string nats_url;    // what compute nodes dial
+  std::string nats_token;
+  std::unique_ptr<store::SqliteJobStore> store;
+  std::unique_ptr<transport::OrchestratorTransport> transport;
+  std::unique_ptr<orchestrator::Orchestrator> orchestrator;
+  std::unique_ptr<api::ApiServer> api;
+  models::NodeInfo info;
+
+  // `hub`, when given, also reaches compute nodes in this process.
+  static Result<std::unique_ptr<OrchestratorStack>> start(const ServeOptions& options,
+                                                          const std::string& data_dir,
+                                                          transport::InprocHub* hub);
+  void stop();
+};
+
+struct ComputeStack {
+  std::unique_ptr<transport::ComputeTransport> transport;
+  std::unique_ptr<store::SqliteExecutionStore> store;
+  std::unique_ptr<executor::DockerExecutor> docker;
+  std::unique_ptr<executor::NoopExecutor> noop;
+  std::unique_ptr<publisher::LocalPublisher> local;
+  std::unique_ptr<publisher::NoopPublisher> noop_publisher;
+  std::unique_ptr<ResultServer> results;
+  std::unique_ptr<compute::ComputeNode> node;
+
+  // `transport` is the in-process hub's end for a hybrid node, or null to join over NATS.
+  static Result<std::unique_ptr<ComputeStack>> start(
+      const ServeOptions& options, const std::string& dir,
+      std::unique_ptr<transport::ComputeTransport> transport);
+  void stop();
+};
+
+}  // namespace cod::node

@@ -1,0 +1,204 @@
+// Docker jobs end to end: compute nodes as separate `cod` processes joined over NATS, a real
+// dockerd with a locally built image, results downloaded with `cod job get`.
+
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "tests/e2e/cod_fixture.h"
+#include "tests/support/dockerd.h"
+
+namespace cod::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using models::ExecutionStateType;
+using models::JobStateType;
+
+constexpr const char* kImage = TestDockerd::kImage;
+
+class DockerE2E : public CodFixture {
+ protected:
+  void SetUp() override {
+    CodFixture::SetUp();
+    std::string why;
+    dockerd_ = TestDockerd::get(&why);
+    if (!dockerd_) GTEST_SKIP() << why;
+    extra_env_["DOCKER_HOST"] = "unix://" + dockerd_->socket();
+  }
+
+  std::map<std::string, std::string> env() const override {
+    auto e = CodFixture::env();
+    for (const auto& [k, v] : extra_env_) e[k] = v;
+    return e;
+  }
+
+  // The compute nodes of the devstack: node ID → PID.
+  std::map<std::string, pid_t> devstackComputes() {
+    std::map<std::string, pid_t> out;
+    auto manifest = models::parseJson(slurp(fs::path(dataDir()) / "devstack.json"));
+    if (!manifest.isOk()) return out;
+    for (const auto& c : manifest->as_object().at("Computes").as_array()) {
+      out[std::string(c.at("NodeID").as_string())] = static_cast<pid_t>(c.at("PID").to_number<int64_t>());
+    }
+    return out;
+  }
+
+  std::vector<models::Execution> executions(const std::string& id) {
+    api::client::GetJobOptions o;
+    o.include_executions = true;
+    auto job = client().getJob(id, o);
+    return job.isOk() && job->executions ? *job->executions : std::vector<models::Execution>{};
+  }
+
+  size_t containersOfJob(const std::string& job_id) {
+    executor::DockerClient docker(dockerd_->socket());
+    auto ids = docker.listContainers({{"cod.job-id", job_id}});
+    return ids.isOk() ? ids->size() : 999;
+  }
+
+  std::string runDetached(std::vector<std::string> args) {
+    std::vector<std::string> argv{"docker", "run", "--id-only", "--wait=false"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = cod(argv);
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    return std::string(trim(r.out));
+  }
+
+  TestDockerd* dockerd_ = nullptr;
+  std::map<std::string, std::string> extra_env_;
+};
+
+TEST_F(DockerE2E, OutputExitCodeAndResultsComeBackWithJobGet) {
+  startServer({"devstack", "--computes", "3", "--nats-port", "0", "--publisher-port", "0"});
+  ASSERT_TRUE(waitForComputeNodes(3));
+  auto run = cod({"docker", "run", kImage, "--", "sh", "-c", "echo hello; echo oops >&2; exit 3"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("Completed"), std::string::npos) << run.out;
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0].run_output.exit_code, 3);
+
+  std::string out = (dir_ / "get").string();
+  auto get = cod({"job", "get", id, "--output-dir", out});
+  ASSERT_EQ(get.code, 0) << get.out << get.err;
+  EXPECT_EQ(slurp(fs::path(out) / "stdout"), "hello\n");
+  EXPECT_EQ(slurp(fs::path(out) / "stderr"), "oops\n");
+  EXPECT_EQ(slurp(fs::path(out) / "exitCode"), "3");
+
+  // Files written to an output volume come back too.
+  auto vol = cod({"docker", "run", "-o", "outputs:/outputs", kImage, "--", "sh", "-c",
+                  "echo 15 > /outputs/out.txt"});
+  ASSERT_EQ(vol.code, 0) << vol.out << vol.err;
+  std::string vol_id = vol.out.substr(vol.out.find("j-"), 38);
+  std::string vol_out = (dir_ / "vol").string();
+  ASSERT_EQ(cod({"job", "get", vol_id, "--output-dir", vol_out}).code, 0);
+  EXPECT_EQ(slurp(fs::path(vol_out) / "outputs" / "out.txt"), "15\n");
+  EXPECT_EQ(containersOfJob(id), 0u);
+}
+
+TEST_F(DockerE2E, CountThreeRunsOnThreeNodes) {
+  startServer({"devstack", "--computes", "3", "--nats-port", "0", "--publisher-port", "0"});
+  ASSERT_TRUE(waitForComputeNodes(3));
+  auto run = cod({"docker", "run", "--count", "3", "--id-only", kImage, "--", "echo", "hi"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::string id(trim(run.out));
+  ASSERT_TRUE(waitForState(id, JobStateType::kCompleted));
+  std::set<std::string> nodes;
+  for (const auto& e : executions(id)) {
+    EXPECT_EQ(e.compute_state.state_type, ExecutionStateType::kCompleted);
+    EXPECT_EQ(e.run_output.stdout_text, "hi\n");
+    nodes.insert(e.node_id);
+  }
+  EXPECT_EQ(nodes.size(), 3u);
+}
+
+TEST_F(DockerE2E, FailuresAreExplained) {
+  startServer({"devstack", "--computes", "1", "--nats-port", "0", "--publisher-port", "0"});
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto missing = cod({"docker", "run", "cod-test/no-such-image:1.0", "--", "true"});
+  EXPECT_NE(missing.code, 0);
+  std::string missing_id = missing.out.substr(missing.out.find("j-"), 38);
+  auto describe = cod({"job", "describe", missing_id});
+  EXPECT_NE(describe.out.find("could not pull image cod-test/no-such-image:1.0"), std::string::npos)
+      << describe.out;
+
+  auto slow = cod({"docker", "run", "--timeout", "2", kImage, "--", "sleep", "30"});
+  EXPECT_NE(slow.code, 0);
+  std::string slow_id = slow.out.substr(slow.out.find("j-"), 38);
+  EXPECT_EQ(jobState(slow_id), JobStateType::kFailed);
+  auto slow_job = client().getJob(slow_id);
+  EXPECT_NE(slow_job->job.state.message.find("timed out"), std::string::npos)
+      << slow_job->job.state.message;
+  EXPECT_EQ(containersOfJob(slow_id), 0u);
+}
+
+TEST_F(DockerE2E, StopLeavesNoContainerBehind) {
+  startServer({"devstack", "--computes", "1", "--nats-port", "0", "--publisher-port", "0"});
+  ASSERT_TRUE(waitForComputeNodes(1));
+  std::string id = runDetached({kImage, "--", "sleep", "60"});
+  ASSERT_TRUE(eventually([&] { return containersOfJob(id) == 1; }));
+  auto stop = cod({"job", "stop", id});
+  ASSERT_EQ(stop.code, 0) << stop.err;
+  EXPECT_TRUE(eventually([&] { return containersOfJob(id) == 0; }));
+  EXPECT_EQ(jobState(id), JobStateType::kStopped);
+}
+
+TEST_F(DockerE2E, KilledComputeNodesWorkIsRescheduled) {
+  startServer({"devstack", "--computes", "2", "--nats-port", "0", "--publisher-port", "0",
+               "--node-disconnect-timeout", "3s"});
+  ASSERT_TRUE(waitForComputeNodes(2));
+  std::string id = runDetached({kImage, "--", "sleep", "6"});
+  std::string node;
+  ASSERT_TRUE(eventually([&] {
+    auto execs = executions(id);
+    if (execs.empty() || execs[0].compute_state.state_type != ExecutionStateType::kBidAccepted) {
+      return false;
+    }
+    node = execs[0].node_id;
+    return containersOfJob(id) == 1;
+  }));
+  auto computes = devstackComputes();
+  ASSERT_TRUE(computes.count(node)) << node;
+  ::kill(computes[node], SIGKILL);
+  ASSERT_TRUE(waitForState(id, JobStateType::kCompleted, std::chrono::seconds(60)));
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 2u);
+  EXPECT_EQ(execs[0].compute_state.state_type, ExecutionStateType::kFailed);
+  EXPECT_EQ(execs[1].compute_state.state_type, ExecutionStateType::kCompleted);
+  EXPECT_NE(execs[1].node_id, node);
+}
+
+TEST_F(DockerE2E, OrchestratorAndNatsRestartsDoNotLoseTheJob) {
+  int nats_port = freePort();
+  std::string token = "e2e-" + newUuid().substr(0, 8);
+  Process& orch = startServer({"serve", "--orchestrator", "--nats-port", std::to_string(nats_port),
+                               "--token", token});
+  // A compute node as its own process, with its own data dir.
+  std::vector<std::string> compute_args{COD_BINARY, "serve", "--compute", "--data-dir",
+                                        (dir_ / "compute").string(), "--orchestrators",
+                                        "nats://127.0.0.1:" + std::to_string(nats_port),
+                                        "--token", token, "--publisher-port", "0"};
+  servers_.push_back(std::make_unique<Process>(compute_args, env(), dir_ / "logs"));
+  ASSERT_TRUE(waitForComputeNodes(1)) << servers_.back()->stderrText();
+
+  std::string id = runDetached({kImage, "--", "sleep", "4"});
+  ASSERT_TRUE(eventually([&] { return containersOfJob(id) == 1; }));
+  orch.kill(SIGKILL);
+  orch.wait(std::chrono::seconds(10));
+  startServer({"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token",
+               token});
+  ASSERT_TRUE(waitForState(id, JobStateType::kCompleted, std::chrono::seconds(60)));
+  EXPECT_EQ(executions(id).size(), 1u) << "the running container was kept, not rescheduled";
+
+  // Kill nats-server itself: the orchestrator restarts it, the node reconnects, work flows.
+  std::string pid_text = slurp(fs::path(dataDir()) / "orchestrator" / "nats" / "nats-server.pid");
+  ASSERT_FALSE(pid_text.empty());
+  ::kill(std::stoi(pid_text), SIGKILL);
+  std::string after = runDetached({kImage, "--", "echo", "after"});
+  ASSERT_TRUE(waitForState(after, JobStateType::kCompleted, std::chrono::seconds(60)));
+}
+
+}  // namespace
+}  // namespace cod::testing
