@@ -219,13 +219,14 @@ TEST_F(CommandsTest, DryRunPrintsYamlAndSubmitsNothing) {
   EXPECT_THAT(out_.str(), HasSubstr("A=1"));
 }
 
-TEST_F(CommandsTest, DownloadIsParsedButNotWrittenYet) {
+TEST_F(CommandsTest, DownloadWithoutResultsSaysWhy) {
   route("PUT", "/api/v1/orchestrator/jobs", 200,
         std::string(R"({"JobID":")") + kJobId + R"(","EvaluationID":"ev-1"})");
   route("GET", kJobPath + "/history", 200, R"({"NextToken":"","Items":[]})");
+  route("GET", kJobPath + "/results", 200, R"({"NextToken":"","Items":[]})");
   route("GET", kJobPath, 200, R"({"Job":)" + jobJson("Completed") + "}");
   EXPECT_EQ(run({"docker", "run", "--download", "--output-dir", "/tmp/x", "busybox"}), 1);
-  EXPECT_THAT(err_.str(), StartsWith("Error: result download arrives with `cod job get`"));
+  EXPECT_THAT(err_.str(), StartsWith("Error: no results found for job " + std::string(kJobId)));
 }
 
 TEST_F(CommandsTest, JobRunReadsYamlFromStdin) {

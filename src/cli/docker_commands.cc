@@ -82,8 +82,10 @@ void registerDockerCommands(CLI::App& root, CliContext& ctx) {
       ->group("Docker");
   run->add_option("--entrypoint", flags->entrypoint,
                   "Override the image's entrypoint (repeatable, comma-separated)")
+      ->allow_extra_args(false)
       ->group("Docker");
   run->add_option("-e,--env", flags->env, "Environment variable NAME=value (repeatable)")
+      ->allow_extra_args(false)
       ->group("Docker");
   onRun(run, ctx, [&ctx, flags]() -> Status {
     COD_ASSIGN_OR_RETURN(models::Job job, buildDockerJob(*flags));

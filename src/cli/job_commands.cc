@@ -10,6 +10,7 @@
 #include <boost/json/array.hpp>
 
 #include "cli/job_follow.h"
+#include "cli/results.h"
 #include "cli/output.h"
 #include "common/strings.h"
 #include "models/json.h"
@@ -292,6 +293,7 @@ void registerJobCommands(CLI::App& root, CliContext& ctx) {
   addJobListCommand(job, ctx, "list");
   addJobDescribeCommand(job, ctx, "describe");
   addJobStopCommand(job, ctx, "stop");
+  addJobGetCommand(job, ctx, "get");
 
   {
     auto o = std::make_shared<JobExecutionsOptions>();
@@ -340,6 +342,7 @@ void registerJobCommands(CLI::App& root, CliContext& ctx) {
       ->group(aliases)
       ->description("Alias of 'cod job describe'");
   addJobStopCommand(&root, ctx, "cancel")->group(aliases)->description("Alias of 'cod job stop'");
+  addJobGetCommand(&root, ctx, "get")->group(aliases)->description("Alias of 'cod job get'");
 }
 
 }  // namespace cod::cli

@@ -1,5 +1,7 @@
 #include "cli/job_flags.h"
 
+#include <algorithm>
+
 #include "common/strings.h"
 #include "common/units.h"
 #include "models/label_selector.h"
@@ -74,12 +76,14 @@ void addJobFlags(CLI::App* cmd, JobFlags* f) {
       ->group(job_group);
   cmd->add_option("-s,--selector", f->selector, "Deprecated: use --constraints")->group(job_group);
   cmd->add_option("-l,--labels", f->labels, "Job labels, k=v (repeatable, comma-separated)")
+      ->allow_extra_args(false)
       ->group(job_group);
   cmd->add_option("--task-name", f->task_name, "Task name")
       ->capture_default_str()
       ->group(task_group);
   cmd->add_option("-o,--output-volumes,--output", f->outputs,
                   "Result folder name:path inside the task (repeatable)")
+      ->allow_extra_args(false)
       ->group(task_group);
   cmd->add_option("-p,--publisher", f->publisher,
                   "Where results go: local, noop, ipfs, s3://bucket/key,opt=region=…")
@@ -94,6 +98,7 @@ void addJobFlags(CLI::App* cmd, JobFlags* f) {
           CLI::IsMember({"none", "host", "full", "http", "bridge", "default"}, CLI::ignore_case))
       ->group(task_group);
   cmd->add_option("--domain", f->domains, "Domain reachable with --network http (repeatable)")
+      ->allow_extra_args(false)
       ->group(task_group);
   cmd->add_option("--timeout", f->timeout_secs, "Job timeout in seconds (TotalTimeout)")
       ->group(task_group);
@@ -230,6 +235,15 @@ Result<models::Job> buildJob(const JobFlags& f, models::SpecConfig engine) {
   task.engine = std::move(engine);
   COD_ASSIGN_OR_RETURN(task.publisher, parsePublisher(f.publisher));
   COD_ASSIGN_OR_RETURN(task.result_paths, parseOutputs(f.outputs));
+  // Like Bacalhau's CLI, every run gets an `outputs` volume at /outputs (unless one of that name
+  // or path was given), so a task can always leave files for `cod job get`.
+  bool has_outputs = std::any_of(
+      task.result_paths.begin(), task.result_paths.end(),
+      [](const models::ResultPath& rp) { return rp.name == "outputs" || rp.path == "/outputs"; });
+  if (!has_outputs && !trim(task.publisher.type).empty() &&
+      !equalsIgnoreCase(trim(task.publisher.type), "noop")) {
+    task.result_paths.insert(task.result_paths.begin(), models::ResultPath{"outputs", "/outputs"});
+  }
 
   COD_RETURN_IF_ERROR(checkResource("--cpu", f.cpu));
   COD_RETURN_IF_ERROR(checkResource("--memory", f.memory));

@@ -34,7 +34,8 @@ TEST(DockerJobTest, MinimalRunMatchesBacalhausShape) {
     "Tasks":[{"Name":"main",
       "Engine":{"Type":"docker","Params":{"Image":"busybox:1.37.0","Entrypoint":null,
         "Parameters":["echo","hi"],"EnvironmentVariables":null,"WorkingDirectory":""}},
-      "Publisher":{"Type":"local"},"Resources":{},"Network":{"Type":"Default"},"Timeouts":{}}],
+      "Publisher":{"Type":"local"},"ResultPaths":[{"Name":"outputs","Path":"/outputs"}],
+      "Resources":{},"Network":{"Type":"Default"},"Timeouts":{}}],
     "State":{"StateType":"Undefined"},"Version":0,"Revision":0,"CreateTime":0,"ModifyTime":0})");
 }
 
@@ -76,7 +77,8 @@ TEST(DockerJobTest, EveryFlagLandsInTheSpec) {
         "WorkingDirectory":"/work"}},
       "Publisher":{"Type":"s3","Params":{"bucket":"my-bucket","key":"results/{jobID}",
         "region":"eu-west-1","endpoint":"http://s3:9000"}},
-      "ResultPaths":[{"Name":"out","Path":"/out"},{"Name":"logs","Path":"/var/log"},
+      "ResultPaths":[{"Name":"outputs","Path":"/outputs"},{"Name":"out","Path":"/out"},
+                     {"Name":"logs","Path":"/var/log"},
                      {"Name":"extra","Path":"/extra"}],
       "Resources":{"CPU":"500m","Memory":"1Gi","Disk":"10gb","GPU":"1"},
       "Network":{"Type":"HTTP","Domains":["example.com","api.example.org"]},

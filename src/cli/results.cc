@@ -1,11 +1,159 @@
 #include "cli/results.h"
 
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "common/archive.h"
+#include "common/ids.h"
+#include "common/strings.h"
+#include "models/json.h"
+
 namespace cod::cli {
 
-Status downloadResults(CliContext& /*ctx*/, api::client::ApiClient& /*client*/,
-                       const std::string& job_id, const DownloadOptions& /*options*/) {
-  return unimplemented("result download arrives with `cod job get` (job " + job_id +
-                       " finished; its results stay with its publisher)");
+namespace fs = std::filesystem;
+
+namespace {
+
+size_t writeToFile(char* data, size_t size, size_t n, void* user) {
+  return std::fwrite(data, size, n, static_cast<FILE*>(user)) * size;
+}
+
+// Downloads an http(s) URL to `path`.
+Status download(const std::string& url, const fs::path& path, int timeout_secs) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return internalError("cannot write " + path.string());
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, writeToFile);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, f);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(timeout_secs));
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  std::fclose(f);
+  if (rc != CURLE_OK) {
+    return unavailable("downloading " + url + ": " + curl_easy_strerror(rc))
+        .withHint("the compute node that holds these results must be reachable from here");
+  }
+  if (status != 200) {
+    return unavailable("downloading " + url + ": HTTP " + std::to_string(status));
+  }
+  return Status::ok();
+}
+
+bool isSpecialFile(const std::string& name) {
+  return name == "stdout" || name == "stderr" || name == "exitCode";
+}
+
+// Merges an unpacked result into `out`.
+Status merge(const fs::path& from, const fs::path& out, bool first) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(from, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (ec) return internalError("reading " + from.string() + ": " + ec.message());
+    fs::path rel = fs::relative(it->path(), from);
+    fs::path target = out / rel;
+    if (it->is_directory()) {
+      fs::create_directories(target, ec);
+      continue;
+    }
+    if (!it->is_regular_file()) continue;
+    std::string name = rel.generic_string();
+    if (isSpecialFile(name)) {
+      if (first) {
+        fs::copy_file(it->path(), target, fs::copy_options::overwrite_existing, ec);
+      } else {
+        std::ifstream in(it->path(), std::ios::binary);
+        std::ofstream app(target, std::ios::binary | std::ios::app);
+        if (name == "exitCode") app << "\n";
+        app << in.rdbuf();
+      }
+      if (ec) return internalError("writing " + target.string() + ": " + ec.message());
+      continue;
+    }
+    if (fs::exists(target)) {
+      return failedPrecondition("cannot merge results: " + name +
+                                " is in more than one result. Try --raw to keep them apart");
+    }
+    fs::create_directories(target.parent_path(), ec);
+    fs::copy_file(it->path(), target, ec);
+    if (ec) return internalError("writing " + target.string() + ": " + ec.message());
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& client,
+                                    const std::string& job_id, const DownloadOptions& options) {
+  COD_ASSIGN_OR_RETURN(api::client::GetJobResponse got, client.getJob(job_id));
+  const std::string& id = got.job.id;
+  COD_ASSIGN_OR_RETURN(std::vector<models::SpecConfig> results, client.jobResults(id));
+  if (results.empty()) {
+    return notFound("no results found for job " + id)
+        .withHint("only completed executions with a publisher (-p local, the default for "
+                  "`cod docker run`) have results; see `cod job describe " + shortId(id) + "`");
+  }
+  fs::path out = options.output_dir.empty() ? fs::current_path() / ("job-" + shortId(id))
+                                            : fs::path(options.output_dir);
+  fs::path raw = out / "raw";
+  std::error_code ec;
+  fs::create_directories(raw, ec);
+  if (ec) return internalError("cannot create " + raw.string() + ": " + ec.message());
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    const auto* url = models::findKey(r.params, "URL");
+    if (!equalsIgnoreCase(r.type, "urlDownload") || !url || !url->is_string()) {
+      return unimplemented("results of type \"" + r.type + "\" cannot be downloaded by this CLI: " +
+                           models::serialize(models::toJson(r)));
+    }
+    std::string u(url->as_string());
+    std::string file = u.substr(u.find_last_of('/') + 1);
+    if (file.empty() || file.find("..") != std::string::npos) file = "result-" + std::to_string(i);
+    fs::path archive = raw / file;
+    COD_RETURN_IF_ERROR(download(u, archive, options.timeout_secs));
+    fs::path unpacked = raw / (file + ".d");
+    if (endsWith(file, ".tar.gz") || endsWith(file, ".tgz") || endsWith(file, ".tar")) {
+      auto x = extractTar(archive.string(), unpacked.string());
+      if (!x.isOk()) return std::move(x).error().prepend("unpacking " + u);
+    } else {
+      fs::create_directories(unpacked, ec);
+      fs::copy_file(archive, unpacked / file, ec);
+    }
+    COD_RETURN_IF_ERROR(merge(unpacked, out, i == 0));
+  }
+  if (!options.raw) fs::remove_all(raw, ec);
+  ctx.out() << "Results for job " << id << " have been written to\n" << out.string() << "\n";
+  return out.string();
+}
+
+CLI::App* addJobGetCommand(CLI::App* parent, CliContext& ctx, const std::string& name) {
+  struct Options {
+    std::string id;
+    DownloadOptions download;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = parent->add_subcommand(name, "Download a job's results");
+  cmd->add_option("id", o->id, "Job ID, ID prefix or name")->required();
+  cmd->add_option("--output-dir", o->download.output_dir,
+                  "Where to put the results (default ./job-<id>)");
+  cmd->add_flag("--raw", o->download.raw, "Also keep each result as downloaded, under raw/");
+  cmd->add_option("--download-timeout-secs", o->download.timeout_secs,
+                  "Give up on a download after this long")
+      ->capture_default_str();
+  onRun(cmd, ctx, [&ctx, o]() -> Status {
+    COD_ASSIGN_OR_RETURN(api::client::ApiClient * client, ctx.client());
+    return downloadResults(ctx, *client, o->id, o->download).status();
+  });
+  return cmd;
 }
 
 }  // namespace cod::cli

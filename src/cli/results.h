@@ -1,6 +1,10 @@
 #pragma once
 
-// Downloading published results (`cod job get`, `cod docker run --download`).
+// Downloading published results (`cod job get`, `cod docker run --download`), reference §10.5:
+// every result GET /jobs/:id/results lists is downloaded into <out>/raw/, archives are unpacked,
+// and everything is merged into <out>/: `stdout`, `stderr` and `exitCode` (appended to when there
+// are several results) and one folder per ResultPath. Any other name that two results both
+// contain stops the merge ("… Try --raw"). raw/ is removed unless --raw.
 
 #include <string>
 
@@ -11,13 +15,16 @@
 namespace cod::cli {
 
 struct DownloadOptions {
-  std::string output_dir;  // "" = ./job-<id>
+  std::string output_dir;  // "" = ./job-<short id>
   bool raw = false;        // keep the raw downloads next to the merged results
+  int timeout_secs = 300;  // per download
 };
 
-// Downloads every result GET /jobs/:id/results lists and merges them into the output directory.
-// Not written yet: returns Unimplemented.
-Status downloadResults(CliContext& ctx, api::client::ApiClient& client, const std::string& job_id,
-                       const DownloadOptions& options);
+// Returns the folder the results were merged into.
+Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& client,
+                                    const std::string& job_id, const DownloadOptions& options);
+
+// `cod job get` (and its alias `cod get`).
+CLI::App* addJobGetCommand(CLI::App* parent, CliContext& ctx, const std::string& name);
 
 }  // namespace cod::cli

@@ -56,6 +56,7 @@ bool isRetryable(const Status& s) {
 ComputeNode::ComputeNode(ComputeDeps deps, ComputeConfig config)
     : deps_(std::move(deps)), config_(std::move(config)) {
   if (config_.capacity.isZero()) config_.capacity = defaultCapacity(config_.data_dir);
+  heartbeat_interval_ = config_.heartbeat_interval;
 }
 
 ComputeNode::~ComputeNode() { stop(); }

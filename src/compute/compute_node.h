@@ -139,6 +139,7 @@ class ComputeNode final : public transport::ComputeHandler {
   bool reconcile_now_ = false;
 
   std::atomic<bool> registered_{false};
+  std::atomic<Duration> heartbeat_interval_{std::chrono::seconds(5)};
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::vector<std::thread> threads_;

@@ -20,6 +20,14 @@ bool ComputeNode::handshakeOnce() {
     spdlog::warn("the orchestrator refused this node: {}", resp->reason);
     return false;
   }
+  if (resp->heartbeat_interval.count() > 0 &&
+      resp->heartbeat_interval < config_.heartbeat_interval) {
+    // The orchestrator would declare us lost before our next heartbeat: keep up with it.
+    heartbeat_interval_ = std::max<Duration>(resp->heartbeat_interval,
+                                             std::chrono::milliseconds(100));
+  } else {
+    heartbeat_interval_ = config_.heartbeat_interval;
+  }
   spdlog::info("compute node {} registered with the orchestrator", config_.node_id);
   {
     std::lock_guard lock(conn_mu_);
@@ -87,7 +95,7 @@ void ComputeNode::connectionLoop() {
       }
     }
     Time now = deps_.clock->now();
-    if (now - last_heartbeat >= config_.heartbeat_interval) {
+    if (now - last_heartbeat >= heartbeat_interval_.load()) {
       heartbeatOnce();
       last_heartbeat = now;
     }
@@ -101,7 +109,7 @@ void ComputeNode::connectionLoop() {
       last_reconcile = now;
     }
     std::unique_lock lock(conn_mu_);
-    auto wait = std::min(config_.heartbeat_interval, config_.reconcile_interval);
+    auto wait = std::min(heartbeat_interval_.load(), config_.reconcile_interval);
     conn_cv_.wait_for(lock, std::min<Duration>(wait, std::chrono::seconds(1)),
                       [this] { return stopping_ || reconcile_now_; });
   }

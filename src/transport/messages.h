@@ -27,6 +27,9 @@ struct HandshakeRequest {
 struct HandshakeResponse {
   bool accepted = false;
   std::string reason;  // why not, when refused
+  // The longest heartbeat period the orchestrator tolerates (a quarter of its disconnect
+  // timeout); the node heartbeats at least this often. Zero = no advice.
+  Duration heartbeat_interval{0};
 };
 
 struct HeartbeatRequest {

@@ -217,12 +217,15 @@ std::string encode(const HandshakeResponse& m) {
   bj::object p;
   p["Accepted"] = m.accepted;
   p["Reason"] = m.reason;
+  p["HeartbeatIntervalMs"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(m.heartbeat_interval).count();
   return envelope("HandshakeResponse", std::move(p));
 }
 
 Result<HandshakeResponse> decodeHandshakeResponse(std::string_view text) {
   COD_ASSIGN_OR_RETURN(auto opened, open(text));
-  return HandshakeResponse{boolean(opened.second, "Accepted"), str(opened.second, "Reason")};
+  return HandshakeResponse{boolean(opened.second, "Accepted"), str(opened.second, "Reason"),
+                           std::chrono::milliseconds(i64(opened.second, "HeartbeatIntervalMs"))};
 }
 
 std::string encode(const HeartbeatRequest& m) {

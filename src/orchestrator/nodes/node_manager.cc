@@ -84,7 +84,8 @@ transport::HandshakeResponse NodeManager::handshake(const transport::HandshakeRe
   persist(snapshot);
   spdlog::info("compute node {} connected ({})", info.node_id, snapshot.membership);
   if (joined && listener.on_joined) listener.on_joined(info.node_id);
-  return {true, ""};
+  transport::HandshakeResponse accepted{true, "", config_.disconnect_timeout / 4};
+  return accepted;
 }
 
 transport::HeartbeatResponse NodeManager::heartbeat(const transport::HeartbeatRequest& req) {
