@@ -110,14 +110,16 @@ int main(int argc, char** argv) {
   for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
   double total_s = std::chrono::duration<double>(finished - start).count();
   double submit_s = std::chrono::duration<double>(submitted - start).count();
-  std::printf("jobs=%d clients=%d submitted=%zu submit_errors=%d completed=%zu failed=%zu "
-              "unfinished=%zu\n",
-              jobs, clients, all.size(), errors.load(), completed, failed, unfinished);
+  std::printf(
+      "jobs=%d clients=%d submitted=%zu submit_errors=%d completed=%zu failed=%zu "
+      "unfinished=%zu\n",
+      jobs, clients, all.size(), errors.load(), completed, failed, unfinished);
   std::printf("submit_latency_ms p50=%.2f p90=%.2f p99=%.2f max=%.2f\n", percentile(all, 0.5),
               percentile(all, 0.9), percentile(all, 0.99), percentile(all, 1.0));
-  std::printf("submit_rate=%.0f jobs/s  completed_rate=%.0f jobs/s  (all submitted after %.2f s, "
-              "all completed after %.2f s)\n",
-              static_cast<double>(all.size()) / submit_s, static_cast<double>(completed) / total_s,
-              submit_s, total_s);
+  std::printf(
+      "submit_rate=%.0f jobs/s  completed_rate=%.0f jobs/s  (all submitted after %.2f s, "
+      "all completed after %.2f s)\n",
+      static_cast<double>(all.size()) / submit_s, static_cast<double>(completed) / total_s,
+      submit_s, total_s);
   return unfinished == 0 && failed == 0 && errors == 0 ? 0 : 1;
 }

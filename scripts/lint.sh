@@ -4,13 +4,8 @@
 set -euo pipefail
 
 build_dir=${1:?usage: lint.sh BUILD_DIR}
-files=$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')
-
 echo "clang-format…"
-if ! clang-format --dry-run --Werror $files; then
-  echo "clang-format found differences: run 'make format'" >&2
-  exit 1
-fi
+"$(dirname "$0")/check-format.sh"
 
 echo "clang-tidy…"
 git ls-files 'src/*.cc' | grep -v '_test.cc$' | xargs -P "$(nproc)" -n 4 \

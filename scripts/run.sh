@@ -21,6 +21,8 @@ case "${1:-start}" in
       echo "cod is already running (pid $(cat "$pid_file")); API $api"
       exit 0
     fi
+    # Docker jobs need a daemon and, with no registry reachable, a local image.
+    "$(dirname "$0")/docker.sh" || echo "warning: Docker is not available; docker jobs will not run" >&2
     nohup "$cod" serve --orchestrator --compute --data-dir "$cod_dir" >>"$log_file" 2>&1 &
     echo $! >"$pid_file"
     for _ in $(seq 1 100); do
@@ -29,7 +31,8 @@ case "${1:-start}" in
 cod is running (pid $(cat "$pid_file")): orchestrator + compute node, API $api
   data dir  $cod_dir     log  $log_file
 Try:
-  cod docker run cod-test/busybox:latest -- echo hello   # needs dockerd and a local image
+  cod docker run cod-test/busybox:latest -- sh -c 'echo hello; echo 15 > /outputs/n'
+  cod job get <job id>
   cod job run examples/noop.yaml
   cod job list
 Stop it with: make stop

@@ -440,9 +440,8 @@ TEST_F(JobsApiTest, ResultsListPublishedResultsOfCompletedExecutions) {
   add(models::ExecutionStateType::kCompleted, "");
   TestResponse res = client_->get(std::string(kJobs) + "/" + id + "/results");
   ASSERT_EQ(res.status, 200) << res.body;
-  EXPECT_EQ(res.body,
-            R"({"NextToken":"","Items":[{"Type":"urlDownload","Params":)"
-            R"({"URL":"http://127.0.0.1:6001/a.tar.gz"}}]})");
+  EXPECT_EQ(res.body, R"({"NextToken":"","Items":[{"Type":"urlDownload","Params":)"
+                      R"({"URL":"http://127.0.0.1:6001/a.tar.gz"}}]})");
   EXPECT_EQ(client_->get(std::string(kJobs) + "/j-nope/results").status, 404);
 }
 

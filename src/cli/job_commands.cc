@@ -10,8 +10,8 @@
 #include <boost/json/array.hpp>
 
 #include "cli/job_follow.h"
-#include "cli/results.h"
 #include "cli/output.h"
+#include "cli/results.h"
 #include "common/strings.h"
 #include "models/json.h"
 #include "models/spec_loader.h"

@@ -183,7 +183,8 @@ Status waitForJob(CliContext& ctx, api::client::ApiClient& client, const std::st
     out << "\nNodes:\n" << table.render(options.style);
   }
   if (flags.download && state.state_type == models::JobStateType::kCompleted) {
-    COD_RETURN_IF_ERROR(downloadResults(ctx, client, job_id, {flags.output_dir, false, 300}).status());
+    COD_RETURN_IF_ERROR(
+        downloadResults(ctx, client, job_id, {flags.output_dir, false, 300}).status());
   }
   if (!options.quiet) out << followUpCommands(job);
   out.flush();

@@ -56,8 +56,8 @@ bool isSpecialFile(const std::string& name) {
 // Merges an unpacked result into `out`.
 Status merge(const fs::path& from, const fs::path& out, bool first) {
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(from, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(from, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return internalError("reading " + from.string() + ": " + ec.message());
     fs::path rel = fs::relative(it->path(), from);
     fs::path target = out / rel;
@@ -99,8 +99,10 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
   COD_ASSIGN_OR_RETURN(std::vector<models::SpecConfig> results, client.jobResults(id));
   if (results.empty()) {
     return notFound("no results found for job " + id)
-        .withHint("only completed executions with a publisher (-p local, the default for "
-                  "`cod docker run`) have results; see `cod job describe " + shortId(id) + "`");
+        .withHint(
+            "only completed executions with a publisher (-p local, the default for "
+            "`cod docker run`) have results; see `cod job describe " +
+            shortId(id) + "`");
   }
   fs::path out = options.output_dir.empty() ? fs::current_path() / ("job-" + shortId(id))
                                             : fs::path(options.output_dir);

@@ -95,7 +95,8 @@ Result<ArchiveStats> createTarGz(const std::string& dir, const std::string& arch
     }
     // Symlinks, devices, sockets and fifos are left out.
   }
-  if (archive_write_close(out.get()) != ARCHIVE_OK) return archiveError(out.get(), "closing " + tmp);
+  if (archive_write_close(out.get()) != ARCHIVE_OK)
+    return archiveError(out.get(), "closing " + tmp);
   fs::rename(tmp, archive_path, ec);
   if (ec) return internalError("cannot rename " + tmp + ": " + ec.message());
   return stats;

@@ -33,7 +33,6 @@ struct Voidify {
 
 }  // namespace cod::internal
 
-#define COD_CHECK(cond)                 \
-  (cond) ? (void)0                      \
-         : ::cod::internal::Voidify() & \
-               ::cod::internal::CheckFailure(#cond, __FILE__, __LINE__)
+#define COD_CHECK(cond) \
+  (cond) ? (void)0      \
+         : ::cod::internal::Voidify() & ::cod::internal::CheckFailure(#cond, __FILE__, __LINE__)

@@ -12,8 +12,8 @@ SystemClock& SystemClock::instance() {
 }
 
 ManualClock::ManualClock()
-    : now_ns_(toUnixNanos(Time(std::chrono::sys_days(std::chrono::year(2024) /
-                                                     std::chrono::January / 1)))) {}
+    : now_ns_(toUnixNanos(
+          Time(std::chrono::sys_days(std::chrono::year(2024) / std::chrono::January / 1)))) {}
 
 SystemRandom::SystemRandom() {
   std::random_device rd;
@@ -59,11 +59,11 @@ std::string formatRfc3339(Time t) {
   year_month_day ymd(days);
   hh_mm_ss<nanoseconds> hms(t - days);
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                        static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                        static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()));
+  int n =
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                    static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                    static_cast<int>(hms.seconds().count()));
   std::string out(buf, static_cast<size_t>(n));
   auto frac = hms.subseconds().count();
   if (frac != 0) {

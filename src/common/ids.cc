@@ -23,7 +23,8 @@ std::string newNodeId(Random& random) { return "n-" + newUuid(random); }
 std::string newEvaluationId(Random& random) { return newUuid(random); }
 
 std::string shortId(std::string_view id) {
-  if (id.size() > 2 && id[1] == '-' && (id[0] == 'j' || id[0] == 'e' || id[0] == 'n' || id[0] == 'v')) {
+  if (id.size() > 2 && id[1] == '-' &&
+      (id[0] == 'j' || id[0] == 'e' || id[0] == 'n' || id[0] == 'v')) {
     return std::string(id.substr(0, 10));
   }
   return std::string(id.substr(0, 8));

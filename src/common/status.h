@@ -115,7 +115,9 @@ inline Status unavailable(std::string message) {
 inline Status deadlineExceeded(std::string message) {
   return {StatusCode::kDeadlineExceeded, std::move(message)};
 }
-inline Status cancelled(std::string message) { return {StatusCode::kCancelled, std::move(message)}; }
+inline Status cancelled(std::string message) {
+  return {StatusCode::kCancelled, std::move(message)};
+}
 inline Status permissionDenied(std::string message) {
   return {StatusCode::kPermissionDenied, std::move(message)};
 }
@@ -130,7 +132,8 @@ inline Status internalError(std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value)
+      : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : data_(std::in_place_index<1>, std::move(status)) {  // NOLINT
     COD_CHECK(!std::get<1>(data_).isOk()) << "Result constructed from an OK status";
   }
@@ -190,9 +193,9 @@ Status asStatus(const Result<T>& r) {
 #define COD_CONCAT(a, b) COD_CONCAT_INNER(a, b)
 
 // Returns the error of a Status or Result expression from the enclosing function.
-#define COD_RETURN_IF_ERROR(expr)                                  \
-  do {                                                             \
-    auto&& cod_status_ = (expr);                                   \
+#define COD_RETURN_IF_ERROR(expr)                                           \
+  do {                                                                      \
+    auto&& cod_status_ = (expr);                                            \
     if (!cod_status_.isOk()) return ::cod::internal::asStatus(cod_status_); \
   } while (false)
 

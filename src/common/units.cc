@@ -33,17 +33,23 @@ Result<double> parseCpuQuantity(std::string_view text) {
                            "\": expected a number of cores like \"2\", \"0.5\" or \"500m\"");
   }
   double mult = 1;
-  if (suffix.empty()) mult = 1;
-  else if (suffix == "m") mult = 1e-3;
-  else if (suffix == "k") mult = 1e3;
-  else if (suffix == "u") mult = 1e-6;
-  else if (suffix == "n") mult = 1e-9;
+  if (suffix.empty())
+    mult = 1;
+  else if (suffix == "m")
+    mult = 1e-3;
+  else if (suffix == "k")
+    mult = 1e3;
+  else if (suffix == "u")
+    mult = 1e-6;
+  else if (suffix == "n")
+    mult = 1e-9;
   else {
     return invalidArgument("invalid CPU quantity \"" + std::string(text) + "\": unknown suffix \"" +
                            suffix + "\" (use a plain number of cores or millicores like \"500m\")");
   }
   if (n < 0) {
-    return invalidArgument("invalid CPU quantity \"" + std::string(text) + "\": must not be negative");
+    return invalidArgument("invalid CPU quantity \"" + std::string(text) +
+                           "\": must not be negative");
   }
   return n * mult;
 }
@@ -62,17 +68,28 @@ Result<uint64_t> parseByteSize(std::string_view text) {
     if (c != ' ') s += c;
   }
   double mult;
-  if (s.empty() || s == "b" || s == "byte" || s == "bytes") mult = 1;
-  else if (s == "k" || s == "kb") mult = 1e3;
-  else if (s == "m" || s == "mb") mult = 1e6;
-  else if (s == "g" || s == "gb") mult = 1e9;
-  else if (s == "t" || s == "tb") mult = 1e12;
-  else if (s == "p" || s == "pb") mult = 1e15;
-  else if (s == "ki" || s == "kib") mult = 1024.0;
-  else if (s == "mi" || s == "mib") mult = 1024.0 * 1024;
-  else if (s == "gi" || s == "gib") mult = 1024.0 * 1024 * 1024;
-  else if (s == "ti" || s == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
-  else if (s == "pi" || s == "pib") mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
+  if (s.empty() || s == "b" || s == "byte" || s == "bytes")
+    mult = 1;
+  else if (s == "k" || s == "kb")
+    mult = 1e3;
+  else if (s == "m" || s == "mb")
+    mult = 1e6;
+  else if (s == "g" || s == "gb")
+    mult = 1e9;
+  else if (s == "t" || s == "tb")
+    mult = 1e12;
+  else if (s == "p" || s == "pb")
+    mult = 1e15;
+  else if (s == "ki" || s == "kib")
+    mult = 1024.0;
+  else if (s == "mi" || s == "mib")
+    mult = 1024.0 * 1024;
+  else if (s == "gi" || s == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else if (s == "ti" || s == "tib")
+    mult = 1024.0 * 1024 * 1024 * 1024;
+  else if (s == "pi" || s == "pib")
+    mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
   else {
     return invalidArgument("invalid size \"" + std::string(text) + "\": unknown unit \"" + s +
                            "\" (use b, kb, mb, gb, tb or ki, mi, gi, ti)");
@@ -96,8 +113,10 @@ std::string formatBytes(uint64_t bytes) {
     ++u;
   }
   char buf[32];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-  else std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[u]);
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[u]);
   return buf;
 }
 
@@ -129,13 +148,20 @@ Result<Duration> parseDuration(std::string_view text) {
     auto unit = t.substr(0, j);
     t.remove_prefix(j);
     long double mult;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "µs") mult = 1e3;
-    else if (unit == "ms") mult = 1e6;
-    else if (unit == "s") mult = 1e9;
-    else if (unit == "m") mult = 60e9;
-    else if (unit == "h") mult = 3600e9;
-    else return bad();
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "µs")
+      mult = 1e3;
+    else if (unit == "ms")
+      mult = 1e6;
+    else if (unit == "s")
+      mult = 1e9;
+    else if (unit == "m")
+      mult = 60e9;
+    else if (unit == "h")
+      mult = 3600e9;
+    else
+      return bad();
     total += n * mult;
   }
   auto ns = static_cast<int64_t>(std::llround(static_cast<double>(total)));

@@ -46,8 +46,7 @@ bool isRetryable(const Status& s) {
     case StatusCode::kUnimplemented:
     case StatusCode::kResourceExhausted:  // out of memory: it would be again elsewhere
       return false;
-    default:
-      return true;
+    default: return true;
   }
 }
 
@@ -326,8 +325,7 @@ void ComputeNode::resendOutcome(const store::LocalExecution& e) {
       st = deps_.transport->send(r);
       break;
     }
-    default:
-      return;  // nothing to report yet
+    default: return;  // nothing to report yet
   }
   if (!st.isOk()) {
     spdlog::debug("could not report execution {}: {} (reconciliation will retry)", x.id,

@@ -29,8 +29,8 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "executor/executor.h"
-#include "publisher/publisher.h"
 #include "models/node.h"
+#include "publisher/publisher.h"
 #include "store/execution_store.h"
 #include "transport/transport.h"
 
@@ -122,9 +122,9 @@ class ComputeNode final : public transport::ComputeHandler {
   // Control-thread state; `mu_` guards it for the connection thread's reads.
   mutable std::mutex mu_;
   std::map<std::string, store::LocalExecution> executions_;
-  std::deque<std::string> queue_;            // approved, waiting for capacity
+  std::deque<std::string> queue_;  // approved, waiting for capacity
   std::map<std::string, Running> running_;
-  models::Resources used_;                   // reserved by running executions
+  models::Resources used_;  // reserved by running executions
 
   std::mutex events_mu_;
   std::condition_variable events_cv_;

@@ -23,8 +23,8 @@ bool ComputeNode::handshakeOnce() {
   if (resp->heartbeat_interval.count() > 0 &&
       resp->heartbeat_interval < config_.heartbeat_interval) {
     // The orchestrator would declare us lost before our next heartbeat: keep up with it.
-    heartbeat_interval_ = std::max<Duration>(resp->heartbeat_interval,
-                                             std::chrono::milliseconds(100));
+    heartbeat_interval_ =
+        std::max<Duration>(resp->heartbeat_interval, std::chrono::milliseconds(100));
   } else {
     heartbeat_interval_ = config_.heartbeat_interval;
   }

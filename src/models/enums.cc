@@ -53,8 +53,7 @@ JobStateType parseJobState(std::string_view name) {
 }
 
 bool isTerminal(JobStateType t) {
-  return t == JobStateType::kCompleted || t == JobStateType::kFailed ||
-         t == JobStateType::kStopped;
+  return t == JobStateType::kCompleted || t == JobStateType::kFailed || t == JobStateType::kStopped;
 }
 
 std::string executionStateName(ExecutionStateType t) {

@@ -7,8 +7,8 @@
 // Unix nanoseconds and the other times as RFC 3339 strings (the zero Time{} prints as Go's zero
 // time "0001-01-01T00:00:00Z").
 //
-// Decoding matches keys case-insensitively and ignores unknown keys. A value of the wrong type is an
-// InvalidArgument error naming the field by its path from the root: "Job.Tasks[0].Resources.CPU:
+// Decoding matches keys case-insensitively and ignores unknown keys. A value of the wrong type is
+// an InvalidArgument error naming the field by its path from the root: "Job.Tasks[0].Resources.CPU:
 // expected a string, got a number". A missing `Count` decodes as 1 (Bacalhau's default).
 
 #include <string>
@@ -51,10 +51,8 @@ Result<SpecConfig> specConfigFromJson(const boost::json::value& v, const DecodeO
 Result<Job> jobFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
 Result<Resources> resourcesFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
 Result<Execution> executionFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
-Result<Evaluation> evaluationFromJson(const boost::json::value& v,
-                                      const DecodeOptions& opts = {});
-Result<JobHistory> jobHistoryFromJson(const boost::json::value& v,
-                                      const DecodeOptions& opts = {});
+Result<Evaluation> evaluationFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<JobHistory> jobHistoryFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
 Result<NodeInfo> nodeInfoFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
 Result<NodeState> nodeStateFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
 Result<BuildVersionInfo> buildVersionInfoFromJson(const boost::json::value& v,

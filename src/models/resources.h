@@ -12,7 +12,7 @@ namespace cod::models {
 struct Gpu {
   uint64_t index = 0;
   std::string name;
-  std::string vendor;  // "NVIDIA", "AMD/ATI", "Intel"
+  std::string vendor;   // "NVIDIA", "AMD/ATI", "Intel"
   uint64_t memory = 0;  // MiB
   std::string pci_address;
   bool operator==(const Gpu&) const = default;
@@ -21,10 +21,10 @@ struct Gpu {
 // Numeric resources: what a task needs once parsed, what a node has. Wire form:
 // {"CPU":0.5,"Memory":512000000,"Disk":0,"GPU":0,"GPUs":[…]}, every key omitted when zero.
 struct Resources {
-  double cpu = 0;        // cores
-  uint64_t memory = 0;   // bytes
-  uint64_t disk = 0;     // bytes
-  uint64_t gpu = 0;      // count
+  double cpu = 0;       // cores
+  uint64_t memory = 0;  // bytes
+  uint64_t disk = 0;    // bytes
+  uint64_t gpu = 0;     // count
   std::vector<Gpu> gpus;
 
   bool isZero() const { return cpu <= 0 && memory == 0 && disk == 0 && gpu == 0; }
@@ -50,7 +50,7 @@ struct ResourcesConfig {
   std::string cpu;     // Kubernetes quantity: "500m", "2"
   std::string memory;  // "512mb", "1Gi"
   std::string disk;
-  std::string gpu;     // integer
+  std::string gpu;  // integer
   bool empty() const { return cpu.empty() && memory.empty() && disk.empty() && gpu.empty(); }
   bool operator==(const ResourcesConfig&) const = default;
 };

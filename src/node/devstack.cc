@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "node/node_identity.h"
 
@@ -34,8 +34,7 @@ Status Devstack::start() {
     c.dir = (fs::path(data_dir_) / ("compute-" + std::to_string(i))).string();
     // The child reads the same file, so we know its ID before it starts.
     COD_ASSIGN_OR_RETURN(c.node_id, loadOrCreateNodeId(c.dir + "/compute", ""));
-    int publisher_port =
-        options_.base.publisher_port == 0 ? 0 : options_.base.publisher_port + i;
+    int publisher_port = options_.base.publisher_port == 0 ? 0 : options_.base.publisher_port + i;
     std::vector<std::string> args{self,
                                   "serve",
                                   "--compute",
@@ -86,8 +85,8 @@ Status Devstack::writeManifest() {
   {
     std::lock_guard lock(mu_);
     for (const auto& c : children_) {
-      computes.push_back(boost::json::object{
-          {"NodeID", c.node_id}, {"PID", c.pid}, {"DataDir", c.dir}});
+      computes.push_back(
+          boost::json::object{{"NodeID", c.node_id}, {"PID", c.pid}, {"DataDir", c.dir}});
     }
   }
   boost::json::object manifest{{"PID", static_cast<int64_t>(getpid())},

@@ -21,8 +21,7 @@ namespace cod::node {
 
 class Devstack {
  public:
-  Devstack(DevstackOptions options, std::string data_dir, std::string nats_url,
-           std::string token);
+  Devstack(DevstackOptions options, std::string data_dir, std::string nats_url, std::string token);
   ~Devstack();
 
   Status start();

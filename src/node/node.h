@@ -15,7 +15,7 @@ namespace cod::node {
 struct ServeOptions {
   std::string data_dir;  // "" = $COD_DIR or ~/.cod
   std::string api_host = "0.0.0.0";
-  int api_port = 1234;   // 0 = pick a free port (printed on start)
+  int api_port = 1234;  // 0 = pick a free port (printed on start)
   bool orchestrator = false;
   bool compute = false;  // neither flag = orchestrator only, like Bacalhau
   std::string name;      // node name; "" = a persistent generated n-<uuid>

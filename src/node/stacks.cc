@@ -74,8 +74,8 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   config.nodes.disconnect_timeout = options.node_disconnect_timeout;
   config.scheduler.queue_backoff = options.queue_backoff;
   s->orchestrator = std::make_unique<orchestrator::Orchestrator>(
-      orchestrator::Orchestrator::Deps{s->store.get(), s->transport.get(),
-                                       &SystemClock::instance(), &SystemRandom::instance()},
+      orchestrator::Orchestrator::Deps{s->store.get(), s->transport.get(), &SystemClock::instance(),
+                                       &SystemRandom::instance()},
       config);
   s->info.node_id = id;
   s->info.node_type = models::kNodeTypeRequester;
@@ -112,8 +112,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
     std::unique_ptr<transport::ComputeTransport> transport) {
   auto s = std::make_unique<ComputeStack>();
   COD_ASSIGN_OR_RETURN(std::string id, loadOrCreateNodeId(dir, options.name));
-  COD_ASSIGN_OR_RETURN(s->store, store::SqliteExecutionStore::open(
-                                     (fs::path(dir) / "executions.db").string()));
+  COD_ASSIGN_OR_RETURN(
+      s->store, store::SqliteExecutionStore::open((fs::path(dir) / "executions.db").string()));
 
   s->docker = std::make_unique<executor::DockerExecutor>(
       executor::DockerExecutorConfig{options.docker_socket, id, 2048});

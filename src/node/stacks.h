@@ -26,7 +26,7 @@ namespace cod::node {
 
 struct OrchestratorStack {
   std::unique_ptr<transport::NatsServerProcess> nats;
-  std::string nats_url;    // what compute nodes dial
+  std::string nats_url;  // what compute nodes dial
   std::string nats_token;
   std::unique_ptr<store::SqliteJobStore> store;
   std::unique_ptr<transport::OrchestratorTransport> transport;

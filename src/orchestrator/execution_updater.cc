@@ -72,62 +72,56 @@ Status ExecutionUpdater::handle(const transport::ToOrchestratorMessage& msg) {
 
 Status ExecutionUpdater::onBidResult(const transport::BidResult& m) {
   Time now = deps_.clock->now();
-  return recordUpdate(m.execution_id, m.node_id,
-                      [&](models::Execution& e, models::JobHistory& event) {
-                        if (e.compute_state.state_type != ExecutionStateType::kNew) return false;
-                        if (m.accepted) {
-                          e.compute_state = {ExecutionStateType::kAskForBidAccepted, "", {}};
-                          if (!m.allocated.isZero() && !e.allocated_resources.tasks.empty()) {
-                            e.allocated_resources.tasks.begin()->second = m.allocated;
-                          }
-                          event = events::executionEvent(e, now, models::kTopicScheduling,
-                                                         "Bid accepted by " + shortId(m.node_id),
-                                                         {{models::kDetailNodeId, m.node_id}});
-                        } else {
-                          std::string reason = m.reason.empty() ? "bid rejected" : m.reason;
-                          e.compute_state = {ExecutionStateType::kAskForBidRejected, reason, {}};
-                          e.desired_state = {ExecutionDesiredStateType::kStopped, reason, {}};
-                          event = events::executionEvent(
-                              e, now, models::kTopicScheduling,
-                              "Node " + shortId(m.node_id) + " declined: " + reason,
-                              {{models::kDetailNodeId, m.node_id}});
-                        }
-                        return true;
-                      });
+  return recordUpdate(
+      m.execution_id, m.node_id, [&](models::Execution& e, models::JobHistory& event) {
+        if (e.compute_state.state_type != ExecutionStateType::kNew) return false;
+        if (m.accepted) {
+          e.compute_state = {ExecutionStateType::kAskForBidAccepted, "", {}};
+          if (!m.allocated.isZero() && !e.allocated_resources.tasks.empty()) {
+            e.allocated_resources.tasks.begin()->second = m.allocated;
+          }
+          event = events::executionEvent(e, now, models::kTopicScheduling,
+                                         "Bid accepted by " + shortId(m.node_id),
+                                         {{models::kDetailNodeId, m.node_id}});
+        } else {
+          std::string reason = m.reason.empty() ? "bid rejected" : m.reason;
+          e.compute_state = {ExecutionStateType::kAskForBidRejected, reason, {}};
+          e.desired_state = {ExecutionDesiredStateType::kStopped, reason, {}};
+          event = events::executionEvent(e, now, models::kTopicScheduling,
+                                         "Node " + shortId(m.node_id) + " declined: " + reason,
+                                         {{models::kDetailNodeId, m.node_id}});
+        }
+        return true;
+      });
 }
 
 Status ExecutionUpdater::onRunResult(const transport::RunResult& m) {
   Time now = deps_.clock->now();
-  return recordUpdate(m.execution_id, m.node_id,
-                      [&](models::Execution& e, models::JobHistory& event) {
-                        e.compute_state = {ExecutionStateType::kCompleted, "", {}};
-                        e.desired_state = {ExecutionDesiredStateType::kStopped,
-                                           "execution completed", {}};
-                        e.run_output = m.output;
-                        e.published_result = m.published_result;
-                        std::string message =
-                            m.output.exit_code == 0
-                                ? "Completed successfully"
-                                : "Completed with exit code " + std::to_string(m.output.exit_code);
-                        event = events::executionEvent(e, now, models::kTopicExecution, message);
-                        return true;
-                      });
+  return recordUpdate(
+      m.execution_id, m.node_id, [&](models::Execution& e, models::JobHistory& event) {
+        e.compute_state = {ExecutionStateType::kCompleted, "", {}};
+        e.desired_state = {ExecutionDesiredStateType::kStopped, "execution completed", {}};
+        e.run_output = m.output;
+        e.published_result = m.published_result;
+        std::string message = m.output.exit_code == 0 ? "Completed successfully"
+                                                      : "Completed with exit code " +
+                                                            std::to_string(m.output.exit_code);
+        event = events::executionEvent(e, now, models::kTopicExecution, message);
+        return true;
+      });
 }
 
 Status ExecutionUpdater::onComputeError(const transport::ComputeError& m) {
   Time now = deps_.clock->now();
-  return recordUpdate(m.execution_id, m.node_id,
-                      [&](models::Execution& e, models::JobHistory& event) {
-                        auto details = events::errorDetails(m.hint, true, m.retryable,
-                                                            m.error_code);
-                        e.compute_state = {ExecutionStateType::kFailed, m.message, details};
-                        e.desired_state = {ExecutionDesiredStateType::kStopped,
-                                           "execution failed", {}};
-                        e.run_output.error_msg = m.message;
-                        event = events::executionEvent(e, now, models::kTopicExecution,
-                                                       m.message, details);
-                        return true;
-                      });
+  return recordUpdate(
+      m.execution_id, m.node_id, [&](models::Execution& e, models::JobHistory& event) {
+        auto details = events::errorDetails(m.hint, true, m.retryable, m.error_code);
+        e.compute_state = {ExecutionStateType::kFailed, m.message, details};
+        e.desired_state = {ExecutionDesiredStateType::kStopped, "execution failed", {}};
+        e.run_output.error_msg = m.message;
+        event = events::executionEvent(e, now, models::kTopicExecution, m.message, details);
+        return true;
+      });
 }
 
 transport::ReconcileResponse ExecutionUpdater::reconcile(const transport::ReconcileRequest& req) {

@@ -108,8 +108,8 @@ Result<SubmitJobResponse> JobService::submit(SubmitJobRequest req) {
     }
     models::Job updated = std::move(existing).value();
     if (!req.force && models::sameSpec(updated, job)) {
-      return failedPrecondition("no changes detected for new job spec. Job Name: '" +
-                                updated.name + "', Job Id: '" + updated.id + "'")
+      return failedPrecondition("no changes detected for new job spec. Job Name: '" + updated.name +
+                                "', Job Id: '" + updated.id + "'")
           .withHint("Use the --force flag to submit the same spec again")
           .withErrorCode("ConflictJobState")
           .withComponent(kComponent);
@@ -193,8 +193,9 @@ Result<RerunJobResponse> JobService::rerun(const std::string& id_or_name, const 
     auto s = job.state.state_type;
     if (s == JobStateType::kUndefined || s == JobStateType::kPending ||
         s == JobStateType::kQueued) {
-      return conflictState(job, "rerun").withHint(
-          "the job has not started yet; to change it, submit a new spec with `cod job run`");
+      return conflictState(job, "rerun")
+          .withHint(
+              "the job has not started yet; to change it, submit a new spec with `cod job run`");
     }
     job.priority = spec.priority;
     job.count = spec.count;

@@ -201,15 +201,16 @@ void Orchestrator::markEvaluation(const models::Evaluation& eval, const std::str
                                   const std::string& comment) {
   Status st = deps_.store->update([&](store::Txn& tx) -> Status {
     auto stored = tx.getEvaluation(eval.id);
-    if (!stored.isOk()) return stored.status().code() == StatusCode::kNotFound ? Status::ok()
-                                                                                : stored.status();
+    if (!stored.isOk())
+      return stored.status().code() == StatusCode::kNotFound ? Status::ok() : stored.status();
     models::Evaluation e = std::move(stored).value();
     e.status = status;
     e.comment = comment;
     e.modify_time = toUnixNanos(deps_.clock->now());
     return tx.updateEvaluation(e);
   });
-  if (!st.isOk()) spdlog::warn("could not mark evaluation {} {}: {}", eval.id, status, st.message());
+  if (!st.isOk())
+    spdlog::warn("could not mark evaluation {} {}: {}", eval.id, status, st.message());
 }
 
 void Orchestrator::flushCancelledEvaluations() {

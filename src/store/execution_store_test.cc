@@ -93,7 +93,8 @@ TEST_P(ExecutionStoreTest, PutGetListRemove) {
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, ExecutionStoreTest,
-    ::testing::Values(Factory{"memory", [](const std::string&) -> std::unique_ptr<ExecutionStore> {
+    ::testing::Values(Factory{"memory",
+                              [](const std::string&) -> std::unique_ptr<ExecutionStore> {
                                 return std::make_unique<MemoryExecutionStore>();
                               }},
                       Factory{"sqlite",

@@ -106,7 +106,7 @@ struct BidResult {
   std::string job_id;
   std::string node_id;
   bool accepted = false;
-  std::string reason;  // why the node declined
+  std::string reason;           // why the node declined
   models::Resources allocated;  // what the node reserved for it
 };
 struct RunResult {

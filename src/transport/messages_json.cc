@@ -60,9 +60,7 @@ Result<models::NodeInfo> nodeInfo(const bj::object& o, std::string_view key) {
   return models::nodeInfoFromJson(*v);
 }
 
-bj::object runOutput(const models::RunCommandResult& r) {
-  return models::toJson(r).as_object();
-}
+bj::object runOutput(const models::RunCommandResult& r) { return models::toJson(r).as_object(); }
 
 Result<models::RunCommandResult> decodeRunOutput(const bj::object& o) {
   // RunCommandResult has no public decoder of its own; it travels inside an Execution.
@@ -291,8 +289,8 @@ std::string encode(const ReconcileRequest& m) {
   p["NodeID"] = m.node_id;
   bj::array items;
   for (const auto& e : m.executions) {
-    items.push_back(bj::object{{"ExecutionID", e.execution_id},
-                               {"State", static_cast<int64_t>(e.state)}});
+    items.push_back(
+        bj::object{{"ExecutionID", e.execution_id}, {"State", static_cast<int64_t>(e.state)}});
   }
   p["Executions"] = std::move(items);
   return envelope("ReconcileRequest", std::move(p));
@@ -334,10 +332,9 @@ Result<ReconcileResponse> decodeReconcileResponse(std::string_view text) {
     for (const auto& item : items->as_array()) {
       if (!item.is_object()) return invalidArgument("ReconcileResponse: bad execution entry");
       const auto& o = item.as_object();
-      r.executions.push_back(
-          {str(o, "ExecutionID"),
-           static_cast<models::ExecutionDesiredStateType>(i64(o, "Desired")),
-           boolean(o, "Resend")});
+      r.executions.push_back({str(o, "ExecutionID"),
+                              static_cast<models::ExecutionDesiredStateType>(i64(o, "Desired")),
+                              boolean(o, "Resend")});
     }
   }
   return r;

@@ -39,7 +39,8 @@ class DockerE2E : public CodFixture {
     auto manifest = models::parseJson(slurp(fs::path(dataDir()) / "devstack.json"));
     if (!manifest.isOk()) return out;
     for (const auto& c : manifest->as_object().at("Computes").as_array()) {
-      out[std::string(c.at("NodeID").as_string())] = static_cast<pid_t>(c.at("PID").to_number<int64_t>());
+      out[std::string(c.at("NodeID").as_string())] =
+          static_cast<pid_t>(c.at("PID").to_number<int64_t>());
     }
     return out;
   }
@@ -173,13 +174,20 @@ TEST_F(DockerE2E, KilledComputeNodesWorkIsRescheduled) {
 TEST_F(DockerE2E, OrchestratorAndNatsRestartsDoNotLoseTheJob) {
   int nats_port = freePort();
   std::string token = "e2e-" + newUuid().substr(0, 8);
-  Process& orch = startServer({"serve", "--orchestrator", "--nats-port", std::to_string(nats_port),
-                               "--token", token});
+  Process& orch = startServer(
+      {"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token", token});
   // A compute node as its own process, with its own data dir.
-  std::vector<std::string> compute_args{COD_BINARY, "serve", "--compute", "--data-dir",
-                                        (dir_ / "compute").string(), "--orchestrators",
+  std::vector<std::string> compute_args{COD_BINARY,
+                                        "serve",
+                                        "--compute",
+                                        "--data-dir",
+                                        (dir_ / "compute").string(),
+                                        "--orchestrators",
                                         "nats://127.0.0.1:" + std::to_string(nats_port),
-                                        "--token", token, "--publisher-port", "0"};
+                                        "--token",
+                                        token,
+                                        "--publisher-port",
+                                        "0"};
   servers_.push_back(std::make_unique<Process>(compute_args, env(), dir_ / "logs"));
   ASSERT_TRUE(waitForComputeNodes(1)) << servers_.back()->stderrText();
 
@@ -187,8 +195,8 @@ TEST_F(DockerE2E, OrchestratorAndNatsRestartsDoNotLoseTheJob) {
   ASSERT_TRUE(eventually([&] { return containersOfJob(id) == 1; }));
   orch.kill(SIGKILL);
   orch.wait(std::chrono::seconds(10));
-  startServer({"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token",
-               token});
+  startServer(
+      {"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token", token});
   ASSERT_TRUE(waitForState(id, JobStateType::kCompleted, std::chrono::seconds(60)));
   EXPECT_EQ(executions(id).size(), 1u) << "the running container was kept, not rescheduled";
 

@@ -110,15 +110,17 @@ TEST_F(OrchestratorE2E, StopAndFailures) {
   auto again = cod({"job", "stop", id});
   EXPECT_NE(again.code, 0);
 
-  auto failing = cod({"job", "run", writeFile("fail.yaml",
-                                              noopJobYaml(1, "{Error: 'disk on fire', Retryable: false}"))});
+  auto failing =
+      cod({"job", "run",
+           writeFile("fail.yaml", noopJobYaml(1, "{Error: 'disk on fire', Retryable: false}"))});
   EXPECT_NE(failing.code, 0);
   EXPECT_NE((failing.out + failing.err).find("disk on fire"), std::string::npos)
       << failing.out << failing.err;
 
-  auto flibble = cod({"job", "run", writeFile("flibble.yaml",
-                                              "Type: batch\nTasks:\n  - Name: main\n    Engine:\n"
-                                              "      Type: flibble\n")});
+  auto flibble = cod({"job", "run",
+                      writeFile("flibble.yaml",
+                                "Type: batch\nTasks:\n  - Name: main\n    Engine:\n"
+                                "      Type: flibble\n")});
   EXPECT_NE(flibble.code, 0);
   EXPECT_NE((flibble.out + flibble.err).find("does not support engine \"flibble\""),
             std::string::npos)
@@ -131,9 +133,10 @@ TEST_F(OrchestratorE2E, BadInputGetsOneClearError) {
   EXPECT_NE(empty.code, 0);
   EXPECT_NE(empty.err.find("empty"), std::string::npos) << empty.err;
 
-  auto bad_cpu = cod({"job", "run", writeFile("cpu.yaml",
-                                              "Type: batch\nTasks:\n  - Name: main\n    Engine:\n"
-                                              "      Type: noop\n    Resources:\n      CPU: lots\n")});
+  auto bad_cpu = cod({"job", "run",
+                      writeFile("cpu.yaml",
+                                "Type: batch\nTasks:\n  - Name: main\n    Engine:\n"
+                                "      Type: noop\n    Resources:\n      CPU: lots\n")});
   EXPECT_NE(bad_cpu.code, 0);
   EXPECT_NE(bad_cpu.err.find("Resources.CPU"), std::string::npos) << bad_cpu.err;
 

@@ -15,9 +15,9 @@
 
 #include "compute/compute_node.h"
 #include "executor/noop/noop_executor.h"
-#include "publisher/noop/noop_publisher.h"
 #include "models/job.h"
 #include "orchestrator/orchestrator.h"
+#include "publisher/noop/noop_publisher.h"
 #include "store/memory/memory_execution_store.h"
 #include "store/memory/memory_job_store.h"
 #include "transport/inproc/inproc_transport.h"
@@ -88,10 +88,12 @@ class InprocCluster {
     config.capacity.cpu = 4;
     config.capacity.memory = 8'000'000'000;
     config.capacity.disk = 10'000'000'000;
-    c->node = std::make_unique<compute::ComputeNode>(
-        compute::ComputeDeps{c->transport.get(), &c->store, {&c->noop}, {&c->noop_publisher},
-                             &SystemClock::instance()},
-        config);
+    c->node = std::make_unique<compute::ComputeNode>(compute::ComputeDeps{c->transport.get(),
+                                                                          &c->store,
+                                                                          {&c->noop},
+                                                                          {&c->noop_publisher},
+                                                                          &SystemClock::instance()},
+                                                     config);
     EXPECT_TRUE(c->node->start().isOk());
     EXPECT_TRUE(c->node->waitUntilRegistered(std::chrono::seconds(5)));
     computes_.push_back(std::move(c));

@@ -22,7 +22,8 @@ std::string submit(InprocCluster& c, models::Job job) {
 TEST(OrchestratorFlow, CountThreeCompletesOnThreeNodes) {
   InprocCluster c(3);
   std::string id = submit(c, noopJob(3, {{"Stdout", "hi\n"}}));
-  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted)) << models::jobStateName(c.jobState(id));
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted))
+      << models::jobStateName(c.jobState(id));
   auto execs = c.executions(id);
   ASSERT_EQ(execs.size(), 3u);
   std::set<std::string> nodes;
@@ -77,8 +78,8 @@ TEST(OrchestratorFlow, StopCancelsRunningExecutions) {
   ASSERT_TRUE(c.waitForJobState(id, JobStateType::kRunning));
   ASSERT_TRUE(waitFor([&] {
     auto execs = c.executions(id);
-    return execs.size() == 2 && execs[0].compute_state.state_type ==
-                                    ExecutionStateType::kBidAccepted &&
+    return execs.size() == 2 &&
+           execs[0].compute_state.state_type == ExecutionStateType::kBidAccepted &&
            execs[1].compute_state.state_type == ExecutionStateType::kBidAccepted;
   }));
   auto stopped = c.orchestrator().jobs().stop(id, "", "enough");
@@ -130,8 +131,7 @@ TEST(OrchestratorFlow, RestartedNodeReportsLostWorkAtOnce) {
   std::string id = submit(c, noopJob(1, {{"Delay", "1500ms"}}));
   ASSERT_TRUE(waitFor([&] {
     auto execs = c.executions(id);
-    return !execs.empty() &&
-           execs[0].compute_state.state_type == ExecutionStateType::kBidAccepted;
+    return !execs.empty() && execs[0].compute_state.state_type == ExecutionStateType::kBidAccepted;
   }));
   // The node dies and comes back with the same ID and none of its state.
   c.killCompute(0);
@@ -140,8 +140,7 @@ TEST(OrchestratorFlow, RestartedNodeReportsLostWorkAtOnce) {
   auto execs = c.executions(id);
   ASSERT_EQ(execs.size(), 2u);
   EXPECT_EQ(execs[0].compute_state.state_type, ExecutionStateType::kFailed);
-  EXPECT_NE(execs[0].compute_state.message.find("no longer has this execution"),
-            std::string::npos);
+  EXPECT_NE(execs[0].compute_state.message.find("no longer has this execution"), std::string::npos);
 }
 
 TEST(OrchestratorFlow, QueuedJobRunsWhenANodeJoins) {

@@ -45,8 +45,7 @@ class TestDockerd {
       error_ = "dockerd is not installed (scripts/install-deps.sh installs docker.io)";
       return;
     }
-    dir_ = std::filesystem::temp_directory_path() /
-           ("cod-dockerd-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() / ("cod-dockerd-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     socket_ = (dir_ / "docker.sock").string();
     pid_ = fork();
@@ -73,8 +72,8 @@ class TestDockerd {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    std::string cmd = std::string(COD_SOURCE_DIR) + "/scripts/test-image.sh " + socket_ + " " +
-                      kImage;
+    std::string cmd =
+        std::string(COD_SOURCE_DIR) + "/scripts/test-image.sh " + socket_ + " " + kImage;
     if (std::system(cmd.c_str()) != 0) error_ = "could not build the test image: " + cmd;
   }
 

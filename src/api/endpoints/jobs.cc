@@ -294,8 +294,7 @@ class JobRoutes {
     }
     store::ExecutionQuery eq;
     eq.job_id = job.id;
-    COD_ASSIGN_OR_RETURN(std::vector<models::Execution> executions,
-                         deps_.store->getExecutions(eq));
+    COD_ASSIGN_OR_RETURN(std::vector<models::Execution> executions, deps_.store->getExecutions(eq));
     json::array items;
     for (const models::Execution& e : executions) {
       if (e.compute_state.state_type != models::ExecutionStateType::kCompleted) continue;

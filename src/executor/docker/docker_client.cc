@@ -70,8 +70,8 @@ DockerClient::DockerClient(std::string socket)
 }
 
 Result<DockerClient::Response> DockerClient::request(
-    const std::string& method, const std::string& path, const std::string& body,
-    int64_t timeout_ms, const std::function<void(std::string_view)>& on_data) const {
+    const std::string& method, const std::string& path, const std::string& body, int64_t timeout_ms,
+    const std::function<void(std::string_view)>& on_data) const {
   CURL* curl = curl_easy_init();
   if (!curl) return internalError("could not create a curl handle");
   Response resp;
@@ -127,7 +127,8 @@ Status DockerClient::ping() const {
 }
 
 Status DockerClient::inspectImage(const std::string& image) const {
-  COD_ASSIGN_OR_RETURN(Response r, request("GET", "/images/" + urlEncode(image) + "/json", "", 30000));
+  COD_ASSIGN_OR_RETURN(Response r,
+                       request("GET", "/images/" + urlEncode(image) + "/json", "", 30000));
   if (r.status == 200) return Status::ok();
   if (r.status == 404) return notFound("image " + image + " is not present locally");
   return unavailable("inspecting image " + image + ": " + errorMessage(r));
@@ -154,17 +155,18 @@ Status DockerClient::pullImage(const std::string& image) const {
       }
     }
   };
-  COD_ASSIGN_OR_RETURN(Response r,
-                       request("POST", "/images/create?fromImage=" + urlEncode(from) +
-                                           "&tag=" + urlEncode(tag),
-                               "", 15 * 60 * 1000, on_data));
+  COD_ASSIGN_OR_RETURN(
+      Response r,
+      request("POST", "/images/create?fromImage=" + urlEncode(from) + "&tag=" + urlEncode(tag), "",
+              15 * 60 * 1000, on_data));
   if (!pending.empty()) on_data("\n");
   if (r.status != 200 || !last_error.empty()) {
     std::string msg = last_error.empty() ? "HTTP " + std::to_string(r.status) : last_error;
     return unavailable("could not pull image " + image + ": " + msg)
         .withComponent("Docker")
-        .withHint("check the image name, or make the image available on the compute node "
-                  "(docker pull/load)");
+        .withHint(
+            "check the image name, or make the image available on the compute node "
+            "(docker pull/load)");
   }
   return inspectImage(image);
 }
@@ -188,14 +190,13 @@ Result<std::string> DockerClient::createContainer(const bj::value& spec,
 Status DockerClient::startContainer(const std::string& id) const {
   COD_ASSIGN_OR_RETURN(Response r, request("POST", "/containers/" + id + "/start", "", 60000));
   if (r.status == 204 || r.status == 304) return Status::ok();
-  return invalidArgument("the container did not start: " + errorMessage(r))
-      .withComponent("Docker");
+  return invalidArgument("the container did not start: " + errorMessage(r)).withComponent("Docker");
 }
 
 Result<int64_t> DockerClient::waitContainer(const std::string& id, int64_t timeout_ms) const {
-  COD_ASSIGN_OR_RETURN(Response r, request("POST", "/containers/" + id +
-                                                       "/wait?condition=not-running",
-                                           "", timeout_ms));
+  COD_ASSIGN_OR_RETURN(
+      Response r,
+      request("POST", "/containers/" + id + "/wait?condition=not-running", "", timeout_ms));
   if (r.status != 200) return unavailable("waiting for the container: " + errorMessage(r));
   auto v = models::parseJson(r.body);
   if (!v.isOk() || !v->is_object()) return internalError("unexpected wait response: " + r.body);
@@ -239,8 +240,8 @@ Status DockerClient::removeContainer(const std::string& id) const {
   return unavailable("removing the container: " + errorMessage(r));
 }
 
-Status DockerClient::containerLogs(
-    const std::string& id, const std::function<void(int, std::string_view)>& sink) const {
+Status DockerClient::containerLogs(const std::string& id,
+                                   const std::function<void(int, std::string_view)>& sink) const {
   // Frames: 8-byte header [stream, 0, 0, 0, size as uint32 big-endian], then the payload.
   std::string buf;
   auto on_data = [&](std::string_view data) {
@@ -256,11 +257,12 @@ Status DockerClient::containerLogs(
     buf.erase(0, off);
   };
   long status = 0;
-  COD_ASSIGN_OR_RETURN(Response r, request("GET", "/containers/" + id +
-                                                      "/logs?stdout=1&stderr=1&follow=0",
-                                           "", 10 * 60 * 1000, on_data));
+  COD_ASSIGN_OR_RETURN(Response r,
+                       request("GET", "/containers/" + id + "/logs?stdout=1&stderr=1&follow=0", "",
+                               10 * 60 * 1000, on_data));
   status = r.status;
-  if (status != 200) return unavailable("reading the container's logs: HTTP " + std::to_string(status));
+  if (status != 200)
+    return unavailable("reading the container's logs: HTTP " + std::to_string(status));
   return Status::ok();
 }
 
@@ -269,9 +271,10 @@ Result<std::vector<std::string>> DockerClient::listContainers(
   bj::array label_filters;
   for (const auto& [k, v] : labels) label_filters.emplace_back(k + "=" + v);
   bj::object filters{{"label", std::move(label_filters)}};
-  COD_ASSIGN_OR_RETURN(Response r, request("GET", "/containers/json?all=1&filters=" +
-                                                      urlEncode(bj::serialize(filters)),
-                                           "", 30000));
+  COD_ASSIGN_OR_RETURN(
+      Response r,
+      request("GET", "/containers/json?all=1&filters=" + urlEncode(bj::serialize(filters)), "",
+              30000));
   if (r.status != 200) return unavailable("listing containers: " + errorMessage(r));
   auto v = models::parseJson(r.body);
   std::vector<std::string> ids;

@@ -36,7 +36,8 @@ class DockerClient {
   // is in the error.
   Status pullImage(const std::string& image) const;
   // Returns the new container's ID. NotFound when the image is missing.
-  Result<std::string> createContainer(const boost::json::value& spec, const std::string& name) const;
+  Result<std::string> createContainer(const boost::json::value& spec,
+                                      const std::string& name) const;
   Status startContainer(const std::string& id) const;
   // Blocks until the container stops, up to `timeout_ms` (0 = no limit): DeadlineExceeded then.
   Result<int64_t> waitContainer(const std::string& id, int64_t timeout_ms) const;

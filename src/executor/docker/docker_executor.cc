@@ -4,8 +4,8 @@
 #include <fstream>
 #include <memory>
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "common/strings.h"
 #include "common/units.h"
@@ -246,8 +246,10 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
   }
   models::RunCommandResult result;
   result.exit_code = *waited;
-  COD_ASSIGN_OR_RETURN(auto so, readOutputPrefix((fs::path(request.results_dir) / "stdout").string()));
-  COD_ASSIGN_OR_RETURN(auto se, readOutputPrefix((fs::path(request.results_dir) / "stderr").string()));
+  COD_ASSIGN_OR_RETURN(auto so,
+                       readOutputPrefix((fs::path(request.results_dir) / "stdout").string()));
+  COD_ASSIGN_OR_RETURN(auto se,
+                       readOutputPrefix((fs::path(request.results_dir) / "stderr").string()));
   result.stdout_text = std::move(so.first);
   result.stdout_truncated = so.second;
   result.stderr_text = std::move(se.first);

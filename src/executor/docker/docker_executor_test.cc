@@ -41,8 +41,8 @@ class DockerExecutorTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  ExecutionRequest request(std::vector<std::string> cmd, const std::string& image =
-                                                               testing::TestDockerd::kImage) {
+  ExecutionRequest request(std::vector<std::string> cmd,
+                           const std::string& image = testing::TestDockerd::kImage) {
     auto job = std::make_shared<models::Job>();
     job->id = "j-test";
     job->type = "batch";
@@ -68,7 +68,8 @@ class DockerExecutorTest : public ::testing::Test {
   models::Task& task() { return job_->tasks[0]; }
 
   size_t containersOfThisNode() {
-    auto ids = executor_->client().listContainers({{"cod.node-id", "n-test-" + std::to_string(::getpid())}});
+    auto ids = executor_->client().listContainers(
+        {{"cod.node-id", "n-test-" + std::to_string(::getpid())}});
     return ids.isOk() ? ids->size() : 999;
   }
 
@@ -165,10 +166,10 @@ TEST_F(DockerExecutorTest, ValidateNamesTheBadParam) {
 }
 
 TEST_F(DockerExecutorTest, RemovesOrphansOfThisNode) {
-  boost::json::object spec{{"Image", testing::TestDockerd::kImage},
-                           {"Cmd", boost::json::array{"sleep", "30"}},
-                           {"Labels", boost::json::object{{"cod.node-id",
-                                                           "n-test-" + std::to_string(::getpid())}}}};
+  boost::json::object spec{
+      {"Image", testing::TestDockerd::kImage},
+      {"Cmd", boost::json::array{"sleep", "30"}},
+      {"Labels", boost::json::object{{"cod.node-id", "n-test-" + std::to_string(::getpid())}}}};
   auto id = executor_->client().createContainer(spec, "cod-orphan-" + newUuid());
   ASSERT_TRUE(id.isOk()) << id.status().toString();
   ASSERT_EQ(containersOfThisNode(), 1u);

@@ -87,10 +87,10 @@ void EvaluationBroker::tickLocked(std::vector<models::Evaluation>* dead) {
     }
     Entry entry = std::move(it->second.entry);
     it = in_flight_.erase(it);
-    spdlog::warn("evaluation {} of job {} was not acknowledged within {}s; redelivering",
-                 entry.eval.id, entry.eval.job_id,
-                 std::chrono::duration_cast<std::chrono::seconds>(config_.visibility_timeout)
-                     .count());
+    spdlog::warn(
+        "evaluation {} of job {} was not acknowledged within {}s; redelivering", entry.eval.id,
+        entry.eval.job_id,
+        std::chrono::duration_cast<std::chrono::seconds>(config_.visibility_timeout).count());
     // The job's slot stays taken: the redelivered entry goes straight back to ready.
     jobs_in_flight_or_ready_.erase(entry.eval.job_id);
     if (entry.deliveries >= config_.max_deliveries) {
@@ -107,7 +107,8 @@ void EvaluationBroker::tickLocked(std::vector<models::Evaluation>* dead) {
 Duration EvaluationBroker::nextWakeLocked(Duration timeout) const {
   Duration wait = timeout;
   Time now = clock_->now();
-  if (!delayed_.empty()) wait = std::min(wait, std::max(Duration(0), delayed_.begin()->first - now));
+  if (!delayed_.empty())
+    wait = std::min(wait, std::max(Duration(0), delayed_.begin()->first - now));
   for (const auto& [id, f] : in_flight_) {
     wait = std::min(wait, std::max(Duration(0), f.deadline - now));
   }

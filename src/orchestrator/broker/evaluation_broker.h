@@ -119,11 +119,11 @@ class EvaluationBroker {
   uint64_t next_token_ = 0;
   uint64_t dead_lettered_ = 0;
   std::vector<std::string> cancelled_ids_;
-  std::set<std::string> known_ids_;                  // every ID held anywhere
-  std::map<ReadyKey, Entry> ready_;                  // runnable now
-  std::multimap<Time, Entry> delayed_;               // by WaitUntil
-  std::map<std::string, InFlight> in_flight_;        // by eval ID
-  std::set<std::string> jobs_in_flight_or_ready_;    // jobs with an entry in ready_ or in_flight_
+  std::set<std::string> known_ids_;                   // every ID held anywhere
+  std::map<ReadyKey, Entry> ready_;                   // runnable now
+  std::multimap<Time, Entry> delayed_;                // by WaitUntil
+  std::map<std::string, InFlight> in_flight_;         // by eval ID
+  std::set<std::string> jobs_in_flight_or_ready_;     // jobs with an entry in ready_ or in_flight_
   std::map<std::string, std::deque<Entry>> waiting_;  // by job ID, behind the one in flight
 };
 

@@ -154,9 +154,9 @@ void NodeManager::checkHeartbeats() {
     listener = listener_;
   }
   for (const auto& id : lost) {
-    spdlog::warn("compute node {} lost: no heartbeat for {}s", id,
-                 std::chrono::duration_cast<std::chrono::seconds>(config_.disconnect_timeout)
-                     .count());
+    spdlog::warn(
+        "compute node {} lost: no heartbeat for {}s", id,
+        std::chrono::duration_cast<std::chrono::seconds>(config_.disconnect_timeout).count());
     if (listener.on_left) listener.on_left(id, "node has disappeared");
   }
 }

@@ -45,9 +45,8 @@ Status Planner::apply(Plan& plan) {
     Status sent = transport_->send(node_id, msg);
     if (!sent.isOk()) {
       // Reconciliation repairs a lost message when the node reports in again.
-      spdlog::debug("could not send {} for execution {} to {}: {}",
-                    transport::messageTypeName(msg), transport::executionIdOf(msg), node_id,
-                    sent.message());
+      spdlog::debug("could not send {} for execution {} to {}: {}", transport::messageTypeName(msg),
+                    transport::executionIdOf(msg), node_id, sent.message());
     }
   }
   return Status::ok();

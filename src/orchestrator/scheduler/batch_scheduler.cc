@@ -60,8 +60,7 @@ class PlanBuilder {
     e.desired_state = {ExecutionDesiredStateType::kStopped, reason, {}};
     plan_.events.push_back(events::executionEvent(e, now(), models::kTopicScheduling,
                                                   "Execution stop requested because " + reason));
-    plan_.messages.emplace_back(e.node_id,
-                                transport::CancelExecution{e.id, e.job_id, reason});
+    plan_.messages.emplace_back(e.node_id, transport::CancelExecution{e.id, e.job_id, reason});
   }
 
   // An accepted bid that is not needed.
@@ -104,9 +103,9 @@ class PlanBuilder {
     e.compute_state = {ExecutionStateType::kNew, "", {}};
     e.partition_index = partition;
     e.create_time = e.modify_time = toUnixNanos(now());
-    plan_.events.push_back(events::executionEvent(
-        e, now(), models::kTopicScheduling, "Requested execution on " + shortId(e.node_id),
-        {{models::kDetailNodeId, e.node_id}}));
+    plan_.events.push_back(events::executionEvent(e, now(), models::kTopicScheduling,
+                                                  "Requested execution on " + shortId(e.node_id),
+                                                  {{models::kDetailNodeId, e.node_id}}));
     Execution with_job = e;
     with_job.job = job_snapshot_;
     plan_.messages.emplace_back(e.node_id, transport::AskForBid{std::move(with_job), false});
@@ -131,7 +130,8 @@ class PlanBuilder {
   void failJob(const std::string& reason, const std::string& topic = models::kTopicScheduling) {
     if (jobTerminal()) return;
     setJobState(JobStateType::kFailed, reason);
-    if (topic != models::kTopicScheduling) jobEvent(topic, reason, {{models::kDetailIsError, "true"}});
+    if (topic != models::kTopicScheduling)
+      jobEvent(topic, reason, {{models::kDetailIsError, "true"}});
     for (auto& e : execs_) {
       if (!e.isTerminal()) cancel(e, "job failed");
     }
@@ -197,11 +197,11 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
     if (!isLive(e)) continue;
     auto it = nodes_by_id.find(e.node_id);
     if (it == nodes_by_id.end() || !it->second->isConnected()) {
-      b.fail(e, "node has disappeared", {{models::kDetailNodeId, e.node_id},
-                                         {models::kDetailRetryable, "true"}});
+      b.fail(e, "node has disappeared",
+             {{models::kDetailNodeId, e.node_id}, {models::kDetailRetryable, "true"}});
     } else if (it->second->membership == models::kMembershipRejected) {
-      b.fail(e, "node has been rejected", {{models::kDetailNodeId, e.node_id},
-                                           {models::kDetailRetryable, "true"}});
+      b.fail(e, "node has been rejected",
+             {{models::kDetailNodeId, e.node_id}, {models::kDetailRetryable, "true"}});
     }
   }
 
@@ -227,8 +227,8 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
           std::string msg = "Execution timed out. Execution took longer than " +
                             formatDuration(std::chrono::seconds(exec_timeout));
           b.fail(e, msg,
-                 events::errorDetails("Increase the task timeout or allocate more resources",
-                                      true, false));
+                 events::errorDetails("Increase the task timeout or allocate more resources", true,
+                                      false));
           b.failJob(msg);
           return b.finish();
         }
@@ -324,10 +324,10 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
     selection::RankRequest req{&job, resources.valueOr({}), &execs, random_};
     selection::Selection sel = selector_->select(req, schedulable);
     if (sel.suitable.size() < needed.size()) {
-      std::string reason = "not enough nodes to run job. requested: " +
-                           std::to_string(needed.size()) +
-                           ", available: " + std::to_string(schedulable.size()) +
-                           ", suitable: " + std::to_string(sel.suitable.size()) + ".";
+      std::string reason =
+          "not enough nodes to run job. requested: " + std::to_string(needed.size()) +
+          ", available: " + std::to_string(schedulable.size()) +
+          ", suitable: " + std::to_string(sel.suitable.size()) + ".";
       if (!sel.rejected.empty()) reason += "\n" + sel.reasons();
       const Execution* last_failure = nullptr;
       for (const auto& e : execs) {
@@ -336,11 +336,12 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
           last_failure = &e;
         }
       }
-      if (last_failure) reason += "\nlast execution failure: " + last_failure->compute_state.message;
+      if (last_failure)
+        reason += "\nlast execution failure: " + last_failure->compute_state.message;
       bool only_busy = sel.suitable.size() + sel.transientCount() >= needed.size();
-      bool may_wait = timeouts.queue_timeout > 0 &&
-                      b.now() - fromUnixNanos(job.create_time) <
-                          std::chrono::seconds(timeouts.queue_timeout);
+      bool may_wait =
+          timeouts.queue_timeout > 0 &&
+          b.now() - fromUnixNanos(job.create_time) < std::chrono::seconds(timeouts.queue_timeout);
       if (only_busy || may_wait) {
         bool nothing_live = std::none_of(execs.begin(), execs.end(), [&](const Execution& e) {
           return isLive(e) && e.job_version == job.version;
@@ -365,11 +366,11 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
   if (job.type == models::kJobTypeBatch && completed >= job.count) {
     b.setJobState(JobStateType::kCompleted, "");
   } else if (b.jobState() == JobStateType::kPending || b.jobState() == JobStateType::kQueued) {
-    bool running = b.approvedAny() ||
-                   std::any_of(execs.begin(), execs.end(), [&](const Execution& e) {
-                     return isLive(e) && e.job_version == job.version &&
-                            e.desired_state.state_type == ExecutionDesiredStateType::kRunning;
-                   });
+    bool running =
+        b.approvedAny() || std::any_of(execs.begin(), execs.end(), [&](const Execution& e) {
+          return isLive(e) && e.job_version == job.version &&
+                 e.desired_state.state_type == ExecutionDesiredStateType::kRunning;
+        });
     if (running) b.setJobState(JobStateType::kRunning, "");
   }
   return b.finish();

@@ -84,8 +84,7 @@ class BatchSchedulerTest : public ::testing::Test {
   SeededRandom random_{42};
   selection::NodeSelector selector_;
   BatchScheduler scheduler_{&selector_, &random_, SchedulerConfig{}};
-  std::vector<models::NodeState> nodes_{computeNode("n-1"), computeNode("n-2"),
-                                        computeNode("n-3")};
+  std::vector<models::NodeState> nodes_{computeNode("n-1"), computeNode("n-2"), computeNode("n-3")};
   std::vector<models::Execution> executions_;
 };
 
@@ -132,8 +131,7 @@ TEST_F(BatchSchedulerTest, ApprovesTheFirstAcceptedBidAndRejectsTheSurplus) {
   EXPECT_EQ(approved.id, executions_[0].id);
   EXPECT_EQ(approved.compute_state.state_type, ExecutionStateType::kBidAccepted);
   EXPECT_EQ(approved.desired_state.state_type, ExecutionDesiredStateType::kRunning);
-  EXPECT_EQ(plan.updated_executions[1].compute_state.state_type,
-            ExecutionStateType::kBidRejected);
+  EXPECT_EQ(plan.updated_executions[1].compute_state.state_type, ExecutionStateType::kBidRejected);
   ASSERT_TRUE(plan.new_job_state);
   EXPECT_EQ(plan.new_job_state->state_type, JobStateType::kRunning);
   bool accepted_msg = false, rejected_msg = false;
@@ -256,8 +254,8 @@ TEST_F(BatchSchedulerTest, RetryableFailureIsRetriedAndANodeRunsAJobAtMostTwice)
   apply(run(job));
   for (int attempt = 1; attempt <= 2; ++attempt) {
     ASSERT_EQ(executions_.size(), static_cast<size_t>(attempt));
-    executions_.back().compute_state = {ExecutionStateType::kFailed, "daemon hiccup",
-                                        {{models::kDetailRetryable, "true"}}};
+    executions_.back().compute_state = {
+        ExecutionStateType::kFailed, "daemon hiccup", {{models::kDetailRetryable, "true"}}};
     Plan plan = run(job);
     if (attempt == 1) {
       ASSERT_EQ(plan.new_executions.size(), 1u) << "one retry on the same node";

@@ -5,7 +5,9 @@
 namespace cod::orchestrator::selection {
 
 namespace {
-double ratio(double available, double max) { return max <= 0 ? 0 : std::clamp(available / max, 0.0, 1.0); }
+double ratio(double available, double max) {
+  return max <= 0 ? 0 : std::clamp(available / max, 0.0, 1.0);
+}
 }  // namespace
 
 RankResult AvailableCapacityRanker::rank(const RankRequest& req,

@@ -9,9 +9,9 @@ RankResult EngineRanker::rank(const RankRequest& req, const models::NodeState& n
   for (const auto& e : engines) {
     if (equalsIgnoreCase(e, engine)) return RankResult::ok(10);
   }
-  return RankResult::unsuitable("does not support engine \"" + engine + "\" (supports: " +
-                                (engines.empty() ? std::string("none") : join(engines, ", ")) +
-                                ")");
+  return RankResult::unsuitable(
+      "does not support engine \"" + engine +
+      "\" (supports: " + (engines.empty() ? std::string("none") : join(engines, ", ")) + ")");
 }
 
 }  // namespace cod::orchestrator::selection

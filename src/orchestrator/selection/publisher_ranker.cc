@@ -11,8 +11,8 @@ RankResult PublisherRanker::rank(const RankRequest& req, const models::NodeState
     if (equalsIgnoreCase(p, publisher)) return RankResult::ok(10);
   }
   return RankResult::unsuitable(
-      "does not support publisher \"" + publisher + "\" (supports: " +
-      (publishers.empty() ? std::string("none") : join(publishers, ", ")) + ")");
+      "does not support publisher \"" + publisher +
+      "\" (supports: " + (publishers.empty() ? std::string("none") : join(publishers, ", ")) + ")");
 }
 
 }  // namespace cod::orchestrator::selection

@@ -17,8 +17,8 @@ RankResult StorageRanker::rank(const RankRequest& req, const models::NodeState& 
     }
     if (!found) {
       return RankResult::unsuitable(
-          "does not support input source \"" + input.source.type + "\" (supports: " +
-          (sources.empty() ? std::string("none") : join(sources, ", ")) + ")");
+          "does not support input source \"" + input.source.type +
+          "\" (supports: " + (sources.empty() ? std::string("none") : join(sources, ", ")) + ")");
     }
   }
   return RankResult::ok(10);

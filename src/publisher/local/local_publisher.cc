@@ -22,8 +22,7 @@ Result<models::SpecConfig> LocalPublisher::publish(const std::string& execution_
   if (!packed.isOk()) return std::move(packed).error().prepend("publishing results");
   models::SpecConfig out;
   out.type = "urlDownload";
-  out.params["URL"] =
-      "http://" + config_.address + ":" + std::to_string(config_.port) + "/" + file;
+  out.params["URL"] = "http://" + config_.address + ":" + std::to_string(config_.port) + "/" + file;
   return out;
 }
 

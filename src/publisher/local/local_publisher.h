@@ -11,7 +11,7 @@
 namespace cod::publisher {
 
 struct LocalPublisherConfig {
-  std::string results_dir;  // where archives are kept and served from
+  std::string results_dir;            // where archives are kept and served from
   std::string address = "127.0.0.1";  // as clients should dial it
   int port = 6001;
 };

@@ -53,7 +53,8 @@ Result<LocalExecution> decodeLocalExecution(std::string_view text) {
   e.error = str("Error");
   e.error_code = str("ErrorCode");
   e.hint = str("Hint");
-  if (const auto* r = models::findKey(o, "Retryable"); r && r->is_bool()) e.retryable = r->as_bool();
+  if (const auto* r = models::findKey(o, "Retryable"); r && r->is_bool())
+    e.retryable = r->as_bool();
   if (const auto* u = models::findKey(o, "Updated"); u && u->is_number()) {
     e.updated = fromUnixNanos(u->to_number<int64_t>());
   }
