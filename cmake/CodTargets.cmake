@@ -4,6 +4,12 @@
 set(COD_WARNINGS
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
     -Wcast-align -Wimplicit-fallthrough -Werror)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12's middle-end warnings misfire inside libstdc++ at -O2 (std::string copies inlined into
+  # our code: GCC bugs 105329, 105651); keep them visible but not fatal.
+  list(APPEND COD_WARNINGS -Wno-error=restrict -Wno-error=stringop-overflow
+       -Wno-error=array-bounds -Wno-error=maybe-uninitialized)
+endif()
 
 # cod_library(NAME SOURCES ... DEPS ...): one static library per component.
 function(cod_library name)

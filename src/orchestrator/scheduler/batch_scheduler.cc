@@ -336,8 +336,6 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
           last_failure = &e;
         }
       }
-      if (last_failure)
-        reason += "\nlast execution failure: " + last_failure->compute_state.message;
       bool only_busy = sel.suitable.size() + sel.transientCount() >= needed.size();
       bool may_wait =
           timeouts.queue_timeout > 0 &&
@@ -352,6 +350,10 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
           b.jobEvent(models::kTopicQueueing, "Job queued. " + reason);
         }
         b.followUp(models::kEvalTriggerJobQueue, config_.queue_backoff);
+      } else if (last_failure) {
+        // Retries ran out: what failed matters more than where it could not be retried.
+        b.failJob(last_failure->compute_state.message + "\n(no node left to retry on: " + reason +
+                  ")");
       } else {
         b.failJob(reason);
       }

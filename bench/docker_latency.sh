@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Docker job latency (issue: compute nodes over NATS and the Docker executor): the median wall time
+# of `cod docker run --wait IMAGE true` against `docker run --rm IMAGE true`, on the same machine,
+# in the same run, alternating the two so that neither gets a warmer machine. Also prints the
+# ratio of the medians.
+#
+#   bench/docker_latency.sh [build/release/bin/cod]     (RUNS=21 by default)
+set -euo pipefail
+
+cod=$(readlink -f "${1:-build/release/bin/cod}")
+runs=${RUNS:-21}
+image=cod-test/busybox:latest
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+dir=$(mktemp -d)
+cleanup() {
+  [ -n "${cod_pid:-}" ] && kill "$cod_pid" 2>/dev/null && wait "$cod_pid" 2>/dev/null
+  [ -n "${dockerd_pid:-}" ] && kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null
+  rm -rf "$dir" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# A private dockerd, as the tests use (no bridge: reference/test-services.md).
+socket=$dir/docker.sock
+dockerd --host "unix://$socket" --data-root "$dir/docker" --exec-root "$dir/exec" \
+  --pidfile "$dir/dockerd.pid" --bridge=none --iptables=false --ip-masq=false \
+  >"$dir/dockerd.log" 2>&1 &
+dockerd_pid=$!
+for _ in $(seq 1 100); do curl -fsS --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && break; sleep 0.1; done
+"$root/scripts/test-image.sh" "$socket" "$image"
+export DOCKER_HOST=unix://$socket
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$cod" serve --orchestrator --compute --data-dir "$dir/cod" --api-host 127.0.0.1 \
+  --api-port "$port" --nats-port 0 --publisher-port 0 --log-level warn >"$dir/cod.log" 2>&1 &
+cod_pid=$!
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/api/v1/agent/alive" >/dev/null 2>&1 && break; sleep 0.1; done
+export COD_API_PORT=$port
+
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# Warm both paths once.
+/usr/bin/docker run --rm --network none "$image" true >/dev/null
+"$cod" docker run --wait "$image" true >/dev/null
+
+: >"$dir/docker.ms"
+: >"$dir/cod.ms"
+for _ in $(seq 1 "$runs"); do
+  t=$(date +%s%N); /usr/bin/docker run --rm --network none "$image" true >/dev/null; ms "$t" >>"$dir/docker.ms"
+  t=$(date +%s%N); "$cod" docker run --wait "$image" true >/dev/null; ms "$t" >>"$dir/cod.ms"
+done
+d=$(median <"$dir/docker.ms")
+c=$(median <"$dir/cod.ms")
+echo "runs=$runs  docker run --rm: median ${d} ms   cod docker run --wait: median ${c} ms   ratio $(awk -v c="$c" -v d="$d" 'BEGIN {printf "%.2f", c/d}')"
