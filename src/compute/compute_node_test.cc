@@ -1,0 +1,312 @@
+// The compute node against a scripted transport: what it bids, runs, queues, reports and
+// repairs, with the noop engine and the in-memory execution store.
+
+#include "compute/compute_node.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "common/ids.h"
+#include "executor/noop/noop_executor.h"
+#include "publisher/noop/noop_publisher.h"
+#include "store/memory/memory_execution_store.h"
+
+namespace cod::compute {
+namespace {
+
+namespace fs = std::filesystem;
+using models::ExecutionStateType;
+using namespace std::chrono_literals;
+
+bool eventually(const std::function<bool()>& f, std::chrono::milliseconds timeout = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return f();
+}
+
+// Records what the node sends; answers control requests as told.
+class ScriptedTransport final : public transport::ComputeTransport {
+ public:
+  Status start(const std::string&, transport::ComputeHandler* handler) override {
+    handler_ = handler;
+    return Status::ok();
+  }
+  void stop() override {}
+  Result<transport::HandshakeResponse> handshake(const transport::HandshakeRequest& req) override {
+    std::lock_guard lock(mu_);
+    handshakes_.push_back(req);
+    return transport::HandshakeResponse{true, "", {}};
+  }
+  Result<transport::HeartbeatResponse> heartbeat(const transport::HeartbeatRequest&) override {
+    return transport::HeartbeatResponse{true};
+  }
+  Result<transport::UpdateNodeInfoResponse> updateNodeInfo(
+      const transport::UpdateNodeInfoRequest&) override {
+    return transport::UpdateNodeInfoResponse{true, ""};
+  }
+  Result<transport::ReconcileResponse> reconcile(const transport::ReconcileRequest& req) override {
+    std::lock_guard lock(mu_);
+    reports_.push_back(req);
+    return reconcile_answer_;
+  }
+  Status send(const transport::ToOrchestratorMessage& msg) override {
+    std::lock_guard lock(mu_);
+    sent_.push_back(msg);
+    return Status::ok();
+  }
+
+  void deliver(const transport::ToComputeMessage& msg) { handler_->onMessage(msg); }
+
+  template <typename T>
+  std::vector<T> sentOf(const std::string& execution_id) {
+    std::lock_guard lock(mu_);
+    std::vector<T> out;
+    for (const auto& m : sent_) {
+      if (const T* t = std::get_if<T>(&m); t && t->execution_id == execution_id) out.push_back(*t);
+    }
+    return out;
+  }
+  std::vector<transport::HandshakeRequest> handshakes() {
+    std::lock_guard lock(mu_);
+    return handshakes_;
+  }
+
+  std::mutex mu_;
+  transport::ComputeHandler* handler_ = nullptr;
+  std::vector<transport::ToOrchestratorMessage> sent_;
+  std::vector<transport::HandshakeRequest> handshakes_;
+  std::vector<transport::ReconcileRequest> reports_;
+  transport::ReconcileResponse reconcile_answer_;
+};
+
+class ComputeNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("cod-compute-test-" + newUuid());
+    start();
+  }
+  void TearDown() override {
+    node_->stop();
+    fs::remove_all(dir_);
+  }
+
+  void start() {
+    ComputeConfig config;
+    config.node_id = "n-test";
+    config.data_dir = dir_.string();
+    config.capacity.cpu = 1;
+    config.capacity.memory = 1'000'000'000;
+    config.heartbeat_interval = 50ms;
+    config.reconcile_interval = 1h;  // reconciliation is driven by the tests
+    config.labels = {{"zone", "a"}};
+    node_ = std::make_unique<ComputeNode>(
+        ComputeDeps{&transport_, &store_, {&noop_}, {&noop_publisher_}, &SystemClock::instance()},
+        config);
+    ASSERT_TRUE(node_->start().isOk());
+    ASSERT_TRUE(node_->waitUntilRegistered(5s));
+  }
+
+  // An AskForBid for a noop job.
+  transport::AskForBid ask(const std::string& cpu = "1", boost::json::object params = {},
+                           const std::string& engine = "noop") {
+    auto job = std::make_shared<models::Job>();
+    job->id = "j-" + newUuid();
+    job->type = "batch";
+    job->count = 1;
+    models::Task t;
+    t.name = "main";
+    t.engine.type = engine;
+    t.engine.params = std::move(params);
+    t.resources.cpu = cpu;
+    t.resources.memory = "100mb";
+    job->tasks.push_back(t);
+    models::Execution e;
+    e.id = newExecutionId();
+    e.job_id = job->id;
+    e.node_id = "n-test";
+    e.job = job;
+    return {e, false};
+  }
+
+  models::ExecutionStateType localState(const std::string& id) {
+    auto e = store_.get(id);
+    return e.isOk() ? e->state() : ExecutionStateType::kUndefined;
+  }
+
+  fs::path dir_;
+  ScriptedTransport transport_;
+  store::MemoryExecutionStore store_;
+  executor::NoopExecutor noop_;
+  publisher::NoopPublisher noop_publisher_;
+  std::unique_ptr<ComputeNode> node_;
+};
+
+TEST_F(ComputeNodeTest, HandshakeAdvertisesWhatIsInstalledAndItsLabels) {
+  auto hs = transport_.handshakes();
+  ASSERT_FALSE(hs.empty());
+  const auto& info = hs.back().node_info;
+  EXPECT_EQ(info.node_type, models::kNodeTypeCompute);
+  EXPECT_EQ(info.compute_node_info.execution_engines, std::vector<std::string>{"noop"});
+  EXPECT_EQ(info.compute_node_info.publishers, std::vector<std::string>{"noop"});
+  EXPECT_EQ(info.labels.at("zone"), "a");
+  EXPECT_EQ(info.labels.at("os_type"), "linux");
+  EXPECT_TRUE(info.labels.count("hostname"));
+  EXPECT_DOUBLE_EQ(info.compute_node_info.max_capacity.cpu, 1);
+}
+
+TEST_F(ComputeNodeTest, BidsRunsAndReports) {
+  auto a = ask("500m", {{"Stdout", "hi\n"}, {"ExitCode", 4}});
+  transport_.deliver(a);
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::BidResult>(a.execution.id).size() == 1; }));
+  auto bid = transport_.sentOf<transport::BidResult>(a.execution.id)[0];
+  EXPECT_TRUE(bid.accepted);
+  EXPECT_DOUBLE_EQ(bid.allocated.cpu, 0.5);
+  transport_.deliver(transport::BidAccepted{a.execution.id, a.execution.job_id});
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(a.execution.id).size() == 1; }));
+  auto result = transport_.sentOf<transport::RunResult>(a.execution.id)[0];
+  EXPECT_EQ(result.output.stdout_text, "hi\n");
+  EXPECT_EQ(result.output.exit_code, 4);
+  EXPECT_EQ(localState(a.execution.id), ExecutionStateType::kCompleted);
+  EXPECT_FALSE(fs::exists(dir_ / "executions" / a.execution.id)) << "the working folder goes";
+}
+
+TEST_F(ComputeNodeTest, DeclinesWhatItCannotRunAndSaysWhy) {
+  auto engine = ask("500m", {}, "wasm");
+  transport_.deliver(engine);
+  auto big = ask("4");
+  transport_.deliver(big);
+  auto bad = ask("500m", {{"Delay", "soon"}});
+  transport_.deliver(bad);
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::BidResult>(bad.execution.id).size() == 1; }));
+  auto r1 = transport_.sentOf<transport::BidResult>(engine.execution.id).at(0);
+  EXPECT_FALSE(r1.accepted);
+  EXPECT_EQ(r1.reason, "engine \"wasm\" is not installed on this node");
+  auto r2 = transport_.sentOf<transport::BidResult>(big.execution.id).at(0);
+  EXPECT_FALSE(r2.accepted);
+  EXPECT_EQ(r2.reason, "the job needs more than this node has: cpu: 4 > 1");
+  EXPECT_FALSE(transport_.sentOf<transport::BidResult>(bad.execution.id).at(0).accepted);
+}
+
+TEST_F(ComputeNodeTest, AskingTwiceGetsTheSameAnswer) {
+  auto a = ask();
+  transport_.deliver(a);
+  transport_.deliver(a);
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::BidResult>(a.execution.id).size() == 2; }));
+  auto bids = transport_.sentOf<transport::BidResult>(a.execution.id);
+  EXPECT_TRUE(bids[0].accepted);
+  EXPECT_TRUE(bids[1].accepted);
+}
+
+TEST_F(ComputeNodeTest, QueuesWhatDoesNotFitAndRunsItWhenCapacityFrees) {
+  auto first = ask("1", {{"Delay", "300ms"}});
+  auto second = ask("1");
+  for (auto* a : {&first, &second}) {
+    transport_.deliver(*a);
+    ASSERT_TRUE(eventually(
+        [&] { return !transport_.sentOf<transport::BidResult>(a->execution.id).empty(); }));
+    transport_.deliver(transport::BidAccepted{a->execution.id, a->execution.job_id});
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto info = node_->nodeInfo().compute_node_info;
+    return info.running_executions == 1 && info.enqueued_executions == 1;
+  }));
+  EXPECT_DOUBLE_EQ(node_->nodeInfo().compute_node_info.queue_capacity.cpu, 1);
+  EXPECT_TRUE(transport_.sentOf<transport::RunResult>(second.execution.id).empty());
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(second.execution.id).size() == 1; }));
+  EXPECT_DOUBLE_EQ(node_->nodeInfo().compute_node_info.available_capacity.cpu, 1);
+}
+
+TEST_F(ComputeNodeTest, CancelStopsARunAndReportsNothing) {
+  auto a = ask("500m", {{"Delay", "30s"}});
+  transport_.deliver(a);
+  transport_.deliver(transport::BidAccepted{a.execution.id, a.execution.job_id});
+  ASSERT_TRUE(
+      eventually([&] { return node_->nodeInfo().compute_node_info.running_executions == 1; }));
+  transport_.deliver(transport::CancelExecution{a.execution.id, a.execution.job_id, "stop"});
+  ASSERT_TRUE(
+      eventually([&] { return node_->nodeInfo().compute_node_info.running_executions == 0; }));
+  EXPECT_EQ(localState(a.execution.id), ExecutionStateType::kCancelled);
+  EXPECT_TRUE(transport_.sentOf<transport::RunResult>(a.execution.id).empty());
+  EXPECT_TRUE(transport_.sentOf<transport::ComputeError>(a.execution.id).empty());
+}
+
+TEST_F(ComputeNodeTest, FailuresSayWhetherARetryCouldHelp) {
+  auto permanent = ask("500m", {{"Error", "bad input"}, {"Retryable", false}});
+  auto transient = ask("500m", {{"Error", "flaky"}});
+  for (auto* a : {&permanent, &transient}) {
+    transport_.deliver(*a);
+    transport_.deliver(transport::BidAccepted{a->execution.id, a->execution.job_id});
+  }
+  ASSERT_TRUE(eventually([&] {
+    return transport_.sentOf<transport::ComputeError>(permanent.execution.id).size() == 1 &&
+           transport_.sentOf<transport::ComputeError>(transient.execution.id).size() == 1;
+  }));
+  auto p = transport_.sentOf<transport::ComputeError>(permanent.execution.id)[0];
+  EXPECT_EQ(p.message, "bad input");
+  EXPECT_FALSE(p.retryable);
+  EXPECT_TRUE(transport_.sentOf<transport::ComputeError>(transient.execution.id)[0].retryable);
+}
+
+TEST_F(ComputeNodeTest, ReconciliationRepairsLostMessages) {
+  // The approval was lost: the orchestrator's answer says Running.
+  auto a = ask();
+  transport_.deliver(a);
+  ASSERT_TRUE(eventually(
+      [&] { return localState(a.execution.id) == ExecutionStateType::kAskForBidAccepted; }));
+  transport::ReconcileResponse answer;
+  answer.executions.push_back({a.execution.id, models::ExecutionDesiredStateType::kRunning, false});
+  {
+    std::lock_guard lock(transport_.mu_);
+    transport_.reconcile_answer_ = answer;
+  }
+  node_->onConnectionChanged(true);  // reconcile now
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(a.execution.id).size() == 1; }));
+  // The result was lost: asked to resend, the node sends it again.
+  answer.executions = {{a.execution.id, models::ExecutionDesiredStateType::kStopped, true}};
+  {
+    std::lock_guard lock(transport_.mu_);
+    transport_.reconcile_answer_ = answer;
+  }
+  node_->onConnectionChanged(true);
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(a.execution.id).size() == 2; }));
+  // The orchestrator has it: the node forgets the execution.
+  answer.executions = {{a.execution.id, models::ExecutionDesiredStateType::kStopped, false}};
+  {
+    std::lock_guard lock(transport_.mu_);
+    transport_.reconcile_answer_ = answer;
+  }
+  node_->onConnectionChanged(true);
+  ASSERT_TRUE(eventually([&] { return !store_.get(a.execution.id).isOk(); }));
+}
+
+TEST_F(ComputeNodeTest, AfterARestartRunningExecutionsAreReportedFailed) {
+  auto a = ask("500m", {{"Delay", "30s"}});
+  transport_.deliver(a);
+  transport_.deliver(transport::BidAccepted{a.execution.id, a.execution.job_id});
+  ASSERT_TRUE(
+      eventually([&] { return localState(a.execution.id) == ExecutionStateType::kRunning; }));
+  // A crash: the node object goes, the store stays (as SQLite would).
+  auto saved = store_.get(a.execution.id);
+  node_->stop();
+  ASSERT_TRUE(store_.put(*saved).isOk());
+  start();
+  EXPECT_EQ(localState(a.execution.id), ExecutionStateType::kFailed);
+  auto e = store_.get(a.execution.id);
+  EXPECT_NE(e->error.find("restarted"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cod::compute
