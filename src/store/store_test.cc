@@ -240,3 +240,58 @@ TEST_F(SqliteJobStoreTest, OpenRejectsNewerSchema) {
 
 }  // namespace
 }  // namespace cod::store
+
+namespace cod::store {
+namespace {
+
+// Concurrent writers share commits (group commit): every transaction still stands or falls
+// alone, and a failing one takes nothing of its neighbours with it.
+TEST(SqliteGroupCommitTest, ConcurrentTransactionsCommitOrRollBackAlone) {
+  std::string dir = conformance::makeTempDir();
+  auto store = SqliteJobStore::open(dir + "/jobs.db");
+  ASSERT_TRUE(store.isOk());
+  constexpr int kThreads = 8;
+  constexpr int kEach = 100;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        bool fail = i % 7 == 3;
+        models::Job job =
+            conformance::testJob("j-" + std::to_string(t) + "-" + std::to_string(i), i);
+        Status st = (*store)->update([&](Txn& tx) -> Status {
+          COD_RETURN_IF_ERROR(tx.createJob(job));
+          models::JobHistory h = conformance::testHistory(job.id, 1, "", conformance::testTime(i));
+          COD_RETURN_IF_ERROR(tx.addHistory(h));
+          if (fail) return invalidArgument("refused on purpose");
+          return Status::ok();
+        });
+        if (fail) {
+          EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+        } else {
+          EXPECT_TRUE(st.isOk()) << st.toString();
+          ok++;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto all = (*store)->listJobs({});
+  ASSERT_TRUE(all.isOk());
+  EXPECT_EQ(static_cast<int>(all->items.size()), ok.load());
+  for (const auto& job : all->items) {
+    HistoryQuery q;
+    q.job_id = job.id;
+    auto h = (*store)->getHistory(q);
+    ASSERT_TRUE(h.isOk());
+    ASSERT_EQ(h->items.size(), 1u) << job.id;
+    EXPECT_EQ(h->items[0].seq_num, 1u);
+  }
+  EXPECT_FALSE((*store)->getJob("j-0-3").isOk()) << "a failed transaction left its job behind";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace cod::store

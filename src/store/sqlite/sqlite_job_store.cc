@@ -360,30 +360,89 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(const std::string& 
 Status SqliteJobStore::update(const std::function<Status(Txn&)>& fn) {
   COD_CHECK(writer_thread_.load() != std::this_thread::get_id())
       << "SqliteJobStore::update() called from inside a transaction";
-  std::lock_guard lock(write_mu_);
+  PendingWrite me;
+  me.fn = &fn;
+  std::unique_lock lock(write_mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (leader_) {
+      write_cv_.wait(lock);
+      continue;
+    }
+    // Lead: run everything queued so far (ours included), then hand over.
+    leader_ = true;
+    std::vector<PendingWrite*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    runBatch(batch);
+    lock.lock();
+    // Only now, under the lock, may the callers see their result and leave: a caller that left
+    // early could queue its next transaction at the same address while we still hold this one.
+    for (PendingWrite* w : batch) w->done = true;
+    leader_ = false;
+    write_cv_.notify_all();
+  }
+  return me.status;
+}
+
+void SqliteJobStore::runBatch(std::vector<PendingWrite*>& batch) {
   writer_thread_ = std::this_thread::get_id();
   struct ClearWriter {
     std::atomic<std::thread::id>& id;
     ~ClearWriter() { id = std::thread::id(); }
   } clear_writer{writer_thread_};
 
+  // Each transaction's outcome goes in its status; `settled` marks those that have one already
+  // (they failed alone), so the commit's outcome goes to the others.
+  std::vector<bool> settled(batch.size(), false);
+  auto finish = [&](const Status& st) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!settled[i]) batch[i]->status = st;
+    }
+  };
   // A transaction left open by a failed ROLLBACK is ended before starting the next one.
   if (!writer_->autocommit()) (void)writer_->run("ROLLBACK");
-  COD_RETURN_IF_ERROR(writer_->run("BEGIN IMMEDIATE"));
+  Status begun = writer_->run("BEGIN IMMEDIATE");
+  if (!begun.isOk()) {
+    finish(begun);
+    return;
+  }
   SqliteTxn txn(*writer_);
-  Status status;
-  try {
-    status = fn(txn);
-  } catch (...) {
-    (void)writer_->run("ROLLBACK");
-    throw;
+  // One transaction alone needs no savepoint: a failure rolls back the whole SQLite one.
+  bool single = batch.size() == 1;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    PendingWrite* w = batch[i];
+    if (!single) {
+      Status sp = writer_->run("SAVEPOINT w");
+      if (!sp.isOk()) {
+        w->status = sp;
+        settled[i] = true;
+        continue;
+      }
+    }
+    Status st;
+    try {
+      st = (*w->fn)(txn);
+    } catch (const std::exception& e) {
+      st = internalError(std::string("transaction threw: ") + e.what()).withComponent("JobStore");
+    } catch (...) {
+      st = internalError("transaction threw").withComponent("JobStore");
+    }
+    if (st.isOk() && !single) st = writer_->run("RELEASE w");
+    if (st.isOk()) continue;
+    if (single) {
+      (void)writer_->run("ROLLBACK");
+      w->status = st;
+      return;
+    }
+    (void)writer_->run("ROLLBACK TO w");
+    (void)writer_->run("RELEASE w");
+    w->status = st;
+    settled[i] = true;
   }
-  if (status.isOk()) {
-    status = writer_->run("COMMIT");
-    if (status.isOk()) return status;
-  }
-  (void)writer_->run("ROLLBACK");
-  return status;
+  Status st = writer_->run("COMMIT");
+  if (!st.isOk()) (void)writer_->run("ROLLBACK");
+  finish(st);
 }
 
 template <typename Fn>

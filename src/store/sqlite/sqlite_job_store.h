@@ -11,6 +11,7 @@
 // update() must not be called from inside its own function (it would deadlock; it crashes).
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -65,7 +66,21 @@ class SqliteJobStore final : public JobStore {
   template <typename Fn>
   auto read(Fn&& fn) -> decltype(fn(std::declval<sqlite::Connection&>()));
 
-  std::mutex write_mu_;
+  // Group commit: callers queue their transaction; one of them (the leader) runs every queued
+  // transaction inside one SQLite transaction, each in its own savepoint so that one failing rolls
+  // back alone, and commits once for all. Under load this writes shared pages (indexes, roots)
+  // once per batch instead of once per transaction.
+  struct PendingWrite {
+    const std::function<Status(Txn&)>* fn = nullptr;
+    Status status;
+    bool done = false;
+  };
+  void runBatch(std::vector<PendingWrite*>& batch);
+
+  std::mutex write_mu_;  // guards queue_ and leader_
+  std::condition_variable write_cv_;
+  std::vector<PendingWrite*> queue_;
+  bool leader_ = false;
   std::atomic<std::thread::id> writer_thread_{};
   std::unique_ptr<sqlite::Connection> writer_;
   std::unique_ptr<sqlite::ReaderPool> readers_;
