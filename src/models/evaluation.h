@@ -27,6 +27,8 @@ inline constexpr const char* kEvalTriggerExecTimeout = "exec-timeout";
 inline constexpr const char* kEvalTriggerExecLimit = "exec-limit";
 inline constexpr const char* kEvalTriggerNodeJoin = "node-join";
 inline constexpr const char* kEvalTriggerNodeLeave = "node-leave";
+// cod's own: an unfinished job looked at again after the orchestrator restarted.
+inline constexpr const char* kEvalTriggerJobRecover = "job-recover";
 
 // A request to look at a job again. Stored with the change that caused it.
 struct Evaluation {

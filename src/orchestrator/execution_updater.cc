@@ -53,7 +53,9 @@ Status ExecutionUpdater::recordUpdate(
     auto job = tx.getJob(e.job_id);
     eval = newEvaluation(e, models::kEvalTriggerExecUpdate, job.isOk() ? &*job : nullptr);
     changed = true;
-    return tx.createEvaluation(eval);
+    // The evaluation is not stored: the execution's new state is, and after a restart every
+    // unfinished job is evaluated again (Orchestrator::start).
+    return Status::ok();
   });
   if (st.isOk() && changed) deps_.broker->enqueue(eval);
   return st;
@@ -194,13 +196,7 @@ void ExecutionUpdater::evaluateJobs(const std::vector<std::string>& job_ids,
     models::Execution fake;
     fake.ns = job->ns;
     fake.job_id = job_id;
-    models::Evaluation eval = newEvaluation(fake, trigger, &*job);
-    Status st = deps_.store->update([&](store::Txn& tx) { return tx.createEvaluation(eval); });
-    if (st.isOk()) {
-      deps_.broker->enqueue(eval);
-    } else {
-      spdlog::warn("could not create {} evaluation for job {}: {}", trigger, job_id, st.message());
-    }
+    deps_.broker->enqueue(newEvaluation(fake, trigger, &*job));
   }
 }
 

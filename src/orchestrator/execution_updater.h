@@ -2,7 +2,9 @@
 
 // Records what compute nodes report about executions (bids, results, errors), answers their
 // reconciliation reports, and turns node events into evaluations. Each report is one store
-// transaction that also stores the `exec-update` evaluation it triggers.
+// transaction; the `exec-update` evaluation it triggers goes to the broker once it is committed
+// (evaluations after a restart come from Orchestrator::start, which evaluates every unfinished
+// job).
 //
 // Every handler is idempotent and tolerates reordering: a report about an execution that already
 // reached a terminal state, or that is not on the reporting node, changes nothing.

@@ -1,6 +1,7 @@
 #include "orchestrator/orchestrator.h"
 
 #include <algorithm>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -35,10 +36,35 @@ Status Orchestrator::start(const models::NodeInfo& self) {
     markEvaluation(eval, models::kEvalStatusFailed, "delivery limit reached");
   });
 
-  // Resume: every evaluation that was pending when we stopped (or crashed) runs again.
+  // Resume. Stored evaluations (submissions, stops, reruns) that were pending when we stopped or
+  // crashed run again, and every other unfinished job gets one: the evaluations that follow
+  // compute reports and timers live only in memory.
   COD_ASSIGN_OR_RETURN(auto pending, deps_.store->getPendingEvaluations());
-  for (auto& eval : pending) broker_->enqueue(std::move(eval));
-  if (!pending.empty()) spdlog::info("resuming {} pending evaluations", pending.size());
+  std::set<std::string> covered;
+  for (auto& eval : pending) {
+    covered.insert(eval.job_id);
+    broker_->enqueue(std::move(eval));
+  }
+  store::JobQuery unfinished;
+  unfinished.states = {models::JobStateType::kPending, models::JobStateType::kQueued,
+                       models::JobStateType::kRunning};
+  COD_ASSIGN_OR_RETURN(auto jobs, deps_.store->listJobs(unfinished));
+  size_t resumed = pending.size();
+  for (const auto& job : jobs.items) {
+    if (covered.count(job.id)) continue;
+    models::Evaluation ev;
+    ev.id = newEvaluationId(*deps_.random);
+    ev.ns = job.ns;
+    ev.job_id = job.id;
+    ev.triggered_by = models::kEvalTriggerJobRecover;
+    ev.priority = job.priority;
+    ev.type = job.type;
+    ev.status = models::kEvalStatusPending;
+    ev.create_time = ev.modify_time = toUnixNanos(deps_.clock->now());
+    broker_->enqueue(std::move(ev));
+    ++resumed;
+  }
+  if (resumed > 0) spdlog::info("resuming {} unfinished jobs", resumed);
 
   Time now = deps_.clock->now();
   last_heartbeat_check_ = last_housekeeping_ = now;
@@ -273,8 +299,7 @@ void Orchestrator::housekeeping() {
     ev.type = job.type;
     ev.status = models::kEvalStatusPending;
     ev.create_time = ev.modify_time = toUnixNanos(now);
-    Status st = deps_.store->update([&](store::Txn& tx) { return tx.createEvaluation(ev); });
-    if (st.isOk()) broker_->enqueue(ev);
+    broker_->enqueue(ev);
   }
 }
 

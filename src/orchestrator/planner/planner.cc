@@ -25,7 +25,6 @@ Status Planner::apply(Plan& plan) {
     }
     for (auto& e : plan.new_executions) COD_RETURN_IF_ERROR(tx.createExecution(e));
     for (auto& e : plan.updated_executions) COD_RETURN_IF_ERROR(tx.updateExecution(e));
-    for (const auto& ev : plan.new_evaluations) COD_RETURN_IF_ERROR(tx.createEvaluation(ev));
     for (auto& h : plan.events) COD_RETURN_IF_ERROR(tx.addHistory(h));
     models::Evaluation done = plan.eval;
     done.status = models::kEvalStatusComplete;

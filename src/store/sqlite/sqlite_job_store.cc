@@ -351,7 +351,12 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(const std::string& 
     }
   }
   COD_RETURN_IF_ERROR(writer->exec(
-      "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"));
+      "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
+      // Checkpoint every ~40 MB of WAL instead of ~4 MB: pages written many times between
+      // checkpoints (indexes, hot rows) reach the database file once, and fsync runs a tenth as
+      // often. The WAL file is truncated back to 64 MB after a checkpoint.
+      "PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;"
+      "PRAGMA cache_size = -32768;"));
   COD_RETURN_IF_ERROR(sqlite::createSchema(*writer));
   return std::unique_ptr<SqliteJobStore>(
       new SqliteJobStore(std::move(writer), std::make_unique<sqlite::ReaderPool>(path)));
