@@ -45,11 +45,21 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 "$cod" docker run --wait "$image" true >/dev/null
 
 : >"$dir/docker.ms"
+: >"$dir/limited.ms"
 : >"$dir/cod.ms"
+# The second baseline asks docker for what cod's executor sets on every container (cod's default
+# 500m CPU and 512 MB, a pids limit, no-new-privileges), to show what the limits themselves cost.
 for _ in $(seq 1 "$runs"); do
   t=$(date +%s%N); /usr/bin/docker run --rm --network none "$image" true >/dev/null; ms "$t" >>"$dir/docker.ms"
   t=$(date +%s%N); "$cod" docker run --wait "$image" true >/dev/null; ms "$t" >>"$dir/cod.ms"
+  t=$(date +%s%N)
+  /usr/bin/docker run --rm --network none --cpus 0.5 --memory 512m --pids-limit 2048 \
+    --security-opt no-new-privileges "$image" true >/dev/null
+  ms "$t" >>"$dir/limited.ms"
 done
 d=$(median <"$dir/docker.ms")
+l=$(median <"$dir/limited.ms")
 c=$(median <"$dir/cod.ms")
-echo "runs=$runs  docker run --rm: median ${d} ms   cod docker run --wait: median ${c} ms   ratio $(awk -v c="$c" -v d="$d" 'BEGIN {printf "%.2f", c/d}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+echo "runs=$runs medians: docker run --rm ${d} ms | docker run --rm with cod's limits ${l} ms | cod docker run --wait ${c} ms"
+echo "ratio cod / docker run --rm: $(ratio "$c" "$d")   ratio cod / docker run with the same limits: $(ratio "$c" "$l")"

@@ -74,6 +74,8 @@ Result<FollowResult> followHistory(const FollowOptions& options, const FetchHist
   const Time deadline = clock.now() + options.timeout;
   std::string token;
   int unavailable = 0;
+  const Time start = clock.now();
+  Duration interval = std::min(options.first_poll_interval, options.poll_interval);
   while (true) {
     Result<api::client::HistoryPage> page = fetch(token);
     bool got_items = false;
@@ -107,8 +109,14 @@ Result<FollowResult> followHistory(const FollowOptions& options, const FetchHist
       result.outcome = FollowOutcome::kTimedOut;
       return result;
     }
-    // A page with events may have more behind it: ask again at once. Otherwise wait.
-    if (!got_items) sleep(options.poll_interval);
+    // A page with events may have more behind it: ask again at once. Otherwise wait, a little
+    // longer each time nothing happens.
+    if (!got_items) {
+      sleep(interval);
+      if (clock.now() - start >= options.fast_period) {
+        interval = std::min<Duration>(interval + interval / 2, options.poll_interval);
+      }
+    }
   }
 }
 

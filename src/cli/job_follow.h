@@ -24,6 +24,12 @@ namespace cod::cli {
 struct FollowOptions {
   // Service and daemon jobs never finish: stop at the first execution-level event.
   bool long_running = false;
+  // For the first `fast_period` the job is polled every first_poll_interval (most jobs that end
+  // quickly end then, and are seen ending within a few milliseconds); after that the interval
+  // stretches by half after each poll that brings nothing, up to poll_interval, so a long job
+  // costs the server at most four polls a second.
+  Duration first_poll_interval = std::chrono::milliseconds(15);
+  Duration fast_period = std::chrono::seconds(2);
   Duration poll_interval = std::chrono::milliseconds(250);
   Duration timeout = std::chrono::seconds(600);
   // Print nothing (--id-only).

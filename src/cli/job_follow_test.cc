@@ -85,7 +85,7 @@ TEST_F(FollowTest, PrintsEachEventOnceAndStopsWhenTheTokenIsEmpty) {
   EXPECT_EQ(result->events, 4u);
   EXPECT_THAT(script.tokens, ElementsAre("", "t1", "t1", "t3"));
   // Only the empty page made it wait.
-  EXPECT_THAT(sleeps_, ElementsAre(std::chrono::milliseconds(250)));
+  EXPECT_THAT(sleeps_, ElementsAre(std::chrono::milliseconds(15)));
   EXPECT_EQ(out_.str(),
             "20:23:20.100                Submission         Job submitted\n"
             "20:23:20.200   e-7f3c2a1b   Scheduling         Requested execution on n-2c4d5e6f\n"
@@ -115,12 +115,28 @@ TEST_F(FollowTest, TimesOutWhenTheJobNeverEnds) {
   script.add(HistoryPage{{}, "t0"});
   FollowOptions options;
   options.timeout = std::chrono::seconds(2);
+  options.first_poll_interval = std::chrono::milliseconds(500);
   options.poll_interval = std::chrono::milliseconds(500);
   auto result = follow(script, options);
   ASSERT_TRUE(result.isOk());
   EXPECT_EQ(result->outcome, FollowOutcome::kTimedOut);
   EXPECT_EQ(sleeps_.size(), 4u);  // polls at 0, .5, 1, 1.5, 2 s
   EXPECT_EQ(script.tokens.size(), 5u);
+}
+
+TEST_F(FollowTest, PollsQuicklyAtFirstThenBacksOff) {
+  ScriptedHistory script;
+  script.add(HistoryPage{{}, "t0"});
+  FollowOptions options;
+  options.timeout = std::chrono::seconds(5);
+  auto result = follow(script, options);
+  ASSERT_TRUE(result.isOk());
+  // 2 s of 15 ms polls, then 22.5 ms, 33.75 ms, … up to 250 ms.
+  ASSERT_GE(sleeps_.size(), 140u);
+  EXPECT_EQ(sleeps_[0], std::chrono::milliseconds(15));
+  EXPECT_EQ(sleeps_[132], std::chrono::milliseconds(15));
+  EXPECT_GT(sleeps_[140], std::chrono::milliseconds(15));
+  EXPECT_EQ(sleeps_.back(), std::chrono::milliseconds(250));
 }
 
 TEST_F(FollowTest, LongRunningJobsDetachAtTheFirstExecutionEvent) {

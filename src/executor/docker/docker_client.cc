@@ -176,6 +176,7 @@ Result<std::string> DockerClient::createContainer(const bj::value& spec,
   COD_ASSIGN_OR_RETURN(Response r, request("POST", "/containers/create?name=" + urlEncode(name),
                                            bj::serialize(spec), 60000));
   if (r.status == 404) return notFound(errorMessage(r));
+  if (r.status == 409) return alreadyExists(errorMessage(r));
   if (r.status != 201) {
     return invalidArgument("Docker refused the container: " + errorMessage(r))
         .withComponent("Docker");

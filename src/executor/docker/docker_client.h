@@ -35,7 +35,8 @@ class DockerClient {
   // Pulls `image` ("busybox", "busybox:1.37", "reg:5000/x/y@sha256:…"). The registry's message
   // is in the error.
   Status pullImage(const std::string& image) const;
-  // Returns the new container's ID. NotFound when the image is missing.
+  // Returns the new container's ID. NotFound when the image is missing; AlreadyExists when the
+  // name is taken.
   Result<std::string> createContainer(const boost::json::value& spec,
                                       const std::string& name) const;
   Status startContainer(const std::string& id) const;

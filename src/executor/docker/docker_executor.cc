@@ -127,15 +127,6 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
   COD_ASSIGN_OR_RETURN(DockerParams p, parseParams(task));
   COD_ASSIGN_OR_RETURN(std::string network, networkMode(task.network));
 
-  // The image: local, or pulled.
-  Status image = client_.inspectImage(p.image);
-  if (image.code() == StatusCode::kNotFound) {
-    spdlog::info("execution {}: pulling image {}", request.execution_id, p.image);
-    image = client_.pullImage(p.image);
-  }
-  if (!image.isOk()) return image;
-  if (cancel.cancelled()) return cancelled("execution cancelled");
-
   bj::object spec;
   spec["Image"] = p.image;
   if (p.has_entrypoint) {
@@ -183,8 +174,19 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
   spec["HostConfig"] = std::move(host_config);
 
   std::string name = "cod-" + request.execution_id;
-  (void)client_.removeContainer(name);  // left over from an earlier attempt of this execution
+  // Create straight away (one call when the image is here, the usual case); pull only when the
+  // daemon says the image is missing, and clear a container left by an earlier attempt.
   auto created = client_.createContainer(spec, name);
+  if (created.status().code() == StatusCode::kNotFound &&
+      client_.inspectImage(p.image).code() == StatusCode::kNotFound) {
+    spdlog::info("execution {}: pulling image {}", request.execution_id, p.image);
+    COD_RETURN_IF_ERROR(client_.pullImage(p.image));
+    if (cancel.cancelled()) return cancelled("execution cancelled");
+    created = client_.createContainer(spec, name);
+  } else if (created.status().code() == StatusCode::kAlreadyExists) {
+    (void)client_.removeContainer(name);
+    created = client_.createContainer(spec, name);
+  }
   if (!created.isOk()) return created.status();
   std::string id = *created;
 
