@@ -208,5 +208,46 @@ TEST_F(DockerE2E, OrchestratorAndNatsRestartsDoNotLoseTheJob) {
   ASSERT_TRUE(waitForState(after, JobStateType::kCompleted, std::chrono::seconds(60)));
 }
 
+TEST_F(DockerE2E, RestartedComputeNodeCleansUpAndReportsWhatHappened) {
+  int nats_port = freePort();
+  std::string token = "e2e-" + newUuid().substr(0, 8);
+  startServer({"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token",
+               token, "--node-disconnect-timeout", "60s"});
+  std::vector<std::string> compute_args{COD_BINARY,
+                                        "serve",
+                                        "--compute",
+                                        "--data-dir",
+                                        (dir_ / "compute").string(),
+                                        "--orchestrators",
+                                        "nats://127.0.0.1:" + std::to_string(nats_port),
+                                        "--token",
+                                        token,
+                                        "--publisher-port",
+                                        "0"};
+  servers_.push_back(std::make_unique<Process>(compute_args, env(), dir_ / "logs"));
+  Process& compute = *servers_.back();
+  ASSERT_TRUE(waitForComputeNodes(1));
+
+  std::string id = runDetached({kImage, "--", "sleep", "3"});
+  ASSERT_TRUE(eventually([&] { return containersOfJob(id) == 1; }));
+  // The node dies; its container is left behind, still running.
+  compute.kill(SIGKILL);
+  compute.wait(std::chrono::seconds(10));
+  EXPECT_EQ(containersOfJob(id), 1u);
+
+  // Back with the same data dir: it removes the orphan, reports the execution as failed (its
+  // process died with the node), and the job runs again and completes.
+  servers_.push_back(std::make_unique<Process>(compute_args, env(), dir_ / "logs"));
+  ASSERT_TRUE(waitForState(id, JobStateType::kCompleted, std::chrono::seconds(60)))
+      << servers_.back()->stderrText();
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 2u);
+  EXPECT_EQ(execs[0].compute_state.state_type, ExecutionStateType::kFailed);
+  EXPECT_NE(execs[0].compute_state.message.find("restarted"), std::string::npos)
+      << execs[0].compute_state.message;
+  EXPECT_EQ(execs[1].compute_state.state_type, ExecutionStateType::kCompleted);
+  EXPECT_TRUE(eventually([&] { return containersOfJob(id) == 0; }));
+}
+
 }  // namespace
 }  // namespace cod::testing
