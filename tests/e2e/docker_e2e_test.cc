@@ -66,6 +66,23 @@ class DockerE2E : public CodFixture {
     return std::string(trim(r.out));
   }
 
+  // A compute node as its own process, with its own data dir, joining an orchestrator over NATS.
+  Process& startCompute(int nats_port, const std::string& token) {
+    std::vector<std::string> args{COD_BINARY,
+                                  "serve",
+                                  "--compute",
+                                  "--data-dir",
+                                  (dir_ / "compute").string(),
+                                  "--orchestrators",
+                                  "nats://127.0.0.1:" + std::to_string(nats_port),
+                                  "--token",
+                                  token,
+                                  "--publisher-port",
+                                  "0"};
+    servers_.push_back(std::make_unique<Process>(args, env(), dir_ / "logs"));
+    return *servers_.back();
+  }
+
   TestDockerd* dockerd_ = nullptr;
   std::map<std::string, std::string> extra_env_;
 };
@@ -176,20 +193,8 @@ TEST_F(DockerE2E, OrchestratorAndNatsRestartsDoNotLoseTheJob) {
   std::string token = "e2e-" + newUuid().substr(0, 8);
   Process& orch = startServer(
       {"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token", token});
-  // A compute node as its own process, with its own data dir.
-  std::vector<std::string> compute_args{COD_BINARY,
-                                        "serve",
-                                        "--compute",
-                                        "--data-dir",
-                                        (dir_ / "compute").string(),
-                                        "--orchestrators",
-                                        "nats://127.0.0.1:" + std::to_string(nats_port),
-                                        "--token",
-                                        token,
-                                        "--publisher-port",
-                                        "0"};
-  servers_.push_back(std::make_unique<Process>(compute_args, env(), dir_ / "logs"));
-  ASSERT_TRUE(waitForComputeNodes(1)) << servers_.back()->stderrText();
+  Process& compute = startCompute(nats_port, token);
+  ASSERT_TRUE(waitForComputeNodes(1)) << compute.stderrText();
 
   std::string id = runDetached({kImage, "--", "sleep", "4"});
   ASSERT_TRUE(eventually([&] { return containersOfJob(id) == 1; }));
@@ -213,19 +218,7 @@ TEST_F(DockerE2E, RestartedComputeNodeCleansUpAndReportsWhatHappened) {
   std::string token = "e2e-" + newUuid().substr(0, 8);
   startServer({"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token",
                token, "--node-disconnect-timeout", "60s"});
-  std::vector<std::string> compute_args{COD_BINARY,
-                                        "serve",
-                                        "--compute",
-                                        "--data-dir",
-                                        (dir_ / "compute").string(),
-                                        "--orchestrators",
-                                        "nats://127.0.0.1:" + std::to_string(nats_port),
-                                        "--token",
-                                        token,
-                                        "--publisher-port",
-                                        "0"};
-  servers_.push_back(std::make_unique<Process>(compute_args, env(), dir_ / "logs"));
-  Process& compute = *servers_.back();
+  Process& compute = startCompute(nats_port, token);
   ASSERT_TRUE(waitForComputeNodes(1));
 
   std::string id = runDetached({kImage, "--", "sleep", "3"});
@@ -237,9 +230,9 @@ TEST_F(DockerE2E, RestartedComputeNodeCleansUpAndReportsWhatHappened) {
 
   // Back with the same data dir: it removes the orphan, reports the execution as failed (its
   // process died with the node), and the job runs again and completes.
-  servers_.push_back(std::make_unique<Process>(compute_args, env(), dir_ / "logs"));
+  Process& again = startCompute(nats_port, token);
   ASSERT_TRUE(waitForState(id, JobStateType::kCompleted, std::chrono::seconds(60)))
-      << servers_.back()->stderrText();
+      << again.stderrText();
   auto execs = executions(id);
   ASSERT_EQ(execs.size(), 2u);
   EXPECT_EQ(execs[0].compute_state.state_type, ExecutionStateType::kFailed);
