@@ -13,17 +13,21 @@ runs=${RUNS:-3}
 
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 for run in $(seq 1 "$runs"); do
   rm -rf "$dir/data"
-  "$cod" devstack --computes "$computes" --data-dir "$dir/data" --api-port "$port" \
-    --api-host 127.0.0.1 --log-level warn >"$dir/devstack.log" 2>&1 &
+  "$cod" devstack --computes "$computes" --data-dir "$dir/data" --api-port 0 \
+    --api-host 127.0.0.1 --nats-port 0 --publisher-port 0 --log-level warn \
+    >"$dir/devstack.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 200); do
-    curl -fsS "http://127.0.0.1:$port/api/v1/agent/alive" >/dev/null 2>&1 && break
+  # The port it picked is on the line it prints once the API is up.
+  port=
+  for _ in $(seq 1 400); do
+    port=$(sed -n 's|.*API on http://[^:]*:\([0-9]*\).*|\1|p' "$dir/devstack.log" | head -1)
+    [ -n "$port" ] && break
     sleep 0.05
   done
+  [ -n "$port" ] || { echo "devstack did not start:" >&2; cat "$dir/devstack.log" >&2; exit 1; }
   echo "run $run: $jobs noop jobs, $clients clients, $computes compute nodes"
   "$bench" --port "$port" --jobs "$jobs" --clients "$clients"
   echo "orchestrator peak RSS: $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"

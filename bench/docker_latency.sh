@@ -30,11 +30,16 @@ for _ in $(seq 1 100); do curl -fsS --unix-socket "$socket" http://d/_ping >/dev
 "$root/scripts/test-image.sh" "$socket" "$image"
 export DOCKER_HOST=unix://$socket
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$cod" serve --orchestrator --compute --data-dir "$dir/cod" --api-host 127.0.0.1 \
-  --api-port "$port" --nats-port 0 --publisher-port 0 --log-level warn >"$dir/cod.log" 2>&1 &
+  --api-port 0 --nats-port 0 --publisher-port 0 --log-level warn >"$dir/cod.log" 2>&1 &
 cod_pid=$!
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/api/v1/agent/alive" >/dev/null 2>&1 && break; sleep 0.1; done
+port=
+for _ in $(seq 1 200); do
+  port=$(sed -n 's|.*API on http://[^:]*:\([0-9]*\).*|\1|p' "$dir/cod.log" | head -1)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || { echo "cod did not start:" >&2; cat "$dir/cod.log" >&2; exit 1; }
 export COD_API_PORT=$port
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }

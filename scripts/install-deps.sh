@@ -24,6 +24,19 @@ if ((${#missing[@]})); then
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
+  # Machines without an init system (containers, CI) cannot start the services packages like
+  # docker.io try to start on install; tell the maintainer scripts not to (cod starts dockerd and
+  # nats-server itself when it needs them).
+  policy=/usr/sbin/policy-rc.d
+  added_policy=0
+  if [ ! -d /run/systemd/system ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+    "${sudo_cmd[@]}" chmod +x "$policy"
+    added_policy=1
+  fi
   "${sudo_cmd[@]}" apt-get update -q
-  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  status=0
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+  if [ "$added_policy" = 1 ]; then "${sudo_cmd[@]}" rm -f "$policy"; fi
+  exit "$status"
 fi

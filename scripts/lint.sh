@@ -8,5 +8,4 @@ echo "clang-format…"
 "$(dirname "$0")/check-format.sh"
 
 echo "clang-tidy…"
-git ls-files 'src/*.cc' | grep -v '_test.cc$' | xargs -P "$(nproc)" -n 4 \
-  clang-tidy -p "$build_dir" --quiet 2>/dev/null
+"$(dirname "$0")/tidy.sh" "$build_dir"

@@ -110,7 +110,7 @@ Result<ArchiveStats> extractTar(const std::string& archive_path, const std::stri
   archive_read_support_filter_all(in.get());
   archive_read_support_format_tar(in.get());
   archive_read_support_format_gnutar(in.get());
-  if (archive_read_open_filename(in.get(), archive_path.c_str(), 64 * 1024) != ARCHIVE_OK) {
+  if (archive_read_open_filename(in.get(), archive_path.c_str(), size_t{64} * 1024) != ARCHIVE_OK) {
     return archiveError(in.get(), "opening " + archive_path);
   }
   ArchivePtr out(archive_write_disk_new());

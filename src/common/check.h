@@ -33,6 +33,9 @@ struct Voidify {
 
 }  // namespace cod::internal
 
+// The trailing `<< …` must bind to CheckFailure, so the expansion is not parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define COD_CHECK(cond) \
   (cond) ? (void)0      \
          : ::cod::internal::Voidify() & ::cod::internal::CheckFailure(#cond, __FILE__, __LINE__)
+// NOLINTEND(bugprone-macro-parentheses)

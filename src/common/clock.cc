@@ -111,7 +111,7 @@ bool parseRfc3339(const std::string& text, Time* out) {
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int oh, om;
     if (std::sscanf(text.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return false;
-    offset_s = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
+    offset_s = (int64_t{oh} * 3600 + int64_t{om} * 60) * (text[pos] == '+' ? 1 : -1);
     pos += 6;
   } else {
     return false;

@@ -139,7 +139,7 @@ class [[nodiscard]] Result {
   }
 
   bool isOk() const { return data_.index() == 0; }
-  bool has_value() const { return isOk(); }
+  bool has_value() const { return isOk(); }  // NOLINT(readability-identifier-naming): std::expected
 
   const T& value() const& {
     checkValue();
@@ -202,7 +202,10 @@ Status asStatus(const Result<T>& r) {
 // COD_ASSIGN_OR_RETURN(auto job, store.getJob(id)); — declares/assigns or returns the error.
 #define COD_ASSIGN_OR_RETURN(lhs, expr) \
   COD_ASSIGN_OR_RETURN_IMPL(COD_CONCAT(cod_result_, __LINE__), lhs, expr)
+// `lhs` may be a declaration ("auto job"), so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define COD_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.isOk()) return std::move(tmp).error(); \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

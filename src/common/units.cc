@@ -105,8 +105,8 @@ Result<uint64_t> parseByteSize(std::string_view text) {
 }
 
 std::string formatBytes(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  double v = static_cast<double>(bytes);
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  auto v = static_cast<double>(bytes);
   int u = 0;
   while (v >= 1000 && u < 5) {
     v /= 1000;
@@ -172,7 +172,7 @@ std::string formatDuration(Duration d) {
   int64_t ns = d.count();
   if (ns == 0) return "0s";
   std::string sign = ns < 0 ? "-" : "";
-  uint64_t u = static_cast<uint64_t>(ns < 0 ? -ns : ns);
+  auto u = static_cast<uint64_t>(ns < 0 ? -ns : ns);
   char buf[64];
   if (u < 1000) {
     std::snprintf(buf, sizeof buf, "%lluns", static_cast<unsigned long long>(u));

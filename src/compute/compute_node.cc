@@ -403,11 +403,12 @@ void ComputeNode::startQueuedRuns() {
       to_start.emplace_back(next, token);
     }
   }
-  for (auto& [e, token] : to_start) {
-    save(e);
+  for (auto& started : to_start) {
+    save(started.first);
     {
       std::lock_guard lock(runs_mu_);
-      runs_.push_back([this, e, token]() mutable { runOnThread(std::move(e), token); });
+      runs_.emplace_back(
+          [this, e = std::move(started.first), token = started.second] { runOnThread(e, token); });
     }
     runs_cv_.notify_one();
   }
@@ -427,7 +428,8 @@ void ComputeNode::runWorkerLoop() {
   }
 }
 
-void ComputeNode::runOnThread(store::LocalExecution e, std::shared_ptr<CancelToken> cancel) {
+void ComputeNode::runOnThread(const store::LocalExecution& e,
+                              const std::shared_ptr<CancelToken>& cancel) {
   const models::Job& job = *e.execution.job;
   executor::ExecutionRequest req;
   req.execution_id = e.id();

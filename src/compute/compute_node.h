@@ -101,7 +101,7 @@ class ComputeNode final : public transport::ComputeHandler {
   void handleRunFinished(RunFinished& f);
   void handleReconcile(const transport::ReconcileResponse& r);
   void startQueuedRuns();
-  void runOnThread(store::LocalExecution exec, std::shared_ptr<CancelToken> cancel);
+  void runOnThread(const store::LocalExecution& exec, const std::shared_ptr<CancelToken>& cancel);
   void runWorkerLoop();
   void resendOutcome(const store::LocalExecution& e);
   void save(store::LocalExecution& e);

@@ -1,6 +1,6 @@
 #include "node/node.h"
 
-#include <signal.h>
+#include <csignal>
 
 #include <cstdio>
 #include <cstdlib>

@@ -13,7 +13,7 @@ using models::ExecutionDesiredStateType;
 using models::ExecutionStateType;
 
 ExecutionUpdater::ExecutionUpdater(Deps deps, Duration report_grace)
-    : deps_(deps), report_grace_(report_grace) {}
+    : deps_(std::move(deps)), report_grace_(report_grace) {}
 
 models::Evaluation ExecutionUpdater::newEvaluation(const models::Execution& e,
                                                    const std::string& trigger,

@@ -3,7 +3,7 @@
 
 #include "store/job_store_conformance.h"
 
-#include <stdlib.h>
+#include <cstdlib>
 
 #include <algorithm>
 #include <atomic>

@@ -31,10 +31,13 @@
   } while (false)
 #define STORE_ASSERT_OK_AND_ASSIGN(lhs, expr) \
   STORE_ASSERT_OK_AND_ASSIGN_IMPL(COD_CONCAT(store_result_, __LINE__), lhs, expr)
+// `lhs` may be a declaration, so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define STORE_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                    \
   ASSERT_TRUE(tmp.isOk()) << tmp.status().toString();   \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 namespace cod::store::conformance {
 
@@ -47,6 +50,7 @@ struct StoreFactory {
 
 std::string storeFactoryName(const ::testing::TestParamInfo<StoreFactory>& info);
 // Prints the factory's name in test failure messages.
+// NOLINTNEXTLINE(readability-identifier-naming): the name GoogleTest looks for.
 inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
 
 // A new empty directory under the system's temp directory.

@@ -74,8 +74,8 @@ Status ambiguousJobPrefix(std::string_view prefix, const std::vector<std::string
 }
 
 const std::string& nameNamespace(const std::string& ns) {
-  static const std::string default_namespace = models::kDefaultNamespace;
-  return ns.empty() ? default_namespace : ns;
+  static const std::string kDefaultNs = models::kDefaultNamespace;
+  return ns.empty() ? kDefaultNs : ns;
 }
 
 bool isAllNamespaces(const std::string& ns) { return ns.empty() || ns == "*"; }

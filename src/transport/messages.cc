@@ -20,12 +20,13 @@ std::string executionIdOf(const ToOrchestratorMessage& m) {
 }
 
 std::string messageTypeName(const ToComputeMessage& m) {
-  static const char* kNames[] = {"AskForBid", "BidAccepted", "BidRejected", "CancelExecution"};
+  static constexpr const char* kNames[] = {"AskForBid", "BidAccepted", "BidRejected",
+                                           "CancelExecution"};
   return kNames[m.index()];
 }
 
 std::string messageTypeName(const ToOrchestratorMessage& m) {
-  static const char* kNames[] = {"BidResult", "RunResult", "ComputeError"};
+  static constexpr const char* kNames[] = {"BidResult", "RunResult", "ComputeError"};
   return kNames[m.index()];
 }
 

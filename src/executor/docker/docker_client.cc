@@ -27,7 +27,7 @@ std::string defaultSocket() {
 
 std::string urlEncode(const std::string& s) {
   std::string out;
-  static const char* kHex = "0123456789ABCDEF";
+  static constexpr const char* kHex = "0123456789ABCDEF";
   for (unsigned char c : s) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out += static_cast<char>(c);
@@ -158,7 +158,7 @@ Status DockerClient::pullImage(const std::string& image) const {
   COD_ASSIGN_OR_RETURN(
       Response r,
       request("POST", "/images/create?fromImage=" + urlEncode(from) + "&tag=" + urlEncode(tag), "",
-              15 * 60 * 1000, on_data));
+              int64_t{15} * 60 * 1000, on_data));
   if (!pending.empty()) on_data("\n");
   if (r.status != 200 || !last_error.empty()) {
     std::string msg = last_error.empty() ? "HTTP " + std::to_string(r.status) : last_error;
@@ -260,7 +260,7 @@ Status DockerClient::containerLogs(const std::string& id,
   long status = 0;
   COD_ASSIGN_OR_RETURN(Response r,
                        request("GET", "/containers/" + id + "/logs?stdout=1&stderr=1&follow=0", "",
-                               10 * 60 * 1000, on_data));
+                               int64_t{10} * 60 * 1000, on_data));
   status = r.status;
   if (status != 200)
     return unavailable("reading the container's logs: HTTP " + std::to_string(status));

@@ -129,7 +129,7 @@ class MemoryJobStore::MemoryTxn final : public Txn {
   explicit MemoryTxn(State& state) : s_(state) {}
 
   void rollback() {
-    for (auto& undo : std::views::reverse(undo_)) undo();
+    for (size_t i = undo_.size(); i-- > 0;) undo_[i]();
     undo_.clear();
   }
 

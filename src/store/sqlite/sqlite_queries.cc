@@ -143,7 +143,7 @@ Result<uint64_t> jobVersion(Connection& c, const std::string& id) {
 }
 
 const std::string& activeOnNodeSql() {
-  static const std::string sql = [] {
+  static const std::string kSql = [] {
     std::vector<std::string> terminal;
     for (int i = 0; i <= static_cast<int>(models::ExecutionStateType::kCancelled); ++i) {
       if (models::isTerminal(static_cast<models::ExecutionStateType>(i))) {
@@ -153,7 +153,7 @@ const std::string& activeOnNodeSql() {
     return "SELECT json FROM executions WHERE node_id = ?1 AND compute_state NOT IN (" +
            join(terminal, ", ") + ") ORDER BY create_time, id";
   }();
-  return sql;
+  return kSql;
 }
 
 }  // namespace
