@@ -8,7 +8,9 @@
 //   of its run threads, never on its control thread.
 // * The task's stdout and stderr go to files `stdout` and `stderr` in request.results_dir, which
 //   exists and is empty; the executor also creates one folder per ResultPath name there with what
-//   the task wrote to that path. The compute node writes `exitCode`.
+//   the task wrote to that path. The compute node writes `exitCode`. An executor that returns its
+//   output in memory (needsResultsDir() false) gets an empty results_dir when nothing would read
+//   the folder (no publisher), and then writes no files.
 // * A task that ran and exited (with any exit code) is a RunCommandResult; only a failure to run it
 //   (bad image, daemon down, timeout, cancellation) is an error Status. Errors whose cause will not
 //   go away on retry (a missing image) are InvalidArgument/NotFound/FailedPrecondition; transient
@@ -54,6 +56,9 @@ class Executor {
   virtual Status validate(const models::Task& task) = 0;
   virtual Result<models::RunCommandResult> run(const ExecutionRequest& request,
                                                CancelToken& cancel) = 0;
+  // Whether run() needs a results folder even when no publisher will read it (a sandbox that
+  // mounts its output paths or streams its logs there does).
+  virtual bool needsResultsDir() const { return true; }
 };
 
 // Writes `stdout`/`stderr` files and returns the RunOutput prefix (first 2 KiB + truncated flag).

@@ -19,6 +19,8 @@ class NoopExecutor final : public Executor {
   Status validate(const models::Task& task) override;
   Result<models::RunCommandResult> run(const ExecutionRequest& request,
                                        CancelToken& cancel) override;
+  // Its output is in memory: with no publisher, the node spares the file system.
+  bool needsResultsDir() const override { return false; }
 };
 
 }  // namespace cod::executor
