@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -85,6 +87,33 @@ class ScriptedTransport final : public transport::ComputeTransport {
   transport::ReconcileResponse reconcile_answer_;
 };
 
+// Keeps what each publish() found in the result folder: file name -> content.
+class RecordingPublisher final : public publisher::Publisher {
+ public:
+  std::string name() const override { return "record"; }
+  bool isInstalled() override { return true; }
+  Status validate(const models::SpecConfig&) override { return Status::ok(); }
+  Result<models::SpecConfig> publish(const std::string& execution_id, const models::Job&,
+                                     const std::string& results_dir) override {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : fs::directory_iterator(results_dir)) {
+      std::ifstream in(entry.path());
+      files[entry.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    std::lock_guard lock(mu_);
+    published_[execution_id] = std::move(files);
+    return models::SpecConfig{};
+  }
+  std::map<std::string, std::string> folder(const std::string& execution_id) {
+    std::lock_guard lock(mu_);
+    return published_[execution_id];
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, std::string>> published_;
+};
+
 class ComputeNodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -105,9 +134,12 @@ class ComputeNodeTest : public ::testing::Test {
     config.heartbeat_interval = 50ms;
     config.reconcile_interval = 1h;  // reconciliation is driven by the tests
     config.labels = {{"zone", "a"}};
-    node_ = std::make_unique<ComputeNode>(
-        ComputeDeps{&transport_, &store_, {&noop_}, {&noop_publisher_}, &SystemClock::instance()},
-        config);
+    node_ = std::make_unique<ComputeNode>(ComputeDeps{&transport_,
+                                                      &store_,
+                                                      {&noop_},
+                                                      {&noop_publisher_, &recording_publisher_},
+                                                      &SystemClock::instance()},
+                                          config);
     ASSERT_TRUE(node_->start().isOk());
     ASSERT_TRUE(node_->waitUntilRegistered(5s));
   }
@@ -144,6 +176,7 @@ class ComputeNodeTest : public ::testing::Test {
   store::MemoryExecutionStore store_;
   executor::NoopExecutor noop_;
   publisher::NoopPublisher noop_publisher_;
+  RecordingPublisher recording_publisher_;
   std::unique_ptr<ComputeNode> node_;
 };
 
@@ -153,7 +186,7 @@ TEST_F(ComputeNodeTest, HandshakeAdvertisesWhatIsInstalledAndItsLabels) {
   const auto& info = hs.back().node_info;
   EXPECT_EQ(info.node_type, models::kNodeTypeCompute);
   EXPECT_EQ(info.compute_node_info.execution_engines, std::vector<std::string>{"noop"});
-  EXPECT_EQ(info.compute_node_info.publishers, std::vector<std::string>{"noop"});
+  EXPECT_EQ(info.compute_node_info.publishers, (std::vector<std::string>{"noop", "record"}));
   EXPECT_EQ(info.labels.at("zone"), "a");
   EXPECT_EQ(info.labels.at("os_type"), "linux");
   EXPECT_TRUE(info.labels.count("hostname"));
@@ -176,6 +209,44 @@ TEST_F(ComputeNodeTest, BidsRunsAndReports) {
   EXPECT_EQ(result.output.exit_code, 4);
   EXPECT_EQ(localState(a.execution.id), ExecutionStateType::kCompleted);
   EXPECT_FALSE(fs::exists(dir_ / "executions" / a.execution.id)) << "the working folder goes";
+}
+
+TEST_F(ComputeNodeTest, APublisherGetsTheWholeResultFolder) {
+  auto a = ask("500m", {{"Stdout", "out"}, {"Stderr", "err"}, {"ExitCode", 2}});
+  auto job = std::make_shared<models::Job>(*a.execution.job);
+  job->tasks[0].publisher.type = "record";
+  a.execution.job = job;
+  transport_.deliver(a);
+  transport_.deliver(transport::BidAccepted{a.execution.id, a.execution.job_id});
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(a.execution.id).size() == 1; }));
+  std::map<std::string, std::string> expected{
+      {"stdout", "out"}, {"stderr", "err"}, {"exitCode", "2"}};
+  EXPECT_EQ(recording_publisher_.folder(a.execution.id), expected);
+}
+
+TEST_F(ComputeNodeTest, ANoopRunWithNothingToPublishLeavesTheFileSystemAlone) {
+  // Where the execution folders go is now a file: any attempt to make one fails.
+  fs::remove_all(dir_ / "executions");
+  std::ofstream(dir_ / "executions") << "not a folder";
+  auto quiet = ask("500m", {{"Stdout", "hi"}});
+  auto published = ask("500m");
+  auto job = std::make_shared<models::Job>(*published.execution.job);
+  job->tasks[0].publisher.type = "record";
+  published.execution.job = job;
+  for (auto* a : {&quiet, &published}) {
+    transport_.deliver(*a);
+    transport_.deliver(transport::BidAccepted{a->execution.id, a->execution.job_id});
+  }
+  ASSERT_TRUE(eventually([&] {
+    return transport_.sentOf<transport::RunResult>(quiet.execution.id).size() == 1 &&
+           transport_.sentOf<transport::ComputeError>(published.execution.id).size() == 1;
+  }));
+  EXPECT_EQ(transport_.sentOf<transport::RunResult>(quiet.execution.id)[0].output.stdout_text,
+            "hi");
+  EXPECT_NE(transport_.sentOf<transport::ComputeError>(published.execution.id)[0].message.find(
+                "cannot create"),
+            std::string::npos);
 }
 
 TEST_F(ComputeNodeTest, DeclinesWhatItCannotRunAndSaysWhy) {
