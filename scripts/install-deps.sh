@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy
   # services the tests drive for real
   nats-server docker.io busybox-static curl procps file
+  # the TLS test makes its certificate with the openssl CLI
+  openssl
 )
 
 missing=()

@@ -52,7 +52,12 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
   cmd->add_option("--token", o.token,
                   "Token shared by orchestrator and compute nodes (orchestrator: default is "
                   "generated once and kept in the data dir)");
-  cmd->add_option("--tls-ca-file", o.tls_ca_file, "CA certificate for a TLS NATS connection");
+  cmd->add_option("--nats-tls-cert-file", o.nats_tls_cert_file,
+                  "Serve the nats-server child over TLS only, with this certificate (PEM)");
+  cmd->add_option("--nats-tls-key-file", o.nats_tls_key_file,
+                  "The private key of --nats-tls-cert-file (PEM)");
+  cmd->add_option("--tls-ca-file", o.tls_ca_file,
+                  "CA certificate that verifies the NATS server's (tls:// URLs)");
   cmd->add_option("--tls-cert-file", o.tls_cert_file, "Client certificate for NATS (mutual TLS)");
   cmd->add_option("--tls-key-file", o.tls_key_file, "Client key for NATS (mutual TLS)");
   // Compute.

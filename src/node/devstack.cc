@@ -53,6 +53,9 @@ Status Devstack::start() {
     if (!options_.base.docker_socket.empty()) {
       args.insert(args.end(), {"--docker-socket", options_.base.docker_socket});
     }
+    if (std::string ca = localNatsCaFile(options_.base); !ca.empty()) {
+      args.insert(args.end(), {"--tls-ca-file", ca});
+    }
     for (const auto& [k, v] : options_.base.labels) args.insert(args.end(), {"-l", k + "=" + v});
     pid_t parent = getpid();
     pid_t pid = fork();

@@ -25,6 +25,14 @@ std::string resolveDataDir(const std::string& option) {
   return std::string(home && *home ? home : ".") + "/.cod";
 }
 
+std::string localNatsCaFile(const ServeOptions& options) {
+  if (!options.tls_ca_file.empty()) return options.tls_ca_file;
+  if (options.nats_tls_cert_file.empty()) return "";
+  std::error_code ec;
+  fs::path cert = fs::absolute(options.nats_tls_cert_file, ec);
+  return ec ? options.nats_tls_cert_file : cert.string();
+}
+
 sigset_t blockStopSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -91,8 +99,10 @@ int runServe(const ServeOptions& options) {
                 options.api_host.c_str(), static_cast<unsigned>(orch->api->port()),
                 orch->nats_url.c_str(), data_dir.c_str());
     if (!orch->nats_token.empty() && !options.compute) {
-      std::printf("compute nodes join with: cod serve --compute --orchestrators %s --token %s\n",
-                  orch->nats_url.c_str(), orch->nats_token.c_str());
+      std::string ca = localNatsCaFile(options);
+      std::printf("compute nodes join with: cod serve --compute --orchestrators %s --token %s%s\n",
+                  orch->nats_url.c_str(), orch->nats_token.c_str(),
+                  ca.empty() ? "" : (" --tls-ca-file " + ca).c_str());
     }
   } else {
     std::printf("cod %s: compute node %s joining %s; results on port %u (data dir %s)\n",

@@ -34,6 +34,10 @@ struct ServeOptions {
   // Where the nats-server child listens (port 0 = a free one).
   std::string nats_host = "0.0.0.0";
   int nats_port = 4222;
+  // TLS for the nats-server child: its certificate and key (PEM). Compute nodes then join with
+  // tls:// and a CA file that verifies the certificate.
+  std::string nats_tls_cert_file;
+  std::string nats_tls_key_file;
 
   // ---- compute ----
   // NATS URL(s) of the orchestrator(s) to join (comma-separated); hybrid nodes use their own.
@@ -41,7 +45,7 @@ struct ServeOptions {
   // Token shared by orchestrator and compute nodes. Orchestrator: "" = generated once and kept in
   // the data dir. Compute: required to join an orchestrator with a token.
   std::string token;
-  // Optional TLS for the NATS connection.
+  // Optional TLS for the NATS connection (client side).
   std::string tls_ca_file;
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -68,6 +72,9 @@ struct DevstackOptions {
 // Runs until SIGINT or SIGTERM; returns the process exit code. Prints one line saying where the
 // API listens, then logs.
 int runServe(const ServeOptions& options);
+// The CA file a client on this machine verifies the orchestrator's NATS certificate with:
+// --tls-ca-file, else the nats-server child's own certificate (taken as self-signed), else "".
+std::string localNatsCaFile(const ServeOptions& options);
 int runDevstack(const DevstackOptions& options);
 
 // The data dir a command uses: the option, else $COD_DIR, else ~/.cod.

@@ -50,6 +50,8 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
     nats.host = options.nats_host;
     nats.port = options.nats_port;
     nats.token = options.token;
+    nats.tls_cert_file = options.nats_tls_cert_file;
+    nats.tls_key_file = options.nats_tls_key_file;
     s->nats = std::make_unique<transport::NatsServerProcess>(nats);
     Status st = s->nats->start();
     if (!st.isOk()) return std::move(st).prepend("starting nats-server");
@@ -61,8 +63,10 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   }
 
   COD_ASSIGN_OR_RETURN(s->store, store::SqliteJobStore::open((fs::path(dir) / "jobs.db").string()));
-  auto remote = std::make_unique<transport::NatsOrchestratorTransport>(
-      natsConfig(options, s->nats_url, s->nats_token, "cod-orchestrator " + id));
+  transport::NatsTransportConfig link =
+      natsConfig(options, s->nats_url, s->nats_token, "cod-orchestrator " + id);
+  if (s->nats) link.ca_file = localNatsCaFile(options);  // our own child's certificate
+  auto remote = std::make_unique<transport::NatsOrchestratorTransport>(link);
   if (hub) {
     s->transport = std::make_unique<transport::RoutingOrchestratorTransport>(
         hub, hub->orchestratorTransport(), std::move(remote));

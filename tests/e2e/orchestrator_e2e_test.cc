@@ -95,6 +95,43 @@ TEST_F(OrchestratorE2E, DevstackRunsCountThreeOnThreeNodes) {
   for (const auto& n : nodes) EXPECT_NE(describe.out.find(n.substr(0, 10)), std::string::npos);
 }
 
+// TLS between processes: the orchestrator's nats-server child accepts only TLS; compute nodes that
+// trust its certificate join and run work; one that does not, or that dials plain nats://, stops
+// at once and says what to fix.
+TEST_F(OrchestratorE2E, ComputeNodesJoinOverTls) {
+  // A self-signed certificate for 127.0.0.1, made as an operator would make one.
+  const std::string cert = (dir_ / "cert.pem").string();
+  const std::string key = (dir_ / "key.pem").string();
+  auto made = run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                   key, "-out", cert, "-days", "1", "-subj", "/CN=cod-test", "-addext",
+                   "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+                  {}, dir_ / "logs");
+  ASSERT_EQ(made.code, 0) << made.err;
+  const int nats_port = freePort();
+  const std::string url = "tls://127.0.0.1:" + std::to_string(nats_port);
+  startServer({"devstack", "--computes", "2", "--nats-port", std::to_string(nats_port),
+               "--publisher-port", "0", "--nats-tls-cert-file", cert, "--nats-tls-key-file", key});
+  ASSERT_TRUE(waitForComputeNodes(2));  // devstack's compute processes joined over TLS
+  auto job = cod({"job", "run", "--id-only", writeFile("two.yaml", noopJobYaml(2, "{}"))});
+  ASSERT_EQ(job.code, 0) << job.out << job.err;
+  EXPECT_TRUE(waitForState(std::string(trim(job.out)), JobStateType::kCompleted));
+
+  const std::string token(
+      trim(slurp(std::filesystem::path(dataDir()) / "orchestrator" / "nats" / "token")));
+  auto join = [&](const std::string& name, const std::string& orchestrators) {
+    return cod({"serve", "--compute", "--data-dir", (dir_ / name).string(), "--orchestrators",
+                orchestrators, "--token", token, "--publisher-port", "0"},
+               std::chrono::seconds(30));
+  };
+  for (const auto& dial : {url, "nats://127.0.0.1:" + std::to_string(nats_port)}) {
+    auto untrusting = join("untrusting", dial);
+    EXPECT_EQ(untrusting.code, 1) << untrusting.out << untrusting.err;
+    EXPECT_NE(untrusting.err.find("TLS with NATS at " + dial + " failed"), std::string::npos)
+        << untrusting.err;
+    EXPECT_NE(untrusting.err.find("--tls-ca-file"), std::string::npos) << untrusting.err;
+  }
+}
+
 TEST_F(OrchestratorE2E, StopAndFailures) {
   serve();
   ASSERT_TRUE(waitForComputeNodes(1));

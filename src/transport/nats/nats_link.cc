@@ -210,7 +210,7 @@ NatsLink::NatsLink(NatsTransportConfig config, std::string role)
 
 NatsLink::~NatsLink() { close(); }
 
-Status NatsLink::buildOptions(natsOptions** out) {
+Status NatsLink::buildOptions(natsOptions** out, bool retry) {
   natsOptions* o = nullptr;
   if (natsOptions_Create(&o) != NATS_OK) return internalError("nats.c: cannot create options");
   Status error;
@@ -251,7 +251,7 @@ Status NatsLink::buildOptions(natsOptions** out) {
   check(natsOptions_SetReconnectedCB(o, onReconnected, state), "NATS callbacks");
   check(natsOptions_SetClosedCB(o, onClosed, state), "NATS callbacks");
   check(natsOptions_SetErrorHandler(o, onAsyncError, state), "NATS callbacks");
-  if (config_.retry_on_failed_connect) {
+  if (retry) {
     check(natsOptions_SetRetryOnFailedConnect(o, true, onReconnected, state), "NATS retry");
   }
   bool tls = config_.secure || !config_.ca_file.empty() || !config_.cert_file.empty() ||
@@ -300,7 +300,11 @@ Status NatsLink::connectError(natsStatus s) {
                          "or enable TLS on the server");
     case NATS_SECURE_CONNECTION_REQUIRED:
       return unavailable(at + " requires TLS: configure TLS (a CA file, or the secure flag)");
-    case NATS_SSL_ERROR: return unavailable("TLS with " + at + " failed: " + last);
+    case NATS_SSL_ERROR:
+      return unavailable("TLS with " + at + " failed: " + last)
+          .withHint(
+              "give the CA certificate that signed the server's certificate with --tls-ca-file "
+              "(for a self-signed certificate, the certificate itself)");
     case NATS_ADDRESS_MISSING:
     case NATS_INVALID_ARG:
       return invalidArgument("bad NATS server URL \"" + servers_text_ + "\": " + last);
@@ -311,16 +315,28 @@ Status NatsLink::connectError(natsStatus s) {
 Status NatsLink::connect(ConnectionFn on_connection_changed) {
   state_->on_connection_changed = std::move(on_connection_changed);
   natsOptions* opts = nullptr;
-  COD_RETURN_IF_ERROR(buildOptions(&opts));
+  // The first attempt never retries, so that what retrying cannot fix (TLS, the token, the URL)
+  // is one clear error now instead of a link that retries, or closes, in silence.
+  COD_RETURN_IF_ERROR(buildOptions(&opts, /*retry=*/false));
   natsConnection* nc = nullptr;
   natsStatus s = natsConnection_Connect(&nc, opts);
   natsOptions_Destroy(opts);  // the connection keeps its own copy
-  if (s == NATS_NOT_YET_CONNECTED) {
-    spdlog::warn("{}: NATS at {} is not reachable yet; retrying in the background", role_,
-                 servers_text_);
-  } else if (s != NATS_OK) {
-    return connectError(s);
+  const bool permanent = s == NATS_SSL_ERROR || s == NATS_SECURE_CONNECTION_WANTED ||
+                         s == NATS_SECURE_CONNECTION_REQUIRED || s == NATS_CONNECTION_AUTH_FAILED ||
+                         s == NATS_NOT_PERMITTED || s == NATS_ADDRESS_MISSING ||
+                         s == NATS_INVALID_ARG;
+  if (s != NATS_OK && !permanent && config_.retry_on_failed_connect) {
+    // Nobody answers yet (the orchestrator may start later): keep trying in the background.
+    COD_RETURN_IF_ERROR(buildOptions(&opts, /*retry=*/true));
+    s = natsConnection_Connect(&nc, opts);
+    natsOptions_Destroy(opts);
+    if (s == NATS_NOT_YET_CONNECTED) {
+      spdlog::warn("{}: NATS at {} is not reachable yet; retrying in the background", role_,
+                   servers_text_);
+      s = NATS_OK;
+    }
   }
+  if (s != NATS_OK) return connectError(s);
   std::unique_lock lock(rw_);
   connection_ = nc;
   return Status::ok();

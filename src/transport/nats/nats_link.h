@@ -73,7 +73,8 @@ class NatsLink {
   const std::string& servers() const { return servers_text_; }
 
  private:
-  Status buildOptions(natsOptions** out);
+  // `retry`: keep trying in the background when no server answers at first.
+  Status buildOptions(natsOptions** out, bool retry);
   Status connectError(natsStatus status);
 
   NatsTransportConfig config_;

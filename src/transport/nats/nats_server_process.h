@@ -35,6 +35,10 @@ struct NatsServerOptions {
   int port = 4222;
   // Empty: generated once and kept in <data dir>/nats/token.
   std::string token;
+  // TLS: with a certificate and its key (PEM files), the server accepts only TLS connections and
+  // url() says tls://. Both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Largest message the server accepts. An AskForBid carries the job spec, inline inputs included.
   int64_t max_payload_bytes = int64_t{8} * 1024 * 1024;
   bool jetstream = false;
@@ -56,15 +60,15 @@ class NatsServerProcess {
 
   // Starts the server and returns once it accepts connections; from then on a monitor thread
   // restarts it (same port, with backoff) whenever it dies. Errors: FailedPrecondition when the
-  // binary is missing, Unavailable when the server exits or does not get ready in time (the message
-  // ends with the tail of its output, e.g. "address already in use"), Internal for file errors.
-  // Called at most once.
+  // binary is missing, InvalidArgument for an unusable TLS certificate or key file, Unavailable
+  // when the server exits or does not get ready in time (the message ends with the tail of its
+  // output, e.g. "address already in use"), Internal for file errors. Called at most once.
   Status start();
   // Stops supervising, SIGTERMs the server (SIGKILL after stop_grace) and reaps it. Idempotent.
   void stop();
 
-  // What a client on this machine dials: "nats://127.0.0.1:4222" (a wildcard host becomes
-  // 127.0.0.1). Valid after start().
+  // What a client on this machine dials: "nats://127.0.0.1:4222", or tls:// with TLS (a wildcard
+  // host becomes 127.0.0.1). Valid after start().
   std::string url() const;
   const std::string& token() const { return token_; }
   int port() const;

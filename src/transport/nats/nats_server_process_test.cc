@@ -43,6 +43,23 @@ std::string readAll(const fs::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+TEST(NatsServerProcessTest, TlsFilesThatCannotWorkAreOneClearError) {
+  TempDir dir;
+  NatsServerOptions half = options(dir.path());
+  half.tls_cert_file = (dir.path() / "cert.pem").string();
+  Status s = NatsServerProcess(half).start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.toString();
+  EXPECT_NE(s.message().find("--nats-tls-key-file"), std::string::npos) << s.message();
+
+  NatsServerOptions missing = half;
+  missing.tls_key_file = (dir.path() / "key.pem").string();
+  s = NatsServerProcess(missing).start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.toString();
+  EXPECT_NE(s.message().find("cannot read the NATS TLS cert_file " + missing.tls_cert_file),
+            std::string::npos)
+      << s.message();
+}
+
 TEST(NatsServerProcessTest, StartsWithATokenAndStopsCleanly) {
   TempDir dir;
   NatsServerProcess server(options(dir.path()));
