@@ -3,6 +3,7 @@
 # dir, 2,000 noop jobs submitted by 8 concurrent clients; reports completed jobs/s, submit latency
 # p50/p99 and the orchestrator's peak RSS (VmHWM). Run with: make bench
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 cod=${1:-build/release/bin/cod}
 bench=$(dirname "$cod")/submit_bench
@@ -21,13 +22,7 @@ for run in $(seq 1 "$runs"); do
     >"$dir/devstack.log" 2>&1 &
   pid=$!
   # The port it picked is on the line it prints once the API is up.
-  port=
-  for _ in $(seq 1 400); do
-    port=$(sed -n 's|.*API on http://[^:]*:\([0-9]*\).*|\1|p' "$dir/devstack.log" | head -1)
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { echo "devstack did not start:" >&2; cat "$dir/devstack.log" >&2; exit 1; }
+  port=$(api_port "$dir/devstack.log")
   echo "run $run: $jobs noop jobs, $clients clients, $computes compute nodes"
   "$bench" --port "$port" --jobs "$jobs" --clients "$clients"
   echo "orchestrator peak RSS: $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"

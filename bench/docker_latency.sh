@@ -6,6 +6,7 @@
 #
 #   bench/docker_latency.sh [build/release/bin/cod]     (RUNS=21 by default)
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 cod=$(readlink -f "${1:-build/release/bin/cod}")
 runs=${RUNS:-21}
@@ -33,13 +34,7 @@ export DOCKER_HOST=unix://$socket
 "$cod" serve --orchestrator --compute --data-dir "$dir/cod" --api-host 127.0.0.1 \
   --api-port 0 --nats-port 0 --publisher-port 0 --log-level warn >"$dir/cod.log" 2>&1 &
 cod_pid=$!
-port=
-for _ in $(seq 1 200); do
-  port=$(sed -n 's|.*API on http://[^:]*:\([0-9]*\).*|\1|p' "$dir/cod.log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || { echo "cod did not start:" >&2; cat "$dir/cod.log" >&2; exit 1; }
+port=$(api_port "$dir/cod.log")
 export COD_API_PORT=$port
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
