@@ -1,8 +1,14 @@
 #include "common/clock.h"
 
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+
+#include "common/check.h"
 
 namespace cod {
 
@@ -15,22 +21,42 @@ ManualClock::ManualClock()
     : now_ns_(toUnixNanos(
           Time(std::chrono::sys_days(std::chrono::year(2024) / std::chrono::January / 1)))) {}
 
-SystemRandom::SystemRandom() {
-  std::random_device rd;
-  std::seed_seq seq{rd(), rd(), rd(), rd()};
-  engine_.seed(seq);
-}
-
 uint64_t SystemRandom::uniform(uint64_t bound) {
+  // Rejection sampling: values past the last whole multiple of `bound` would bias the result.
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
   std::lock_guard lock(mu_);
-  return std::uniform_int_distribution<uint64_t>(0, bound - 1)(engine_);
+  while (true) {
+    uint64_t v = 0;
+    fillLocked(reinterpret_cast<uint8_t*>(&v), sizeof v);
+    if (v < limit) return v % bound;
+  }
 }
 
 void SystemRandom::fill(uint8_t* out, size_t n) {
   std::lock_guard lock(mu_);
-  for (size_t i = 0; i < n; i += 8) {
-    uint64_t v = engine_();
-    std::memcpy(out + i, &v, std::min<size_t>(8, n - i));
+  fillLocked(out, n);
+}
+
+void SystemRandom::fillLocked(uint8_t* out, size_t n) {
+  while (n > 0) {
+    if (used_ == kBlock) {
+      size_t got = 0;
+      while (got < kBlock) {
+        ssize_t r = getrandom(pool_ + got, kBlock - got, 0);
+        // Only EINTR can happen for a request this small; anything else means the kernel has no
+        // randomness to give, and IDs must not be made without it.
+        COD_CHECK(r >= 0 || errno == EINTR) << "getrandom failed: " << std::strerror(errno);
+        if (r > 0) got += static_cast<size_t>(r);
+      }
+      used_ = 0;
+    }
+    size_t take = std::min(n, kBlock - used_);
+    std::memcpy(out, pool_ + used_, take);
+    // Handed-out bytes are not kept: a later memory disclosure cannot reveal earlier IDs' bytes.
+    std::memset(pool_ + used_, 0, take);
+    used_ += take;
+    out += take;
+    n -= take;
   }
 }
 

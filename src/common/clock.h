@@ -56,16 +56,24 @@ class Random {
   virtual void fill(uint8_t* out, size_t n) = 0;
 };
 
+// The kernel's cryptographic random source (getrandom(2)): IDs double as capabilities (a job ID
+// is enough to stop the job, an execution ID names its results), so they must not be guessable
+// from earlier ones the way a seeded mt19937_64's are. Bytes are drawn in blocks to keep the
+// system calls off the per-ID path.
 class SystemRandom final : public Random {
  public:
-  SystemRandom();
+  SystemRandom() = default;
   uint64_t uniform(uint64_t bound) override;
   void fill(uint8_t* out, size_t n) override;
   static SystemRandom& instance();
 
  private:
+  void fillLocked(uint8_t* out, size_t n);
+
+  static constexpr size_t kBlock = 512;
   std::mutex mu_;
-  std::mt19937_64 engine_;
+  uint8_t pool_[kBlock] = {};
+  size_t used_ = kBlock;  // bytes of pool_ already handed out
 };
 
 // Deterministic randomness for tests: a seeded engine.

@@ -26,4 +26,13 @@ bool base64Decode(std::string_view text, std::string* out);
 std::string base64UrlEncode(std::string_view data);
 bool base64UrlDecode(std::string_view text, std::string* out);
 
+// UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
+bool isValidUtf8(std::string_view s);
+// `s` with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD, the way
+// Go's strings.ToValidUTF8 and browsers do; valid input comes back unchanged.
+std::string toValidUtf8(std::string_view s);
+// The longest prefix of valid UTF-8 `s` that is at most `max_bytes` long and does not split a
+// character.
+std::string_view utf8Prefix(std::string_view s, size_t max_bytes);
+
 }  // namespace cod
