@@ -28,7 +28,8 @@ ApiServer::ApiServer(ApiDeps deps, ApiConfig config)
   endpoints::registerAuthRoutes(*router_, deps_);
   endpoints::registerJobRoutes(*router_, deps_);
   endpoints::registerNodeRoutes(*router_, deps_);
-  middleware_ = std::make_unique<Middleware>(router_.get(), serverHeaders(deps_.version));
+  middleware_ = std::make_unique<Middleware>(router_.get(), serverHeaders(deps_.version),
+                                             CorsConfig{config_.allowed_origins});
   HttpServerConfig http;
   http.host = config_.host;
   http.port = config_.port;

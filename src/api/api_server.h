@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -52,6 +53,8 @@ struct ApiConfig {
   uint16_t port = 1234;  // 0 = an ephemeral port; see ApiServer::port()
   int threads = 2;
   size_t max_body_bytes = size_t{10} * 1024 * 1024;
+  // Web origins whose pages may call the API (middleware.h CorsConfig).
+  std::vector<std::string> allowed_origins;
 };
 
 class ApiServer {

@@ -20,6 +20,15 @@
 
 namespace cod::api::testing {
 
+// An API on a free loopback port.
+inline ApiConfig localApiConfig(int threads) {
+  ApiConfig c;
+  c.host = "127.0.0.1";
+  c.port = 0;
+  c.threads = threads;
+  return c;
+}
+
 inline constexpr const char* kOrchestratorId = "n-0rchestrat0r-0000-0000-0000-000000000000";
 
 class ApiFixture : public ::testing::Test {
@@ -37,7 +46,7 @@ class ApiFixture : public ::testing::Test {
     nodes_ = std::make_unique<orchestrator::NodeManager>(&store_, &clock_,
                                                          orchestrator::NodeManagerConfig{});
     ASSERT_TRUE(nodes_->start(selfInfo()).isOk());
-    server_ = std::make_unique<ApiServer>(makeDeps(), ApiConfig{"127.0.0.1", 0, 2});
+    server_ = std::make_unique<ApiServer>(makeDeps(), localApiConfig(2));
     ASSERT_TRUE(server_->start().isOk());
     client_ = std::make_unique<TestHttpClient>(server_->port());
   }

@@ -1,9 +1,9 @@
 #include "api/errors.h"
 
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "common/units.h"
+#include "models/json.h"
 
 namespace cod::api {
 
@@ -36,6 +36,8 @@ HttpErrorMapping mapStatus(const Status& status) {
   if (ec.empty()) return m;
   if (ec == kErrorCodeRequestTooLarge) return {413, "ResourceExhausted"};
   if (ec == kErrorCodeHandshakeRequired) return {428, ec};
+  if (ec == kErrorCodeHeaderTooLarge) return {431, ec};
+  if (ec == kErrorCodeUnsupportedMediaType) return {415, ec};
   // A finer Bacalhau code ("MultipleJobsFound", "ConflictJobState", "ValidationError") keeps the
   // status class of the canonical code.
   m.code = ec;
@@ -58,7 +60,7 @@ HttpResponse errorResponse(int http_status, const std::string& code, const std::
     for (const auto& [k, v] : details) d[k] = v;
     body["Details"] = std::move(d);
   }
-  return HttpResponse::json(http_status, boost::json::serialize(body));
+  return HttpResponse::json(http_status, models::serialize(body));
 }
 
 HttpResponse errorResponse(const Status& status, const std::string& request_id,
@@ -78,6 +80,14 @@ Status requestTooLarge(size_t limit) {
       .withHint(
           "send a smaller body: put large inputs in an input source (S3, URL, IPFS) instead of "
           "inlining them in the job spec");
+}
+
+Status headerTooLarge(size_t limit) {
+  return invalidArgument("the request header block is larger than the limit of " +
+                         std::to_string(limit) + " bytes")
+      .withErrorCode(kErrorCodeHeaderTooLarge)
+      .withComponent(kComponentApiServer)
+      .withHint("send shorter headers (a long cookie or token?)");
 }
 
 HttpResponse routeNotFoundResponse(const HttpRequest& req) {

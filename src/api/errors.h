@@ -21,8 +21,10 @@ namespace cod::api {
 inline constexpr const char* kComponentApiServer = "APIServer";
 
 // Error codes with a fixed HTTP status regardless of the Status code.
-inline constexpr const char* kErrorCodeRequestTooLarge = "RequestEntityTooLarge";  // 413
-inline constexpr const char* kErrorCodeHandshakeRequired = "HandshakeRequired";    // 428
+inline constexpr const char* kErrorCodeRequestTooLarge = "RequestEntityTooLarge";       // 413
+inline constexpr const char* kErrorCodeHandshakeRequired = "HandshakeRequired";         // 428
+inline constexpr const char* kErrorCodeHeaderTooLarge = "RequestHeaderFieldsTooLarge";  // 431
+inline constexpr const char* kErrorCodeUnsupportedMediaType = "UnsupportedMediaType";   // 415
 
 struct HttpErrorMapping {
   int http_status = 500;
@@ -44,6 +46,8 @@ HttpResponse errorResponse(int http_status, const std::string& code, const std::
 
 // The 413 status for a request body over `limit` bytes.
 Status requestTooLarge(size_t limit);
+// The 431 status for a request header block over `limit` bytes.
+Status headerTooLarge(size_t limit);
 
 // Bacalhau's framework 404 for a path no route matches.
 HttpResponse routeNotFoundResponse(const HttpRequest& req);

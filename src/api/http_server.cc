@@ -33,7 +33,10 @@ using tcp = boost::asio::ip::tcp;
 
 namespace {
 
-constexpr uint32_t kMaxHeaderBytes = 1024 * 1024;  // Go's http.DefaultMaxHeaderBytes
+// Beast keeps each header field in 16-bit offsets and throws std::length_error for a longer one,
+// from inside the read; a header block below 64 KiB can hold no such field. (Go allows 1 MiB;
+// nginx 4 × 8 KiB; no client of this API sends more than a few KiB.)
+constexpr uint32_t kMaxHeaderBytes = 60 * 1024;
 constexpr size_t kIdleReadChunk = 4096;
 // After refusing a body, read (and drop) at most this much of it before closing, so that the
 // client sees the response instead of a connection reset.
@@ -129,11 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
         ec == net::error::connection_reset) {
       return closeNow();
     }
-    if (ec == http::error::header_limit) {
-      return refuse(invalidArgument("the request header block is larger than " +
-                                    std::to_string(kMaxHeaderBytes) + " bytes")
-                        .withComponent(kComponentApiServer));
-    }
+    if (ec == http::error::header_limit) return refuse(headerTooLarge(kMaxHeaderBytes));
     if (ec) {
       return refuse(invalidArgument("malformed HTTP request: " + ec.message())
                         .withComponent(kComponentApiServer));
@@ -160,14 +159,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void readBody() {
     stream_.expires_at(request_deadline_);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (ec == http::error::body_limit) {
-                         return self->refuse(requestTooLarge(self->config().max_body_bytes));
-                       }
-                       if (ec) return self->closeNow();
-                       self->handle();
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec == http::error::body_limit) {
+            return self->refuse(requestTooLarge(self->config().max_body_bytes));
+          }
+          // A body the parser cannot make sense of (a bad chunk size, say) is the
+          // client's error, and it hears so; a dead or timed-out socket just closes.
+          if (ec && ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+              ec != http::error::end_of_stream && ec != http::error::partial_message) {
+            return self->refuse(invalidArgument("malformed HTTP request body: " + ec.message())
+                                    .withComponent(kComponentApiServer));
+          }
+          if (ec) return self->closeNow();
+          self->handle();
+        });
   }
 
   HttpRequest toRequest(bool with_body) {
@@ -365,10 +371,18 @@ Status HttpServer::start() {
   int n = std::max(1, s.config.threads);
   for (int i = 0; i < n; ++i) {
     s.threads.emplace_back([&s] {
-      try {
-        s.ioc.run();
-      } catch (const std::exception& e) {
-        spdlog::error("api: I/O thread stopped by an exception: {}", e.what());
+      // An exception out of a handler ends only the connection whose handler threw (its session
+      // is released with the handler); the thread goes back to serving the others. run() returns
+      // only once the server stops.
+      while (true) {
+        try {
+          s.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("api: a connection failed with an exception: {}", e.what());
+        } catch (...) {
+          spdlog::error("api: a connection failed with an unknown exception");
+        }
       }
     });
   }

@@ -88,7 +88,8 @@ class HttpServerTest : public ::testing::Test {
   }
 
   Router router_;
-  Middleware middleware_{&router_, ServerHeaders{"v1.7.0", "c", "d", "linux", "amd64"}};
+  Middleware middleware_{&router_, ServerHeaders{"v1.7.0", "c", "d", "linux", "amd64"},
+                         CorsConfig{{"http://ui"}}};
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -100,7 +101,7 @@ TEST_F(HttpServerTest, ServesRequestsOverOneKeepAliveConnection) {
     ASSERT_EQ(res.status, 200) << res.error;
     EXPECT_EQ(res.json().at("hello").as_string(), "cod " + std::to_string(i));
     EXPECT_EQ(res.headers.get("Content-Type"), "application/json");
-    EXPECT_EQ(res.headers.get("Access-Control-Allow-Origin"), "*");
+    EXPECT_FALSE(res.headers.has("Access-Control-Allow-Origin"));  // not asked by a web page
     EXPECT_EQ(res.headers.get("X-Bacalhau-Git-Version"), "v1.7.0");
   }
   EXPECT_EQ(client.connectionsOpened(), 1);
@@ -127,15 +128,59 @@ TEST_F(HttpServerTest, HeadHasHeadersButNoBody) {
   EXPECT_EQ(client.get("/hello").status, 200);         // the connection is still usable
 }
 
-TEST_F(HttpServerTest, AnswersPreflightOverTheWire) {
+TEST_F(HttpServerTest, AnswersPreflightOverTheWireOnlyForAllowedOrigins) {
   startServer();
   TestHttpClient client(server_->port());
   TestResponse res =
       client.request("OPTIONS", "/api/v1/orchestrator/jobs", "",
                      {{"Origin", "http://ui"}, {"Access-Control-Request-Method", "DELETE"}});
   EXPECT_EQ(res.status, 204);
-  EXPECT_EQ(res.headers.get("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(res.headers.get("Access-Control-Allow-Origin"), "http://ui");
   EXPECT_NE(res.headers.get("Access-Control-Allow-Methods").find("DELETE"), std::string::npos);
+
+  TestResponse evil =
+      client.request("OPTIONS", "/api/v1/orchestrator/jobs", "",
+                     {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "PUT"}});
+  EXPECT_EQ(evil.status, 403);
+  EXPECT_FALSE(evil.headers.has("Access-Control-Allow-Origin"));
+}
+
+// Beast throws from inside the read for a header field over 64 KiB; that used to end the I/O
+// thread, so that two such requests left the API answering nothing.
+TEST_F(HttpServerTest, LongHeadersGet431AndTheServerKeepsServing) {
+  HttpServerConfig config;
+  config.threads = 2;
+  startServer(config);
+  for (size_t size : {size_t{70000}, size_t{70000}, size_t{70000}, size_t{2} * 1024 * 1024}) {
+    RawConnection conn(server_->port());
+    ASSERT_TRUE(conn.connected());
+    conn.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(size, 'a') + "\r\n\r\n");
+    bool closed = false;
+    std::string out = conn.readUntilClosed(&closed);
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 431") << "header of " << size << " bytes";
+    EXPECT_NE(out.find("RequestHeaderFieldsTooLarge"), std::string::npos);
+  }
+  TestHttpClient client(server_->port());
+  EXPECT_EQ(client.get("/hello").status, 200);
+  // Headers of a normal size still work.
+  EXPECT_EQ(client.get("/hello", {{"X-Token", std::string(8000, 't')}}).status, 200);
+}
+
+TEST_F(HttpServerTest, BadChunkSizeGets400) {
+  startServer();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  conn.send(
+      "PUT /echo-size HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
+  bool closed = false;
+  std::string out = conn.readUntilClosed(&closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 400");
+  EXPECT_NE(out.find("malformed HTTP request body"), std::string::npos);
+  TestHttpClient client(server_->port());
+  EXPECT_EQ(client.get("/hello").status, 200);
 }
 
 TEST_F(HttpServerTest, AcceptsBodyUnderTheLimit) {
@@ -163,7 +208,6 @@ TEST_F(HttpServerTest, RefusesOversizedBodyWith413) {
     EXPECT_EQ(json.at("Code").as_string(), "ResourceExhausted");
     EXPECT_EQ(json.at("RequestID").as_string(), "big-1");
     EXPECT_NE(std::string(json.at("Message").as_string()).find("10485760"), std::string::npos);
-    EXPECT_EQ(res.headers.get("Access-Control-Allow-Origin"), "*");
   }
   // The server is still healthy.
   TestHttpClient client(server_->port());

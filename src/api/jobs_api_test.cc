@@ -454,7 +454,7 @@ TEST_F(JobsApiTest, MissingMethodOnAJobPathIs405) {
 TEST(ComputeOnlyApiTest, OrchestratorRoutesSayThisIsNotAnOrchestrator) {
   ApiDeps deps;
   deps.version.git_version = "v1.7.0";
-  ApiServer server(deps, ApiConfig{"127.0.0.1", 0, 1});
+  ApiServer server(deps, testing::localApiConfig(1));
   ASSERT_TRUE(server.start().isOk());
   TestHttpClient client(server.port());
   TestResponse res = client.get(kJobs);

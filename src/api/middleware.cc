@@ -1,5 +1,6 @@
 #include "api/middleware.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -113,8 +114,65 @@ ClientVersionVerdict checkClientVersion(std::string_view client_version) {
                                  : ClientVersionVerdict::kAccepted;
 }
 
-Middleware::Middleware(const Router* router, ServerHeaders headers)
-    : router_(router), headers_(std::move(headers)) {}
+Middleware::Middleware(const Router* router, ServerHeaders headers, CorsConfig cors)
+    : router_(router), headers_(std::move(headers)), cors_(std::move(cors)) {}
+
+namespace {
+
+// "http://Host:1234/" → "http://host:1234": origins compare without case or a trailing slash.
+std::string canonicalOrigin(std::string_view origin) {
+  std::string out = toLower(trim(origin));
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  return out;
+}
+
+// The host[:port] part of an origin ("" when it has no scheme).
+std::string_view originHost(std::string_view origin) {
+  size_t scheme = origin.find("://");
+  return scheme == std::string_view::npos ? std::string_view() : origin.substr(scheme + 3);
+}
+
+bool isSafeMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+}  // namespace
+
+bool Middleware::originAllowed(const HttpRequest& req) const {
+  const std::string* origin = req.headers.find("Origin");
+  if (origin == nullptr) return true;
+  std::string want = canonicalOrigin(*origin);
+  // A page the API serves itself: same scheme-less host and port as the request's Host.
+  if (!want.empty() && originHost(want) == toLower(trim(req.headers.get("Host")))) return true;
+  return std::any_of(cors_.allowed_origins.begin(), cors_.allowed_origins.end(),
+                     [&](const std::string& o) { return o == "*" || canonicalOrigin(o) == want; });
+}
+
+std::optional<HttpResponse> Middleware::crossSiteCheck(const HttpRequest& req) const {
+  if (originAllowed(req)) return std::nullopt;
+  if (req.method != "OPTIONS" && isSafeMethod(req.method)) return std::nullopt;
+  std::string origin = req.headers.get("Origin");
+  return errorResponse(403, "Forbidden",
+                       "requests from web pages of origin " + origin + " are not allowed",
+                       kComponentApiServer, req.request_id,
+                       "to let a web UI at that origin use this API, start cod with "
+                       "--allowed-origins " +
+                           origin);
+}
+
+std::optional<HttpResponse> Middleware::mediaTypeCheck(const HttpRequest& req) const {
+  bool needs_json = req.method == "POST" ||
+                    (!req.body.empty() && !isSafeMethod(req.method) && req.method != "DELETE");
+  if (!needs_json) return std::nullopt;
+  std::string type = req.headers.get("Content-Type");
+  std::string media = toLower(trim(std::string_view(type).substr(0, type.find(';'))));
+  if (media == "application/json") return std::nullopt;
+  return errorResponse(
+      415, kErrorCodeUnsupportedMediaType,
+      type.empty() ? "a request body needs Content-Type: application/json"
+                   : "unsupported Content-Type \"" + type + "\": request bodies are JSON",
+      kComponentApiServer, req.request_id, "send the body with Content-Type: application/json");
+}
 
 void Middleware::assignRequestId(HttpRequest& req) const {
   std::string id = req.headers.get("X-Request-ID");
@@ -148,6 +206,7 @@ std::optional<HttpResponse> Middleware::versionCheck(const HttpRequest& req) con
 }
 
 HttpResponse Middleware::dispatch(HttpRequest& req) {
+  if (std::optional<HttpResponse> refused = crossSiteCheck(req)) return std::move(*refused);
   if (req.method == "OPTIONS") {
     HttpResponse res;
     res.status = 204;
@@ -155,12 +214,12 @@ HttpResponse Middleware::dispatch(HttpRequest& req) {
     std::string requested = req.headers.get("Access-Control-Request-Headers");
     if (!requested.empty()) res.headers.set("Access-Control-Allow-Headers", requested);
     res.headers.set("Access-Control-Max-Age", "86400");
-    res.headers.add("Vary", "Origin");
     res.headers.add("Vary", "Access-Control-Request-Method");
     res.headers.add("Vary", "Access-Control-Request-Headers");
     return res;
   }
   if (std::optional<HttpResponse> refused = versionCheck(req)) return std::move(*refused);
+  if (std::optional<HttpResponse> refused = mediaTypeCheck(req)) return std::move(*refused);
   return router_->route(req);
 }
 
@@ -199,7 +258,14 @@ HttpResponse Middleware::reject(HttpRequest& req, const Status& status) {
 }
 
 void Middleware::decorate(const HttpRequest& req, HttpResponse& res) const {
-  res.headers.set("Access-Control-Allow-Origin", "*");
+  if (const std::string* origin = req.headers.find("Origin")) {
+    if (originAllowed(req)) {
+      bool any = std::find(cors_.allowed_origins.begin(), cors_.allowed_origins.end(), "*") !=
+                 cors_.allowed_origins.end();
+      res.headers.set("Access-Control-Allow-Origin", any ? "*" : *origin);
+    }
+    res.headers.add("Vary", "Origin");
+  }
   res.headers.set("X-Request-ID", req.request_id);
   res.headers.set("X-Bacalhau-Git-Version", headers_.git_version);
   res.headers.set("X-Bacalhau-Git-Commit", headers_.git_commit);

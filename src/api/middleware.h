@@ -2,8 +2,12 @@
 
 // Every cross-cutting concern of the REST API, in one place and in this order
 // (reference/bacalhau-api.md §1):
-//   1. CORS: "Access-Control-Allow-Origin: *" on every response; OPTIONS is answered as a preflight
-//      (204) without reaching the router.
+//   1. CORS and cross-site requests: browsers may call the API only from the origins the operator
+//      lists (CorsConfig; none by default, so only pages the API serves itself). An allowed
+//      origin is echoed in Access-Control-Allow-Origin; OPTIONS preflights are answered (204, or
+//      403 for another origin) without reaching the router; a request that changes something
+//      (not GET/HEAD/OPTIONS) from a page of another origin is refused with 403 whatever the
+//      browser does with the answer.
 //   2. Recover: an exception escaping a handler becomes a 500 error body; it never crashes.
 //   3. Request ID: the request's X-Request-ID is echoed, or a new one is generated; it is copied
 //      into error bodies and the X-Request-ID response header.
@@ -11,7 +15,9 @@
 //   5. Server headers: the five X-Bacalhau-* build headers.
 //   6. Request log: "method path status duration_ms bytes request_id" at info level.
 //   7. Client version check: X-Bacalhau-Git-Version unparsable → 400, older than v1.4.0 → 403.
-//   8. Router.
+//   8. Media type: a body must be application/json (415 otherwise), and so must every POST's;
+//      browsers send text/plain and form bodies cross-site without asking first.
+//   9. Router.
 //
 // Thread-safety: handle()/reject() may run concurrently; the middleware holds no mutable state.
 
@@ -19,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http.h"
 #include "api/router.h"
@@ -32,6 +39,12 @@ struct ServerHeaders {
   std::string build_date;  // RFC 3339
   std::string build_os;
   std::string arch;
+};
+
+struct CorsConfig {
+  // Origins ("https://ui.example.com", scheme://host[:port]) whose pages may call the API; "*"
+  // allows every origin.
+  std::vector<std::string> allowed_origins;
 };
 
 // The oldest Bacalhau client version the API accepts.
@@ -57,7 +70,7 @@ ClientVersionVerdict checkClientVersion(std::string_view client_version);
 class Middleware final : public HttpHandler {
  public:
   // `router` must outlive the middleware.
-  Middleware(const Router* router, ServerHeaders headers);
+  Middleware(const Router* router, ServerHeaders headers, CorsConfig cors = {});
 
   HttpResponse handle(HttpRequest& req) override;
   HttpResponse reject(HttpRequest& req, const Status& status) override;
@@ -68,9 +81,15 @@ class Middleware final : public HttpHandler {
   std::optional<HttpResponse> versionCheck(const HttpRequest& req) const;
   void assignRequestId(HttpRequest& req) const;
   void decorate(const HttpRequest& req, HttpResponse& res) const;
+  // Whether a page of the request's Origin may read the answer (no Origin: not a browser page).
+  bool originAllowed(const HttpRequest& req) const;
+  // Refusals before routing: cross-site writes, bodies that are not JSON.
+  std::optional<HttpResponse> crossSiteCheck(const HttpRequest& req) const;
+  std::optional<HttpResponse> mediaTypeCheck(const HttpRequest& req) const;
 
   const Router* router_;
   ServerHeaders headers_;
+  CorsConfig cors_;
 };
 
 }  // namespace cod::api

@@ -1,7 +1,5 @@
 // Helpers shared by the endpoint files (declared in endpoints.h).
 
-#include <boost/json/serialize.hpp>
-
 #include "api/endpoints/endpoints.h"
 #include "api/errors.h"
 #include "models/json.h"
@@ -31,7 +29,7 @@ Status wrongType(const char* key, const char* expected, const boost::json::value
 }  // namespace
 
 HttpResponse jsonOk(const boost::json::value& body) {
-  return HttpResponse::json(200, boost::json::serialize(body));
+  return HttpResponse::json(200, models::serialize(body));
 }
 
 Result<boost::json::object> bodyObject(const HttpRequest& req, bool allow_empty) {
