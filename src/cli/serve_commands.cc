@@ -40,6 +40,13 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
                   "How long a silent compute node stays connected, e.g. 20s (default " +
                       formatDuration(o.node_disconnect_timeout) + ")");
   cmd->add_option("-c,--config", o.config_files, "Extra YAML config file (repeatable)");
+  cmd->add_option("--allowed-origins", o.allowed_origins,
+                  "Web origins (like https://ui.example.com) whose pages may call the API from a "
+                  "browser (repeatable, comma-separated; default: none but the API's own)")
+      ->delimiter(',');
+  cmd->add_option("--max-job-count", o.max_job_count, "Most partitions (Count) one job may ask for")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->capture_default_str();
 
   // Orchestrator: messaging.
   cmd->add_option("--nats-url", o.nats_url,
@@ -69,12 +76,20 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
   cmd->add_option("--advertise-address", o.advertise_address,
                   "Address other hosts use to reach this node's results")
       ->capture_default_str();
+  cmd->add_option("--publisher-host", o.publisher_host,
+                  "Address the result server listens on (default: the --advertise-address)");
   cmd->add_option("--publisher-port", o.publisher_port,
                   "Port serving the local publisher's results (0 = a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   cmd->add_option("--docker-socket", o.docker_socket,
                   "Docker Engine socket (default $DOCKER_HOST or /var/run/docker.sock)");
+  cmd->add_flag("--allow-networked-jobs", o.allow_networked_jobs,
+                "Run jobs that ask for network access (Network Full, Bridge or HTTP); without it "
+                "only Network None runs");
+  cmd->add_flag("--allow-host-network", o.allow_host_network,
+                "Also run jobs with Network Host, which share this machine's network and reach "
+                "every service on its loopback (the cod API among them)");
   cmd->add_option("--capacity-cpu", o.capacity_cpu,
                   "CPU cores offered to jobs (default 80% of the machine)");
   cmd->add_option("--capacity-memory", o.capacity_memory,

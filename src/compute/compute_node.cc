@@ -8,9 +8,11 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "common/paths.h"
 #include "common/strings.h"
 #include "common/version.h"
 #include "compute/capacity.h"
+#include "models/job_validation.h"
 
 namespace cod::compute {
 
@@ -234,7 +236,31 @@ publisher::Publisher* ComputeNode::findPublisher(const std::string& type) const 
 }
 
 std::string ComputeNode::executionDir(const std::string& execution_id) const {
+  // Bids refuse unsafe IDs; this is the last line before an ID touches the disk (a record an
+  // older version stored may still hold one).
+  if (!idProblem(execution_id).empty()) return "";
   return (fs::path(config_.data_dir) / "executions" / execution_id).string();
+}
+
+std::string ComputeNode::networkRefusal(const models::NetworkConfig& network) const {
+  using models::NetworkType;
+  switch (network.type) {
+    case NetworkType::kDefault:
+    case NetworkType::kNone: return "";
+    case NetworkType::kHost:
+      if (config_.allow_host_network) return "";
+      return "this node does not run jobs with network Host (they would share the node's own "
+             "network and reach its local services); use network None, or start the compute "
+             "node with --allow-host-network";
+    case NetworkType::kFull:
+    case NetworkType::kBridge:
+    case NetworkType::kHttp:
+      if (config_.allow_networked_jobs) return "";
+      return "this node does not run jobs that need network access (network " +
+             models::networkTypeName(network.type) +
+             "); use network None, or start the compute node with --allow-networked-jobs";
+  }
+  return "unknown network type";
 }
 
 void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
@@ -259,6 +285,13 @@ void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
   std::string reason;
   if (!e.execution.job || e.execution.job->tasks.empty()) {
     reason = "the request carried no job spec";
+  } else if (std::string unsafe = models::unsafePathReason(*e.execution.job, id); !unsafe.empty()) {
+    // The orchestrator validated this at submit; a node checks again before the spec reaches its
+    // disk, whatever sent it.
+    reason = "refused an unsafe job spec: " + unsafe;
+  } else if (std::string refused = networkRefusal(e.execution.job->task().network);
+             !refused.empty()) {
+    reason = refused;
   } else {
     const models::Task& task = e.execution.job->task();
     auto res = models::parseResources(task.resources);
@@ -383,7 +416,7 @@ void ComputeNode::handleCancel(const std::string& execution_id, const std::strin
     token->cancel();  // the run thread reports back; resources are released then
   } else {
     std::error_code ec;
-    fs::remove_all(executionDir(execution_id), ec);
+    if (std::string dir = executionDir(execution_id); !dir.empty()) fs::remove_all(dir, ec);
   }
 }
 
@@ -464,6 +497,8 @@ void ComputeNode::runOnThread(const store::LocalExecution& e,
   }
   if (ec) {
     outcome = internalError("cannot create " + req.results_dir + ": " + ec.message());
+  } else if (std::string unsafe = models::unsafePathReason(job, e.id()); !unsafe.empty()) {
+    outcome = invalidArgument("refused an unsafe job spec: " + unsafe);
   } else if (!ex) {
     outcome = failedPrecondition("engine \"" + job.task().engine.type + "\" is not installed");
   } else {
@@ -504,6 +539,7 @@ void ComputeNode::handleRunFinished(RunFinished& f) {
     return;
   }
   std::string dir = executionDir(f.execution_id);
+  if (dir.empty()) dir = "/nonexistent";  // an unsafe ID never had a folder
   if (e.state() == ExecutionStateType::kCancelled) {
     std::error_code ec;
     fs::remove_all(dir, ec);

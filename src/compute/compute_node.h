@@ -47,6 +47,11 @@ struct ComputeConfig {
   Duration heartbeat_interval = std::chrono::seconds(5);
   Duration reconcile_interval = std::chrono::seconds(15);
   int max_parallel = 32;
+  // Network access for jobs (Bacalhau's AcceptNetworkedJobs): without these, a job asking for any
+  // network but None is refused at bid time with the reason. Host shares the node's own network
+  // (its loopback services included) and so has its own switch.
+  bool allow_networked_jobs = false;
+  bool allow_host_network = false;
 };
 
 struct ComputeDeps {
@@ -109,6 +114,8 @@ class ComputeNode final : public transport::ComputeHandler {
   executor::Executor* findExecutor(const std::string& engine) const;
   publisher::Publisher* findPublisher(const std::string& type) const;
   std::string executionDir(const std::string& execution_id) const;
+  // Why this node will not give a task the network it asks for ("" = it will).
+  std::string networkRefusal(const models::NetworkConfig& network) const;
 
   void connectionLoop();
   bool handshakeOnce();

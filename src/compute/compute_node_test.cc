@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/ids.h"
+#include "common/strings.h"
 #include "executor/noop/noop_executor.h"
 #include "publisher/noop/noop_publisher.h"
 #include "store/memory/memory_execution_store.h"
@@ -125,8 +126,10 @@ class ComputeNodeTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void start() {
+  void start(bool allow_networked_jobs = false, bool allow_host_network = false) {
     ComputeConfig config;
+    config.allow_networked_jobs = allow_networked_jobs;
+    config.allow_host_network = allow_host_network;
     config.node_id = "n-test";
     config.data_dir = dir_.string();
     config.capacity.cpu = 1;
@@ -377,6 +380,102 @@ TEST_F(ComputeNodeTest, AfterARestartRunningExecutionsAreReportedFailed) {
   EXPECT_EQ(localState(a.execution.id), ExecutionStateType::kFailed);
   auto e = store_.get(a.execution.id);
   EXPECT_NE(e->error.find("restarted"), std::string::npos);
+}
+
+// The orchestrator validates specs at submit; a compute node still refuses, at bid time and
+// before touching its disk, a spec whose strings would become host paths outside its folders.
+TEST_F(ComputeNodeTest, RefusesSpecsThatWouldReachOutsideTheExecutionFolder) {
+  fs::create_directories(dir_ / "victim");
+  std::ofstream(dir_ / "victim" / "keep") << "precious";
+  struct Case {
+    std::string execution_id;
+    std::string result_name;
+    std::string result_path;
+  };
+  for (const Case& c : std::vector<Case>{{"", "/etc", "/hostetc"},
+                                         {"", "../../victim", "/out"},
+                                         {"", "out", "/proc"},
+                                         {"../victim", "out", "/out"}}) {
+    auto a = ask("500m", {{"Stdout", "pwned"}});
+    if (!c.execution_id.empty()) a.execution.id = c.execution_id;
+    auto job = std::make_shared<models::Job>(*a.execution.job);
+    job->tasks[0].publisher.type = "record";
+    job->tasks[0].result_paths.push_back({c.result_name, c.result_path});
+    a.execution.job = job;
+    transport_.deliver(a);
+    ASSERT_TRUE(eventually(
+        [&] { return transport_.sentOf<transport::BidResult>(a.execution.id).size() == 1; }));
+    auto bid = transport_.sentOf<transport::BidResult>(a.execution.id)[0];
+    EXPECT_FALSE(bid.accepted) << c.result_name;
+    EXPECT_EQ(bid.reason.rfind("refused an unsafe job spec: ", 0), 0u) << bid.reason;
+    // Even told to run it, the node does not.
+    transport_.deliver(transport::BidAccepted{a.execution.id, a.execution.job_id});
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "victim" / "keep"));
+  EXPECT_TRUE(transport_.sentOf<transport::RunResult>("../victim").empty());
+}
+
+TEST_F(ComputeNodeTest, NetworkedJobsNeedTheOperatorsConsent) {
+  auto with_network = [&](models::NetworkType type) {
+    auto a = ask("100m");
+    auto job = std::make_shared<models::Job>(*a.execution.job);
+    job->tasks[0].network.type = type;
+    a.execution.job = job;
+    transport_.deliver(a);
+    EXPECT_TRUE(eventually(
+        [&] { return transport_.sentOf<transport::BidResult>(a.execution.id).size() == 1; }));
+    return transport_.sentOf<transport::BidResult>(a.execution.id)[0];
+  };
+  using models::NetworkType;
+  EXPECT_TRUE(with_network(NetworkType::kNone).accepted);
+  EXPECT_TRUE(with_network(NetworkType::kDefault).accepted);
+  auto host = with_network(NetworkType::kHost);
+  EXPECT_FALSE(host.accepted);
+  EXPECT_NE(host.reason.find("--allow-host-network"), std::string::npos) << host.reason;
+  for (auto type : {NetworkType::kFull, NetworkType::kBridge, NetworkType::kHttp}) {
+    auto bid = with_network(type);
+    EXPECT_FALSE(bid.accepted);
+    EXPECT_NE(bid.reason.find("--allow-networked-jobs"), std::string::npos) << bid.reason;
+  }
+
+  node_->stop();
+  start(/*allow_networked_jobs=*/true, /*allow_host_network=*/false);
+  EXPECT_TRUE(with_network(NetworkType::kFull).accepted);
+  EXPECT_FALSE(with_network(NetworkType::kHost).accepted);
+  node_->stop();
+  start(/*allow_networked_jobs=*/false, /*allow_host_network=*/true);
+  EXPECT_TRUE(with_network(NetworkType::kHost).accepted);
+  EXPECT_FALSE(with_network(NetworkType::kBridge).accepted);
+}
+
+// Binary output used to become raw bytes in RunOutput: the stored execution was "unreadable:
+// invalid JSON" and its job stayed Running for ever.
+TEST_F(ComputeNodeTest, BinaryOutputIsReportedAsValidUtf8CutBetweenCharacters) {
+  std::string binary = "a" + std::string(3000, '\xFF');
+  std::string euros;
+  for (int i = 0; i < 1000; ++i) euros += "\xE2\x82\xAC";
+  auto a = ask("500m", {{"Stdout", "x"}});
+  auto job = std::make_shared<models::Job>(*a.execution.job);
+  // Boost.JSON keeps the bytes as given; only a parser would refuse them.
+  job->tasks[0].engine.params["Stdout"] = binary;
+  job->tasks[0].engine.params["Stderr"] = "e" + euros;
+  a.execution.job = job;
+  transport_.deliver(a);
+  transport_.deliver(transport::BidAccepted{a.execution.id, a.execution.job_id});
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(a.execution.id).size() == 1; }));
+  auto out = transport_.sentOf<transport::RunResult>(a.execution.id)[0].output;
+  EXPECT_TRUE(isValidUtf8(out.stdout_text));
+  EXPECT_LE(out.stdout_text.size(), models::kRunOutputLimit);
+  EXPECT_EQ(out.stdout_text.substr(0, 4), "a\xEF\xBF\xBD");
+  EXPECT_TRUE(out.stdout_truncated);
+  EXPECT_TRUE(isValidUtf8(out.stderr_text));
+  EXPECT_EQ((out.stderr_text.size() - 1) % 3, 0u) << "a euro sign was cut";
+  EXPECT_TRUE(out.stderr_truncated);
+  // What the node stored reads back.
+  auto stored = store_.get(a.execution.id);
+  ASSERT_TRUE(stored.isOk());
+  EXPECT_EQ(stored->result.stdout_text, out.stdout_text);
 }
 
 }  // namespace

@@ -64,7 +64,10 @@ class Executor {
 // Writes `stdout`/`stderr` files and returns the RunOutput prefix (first 2 KiB + truncated flag).
 // Shared by executors that produce their output in memory.
 Status writeOutputFile(const std::string& dir, const std::string& name, const std::string& text);
-// The first kRunOutputLimit bytes of a file, and whether it was longer.
+// What RunOutput keeps of a task's output: valid UTF-8 (U+FFFD for each byte that is not) of at
+// most kRunOutputLimit bytes, cut between characters, and whether anything was left out.
+std::pair<std::string, bool> outputPrefix(std::string_view text);
+// outputPrefix of a file's first bytes; truncated when the file is longer.
 Result<std::pair<std::string, bool>> readOutputPrefix(const std::string& path);
 
 }  // namespace cod::executor

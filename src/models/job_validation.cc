@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "common/paths.h"
 #include "common/strings.h"
 #include "models/json.h"
 #include "models/label_selector.h"
@@ -21,7 +22,27 @@ constexpr size_t kDiffContext = 3;
 
 bool isDaemonOrOps(const Job& job) { return job.type == kJobTypeDaemon || job.type == kJobTypeOps; }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// A spec string in an error message, in quotes, with control characters escaped (a newline in a
+// hostile value must not start a new line of the one-failure-per-line message).
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      constexpr const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
 
 // Lower-cases and removes every whitespace character ("512 MB" → "512mb").
 std::string normalizeQuantity(std::string_view s) {
@@ -101,6 +122,11 @@ void validateTimeouts(const TimeoutConfig& t, const std::string& path, Errors& e
       errors.add(path + "." + name,
                  "must not be negative, got " + std::to_string(v) + " (use 0 for no timeout)");
       negative = true;
+    } else if (v > kMaxTimeoutSeconds) {
+      errors.add(path + "." + name, "must be at most " + std::to_string(kMaxTimeoutSeconds) +
+                                        " seconds (100 years), got " + std::to_string(v) +
+                                        " (use 0 for no timeout)");
+      negative = true;  // the sum below could overflow
     }
   };
   check(t.execution_timeout, "ExecutionTimeout");
@@ -147,6 +173,21 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
                  "appears inside the task (like \"/inputs\")");
     } else if (in.target[0] != '/') {
       errors.add(at + ".Target", "must be an absolute path, got " + quoted(in.target));
+    } else if (std::string problem = containerPathProblem(in.target); !problem.empty()) {
+      errors.add(at + ".Target", "must be a plain absolute path like \"/inputs/data\", but " +
+                                     quoted(in.target) + " " + problem);
+    } else if (isReservedContainerPath(in.target)) {
+      errors.add(at + ".Target", quoted(in.target) +
+                                     " is the root or a kernel file system (/proc, /sys, /dev); "
+                                     "mount the input elsewhere, like \"/inputs\"");
+    }
+    if (!in.alias.empty()) {
+      if (std::string problem = pathSegmentProblem(in.alias); !problem.empty()) {
+        errors.add(at + ".Alias",
+                   "must be a plain name (no '/', not \".\" or \"..\", no control characters), "
+                   "but " +
+                       quoted(in.alias) + " " + problem);
+      }
     }
     aliases.push_back(in.alias);
     targets.push_back(in.target);
@@ -161,6 +202,11 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
     std::string at = path + ".ResultPaths[" + std::to_string(i) + "]";
     if (trim(r.name).empty()) {
       errors.add(at + ".Name", "must not be blank; it names the folder of this result");
+    } else if (std::string problem = pathSegmentProblem(r.name); !problem.empty()) {
+      errors.add(at + ".Name",
+                 "must be one plain folder name like \"outputs\" (no '/', not "
+                 "\".\" or \"..\", no control characters), but " +
+                     quoted(r.name) + " " + problem);
     }
     if (trim(r.path).empty()) {
       errors.add(at + ".Path",
@@ -168,6 +214,14 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
                  "contents are published");
     } else if (r.path[0] != '/') {
       errors.add(at + ".Path", "must be an absolute path, got " + quoted(r.path));
+    } else if (std::string problem = containerPathProblem(r.path); !problem.empty()) {
+      errors.add(at + ".Path", "must be a plain absolute path like \"/outputs\", but " +
+                                   quoted(r.path) + " " + problem);
+    } else if (isReservedContainerPath(r.path)) {
+      errors.add(at + ".Path", quoted(r.path) +
+                                   " is the root or a kernel file system (/proc, /sys, /dev), "
+                                   "which a task cannot publish; write results to a folder of "
+                                   "their own, like \"/outputs\"");
     }
     names.push_back(r.name);
     paths.push_back(r.path);
@@ -312,8 +366,19 @@ std::vector<std::string> sanitizeSubmittedJob(Job& job) {
   return warnings;
 }
 
-Status validateJob(const Job& job) {
+Status validateJob(const Job& job, const JobLimits& limits) {
   Errors errors;
+  // Batch and ops jobs get a generated ID (sanitizeSubmittedJob drops theirs); service and daemon
+  // jobs keep the client's, which names files on compute nodes.
+  if (!job.id.empty()) {
+    if (std::string problem = idProblem(job.id); !problem.empty()) {
+      errors.add("Job.ID", "must use only letters, digits, '-', '_' and '.' (at most " +
+                               std::to_string(kMaxIdLength) +
+                               " characters, like \"my-service\"), "
+                               "but " +
+                               quoted(job.id) + " " + problem);
+    }
+  }
   bool known_type = job.type == kJobTypeBatch || job.type == kJobTypeOps ||
                     job.type == kJobTypeService || job.type == kJobTypeDaemon;
   if (trim(job.type).empty()) {
@@ -323,6 +388,11 @@ Status validateJob(const Job& job) {
   }
   if (job.count < 0) {
     errors.add("Job.Count", "must not be negative, got " + std::to_string(job.count));
+  } else if (job.count > limits.max_count) {
+    errors.add("Job.Count", "must be at most " + std::to_string(limits.max_count) + ", got " +
+                                std::to_string(job.count) +
+                                " (the orchestrator's --max-job-count; each partition needs a "
+                                "node of its own)");
   } else if (isDaemonOrOps(job) && job.count > 1) {
     errors.add("Job.Count", "must be 0 or 1 for " + job.type +
                                 " jobs, which run once on every matching node; got " +
@@ -339,6 +409,43 @@ Status validateJob(const Job& job) {
     validateTask(job.tasks[i], "Job.Tasks[" + std::to_string(i) + "]", errors);
   }
   return errors.status();
+}
+
+std::string unsafePathReason(const Job& job, std::string_view execution_id) {
+  if (std::string problem = idProblem(execution_id); !problem.empty()) {
+    return "execution ID " + quoted(execution_id) + " " + problem;
+  }
+  if (std::string problem = idProblem(job.id); !problem.empty()) {
+    return "Job.ID " + quoted(job.id) + " " + problem;
+  }
+  for (size_t t = 0; t < job.tasks.size(); ++t) {
+    const Task& task = job.tasks[t];
+    std::string at = "Job.Tasks[" + std::to_string(t) + "]";
+    for (size_t i = 0; i < task.result_paths.size(); ++i) {
+      const ResultPath& r = task.result_paths[i];
+      std::string rp = at + ".ResultPaths[" + std::to_string(i) + "]";
+      if (std::string problem = pathSegmentProblem(r.name); !problem.empty()) {
+        return rp + ".Name " + quoted(r.name) + " " + problem;
+      }
+      if (std::string problem = containerPathProblem(r.path); !problem.empty()) {
+        return rp + ".Path " + quoted(r.path) + " " + problem;
+      }
+      if (isReservedContainerPath(r.path)) {
+        return rp + ".Path " + quoted(r.path) + " is the root or a kernel file system";
+      }
+    }
+    for (size_t i = 0; i < task.input_sources.size(); ++i) {
+      const InputSource& in = task.input_sources[i];
+      std::string is = at + ".InputSources[" + std::to_string(i) + "]";
+      if (std::string problem = containerPathProblem(in.target); !problem.empty()) {
+        return is + ".Target " + quoted(in.target) + " " + problem;
+      }
+      if (isReservedContainerPath(in.target)) {
+        return is + ".Target " + quoted(in.target) + " is the root or a kernel file system";
+      }
+    }
+  }
+  return "";
 }
 
 bool sameSpec(const Job& a, const Job& b) { return specOf(a) == specOf(b); }

@@ -375,5 +375,118 @@ TEST(DiffSpecsTest, ShowsChangedLinesWithContext) {
       << diff;
 }
 
+// ---- spec strings that become paths (hostile input) ---------------------------------------------
+
+// A ResultPaths Name was joined into the host side of a bind mount: "/etc" mounted the host's /etc
+// read-write into a root container.
+TEST(ValidateJobTest, ResultNameIsOnePlainPathSegment) {
+  for (const char* name : {"/etc", "/", "../../x", "..", ".", "a/b", "x\x01y", "a/../b"}) {
+    Job job = validJob();
+    job.task().publisher.type = "local";
+    job.task().result_paths.push_back({name, "/hostetc"});
+    std::string f = onlyFailure(job);
+    EXPECT_TRUE(startsWith(f, "Job.Tasks[0].ResultPaths[0].Name: must be one plain folder name"))
+        << name << ": " << f;
+  }
+  Job nul = validJob();
+  nul.task().publisher.type = "local";
+  nul.task().result_paths.push_back({std::string("out\0put", 7), "/out"});
+  EXPECT_NE(onlyFailure(nul).find("NUL"), std::string::npos);
+  Job long_name = validJob();
+  long_name.task().publisher.type = "local";
+  long_name.task().result_paths.push_back({std::string(256, 'a'), "/out"});
+  EXPECT_NE(onlyFailure(long_name).find("longer than 255 bytes"), std::string::npos);
+
+  Job ok = validJob();
+  ok.task().publisher.type = "local";
+  ok.task().result_paths.push_back({"outputs", "/outputs"});
+  ok.task().result_paths.push_back({"my.results-2", "/out/deep"});
+  EXPECT_TRUE(failures(ok).empty()) << join(failures(ok), "\n");
+}
+
+TEST(ValidateJobTest, ResultAndInputPathsAreCleanAndNotKernelFileSystems) {
+  for (const char* path : {"/", "/proc", "/sys/", "/dev", "//proc", "/dev/shm", "/proc/self"}) {
+    Job job = validJob();
+    job.task().publisher.type = "local";
+    job.task().result_paths.push_back({"out", path});
+    std::string f = onlyFailure(job);
+    EXPECT_TRUE(startsWith(f, "Job.Tasks[0].ResultPaths[0].Path: \"")) << path << ": " << f;
+    EXPECT_NE(f.find("kernel file system"), std::string::npos) << f;
+  }
+  for (const char* path : {"/out/../etc", "/a/./b", "/x:/y", "/out,ro", "/out\nx"}) {
+    Job job = validJob();
+    job.task().publisher.type = "local";
+    job.task().result_paths.push_back({"out", path});
+    EXPECT_TRUE(startsWith(onlyFailure(job),
+                           "Job.Tasks[0].ResultPaths[0].Path: must be a plain absolute path"))
+        << path;
+    Job in = validJob();
+    in.task().input_sources.push_back({{"inline", {}}, "", path});
+    EXPECT_TRUE(startsWith(onlyFailure(in),
+                           "Job.Tasks[0].InputSources[0].Target: must be a plain absolute path"))
+        << path;
+  }
+  Job alias = validJob();
+  alias.task().input_sources.push_back({{"inline", {}}, "../x", "/inputs"});
+  EXPECT_TRUE(startsWith(onlyFailure(alias), "Job.Tasks[0].InputSources[0].Alias: must be"));
+}
+
+// Service jobs keep the client's ID, and IDs name files on compute nodes.
+TEST(ValidateJobTest, ClientIdsAreSafeIds) {
+  for (const char* id : {"../../x", "/etc", "a/b", ".hidden", "-x", "a b", "x\x7f"}) {
+    Job job = validJob();
+    job.type = "service";
+    job.id = id;
+    EXPECT_TRUE(startsWith(onlyFailure(job), "Job.ID: must use only letters")) << id;
+  }
+  Job ok = validJob();
+  ok.type = "service";
+  ok.id = "my-service_2.v1";
+  EXPECT_TRUE(failures(ok).empty());
+}
+
+TEST(ValidateJobTest, CountHasAConfigurableMaximum) {
+  Job job = validJob();
+  job.count = 1000000000;
+  EXPECT_EQ(onlyFailure(job),
+            "Job.Count: must be at most 10000, got 1000000000 (the orchestrator's "
+            "--max-job-count; each partition needs a node of its own)");
+  job.count = 50;
+  EXPECT_TRUE(validateJob(job, JobLimits{50}).isOk());
+  EXPECT_FALSE(validateJob(job, JobLimits{49}).isOk());
+}
+
+TEST(ValidateJobTest, TimeoutsThatWouldOverflowAreRefused) {
+  Job job = validJob();
+  job.task().timeouts.execution_timeout = INT64_MAX;
+  job.task().timeouts.queue_timeout = INT64_MAX;
+  auto lines = failures(job);
+  ASSERT_EQ(lines.size(), 2u) << join(lines, "\n");
+  EXPECT_TRUE(startsWith(lines[0], "Job.Tasks[0].Timeouts.ExecutionTimeout: must be at most"));
+  EXPECT_TRUE(startsWith(lines[1], "Job.Tasks[0].Timeouts.QueueTimeout: must be at most"));
+  job.task().timeouts = {};
+  job.task().timeouts.total_timeout = kMaxTimeoutSeconds;
+  job.task().timeouts.execution_timeout = kMaxTimeoutSeconds;
+  EXPECT_TRUE(failures(job).empty());
+}
+
+TEST(UnsafePathReasonTest, TheComputeNodesOwnCheck) {
+  Job job = validJob();
+  job.id = "j-1";
+  EXPECT_EQ(unsafePathReason(job, "e-1"), "");
+  EXPECT_NE(unsafePathReason(job, "../e-1"), "");
+  job.task().result_paths.push_back({"/etc", "/hostetc"});
+  EXPECT_EQ(unsafePathReason(job, "e-1"),
+            "Job.Tasks[0].ResultPaths[0].Name \"/etc\" has a '/' (it must be one path segment)");
+  job.task().result_paths = {{"out", "/proc"}};
+  EXPECT_NE(unsafePathReason(job, "e-1").find("kernel file system"), std::string::npos);
+  job.task().result_paths = {};
+  job.task().input_sources.push_back({{"inline", {}}, "", "/in/../../x"});
+  EXPECT_NE(unsafePathReason(job, "e-1"), "");
+  Job bad_id = validJob();
+  bad_id.id = "../../x";
+  EXPECT_NE(unsafePathReason(bad_id, "e-1"), "");
+}
+
 }  // namespace
 }  // namespace cod::models

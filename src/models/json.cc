@@ -54,7 +54,7 @@ class Writer {
       case boost::json::kind::int64: out_ += std::to_string(v.get_int64()); break;
       case boost::json::kind::uint64: out_ += std::to_string(v.get_uint64()); break;
       case boost::json::kind::double_: out_ += json_internal::formatNumber(v.get_double()); break;
-      case boost::json::kind::string: out_ += boost::json::serialize(v.get_string()); break;
+      case boost::json::kind::string: writeString(v.get_string()); break;
       case boost::json::kind::array: writeArray(v.get_array(), depth); break;
       case boost::json::kind::object: writeObject(v.get_object(), depth); break;
     }
@@ -63,6 +63,16 @@ class Writer {
   std::string take() { return std::move(out_); }
 
  private:
+  // Always valid UTF-8, so that whatever cod writes it can read back: a task's binary output or
+  // a string from a peer becomes U+FFFD where it is not UTF-8, instead of JSON no parser takes.
+  void writeString(std::string_view s) {
+    if (isValidUtf8(s)) {
+      out_ += boost::json::serialize(s);
+    } else {
+      out_ += boost::json::serialize(toValidUtf8(s));
+    }
+  }
+
   void newline(int depth) {
     if (indent_ < 0) return;
     out_ += '\n';
@@ -87,7 +97,7 @@ class Writer {
       if (!first) out_ += ',';
       first = false;
       newline(depth + 1);
-      out_ += boost::json::serialize(member.key());
+      writeString(member.key());
       out_ += indent_ < 0 ? ":" : ": ";
       write(member.value(), depth + 1);
     }
@@ -99,11 +109,24 @@ class Writer {
   std::string out_;
 };
 
+// Replaces what is not UTF-8 in every string of a value parsed with allow_invalid_utf8 (object
+// keys are left alone: cod's records have fixed keys, and the writer repairs them anyway).
+void repairStrings(value& v) {
+  if (auto* s = v.if_string()) {
+    if (!isValidUtf8(*s)) *s = toValidUtf8(*s);
+  } else if (auto* arr = v.if_array()) {
+    for (auto& item : *arr) repairStrings(item);
+  } else if (auto* obj = v.if_object()) {
+    for (auto& member : *obj) repairStrings(member.value());
+  }
+}
+
 }  // namespace
 
-Result<value> parseJson(std::string_view text) {
+Result<value> parseJson(std::string_view text, InvalidUtf8 invalid_utf8) {
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
+  options.allow_invalid_utf8 = invalid_utf8 == InvalidUtf8::kRepair;
   boost::json::stream_parser parser({}, options);
   boost::system::error_code ec;
   size_t consumed = parser.write_some(text.data(), text.size(), ec);
@@ -119,7 +142,9 @@ Result<value> parseJson(std::string_view text) {
   if (ec) {
     return invalidArgument("invalid JSON at " + positionOf(text, consumed) + ": " + ec.message());
   }
-  return parser.release();
+  value v = parser.release();
+  if (invalid_utf8 == InvalidUtf8::kRepair) repairStrings(v);
+  return v;
 }
 
 std::string serialize(const value& v) {

@@ -67,10 +67,16 @@ Result<Event> eventFromJson(const boost::json::value& v, const DecodeOptions& op
 // DecodeOptions::path is left at its default. Decoding `null` itself is an error ("expected an
 // object"); inside an object, `null` is the same as an absent key.
 
+// What parseJson does with bytes that are not UTF-8: refuse the text (input from clients and
+// peers), or keep the value with each bad byte replaced by U+FFFD (records cod stored itself, so
+// that one bad string never makes a job unreadable).
+enum class InvalidUtf8 { kReject, kRepair };
 // Parses JSON text; a syntax error is InvalidArgument with the position ("invalid JSON at line 3,
 // column 7: …").
-Result<boost::json::value> parseJson(std::string_view text);
-// Compact serialisation.
+Result<boost::json::value> parseJson(std::string_view text,
+                                     InvalidUtf8 invalid_utf8 = InvalidUtf8::kReject);
+// Compact serialisation. Strings that are not UTF-8 are written with U+FFFD in place of each bad
+// byte, so the output is always valid JSON that parseJson reads back.
 std::string serialize(const boost::json::value& v);
 // Indented serialisation (2 spaces), for humans.
 std::string serializePretty(const boost::json::value& v);

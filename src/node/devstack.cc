@@ -50,6 +50,11 @@ Status Devstack::start() {
                                   options_.base.advertise_address,
                                   "--log-level",
                                   options_.base.log_level};
+    if (options_.base.allow_networked_jobs) args.emplace_back("--allow-networked-jobs");
+    if (options_.base.allow_host_network) args.emplace_back("--allow-host-network");
+    if (!options_.base.publisher_host.empty()) {
+      args.insert(args.end(), {"--publisher-host", options_.base.publisher_host});
+    }
     if (!options_.base.docker_socket.empty()) {
       args.insert(args.end(), {"--docker-socket", options_.base.docker_socket});
     }

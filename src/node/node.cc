@@ -48,6 +48,16 @@ void waitForStopSignal(const sigset_t& set) {
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+// The data dir holds job specs (with their secrets), the NATS token and results: it is made, or
+// made again, owner only (0700).
+Status makeDataDir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!ec) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return internalError("cannot create the data dir " + dir + ": " + ec.message());
+  return Status::ok();
+}
+
 int failWith(const Status& st) {
   std::fprintf(stderr, "Error: %s\n", st.message().c_str());
   if (!st.hint().empty()) std::fprintf(stderr, "Hint: %s\n", st.hint().c_str());
@@ -59,11 +69,7 @@ int runServe(const ServeOptions& options) {
   // Threads started from here on inherit the mask; the main thread waits for the signal.
   sigset_t signals = blockStopSignals();
   std::string data_dir = resolveDataDir(options.data_dir);
-  std::error_code ec;
-  fs::create_directories(data_dir, ec);
-  if (ec) {
-    return failWith(internalError("cannot create the data dir " + data_dir + ": " + ec.message()));
-  }
+  if (Status made = makeDataDir(data_dir); !made.isOk()) return failWith(made);
   bool orchestrator = options.orchestrator || !options.compute;
 
   transport::InprocHub hub;
@@ -122,11 +128,7 @@ int runDevstack(const DevstackOptions& options) {
   sigset_t signals = blockStopSignals();
   if (options.computes < 0) return failWith(invalidArgument("--computes must be 0 or more"));
   std::string data_dir = resolveDataDir(options.base.data_dir);
-  std::error_code ec;
-  fs::create_directories(data_dir, ec);
-  if (ec) {
-    return failWith(internalError("cannot create the data dir " + data_dir + ": " + ec.message()));
-  }
+  if (Status made = makeDataDir(data_dir); !made.isOk()) return failWith(made);
   ServeOptions orch_options = options.base;
   orch_options.orchestrator = true;
   orch_options.compute = false;

@@ -21,6 +21,8 @@ struct ServeOptions {
   std::string name;      // node name; "" = a persistent generated n-<uuid>
   std::map<std::string, std::string> labels;
   std::string log_level = "info";
+  // Origins whose browser pages may call the API (CORS); empty = none but the API's own.
+  std::vector<std::string> allowed_origins;
   // Extra YAML config files (-c), applied in order.
   std::vector<std::string> config_files;
 
@@ -29,6 +31,8 @@ struct ServeOptions {
   Duration node_disconnect_timeout = std::chrono::seconds(20);
   // Re-check queued jobs this often.
   Duration queue_backoff = std::chrono::seconds(5);
+  // Most partitions (Count) one job may ask for (models::JobLimits).
+  int64_t max_job_count = 10000;
   // An existing NATS server or cluster to use instead of starting a nats-server child.
   std::string nats_url;
   // Where the nats-server child listens (port 0 = a free one).
@@ -51,9 +55,13 @@ struct ServeOptions {
   std::string tls_key_file;
   // Address other hosts use to reach this node (result downloads).
   std::string advertise_address = "127.0.0.1";
-  // Where the local publisher serves results (port 0 = a free one).
-  std::string publisher_host = "0.0.0.0";
+  // Where the local publisher serves results ("" = the advertise address; port 0 = a free one).
+  std::string publisher_host;
   int publisher_port = 6001;
+  // Jobs asking for a network: Full/Bridge/HTTP need allow_networked_jobs, Host needs
+  // allow_host_network; without them a node runs only jobs with Network None.
+  bool allow_networked_jobs = false;
+  bool allow_host_network = false;
   // Docker Engine socket ("" = $DOCKER_HOST or /var/run/docker.sock).
   std::string docker_socket;
   // Heartbeat period.

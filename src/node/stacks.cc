@@ -77,6 +77,7 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   orchestrator::OrchestratorConfig config;
   config.nodes.disconnect_timeout = options.node_disconnect_timeout;
   config.scheduler.queue_backoff = options.queue_backoff;
+  config.job_limits.max_count = options.max_job_count;
   s->orchestrator = std::make_unique<orchestrator::Orchestrator>(
       orchestrator::Orchestrator::Deps{s->store.get(), s->transport.get(), &SystemClock::instance(),
                                        &SystemRandom::instance()},
@@ -99,6 +100,7 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   api::ApiConfig api_config;
   api_config.host = options.api_host;
   api_config.port = static_cast<uint16_t>(options.api_port);
+  api_config.allowed_origins = options.allowed_origins;
   s->api = std::make_unique<api::ApiServer>(deps, api_config);
   return s;
 }
@@ -139,12 +141,15 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   local.port = options.publisher_port;
   s->local = std::make_unique<publisher::LocalPublisher>(local);
   s->noop_publisher = std::make_unique<publisher::NoopPublisher>();
-  s->results = std::make_unique<ResultServer>(s->local.get(), options.publisher_host,
+  // The results are served where the node says they are, not on every interface.
+  const std::string& results_host =
+      options.publisher_host.empty() ? options.advertise_address : options.publisher_host;
+  s->results = std::make_unique<ResultServer>(s->local.get(), results_host,
                                               static_cast<uint16_t>(options.publisher_port));
   Status served = s->results->start();
   if (!served.isOk()) {
     return std::move(served)
-        .prepend("starting the result server on " + options.publisher_host + ":" +
+        .prepend("starting the result server on " + results_host + ":" +
                  std::to_string(options.publisher_port))
         .withHint("another cod may be running; pick another port with --publisher-port");
   }
@@ -163,6 +168,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   config.data_dir = dir;
   config.address = options.advertise_address;
   config.heartbeat_interval = options.heartbeat_interval;
+  config.allow_networked_jobs = options.allow_networked_jobs;
+  config.allow_host_network = options.allow_host_network;
   config.capacity = compute::defaultCapacity(dir);
   if (options.capacity_cpu > 0) config.capacity.cpu = options.capacity_cpu;
   if (!options.capacity_memory.empty()) {

@@ -37,14 +37,14 @@ Status conflictState(const models::Job& job, const std::string& action) {
 
 }  // namespace
 
-JobService::JobService(Deps deps, JobDefaults defaults)
-    : deps_(std::move(deps)), defaults_(std::move(defaults)) {}
+JobService::JobService(Deps deps, JobDefaults defaults, models::JobLimits limits)
+    : deps_(std::move(deps)), defaults_(std::move(defaults)), limits_(limits) {}
 
 Result<std::vector<std::string>> JobService::prepare(models::Job& job,
                                                      const models::StringMap& client_meta) {
   models::normalizeJob(job);
   std::vector<std::string> warnings = models::sanitizeSubmittedJob(job);
-  Status valid = models::validateJob(job);
+  Status valid = models::validateJob(job, limits_);
   if (!valid.isOk()) return std::move(valid).withComponent(kComponent);
   if (job.type == models::kJobTypeOps || job.type == models::kJobTypeDaemon) {
     return invalidArgument("Job.Type: \"" + job.type +
@@ -78,7 +78,7 @@ Result<std::vector<std::string>> JobService::prepare(models::Job& job,
     if (task.timeouts.queue_timeout <= 0) task.timeouts.queue_timeout = defaults_.queue_timeout_s;
   }
   // Defaults may not break what was valid: re-check the combination.
-  Status again = models::validateJob(job);
+  Status again = models::validateJob(job, limits_);
   if (!again.isOk()) return std::move(again).withComponent(kComponent);
   return warnings;
 }

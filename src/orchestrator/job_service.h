@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "models/evaluation.h"
 #include "models/job.h"
+#include "models/job_validation.h"
 #include "store/job_store.h"
 
 namespace cod::orchestrator {
@@ -64,7 +65,7 @@ class JobService {
     Random* random = nullptr;
     std::string orchestrator_id;  // node ID recorded in job Meta
   };
-  JobService(Deps deps, JobDefaults defaults);
+  JobService(Deps deps, JobDefaults defaults, models::JobLimits limits = {});
 
   // Validates, normalises and stores a job (or a new version of the job with the same name and
   // namespace). Errors: InvalidArgument naming the field; FailedPrecondition when an update changes
@@ -89,6 +90,7 @@ class JobService {
 
   Deps deps_;
   JobDefaults defaults_;
+  models::JobLimits limits_;
 };
 
 }  // namespace cod::orchestrator

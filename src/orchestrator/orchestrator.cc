@@ -11,6 +11,7 @@ namespace cod::orchestrator {
 
 Orchestrator::Orchestrator(Deps deps, OrchestratorConfig config)
     : deps_(deps), config_(std::move(config)) {
+  config_.scheduler.max_count = config_.job_limits.max_count;
   broker_ = std::make_unique<EvaluationBroker>(deps_.clock, config_.broker);
   nodes_ = std::make_unique<NodeManager>(deps_.store, deps_.clock, config_.nodes);
   scheduler_ = std::make_unique<BatchScheduler>(&selector_, deps_.random, config_.scheduler);
@@ -25,7 +26,7 @@ Orchestrator::~Orchestrator() { stop(); }
 Status Orchestrator::start(const models::NodeInfo& self) {
   jobs_ = std::make_unique<JobService>(
       JobService::Deps{deps_.store, broker_.get(), deps_.clock, deps_.random, self.node_id},
-      config_.job_defaults);
+      config_.job_defaults, config_.job_limits);
   COD_RETURN_IF_ERROR(nodes_->start(self));
   nodes_->setListener(NodeManager::Listener{
       [this](const std::string& id) { updater_->onNodeJoined(id); },

@@ -39,6 +39,8 @@ struct OrchestratorConfig {
   NodeManagerConfig nodes;
   BrokerConfig broker;
   JobDefaults job_defaults;
+  // Bounds on submitted jobs; max_count also bounds what the scheduler plans for stored jobs.
+  models::JobLimits job_limits;
   // How often in-progress jobs are checked for timeouts.
   Duration housekeeping_interval = std::chrono::seconds(10);
   // Start no threads: tests drive processOne()/tick() themselves.

@@ -1,8 +1,10 @@
 // Runs the conformance suite against every JobStore, plus what only the SQLite store promises:
 // durability across reopen and SIGKILL, and reads that do not wait for the writer.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/strings.h"
 #include "store/job_store_conformance.h"
 #include "store/memory/memory_job_store.h"
 #include "store/sqlite/sqlite_job_store.h"
@@ -104,6 +107,67 @@ TEST_F(SqliteJobStoreTest, ReopenKeepsEverything) {
   models::JobHistory next = testHistory("j-1", 2, "", testTime(4));
   STORE_ASSERT_OK(store->update([&](Txn& txn) { return txn.addHistory(next); }));
   EXPECT_EQ(next.seq_num, 2u);
+}
+
+// A task's binary output reached the store as raw bytes: the record was "unreadable: invalid JSON",
+// the job stayed Running for ever and GET /jobs/:id/executions answered 500.
+TEST_F(SqliteJobStoreTest, OutputThatIsNotUtf8NeverMakesARecordUnreadable) {
+  std::string path = dir_ + "/jobs.db";
+  auto store = open(path);
+  ASSERT_NE(store, nullptr);
+  models::Execution e = testExecution("e-1", "j-1", "n-1", 2, 10);
+  e.run_output.stdout_text = "a" + std::string(100, '\xFF') + "MARK";
+  Job job = testJob("j-1", 1);
+  STORE_ASSERT_OK(store->update([&](Txn& txn) -> Status {
+    COD_RETURN_IF_ERROR(txn.createJob(job));
+    return txn.createExecution(e);
+  }));
+  STORE_ASSERT_OK_AND_ASSIGN(auto got,
+                             store->getExecutions({.job_id = "j-1", .all_versions = true}));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(isValidUtf8(got[0].run_output.stdout_text));
+  EXPECT_EQ(got[0].run_output.stdout_text.substr(0, 4), "a\xEF\xBF\xBD");
+
+  // A record an older cod wrote with the raw bytes reads back too.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string raw =
+      R"({"ID":"e-2","Namespace":"default","JobID":"j-1","NodeID":"n-1","JobVersion":1,)"
+      R"("RunOutput":{"Stdout":"b)" +
+      std::string(3, '\xFE') + R"(","ExitCode":0}})";
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "INSERT INTO executions (id, job_id, node_id, job_version, "
+                               "compute_state, create_time, revision, json) VALUES ('e-2', "
+                               "'j-1', 'n-1', 1, 0, 1, 1, ?1)",
+                               -1, &stmt, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_bind_text(stmt, 1, raw.data(), static_cast<int>(raw.size()), SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  STORE_ASSERT_OK_AND_ASSIGN(models::Execution old, store->getExecution("e-2"));
+  EXPECT_EQ(old.run_output.stdout_text, "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  STORE_ASSERT_OK_AND_ASSIGN(auto both,
+                             store->getExecutions({.job_id = "j-1", .all_versions = true}));
+  EXPECT_EQ(both.size(), 2u);
+}
+
+// Job specs carry their secrets (environment values, credentials in params).
+TEST_F(SqliteJobStoreTest, TheDatabaseIsReadableByItsOwnerOnly) {
+  std::string path = dir_ + "/jobs.db";
+  ASSERT_EQ(::close(::open(path.c_str(), O_CREAT | O_WRONLY, 0644)), 0);  // an older, open file
+  ::chmod(path.c_str(), 0644);
+  auto store = open(path);
+  ASSERT_NE(store, nullptr);
+  Job job = testJob("j-1", 1);
+  STORE_ASSERT_OK(store->update([&](Txn& txn) { return txn.createJob(job); }));
+  for (const char* suffix : {"", "-wal"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((path + suffix).c_str(), &st), 0) << suffix;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << path << suffix;
+  }
 }
 
 // Tells the parent how far the child got, one byte per step.

@@ -15,7 +15,7 @@ std::string envelope(std::string_view type, bj::object payload) {
   o["Type"] = type;
   o["Version"] = kSchemaVersion;
   o["Payload"] = std::move(payload);
-  return bj::serialize(o);
+  return models::serialize(o);
 }
 
 // Opens an envelope of the expected type(s); returns its type and payload.

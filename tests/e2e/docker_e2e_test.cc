@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/strings.h"
 #include "tests/e2e/cod_fixture.h"
 #include "tests/support/dockerd.h"
 
@@ -240,6 +241,54 @@ TEST_F(DockerE2E, RestartedComputeNodeCleansUpAndReportsWhatHappened) {
       << execs[0].compute_state.message;
   EXPECT_EQ(execs[1].compute_state.state_type, ExecutionStateType::kCompleted);
   EXPECT_TRUE(eventually([&] { return containersOfJob(id) == 0; }));
+}
+
+// Binary on stdout was stored as raw bytes: the execution became "unreadable: invalid JSON", the
+// job stayed Running for ever and its executions endpoint answered 500.
+TEST_F(DockerE2E, BinaryOutputLeavesTheJobReadable) {
+  serve();
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto run = cod({"docker", "run", kImage, "--", "sh", "-c",
+                  "printf a; head -c 3000 /dev/zero | tr '\\0' '\\377'"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("Completed"), std::string::npos) << run.out;
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 1u);
+  const auto& out = execs[0].run_output;
+  EXPECT_TRUE(isValidUtf8(out.stdout_text));
+  EXPECT_LE(out.stdout_text.size(), models::kRunOutputLimit);
+  EXPECT_EQ(out.stdout_text.substr(0, 4), "a\xEF\xBF\xBD");
+  EXPECT_TRUE(out.stdout_truncated);
+  auto describe = cod({"job", "describe", id});
+  EXPECT_EQ(describe.code, 0) << describe.err;
+  EXPECT_NE(describe.out.find("Completed"), std::string::npos);
+  // The whole output is in the published results (as Docker's log driver gives it: its json-file
+  // driver already turns each byte that is not UTF-8 into U+FFFD).
+  std::string dir = (dir_ / "get").string();
+  ASSERT_EQ(cod({"job", "get", id, "--output-dir", dir}).code, 0);
+  std::string published = slurp(fs::path(dir) / "stdout");
+  EXPECT_GT(published.size(), 3000u);
+  EXPECT_EQ(published.substr(0, 1), "a");
+}
+
+// Network Host reached the cod API on 127.0.0.1 from inside a container.
+TEST_F(DockerE2E, NetworkedJobsNeedTheOperatorsConsent) {
+  serve();
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto host = cod({"docker", "run", "--network", "host", kImage, "--", "true"});
+  EXPECT_NE(host.code, 0);
+  EXPECT_NE((host.out + host.err).find("--allow-host-network"), std::string::npos)
+      << host.out << host.err;
+  std::string id = host.out.substr(host.out.find("j-"), 38);
+  auto describe = cod({"job", "describe", id});
+  EXPECT_NE(describe.out.find("--allow-host-network"), std::string::npos) << describe.out;
+  auto full = cod({"docker", "run", "--network", "full", kImage, "--", "true"});
+  EXPECT_NE(full.code, 0);
+  EXPECT_NE((full.out + full.err).find("--allow-networked-jobs"), std::string::npos)
+      << full.out << full.err;
+  auto none = cod({"docker", "run", kImage, "--", "true"});
+  EXPECT_EQ(none.code, 0) << none.out << none.err;
 }
 
 }  // namespace

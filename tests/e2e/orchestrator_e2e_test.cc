@@ -1,8 +1,10 @@
 // The `cod` binary end to end, driven as a user would: serve or devstack, submit with the CLI or
 // with plain HTTP, wait, describe, list, stop, crash and restart.
 
+#include <cstdio>
 #include <set>
 
+#include "common/strings.h"
 #include "tests/e2e/cod_fixture.h"
 
 namespace cod::testing {
@@ -230,6 +232,161 @@ TEST_F(OrchestratorE2E, KillNineWhileJobsAreQueuedLosesNothing) {
       EXPECT_EQ(history->items[i].seq_num, i + 1) << "history of " << id << " has a gap";
     }
   }
+}
+
+// ---- hostile input (issue: a job spec can take over the host) -----------------------------------
+
+class HostileInputE2E : public CodFixture {
+ protected:
+  // curl against the API: status code, then the body, as a user would see them.
+  RunResult curl(std::vector<std::string> args) {
+    std::vector<std::string> argv{"/usr/bin/curl", "-sS", "-o", "-", "-w", "\n%{http_code}"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, {}, dir_ / "logs");
+  }
+  static std::string statusOf(const RunResult& r) {
+    return r.out.size() >= 3 ? r.out.substr(r.out.size() - 3) : "";
+  }
+  std::string jobsUrl() const {
+    return "http://127.0.0.1:" + std::to_string(api_port_) + "/api/v1/orchestrator/jobs";
+  }
+  RunResult putJob(const std::string& job_json,
+                   std::vector<std::string> headers = {"Content-Type: application/json"}) {
+    std::vector<std::string> args{"-X", "PUT", jobsUrl(), "--data-binary",
+                                  R"({"Job":)" + job_json + "}"};
+    for (const auto& h : headers) args.insert(args.end(), {"-H", h});
+    return curl(args);
+  }
+  static std::string noopJob(const std::string& job_fields, const std::string& task_fields = "") {
+    return R"({"Type":"batch",)" + job_fields +
+           R"("Tasks":[{"Name":"main","Engine":{"Type":"noop"})" + task_fields + "}]}";
+  }
+};
+
+TEST_F(HostileInputE2E, SpecStringsThatWouldBecomeHostPathsAre400sNamingTheField) {
+  serve();
+  struct Case {
+    std::string job;
+    std::string field;
+  };
+  const std::string pub = R"(,"Publisher":{"Type":"local"})";
+  std::vector<Case> cases{
+      {noopJob(R"("Count":1,)", pub + R"(,"ResultPaths":[{"Name":"/etc","Path":"/hostetc"}])"),
+       "Job.Tasks[0].ResultPaths[0].Name"},
+      {noopJob(R"("Count":1,)", pub + R"(,"ResultPaths":[{"Name":"/","Path":"/host"}])"),
+       "Job.Tasks[0].ResultPaths[0].Name"},
+      {noopJob(R"("Count":1,)", pub + R"(,"ResultPaths":[{"Name":"../../x","Path":"/x"}])"),
+       "Job.Tasks[0].ResultPaths[0].Name"},
+      {noopJob(R"("Count":1,)", pub + R"(,"ResultPaths":[{"Name":"out","Path":"/proc"}])"),
+       "Job.Tasks[0].ResultPaths[0].Path"},
+      {noopJob(R"("Count":1,)",
+               R"(,"InputSources":[{"Source":{"Type":"inline"},"Target":"/in/../../etc"}])"),
+       "Job.Tasks[0].InputSources[0].Target"},
+      {R"({"ID":"../../x","Type":"service","Count":1,)"
+       R"("Tasks":[{"Name":"main","Engine":{"Type":"noop"}}]})",
+       "Job.ID"},
+      {noopJob(R"("Count":1000000000,)"), "Job.Count"},
+      {noopJob(R"("Count":2147483648,)"), "Job.Count"},
+      {noopJob(R"("Count":1e18,)"), "Job.Count"},
+      {noopJob(R"("Count":1,)", R"(,"Timeouts":{"ExecutionTimeout":9000000000000000000,)"
+                                R"("QueueTimeout":9000000000000000000})"),
+       "Job.Tasks[0].Timeouts.ExecutionTimeout"},
+  };
+  for (const Case& c : cases) {
+    RunResult r = putJob(c.job);
+    EXPECT_EQ(statusOf(r), "400") << c.job << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find(c.field + ":"), std::string::npos) << c.job << "\n" << r.out;
+  }
+  // The CLI shows the same.
+  auto cli =
+      cod({"docker", "run", "-o", "/etc:/hostetc", "busybox", "--", "cat", "/hostetc/shadow"});
+  EXPECT_NE(cli.code, 0);
+  EXPECT_NE(cli.err.find("ResultPaths[1].Name"), std::string::npos) << cli.out << cli.err;
+  auto list = client().listJobs({});
+  ASSERT_TRUE(list.isOk());
+  EXPECT_TRUE(list->items.empty()) << "a refused job was stored";
+}
+
+TEST_F(HostileInputE2E, BrowsersOfOtherOriginsCannotSubmitAndBodiesMustBeJson) {
+  serve();
+  const std::string job = noopJob(R"("Count":1,)");
+  RunResult text = putJob(job, {"Content-Type: text/plain"});
+  EXPECT_EQ(statusOf(text), "415") << text.out;
+  RunResult form = curl({"-X", "POST", jobsUrl(), "--data", "a=b"});  // x-www-form-urlencoded
+  EXPECT_EQ(statusOf(form), "415") << form.out;
+  RunResult evil = putJob(job, {"Content-Type: application/json", "Origin: https://evil.example"});
+  EXPECT_EQ(statusOf(evil), "403") << evil.out;
+  RunResult preflight =
+      curl({"-X", "OPTIONS", jobsUrl(), "-i", "-H", "Origin: https://evil.example", "-H",
+            "Access-Control-Request-Method: PUT"});
+  EXPECT_EQ(statusOf(preflight), "403") << preflight.out;
+  EXPECT_EQ(preflight.out.find("Access-Control-Allow-Origin"), std::string::npos);
+  auto list = client().listJobs({});
+  ASSERT_TRUE(list.isOk());
+  EXPECT_TRUE(list->items.empty());
+  EXPECT_EQ(statusOf(putJob(job)), "200");  // a plain API client still submits
+}
+
+TEST_F(HostileInputE2E, LongHeadersGet431AndTheApiKeepsAnswering) {
+  serve();
+  std::string big = "X-Big: " + std::string(70000, 'a');
+  for (int i = 0; i < 4; ++i) {  // more than the API's two I/O threads
+    RunResult r =
+        curl({"-H", big, "http://127.0.0.1:" + std::to_string(api_port_) + "/api/v1/agent/alive"});
+    EXPECT_EQ(statusOf(r), "431") << r.out << r.err;
+  }
+  auto list = cod({"job", "list"});
+  EXPECT_EQ(list.code, 0) << list.err;
+}
+
+TEST_F(HostileInputE2E, DataDirIsPrivateAndResultsAreServedOnTheAdvertisedAddressOnly) {
+  int results_port = freePort();
+  startServer({"serve", "--orchestrator", "--compute", "--nats-port", "0", "--publisher-port",
+               std::to_string(results_port)});
+  auto mode = [](const std::filesystem::path& p) {
+    return static_cast<unsigned>(std::filesystem::status(p).permissions() &
+                                 std::filesystem::perms::all);
+  };
+  EXPECT_EQ(mode(dataDir()), 0700u);
+  EXPECT_EQ(mode(std::filesystem::path(dataDir()) / "orchestrator" / "jobs.db"), 0600u);
+  // Listening sockets (state 0A) on the result port: only 127.0.0.1 (0100007F), never 0.0.0.0.
+  char port_hex[8];
+  std::snprintf(port_hex, sizeof port_hex, "%04X", results_port);
+  std::set<std::string> listeners;
+  for (const std::string& line : split(slurp("/proc/net/tcp"), '\n')) {
+    auto fields = split(std::string(trim(line)), ' ');
+    std::erase(fields, "");
+    if (fields.size() > 3 && fields[3] == "0A" &&
+        endsWith(fields[1], std::string(":") + port_hex)) {
+      listeners.insert(fields[1]);
+    }
+  }
+  EXPECT_EQ(listeners, std::set<std::string>{std::string("0100007F:") + port_hex});
+}
+
+// A job stored under a higher limit (or before there was one) must not take the orchestrator
+// down at start; it fails with the reason.
+TEST_F(HostileInputE2E, AStoredJobOverTheCountLimitFailsAtStartInsteadOfCrashing) {
+  Process& first = startServer({"serve", "--orchestrator", "--compute", "--nats-port", "0",
+                                "--publisher-port", "0", "--max-job-count", "100000"});
+  ASSERT_TRUE(waitForComputeNodes(1));
+  RunResult r = putJob(noopJob(R"("Count":50000,)", R"(,"Timeouts":{"QueueTimeout":3600})"));
+  ASSERT_EQ(statusOf(r), "200") << r.out;
+  std::string id = jobIdFrom(r.out);
+  ASSERT_TRUE(waitForState(id, JobStateType::kQueued)) << "one node cannot run 50,000 partitions";
+  first.kill(SIGTERM);
+  first.wait(std::chrono::seconds(15));
+
+  Process& second = startServer({"serve", "--orchestrator", "--compute", "--nats-port", "0",
+                                 "--publisher-port", "0", "--max-job-count", "1000"});
+  ASSERT_TRUE(waitForState(id, JobStateType::kFailed));
+  auto job = client().getJob(id);
+  ASSERT_TRUE(job.isOk());
+  EXPECT_NE(job->job.state.message.find("exceeds this orchestrator's limit of 1000"),
+            std::string::npos)
+      << job->job.state.message;
+  EXPECT_TRUE(second.running());
+  EXPECT_EQ(cod({"job", "list"}).code, 0);
 }
 
 }  // namespace

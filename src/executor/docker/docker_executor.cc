@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include "common/paths.h"
 #include "common/strings.h"
 #include "common/units.h"
 #include "models/json.h"
@@ -154,11 +155,18 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
 
   bj::array binds;
   for (const auto& rp : task.result_paths) {
-    fs::path host = fs::path(request.results_dir) / rp.name;
+    // The bind's host side is a folder of the execution's own, never a spec string: a Name like
+    // "/etc" or "../x" would otherwise mount the host's files into the container.
+    COD_ASSIGN_OR_RETURN(std::string host, childPath(request.results_dir, rp.name));
+    if (std::string problem = containerPathProblem(rp.path);
+        !problem.empty() || isReservedContainerPath(rp.path)) {
+      return invalidArgument("ResultPaths Path \"" + rp.path + "\" cannot be mounted: it " +
+                             (problem.empty() ? "is a kernel file system or the root" : problem));
+    }
     std::error_code ec;
-    fs::create_directories(host, ec);
-    if (ec) return internalError("cannot create " + host.string() + ": " + ec.message());
-    binds.emplace_back(host.string() + ":" + rp.path + ":rw");
+    fs::create_directory(host, ec);
+    if (ec) return internalError("cannot create " + host + ": " + ec.message());
+    binds.emplace_back(host + ":" + rp.path + ":rw");
   }
   bj::object host_config;
   host_config["Binds"] = std::move(binds);

@@ -1,5 +1,7 @@
 #include "executor/noop/noop_executor.h"
 
+#include <tuple>
+
 #include "common/units.h"
 #include "models/json.h"
 
@@ -70,10 +72,8 @@ Result<models::RunCommandResult> NoopExecutor::run(const ExecutionRequest& reque
   }
   models::RunCommandResult out;
   out.exit_code = p.exit_code;
-  out.stdout_text = p.stdout_text.substr(0, models::kRunOutputLimit);
-  out.stdout_truncated = p.stdout_text.size() > models::kRunOutputLimit;
-  out.stderr_text = p.stderr_text.substr(0, models::kRunOutputLimit);
-  out.stderr_truncated = p.stderr_text.size() > models::kRunOutputLimit;
+  std::tie(out.stdout_text, out.stdout_truncated) = outputPrefix(p.stdout_text);
+  std::tie(out.stderr_text, out.stderr_truncated) = outputPrefix(p.stderr_text);
   if (!request.results_dir.empty()) {
     COD_RETURN_IF_ERROR(writeOutputFile(request.results_dir, "stdout", p.stdout_text));
     COD_RETURN_IF_ERROR(writeOutputFile(request.results_dir, "stderr", p.stderr_text));

@@ -183,6 +183,15 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
     return b.finish();
   }
 
+  // 1b. A job stored before this orchestrator's Count limit (or under a higher one) cannot be
+  // planned within bounded memory: it fails with the reason instead of taking the process down.
+  if (job.count > config_.max_count) {
+    b.failJob("Job.Count " + std::to_string(job.count) + " exceeds this orchestrator's limit of " +
+              std::to_string(config_.max_count) +
+              " (--max-job-count); submit it again with a lower Count");
+    return b.finish();
+  }
+
   // 2. Executions on nodes that are gone.
   std::map<std::string, const models::NodeState*> nodes_by_id;
   std::vector<models::NodeState> schedulable;
@@ -241,21 +250,21 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
     if (isLive(e) && e.job_version != job.version) b.cancel(e, "job has been updated");
   }
 
-  // 5. Partitions.
+  // 5. Partitions. Only partitions that have executions are looked at one by one: the work and
+  // the memory of an evaluation grow with the executions the job has, never with its Count.
   std::map<int64_t, std::vector<Execution*>> partitions;
   for (auto& e : execs) {
     if (e.job_version != job.version) continue;
-    if (e.partition_index >= job.count) {
+    if (e.partition_index < 0 || e.partition_index >= job.count) {
       b.cancel(e, "there are more executions than needed");
       continue;
     }
     partitions[e.partition_index].push_back(&e);
   }
   int64_t completed = 0;
-  std::vector<int64_t> needed;
+  std::set<int64_t> retry;  // partitions whose executions all ended without completing
   const Execution* fatal = nullptr;
-  for (int64_t p = 0; p < job.count; ++p) {
-    auto& es = partitions[p];
+  for (auto& [p, es] : partitions) {
     auto done = std::find_if(es.begin(), es.end(), [](const Execution* e) {
       return e->compute_state.state_type == ExecutionStateType::kCompleted;
     });
@@ -310,7 +319,14 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
         if (!retryable && (!fatal || e->modify_time > fatal->modify_time)) fatal = e;
       }
     }
-    needed.push_back(p);
+    retry.insert(p);
+  }
+  // Partitions without an execution, and those to retry, need a new one.
+  const int64_t needed_total =
+      job.count - static_cast<int64_t>(partitions.size()) + static_cast<int64_t>(retry.size());
+  std::vector<int64_t> needed;  // the first max_new_executions of them, in partition order
+  for (int64_t p = 0; p < job.count && needed.size() < config_.max_new_executions; ++p) {
+    if (!partitions.contains(p) || retry.contains(p)) needed.push_back(p);
   }
 
   if (fatal) {
@@ -319,13 +335,13 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
   }
 
   // 6–7. New executions.
-  if (!needed.empty()) {
+  if (needed_total > 0) {
     auto resources = models::parseResources(job.task().resources);
     selection::RankRequest req{&job, resources.valueOr({}), &execs, random_};
     selection::Selection sel = selector_->select(req, schedulable);
-    if (sel.suitable.size() < needed.size()) {
+    if (static_cast<int64_t>(sel.suitable.size()) < needed_total) {
       std::string reason =
-          "not enough nodes to run job. requested: " + std::to_string(needed.size()) +
+          "not enough nodes to run job. requested: " + std::to_string(needed_total) +
           ", available: " + std::to_string(schedulable.size()) +
           ", suitable: " + std::to_string(sel.suitable.size()) + ".";
       if (!sel.rejected.empty()) reason += "\n" + sel.reasons();
@@ -336,7 +352,8 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
           last_failure = &e;
         }
       }
-      bool only_busy = sel.suitable.size() + sel.transientCount() >= needed.size();
+      bool only_busy =
+          static_cast<int64_t>(sel.suitable.size() + sel.transientCount()) >= needed_total;
       bool may_wait =
           timeouts.queue_timeout > 0 &&
           b.now() - fromUnixNanos(job.create_time) < std::chrono::seconds(timeouts.queue_timeout);
@@ -359,9 +376,12 @@ Plan BatchScheduler::process(const SchedulerInput& in) const {
       }
       return b.finish();
     }
-    size_t n = std::min(needed.size(), config_.max_new_executions);
-    for (size_t i = 0; i < n; ++i) b.create(sel.suitable[i].node, needed[i], req.resources);
-    if (n < needed.size()) b.followUp(models::kEvalTriggerExecLimit, config_.exec_limit_delay);
+    for (size_t i = 0; i < needed.size(); ++i) {
+      b.create(sel.suitable[i].node, needed[i], req.resources);
+    }
+    if (static_cast<int64_t>(needed.size()) < needed_total) {
+      b.followUp(models::kEvalTriggerExecLimit, config_.exec_limit_delay);
+    }
   }
 
   // 8. Completion and progress.

@@ -4,15 +4,17 @@
 // a snapshot of the job, its executions and the nodes, it returns a Plan and touches nothing.
 //
 // Per evaluation:
-//  1. A terminal job: cancel whatever still runs.
+//  1. A terminal job: cancel whatever still runs. A job whose Count is over max_count fails.
 //  2. Executions on nodes that are gone fail ("node has disappeared"); they are retried elsewhere.
 //  3. Timeouts: the job's TotalTimeout fails the job; an execution running longer than its
 //     ExecutionTimeout fails the job (retrying would time out again).
 //  4. Executions of older job versions are cancelled.
-//  5. Per partition (0..Count-1): a completed partition is done (surplus executions are rejected
+//  5. Per partition that has executions: a completed partition is done (surplus executions are
+//  rejected
 //     or cancelled); a running one keeps its oldest execution; otherwise the first accepted bid is
-//     approved and the other accepted bids rejected; a partition with nothing live needs a new
-//     execution. An execution that failed with a non-retryable error fails the job at once.
+//     approved and the other accepted bids rejected; a partition with nothing live, and every
+//     partition (0..Count-1) without executions, needs a new execution. An execution that failed
+//     with a non-retryable error fails the job at once.
 //  6. New executions need one distinct suitable node per partition (all or nothing). Not enough
 //     nodes: if some are only busy, or QueueTimeout has not passed, the job is Queued and
 //     re-checked after queue_backoff; else it fails with "not enough nodes to run job…" and the
@@ -26,6 +28,7 @@
 #include "models/evaluation.h"
 #include "models/execution.h"
 #include "models/job.h"
+#include "models/job_validation.h"
 #include "models/node.h"
 #include "orchestrator/scheduler/plan.h"
 #include "orchestrator/selection/node_selector.h"
@@ -34,7 +37,10 @@ namespace cod::orchestrator {
 
 struct SchedulerConfig {
   Duration queue_backoff = std::chrono::seconds(5);
+  // Bounds the executions one evaluation creates, and so its memory, whatever the job's Count.
   size_t max_new_executions = 20;
+  // A job asking for more partitions fails (models::JobLimits::max_count at submit).
+  int64_t max_count = models::kDefaultMaxJobCount;
   Duration exec_limit_delay = std::chrono::milliseconds(100);
 };
 

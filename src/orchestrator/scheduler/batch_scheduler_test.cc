@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <string>
 
 namespace cod::orchestrator {
 namespace {
@@ -327,6 +329,76 @@ TEST_F(BatchSchedulerTest, RandomTieBreakSpreadsEqualNodes) {
     chosen.insert(plan.new_executions[0].node_id);
   }
   EXPECT_EQ(chosen.size(), 3u);
+}
+
+// Peak resident memory of this process, in bytes.
+int64_t peakRss() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// Count 1e9 grew the scheduler's memory by ~300 MB/s until the orchestrator died, and the stored
+// job killed it again at every restart.
+TEST_F(BatchSchedulerTest, MemoryDoesNotGrowWithCount) {
+  SchedulerConfig config;
+  config.max_count = int64_t{1} << 40;  // past what validation allows, as an older store may hold
+  BatchScheduler unbounded(&selector_, &random_, config);
+  int64_t before = peakRss();
+  for (int64_t count : {int64_t{20'000'000}, int64_t{1} << 31, int64_t{1'000'000'000'000}}) {
+    Plan plan = unbounded.process(input(batchJob(count)));
+    ASSERT_TRUE(plan.new_job_state);
+    EXPECT_EQ(plan.new_job_state->state_type, JobStateType::kFailed);
+    EXPECT_NE(plan.new_job_state->message.find("requested: " + std::to_string(count)),
+              std::string::npos)
+        << plan.new_job_state->message;
+    EXPECT_TRUE(plan.new_executions.empty());
+  }
+  EXPECT_LT(peakRss() - before, int64_t{64} << 20) << "the plans took memory that grows with Count";
+}
+
+TEST_F(BatchSchedulerTest, AStoredJobOverTheCountLimitFailsWithTheReason) {
+  Plan plan = run(batchJob(models::kDefaultMaxJobCount + 1));
+  ASSERT_TRUE(plan.new_job_state);
+  EXPECT_EQ(plan.new_job_state->state_type, JobStateType::kFailed);
+  EXPECT_EQ(plan.new_job_state->message,
+            "Job.Count 10001 exceeds this orchestrator's limit of 10000 (--max-job-count); submit "
+            "it again with a lower Count");
+  EXPECT_TRUE(plan.new_executions.empty());
+}
+
+// Partitions are created in bounded batches, those without executions first in index order, and
+// a partition whose execution failed (retryably) gets a new one alongside them.
+TEST_F(BatchSchedulerTest, BoundedBatchesCoverEveryPartitionOnce) {
+  nodes_.clear();
+  for (int i = 0; i < 50; ++i) nodes_.push_back(computeNode("n-" + std::to_string(i)));
+  auto job = batchJob(45);
+  Plan first = run(job);
+  ASSERT_EQ(first.new_executions.size(), 20u);
+  EXPECT_EQ(first.new_evaluations.size(), 1u);  // a follow-up for the rest
+  apply(first);
+  executions_[3].compute_state = {
+      ExecutionStateType::kFailed, "node went away", {{models::kDetailRetryable, "true"}}};
+  Plan second = run(job);
+  ASSERT_EQ(second.new_executions.size(), 20u);
+  EXPECT_EQ(second.new_executions[0].partition_index, 3);
+  EXPECT_EQ(second.new_executions[1].partition_index, 20);
+  apply(second);
+  Plan third = run(job);
+  ASSERT_EQ(third.new_executions.size(), 6u);
+  EXPECT_TRUE(third.new_evaluations.empty());
+  apply(third);
+  std::set<int64_t> partitions;
+  for (const auto& e : executions_) {
+    if (e.compute_state.state_type != ExecutionStateType::kFailed) {
+      EXPECT_TRUE(partitions.insert(e.partition_index).second) << e.partition_index;
+    }
+  }
+  EXPECT_EQ(partitions.size(), 45u);
+  EXPECT_EQ(*partitions.rbegin(), 44);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "store/sqlite/sqlite_connection.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include <fmt/format.h>
@@ -94,6 +97,17 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
+  if (!read_only && path != ":memory:" && !path.empty()) {
+    // Jobs hold their specs' secrets (environment values, credentials in params): owner only.
+    // SQLite gives the -wal and -shm files it creates later the database file's mode.
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::string file = path + suffix;
+      if (::chmod(file.c_str(), S_IRUSR | S_IWUSR) != 0 && errno != ENOENT) {
+        return internalError(
+            fmt::format("cannot make {} private (chmod 0600): {}", file, std::strerror(errno)));
+      }
+    }
+  }
   return conn;
 }
 

@@ -23,11 +23,11 @@ std::string encodeLocalExecution(const LocalExecution& e) {
   o["Hint"] = e.hint;
   o["Retryable"] = e.retryable;
   o["Updated"] = toUnixNanos(e.updated);
-  return bj::serialize(o);
+  return models::serialize(o);
 }
 
 Result<LocalExecution> decodeLocalExecution(std::string_view text) {
-  COD_ASSIGN_OR_RETURN(bj::value v, models::parseJson(text));
+  COD_ASSIGN_OR_RETURN(bj::value v, models::parseJson(text, models::InvalidUtf8::kRepair));
   if (!v.is_object()) return internalError("stored execution is not a JSON object");
   const auto& o = v.as_object();
   auto str = [&](std::string_view k) {

@@ -81,7 +81,7 @@ PRAGMA user_version = 1;
 template <typename Decoder>
 auto decode(std::string_view text, const char* what, Decoder decoder)
     -> decltype(decoder(boost::json::value(), models::DecodeOptions())) {
-  auto parsed = models::parseJson(text);
+  auto parsed = models::parseJson(text, models::InvalidUtf8::kRepair);
   if (!parsed.isOk()) {
     return internal::storeError(
         internalError(fmt::format("stored {} is unreadable: {}", what, parsed.error().message())));

@@ -42,7 +42,7 @@ std::string errorEnvelope(const Status& status) {
   o["Type"] = kErrorType;
   o["Version"] = kSchemaVersion;
   o["Payload"] = std::move(payload);
-  return bj::serialize(o);
+  return models::serialize(o);
 }
 
 Status statusFromErrorEnvelope(std::string_view text, std::string_view what) {
