@@ -362,6 +362,13 @@ TEST_F(HostileInputE2E, DataDirIsPrivateAndResultsAreServedOnTheAdvertisedAddres
     }
   }
   EXPECT_EQ(listeners, std::set<std::string>{std::string("0100007F:") + port_hex});
+
+  // The result server shares the API's HTTP server: long headers cannot stop it either.
+  std::string results = "http://127.0.0.1:" + std::to_string(results_port) + "/e-1.tar.gz";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(statusOf(curl({"-H", "X-Big: " + std::string(70000, 'a'), results})), "431");
+  }
+  EXPECT_EQ(statusOf(curl({results})), "404");
 }
 
 // A job stored under a higher limit (or before there was one) must not take the orchestrator
