@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/errors.h"
+
 namespace cod::node {
 
 namespace {
@@ -56,7 +58,7 @@ api::HttpResponse ResultServer::handle(api::HttpRequest& req) {
 }
 
 api::HttpResponse ResultServer::reject(api::HttpRequest&, const Status& status) {
-  return text(400, status.message());
+  return text(api::mapStatus(status).http_status, status.message());  // 400, 413, 431
 }
 
 }  // namespace cod::node
