@@ -85,7 +85,6 @@ class HttpHandler {
 // space). Invalid percent escapes are kept verbatim.
 void parseTarget(std::string_view target, std::string* path,
                  std::multimap<std::string, std::string>* query);
-std::string percentDecode(std::string_view text, bool plus_as_space);
 
 // "Not Found" for 404, "" for unknown codes.
 std::string_view reasonPhrase(int status);

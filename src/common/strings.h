@@ -26,6 +26,10 @@ bool base64Decode(std::string_view text, std::string* out);
 std::string base64UrlEncode(std::string_view data);
 bool base64UrlDecode(std::string_view text, std::string* out);
 
+// %XX escapes decoded ('+' as a space when asked, as in query strings); invalid escapes are
+// kept verbatim.
+std::string percentDecode(std::string_view text, bool plus_as_space);
+
 // UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
 bool isValidUtf8(std::string_view s);
 // `s` with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD, the way

@@ -1,0 +1,169 @@
+#include "http/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "common/strings.h"
+
+namespace cod::http {
+
+namespace {
+
+struct Transfer {
+  FILE* file = nullptr;
+  uint64_t bytes = 0;
+  uint64_t max_bytes = 0;
+  bool too_large = false;
+  CancelToken* cancel = nullptr;
+  std::string content_disposition;
+};
+
+size_t onBody(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t len = size * n;
+  if (t->max_bytes > 0 && t->bytes + len > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer
+  }
+  t->bytes += len;
+  return std::fwrite(data, 1, len, t->file);
+}
+
+size_t onHeader(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * n);
+  constexpr std::string_view kName = "content-disposition:";
+  if (line.size() > kName.size() && equalsIgnoreCase(line.substr(0, kName.size()), kName)) {
+    t->content_disposition = std::string(trim(line.substr(kName.size())));
+  }
+  return size * n;
+}
+
+int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  return t->cancel != nullptr && t->cancel->cancelled() ? 1 : 0;
+}
+
+bool isHttpUrl(const std::string& url) {
+  std::string lower = toLower(url.substr(0, 8));
+  return startsWith(lower, "http://") || startsWith(lower, "https://");
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+}  // namespace
+
+std::string redactUrl(const std::string& url) {
+  std::string out = url.substr(0, url.find_first_of("?#"));
+  // scheme://user:secret@host → scheme://host
+  size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    size_t host = scheme + 3;
+    size_t at = out.find('@', host);
+    size_t slash = out.find('/', host);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      out.erase(host, at + 1 - host);
+    }
+  }
+  return out;
+}
+
+Result<DownloadResult> download(const std::string& url, const std::string& path,
+                                const DownloadOptions& options, CancelToken* cancel) {
+  const std::string shown = redactUrl(url);
+  if (!isHttpUrl(url)) {
+    return invalidArgument("\"" + shown + "\" is not an http:// or https:// URL");
+  }
+  auto backoff = options.backoff;
+  Status last = unavailable("downloading " + shown + ": no attempt made");
+  for (int attempt = 1; attempt <= std::max(1, options.attempts); ++attempt) {
+    if (attempt > 1) {
+      if (cancel != nullptr ? cancel->waitFor(backoff) : false) break;
+      if (cancel == nullptr) std::this_thread::sleep_for(backoff);
+      backoff *= 2;
+    }
+    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), &std::fclose);
+    if (!file) return internalError("cannot write " + path);
+    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+    if (!curl) return internalError("libcurl could not make a handle");
+    Transfer t;
+    t.file = file.get();
+    t.max_bytes = options.max_bytes;
+    t.cancel = cancel;
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, options.max_redirects);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "cod");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout.count()));
+    if (options.timeout.count() > 0) {
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+    }
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+    if (options.max_bytes > 0) {
+      curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options.max_bytes));
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onProgress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    char* effective = nullptr;
+    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
+    if (std::fflush(file.get()) != 0) return internalError("cannot write " + path);
+
+    if (cancel != nullptr && cancel->cancelled()) return cancelled("download cancelled");
+    if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+      return resourceExhausted("downloading " + shown + ": larger than the limit of " +
+                               std::to_string(options.max_bytes) + " bytes");
+    }
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+      return invalidArgument("downloading " + shown +
+                             ": redirected to a URL that is not http:// or https://");
+    }
+    if (rc == CURLE_TOO_MANY_REDIRECTS) {
+      return failedPrecondition("downloading " + shown + ": more than " +
+                                std::to_string(options.max_redirects) + " redirects");
+    }
+    if (rc != CURLE_OK) {
+      last = unavailable("downloading " + shown + ": " + curl_easy_strerror(rc));
+      continue;
+    }
+    if (status >= 500) {
+      last = unavailable("downloading " + shown + ": HTTP " + std::to_string(status));
+      continue;
+    }
+    if (status == 404 || status == 410) {
+      return notFound("downloading " + shown + ": HTTP " + std::to_string(status) +
+                      " (nothing at that URL)");
+    }
+    if (status >= 300) {
+      return failedPrecondition("downloading " + shown + ": HTTP " + std::to_string(status));
+    }
+    DownloadResult out;
+    out.bytes = t.bytes;
+    out.content_disposition = std::move(t.content_disposition);
+    out.effective_url = effective != nullptr ? effective : url;
+    return out;
+  }
+  if (cancel != nullptr && cancel->cancelled()) return cancelled("download cancelled");
+  return last;
+}
+
+}  // namespace cod::http

@@ -1,0 +1,51 @@
+#pragma once
+
+// The one outbound HTTP client for downloads (DESIGN §3 `http/`), over libcurl: URL inputs and the
+// CLI's result downloads use it; the Docker socket, the API client, S3 and IPFS are to move onto
+// it. Only http and https are spoken, redirects included: a hostile URL or redirect to file://,
+// ftp:// or the like is refused.
+//
+// Thread-safe: each call has its own curl handle. Blocking: call it from a worker thread.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/cancel.h"
+#include "common/status.h"
+
+namespace cod::http {
+
+struct DownloadOptions {
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+  // The whole transfer, per attempt; 0 = no limit (a stalled transfer still ends: see below).
+  std::chrono::milliseconds timeout{0};
+  // A transfer slower than 1 byte/s for this long is abandoned as stalled.
+  std::chrono::seconds stall_timeout{60};
+  // Larger bodies are refused (ResourceExhausted); 0 = no limit.
+  uint64_t max_bytes = 0;
+  // Attempts in all; connection errors, timeouts and 5xx answers are retried after `backoff`,
+  // doubled each time.
+  int attempts = 1;
+  std::chrono::milliseconds backoff{std::chrono::seconds(1)};
+  long max_redirects = 10;
+};
+
+struct DownloadResult {
+  uint64_t bytes = 0;
+  std::string content_disposition;  // the header's value, "" when absent
+  std::string effective_url;        // after redirects
+};
+
+// Downloads `url` (http or https) into the file `path` (created or truncated). Errors:
+// InvalidArgument for a URL that is not http(s); NotFound for 404/410; FailedPrecondition for
+// other 4xx (a retry will not help); Unavailable for connection errors, timeouts and 5xx after the
+// last attempt; ResourceExhausted past max_bytes; Cancelled when `cancel` fires. Messages name the
+// URL without its query string (it may hold a secret, as presigned URLs do).
+Result<DownloadResult> download(const std::string& url, const std::string& path,
+                                const DownloadOptions& options, CancelToken* cancel = nullptr);
+
+// The URL as it may appear in messages and logs: without its query string and credentials.
+std::string redactUrl(const std::string& url);
+
+}  // namespace cod::http

@@ -1,0 +1,306 @@
+// The conformance suite over every backend, and what each backend does beyond it.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "api/test_web_server.h"
+#include "common/archive.h"
+#include "common/strings.h"
+#include "storage/inline/inline_storage.h"
+#include "storage/local/local_storage.h"
+#include "storage/storage_conformance.h"
+#include "storage/url/url_storage.h"
+
+namespace cod::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using conformance::Backend;
+using conformance::StorageConformanceTest;
+
+models::InputSource input(const std::string& type, boost::json::object params,
+                          const std::string& target = "/inputs/x") {
+  models::InputSource in;
+  in.source.type = type;
+  in.source.params = std::move(params);
+  in.target = target;
+  return in;
+}
+
+// What the test web server answers.
+class Site {
+ public:
+  api::HttpResponse respond(const api::HttpRequest& req) {
+    using api::testing::TestWebServer;
+    if (req.path == "/data.csv") return TestWebServer::text(200, "a,b\n1,2\n");
+    if (req.path == "/named") {
+      auto r = TestWebServer::text(200, "named");
+      r.headers.set("Content-Disposition", "attachment; filename=\"report.txt\"");
+      return r;
+    }
+    if (req.path == "/evil-name") {
+      auto r = TestWebServer::text(200, "x");
+      r.headers.set("Content-Disposition", "attachment; filename=\"../../etc/cron.d/x\"");
+      return r;
+    }
+    if (req.path == "/flaky" && flaky_left_-- > 0) return TestWebServer::text(503, "try later");
+    if (req.path == "/flaky") return TestWebServer::text(200, "at last");
+    if (req.path == "/broken") return TestWebServer::text(500, "always");
+    if (req.path == "/moved") return api::HttpResponse::redirect(302, "/data.csv");
+    if (req.path == "/to-file") return api::HttpResponse::redirect(302, "file:///etc/passwd");
+    if (req.path == "/big") return TestWebServer::text(200, std::string(4096, 'b'));
+    return TestWebServer::text(404, "nothing here");
+  }
+  void setFlaky(int n) { flaky_left_ = n; }
+
+ private:
+  std::atomic<int> flaky_left_{0};
+};
+
+Site& site() {
+  static Site s;
+  return s;
+}
+
+api::testing::TestWebServer& web() {
+  static api::testing::TestWebServer server(
+      [](const api::HttpRequest& req) { return site().respond(req); });
+  return server;
+}
+
+std::string dataUrl(const std::string& media, const std::string& data) {
+  return "data:" + media + ";base64," + base64Encode(data);
+}
+
+std::string tarGzOf(const std::string& fixture_dir) {
+  fs::path tree = fs::path(fixture_dir) / "tree";
+  fs::create_directories(tree / "sub");
+  std::ofstream(tree / "a.txt") << "alpha";
+  std::ofstream(tree / "sub" / "b.txt") << "beta";
+  std::string archive = fixture_dir + "/tree.tar.gz";
+  EXPECT_TRUE(createTarGz(tree.string(), archive).isOk());
+  std::ifstream in(archive, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+UrlStorageConfig fastRetries() {
+  UrlStorageConfig c;
+  c.backoff = std::chrono::milliseconds(10);
+  c.max_bytes = 1024;
+  return c;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllBackends, StorageConformanceTest,
+    ::testing::Values(
+        Backend{"InlineFile",
+                [](const std::string&) { return std::make_unique<InlineStorage>(); },
+                [](const std::string&) {
+                  return input("inline", {{"URL", dataUrl("text/plain", "hello inline")}});
+                },
+                {{"", "hello inline"}},
+                [](const std::string&) {
+                  return std::vector<models::InputSource>{
+                      input("inline", {{"URL", "http://example.com/x"}}),
+                      input("inline", {{"URL", "data:text/plain;base64,@@@"}}),
+                      input("inline", {{"URL", "data:no-comma"}}), input("inline", {})};
+                }},
+        Backend{"InlineTarGz",
+                [](const std::string&) { return std::make_unique<InlineStorage>(); },
+                [](const std::string& fixture) {
+                  return input("inline", {{"URL", dataUrl("application/gzip", tarGzOf(fixture))}});
+                },
+                {{"a.txt", "alpha"}, {"sub/b.txt", "beta"}},
+                [](const std::string&) {
+                  return std::vector<models::InputSource>{
+                      input("inline", {{"URL", "data:application/gzip;base64,%%"}})};
+                }},
+        Backend{"Url",
+                [](const std::string&) { return std::make_unique<UrlStorage>(fastRetries()); },
+                [](const std::string&) {
+                  return input("urlDownload", {{"URL", web().url("/data.csv")}});
+                },
+                {{"data.csv", "a,b\n1,2\n"}},
+                [](const std::string&) {
+                  return std::vector<models::InputSource>{
+                      input("urlDownload", {{"URL", "file:///etc/passwd"}}),
+                      input("urlDownload", {{"URL", "ftp://example.com/x"}}),
+                      input("urlDownload", {})};
+                }},
+        Backend{"Local",
+                [](const std::string& fixture) {
+                  fs::create_directories(fixture + "/allowed/in");
+                  std::ofstream(fixture + "/allowed/in/f.txt") << "local data";
+                  fs::create_directories(fixture + "/secret");
+                  fs::create_symlink(fixture + "/secret", fixture + "/allowed/escape");
+                  return std::make_unique<LocalStorage>(
+                      std::vector<AllowedPath>{{fixture + "/allowed", false}});
+                },
+                [](const std::string& fixture) {
+                  return input("local", {{"SourcePath", fixture + "/allowed/in"}});
+                },
+                {{"f.txt", "local data"}},
+                [](const std::string& fixture) {
+                  return std::vector<models::InputSource>{
+                      input("local", {{"SourcePath", "/etc"}}),
+                      input("local", {{"SourcePath", fixture + "/allowed/../secret"}}),
+                      input("local", {{"SourcePath", fixture + "/allowed/escape"}}),
+                      input("local", {{"SourcePath", "relative/path"}}),
+                      input("local",
+                            {{"SourcePath", fixture + "/allowed/in"}, {"ReadWrite", true}}),
+                      input("local", {{"SourcePath", fixture + "/allowed/missing"}}),
+                      input("local", {})};
+                }}),
+    [](const ::testing::TestParamInfo<Backend>& param_info) { return param_info.param.name; });
+
+TEST(DataUrlTest, ParsesBase64AndPercentEncodedData) {
+  auto a = parseDataUrl("data:text/plain;charset=utf-8;base64,aGVsbG8=");
+  ASSERT_TRUE(a.isOk());
+  EXPECT_EQ(a->media_type, "text/plain");
+  EXPECT_EQ(a->data, "hello");
+  auto b = parseDataUrl("data:,a%20b%2Cc");
+  ASSERT_TRUE(b.isOk());
+  EXPECT_EQ(b->media_type, "");
+  EXPECT_EQ(b->data, "a b,c");
+}
+
+TEST(InlineStorageTest, AnArchiveThatEscapesIsRefused) {
+  fs::path dir = fs::temp_directory_path() / ("cod-inline-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // A tar whose entry climbs out: not something createTarGz would make, so build it by hand.
+  std::string name = "../escaped.txt";
+  std::string header(512, '\0');
+  name.copy(header.data(), name.size());
+  std::string("0000644").copy(header.data() + 100, 7);
+  std::string("0000000").copy(header.data() + 108, 7);
+  std::string("0000000").copy(header.data() + 116, 7);
+  std::string("00000000004").copy(header.data() + 124, 11);
+  std::string("00000000000").copy(header.data() + 136, 11);
+  header[156] = '0';
+  std::string("ustar").copy(header.data() + 257, 5);
+  std::fill(header.begin() + 148, header.begin() + 156, ' ');
+  unsigned sum = 0;
+  for (char c : header) sum += static_cast<unsigned char>(c);
+  char chk[8];
+  std::snprintf(chk, sizeof chk, "%06o", sum);
+  std::string(chk, 6).copy(header.data() + 148, 6);
+  header[154] = '\0';
+  std::string tar = header + std::string("evil") + std::string(508, '\0') + std::string(1024, '\0');
+  InlineStorage storage;
+  // application/gzip data need not be compressed for libarchive to read it as a tar.
+  auto in = input("inline", {{"URL", dataUrl("application/gzip", tar)}});
+  CancelToken cancel;
+  auto mount = storage.prepare(in, dir.string(), cancel);
+  EXPECT_FALSE(mount.isOk());
+  EXPECT_FALSE(fs::exists(dir.parent_path() / "escaped.txt"));
+  fs::remove_all(dir);
+}
+
+class UrlStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("cod-url-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  Result<Mount> fetch(const std::string& path) {
+    UrlStorage storage(fastRetries());
+    CancelToken cancel;
+    return storage.prepare(input("urlDownload", {{"URL", web().url(path)}}), dir_.string(), cancel);
+  }
+  fs::path dir_;
+};
+
+TEST_F(UrlStorageTest, NamesTheFileAsTheServerOrTheUrlDoes) {
+  auto named = fetch("/named");
+  ASSERT_TRUE(named.isOk()) << named.status().toString();
+  EXPECT_TRUE(fs::exists(fs::path(named->host_path) / "report.txt"));
+  EXPECT_EQ(downloadFileName("http://h/a/b/c.csv?x=1", ""), "c.csv");
+  EXPECT_EQ(downloadFileName("http://h/a%20b.txt", ""), "a b.txt");
+  EXPECT_EQ(downloadFileName("http://h/", ""), "file");
+  EXPECT_EQ(downloadFileName("http://h", ""), "file");
+  EXPECT_EQ(downloadFileName("http://h/..", ""), "file");
+}
+
+TEST_F(UrlStorageTest, AHostileFileNameStaysInsideTheFolder) {
+  auto m = fetch("/evil-name");
+  ASSERT_TRUE(m.isOk()) << m.status().toString();
+  EXPECT_TRUE(fs::exists(fs::path(m->host_path) / "x"));
+  EXPECT_EQ(conformance::readMount(*m).size(), 1u);
+}
+
+TEST_F(UrlStorageTest, RetriesServerErrorsThenSaysWhatFailed) {
+  site().setFlaky(2);
+  auto ok = fetch("/flaky");
+  ASSERT_TRUE(ok.isOk()) << ok.status().toString();
+  EXPECT_EQ(conformance::readMount(*ok).begin()->second, "at last");
+  auto broken = fetch("/broken");
+  ASSERT_FALSE(broken.isOk());
+  EXPECT_EQ(broken.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(broken.status().message().find("HTTP 500"), std::string::npos);
+  auto missing = fetch("/nope");
+  ASSERT_FALSE(missing.isOk());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(UrlStorageTest, FollowsRedirectsButOnlyToHttp) {
+  auto moved = fetch("/moved");
+  ASSERT_TRUE(moved.isOk()) << moved.status().toString();
+  EXPECT_TRUE(fs::exists(fs::path(moved->host_path) / "moved"));
+  auto to_file = fetch("/to-file");
+  ASSERT_FALSE(to_file.isOk());
+  EXPECT_EQ(to_file.status().code(), StatusCode::kInvalidArgument) << to_file.status().toString();
+}
+
+TEST_F(UrlStorageTest, RefusesDownloadsOverTheSizeCap) {
+  auto big = fetch("/big");  // 4 KiB against a 1 KiB cap
+  ASSERT_FALSE(big.isOk());
+  EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted) << big.status().toString();
+}
+
+TEST_F(UrlStorageTest, AnUnreachableServerIsUnavailable) {
+  UrlStorage storage(fastRetries());
+  CancelToken cancel;
+  auto m = storage.prepare(input("urlDownload", {{"URL", "http://127.0.0.1:1/x"}}), dir_.string(),
+                           cancel);
+  ASSERT_FALSE(m.isOk());
+  EXPECT_EQ(m.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(LocalStorageTest, ReadWriteAndCreateAsOnlyWhereAllowed) {
+  fs::path root = fs::temp_directory_path() / ("cod-local-" + std::to_string(::getpid()));
+  fs::create_directories(root / "rw");
+  fs::create_directories(root / "ro");
+  LocalStorage storage({{(root / "rw").string(), true}, {(root / "ro").string(), false}});
+  CancelToken cancel;
+  auto rw = storage.prepare(input("local", {{"SourcePath", (root / "rw" / "new").string()},
+                                            {"ReadWrite", "true"},
+                                            {"CreateAs", "dir"}}),
+                            "/unused", cancel);
+  ASSERT_TRUE(rw.isOk()) << rw.status().toString();
+  EXPECT_FALSE(rw->read_only);
+  EXPECT_TRUE(fs::is_directory(root / "rw" / "new"));
+  auto file = storage.prepare(
+      input("local", {{"SourcePath", (root / "ro" / "f.txt").string()}, {"CreateAs", "file"}}),
+      "/unused", cancel);
+  ASSERT_TRUE(file.isOk()) << file.status().toString();
+  EXPECT_TRUE(file->read_only);
+  EXPECT_TRUE(fs::is_regular_file(root / "ro" / "f.txt"));
+  auto denied = storage.validate(
+      input("local", {{"SourcePath", (root / "ro").string()}, {"ReadWrite", true}}));
+  EXPECT_EQ(denied.code(), StatusCode::kPermissionDenied);
+  auto outside = storage.validate(input("local", {{"SourcePath", "/etc/shadow"}}));
+  EXPECT_EQ(outside.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(outside.message().find((root / "rw").string() + ":rw"), std::string::npos)
+      << outside.message();
+  fs::remove_all(root);
+  EXPECT_FALSE(parseAllowedPath("data").isOk());
+  EXPECT_TRUE(parseAllowedPath("/data:rw")->read_write);
+}
+
+}  // namespace
+}  // namespace cod::storage

@@ -1,0 +1,89 @@
+#include "storage/url/url_storage.h"
+
+#include <filesystem>
+
+#include "common/paths.h"
+#include "common/strings.h"
+#include "http/http_client.h"
+
+namespace cod::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// filename="a.csv" or filename=a.csv from a Content-Disposition value.
+std::string dispositionFileName(const std::string& value) {
+  for (const std::string& part : split(value, ';')) {
+    std::string_view p = trim(part);
+    if (p.size() > 9 && equalsIgnoreCase(p.substr(0, 9), "filename=")) {
+      std::string_view name = trim(p.substr(9));
+      if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+        name = name.substr(1, name.size() - 2);
+      }
+      return std::string(name);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string downloadFileName(const std::string& url, const std::string& content_disposition) {
+  std::string name = dispositionFileName(content_disposition);
+  if (name.empty()) {
+    std::string path = url.substr(0, url.find_first_of("?#"));
+    size_t scheme = path.find("://");
+    size_t slash = path.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    path = slash == std::string::npos ? "" : path.substr(slash);
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    name = percentDecode(path.substr(path.rfind('/') + 1), false);
+  }
+  // A server's or URL's name is as hostile as a spec string: keep only a plain file name.
+  if (size_t slash = name.find_last_of("/\\"); slash != std::string::npos) {
+    name = name.substr(slash + 1);
+  }
+  if (!pathSegmentProblem(name).empty()) return "file";
+  return name;
+}
+
+Status UrlStorage::validate(const models::InputSource& input) {
+  std::string url = stringParam(input, "URL");
+  if (url.empty()) {
+    return invalidArgument(
+        "urlDownload Source.Params.URL is required (an http:// or https:// URL)");
+  }
+  std::string lower = toLower(url.substr(0, 8));
+  if (!startsWith(lower, "http://") && !startsWith(lower, "https://")) {
+    return invalidArgument(
+        "urlDownload Source.Params.URL must be an http:// or https:// URL, got \"" +
+        http::redactUrl(url) + "\"");
+  }
+  return Status::ok();
+}
+
+Result<Mount> UrlStorage::prepare(const models::InputSource& input, const std::string& dir,
+                                  CancelToken& cancel) {
+  COD_RETURN_IF_ERROR(validate(input));
+  if (cancel.cancelled()) return cancelled("staging cancelled");
+  std::string url = stringParam(input, "URL");
+  fs::path folder = fs::path(dir) / "download";
+  std::error_code ec;
+  fs::create_directory(folder, ec);
+  if (ec) return internalError("cannot create " + folder.string() + ": " + ec.message());
+  fs::path partial = fs::path(dir) / "download.partial";
+  http::DownloadOptions options;
+  options.max_bytes = config_.max_bytes;
+  options.timeout = config_.timeout;
+  options.attempts = config_.attempts;
+  options.backoff = config_.backoff;
+  COD_ASSIGN_OR_RETURN(http::DownloadResult got,
+                       http::download(url, partial.string(), options, &cancel));
+  fs::path file = folder / downloadFileName(url, got.content_disposition);
+  fs::rename(partial, file, ec);
+  if (ec)
+    return internalError("cannot move the download to " + file.string() + ": " + ec.message());
+  return Mount{folder.string(), input.target, true};
+}
+
+}  // namespace cod::storage

@@ -1,0 +1,37 @@
+#pragma once
+
+// `urlDownload` inputs: an http(s) URL downloaded by the compute node (http/http_client.h:
+// redirects, a size cap, timeouts, retries with backoff on 5xx and connection errors) into a
+// folder mounted at Target, under the file name Bacalhau would pick: Content-Disposition's
+// filename, else the last segment of the URL's path, else "file".
+
+#include <chrono>
+#include <cstdint>
+
+#include "storage/storage.h"
+
+namespace cod::storage {
+
+struct UrlStorageConfig {
+  uint64_t max_bytes = uint64_t{10} * 1024 * 1024 * 1024;  // 10 GiB
+  std::chrono::milliseconds timeout{std::chrono::minutes(30)};
+  int attempts = 3;
+  std::chrono::milliseconds backoff{std::chrono::seconds(1)};
+};
+
+class UrlStorage final : public StorageProvider {
+ public:
+  explicit UrlStorage(UrlStorageConfig config = {}) : config_(config) {}
+  std::string name() const override { return "urlDownload"; }
+  Status validate(const models::InputSource& input) override;
+  Result<Mount> prepare(const models::InputSource& input, const std::string& dir,
+                        CancelToken& cancel) override;
+
+ private:
+  UrlStorageConfig config_;
+};
+
+// The file name a download is saved under (always one plain path segment).
+std::string downloadFileName(const std::string& url, const std::string& content_disposition);
+
+}  // namespace cod::storage
