@@ -84,6 +84,10 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
       ->capture_default_str();
   cmd->add_option("--docker-socket", o.docker_socket,
                   "Docker Engine socket (default $DOCKER_HOST or /var/run/docker.sock)");
+  cmd->add_option("--allow-listed-local-paths", o.allow_listed_local_paths,
+                  "Host paths that local inputs may mount (comma-separated; a :rw suffix allows "
+                  "ReadWrite), e.g. /data,/scratch:rw")
+      ->delimiter(',');
   cmd->add_flag("--allow-networked-jobs", o.allow_networked_jobs,
                 "Run jobs that ask for network access (Network Full, Bridge or HTTP); without it "
                 "only Network None runs");

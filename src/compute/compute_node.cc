@@ -73,12 +73,9 @@ models::NodeInfo ComputeNode::nodeInfo() const {
   info.labels["hostname"] = hostName();
   info.supported_protocols = {"cod/v1"};
   auto& ci = info.compute_node_info;
-  for (auto* e : deps_.executors) {
-    if (e->isInstalled()) ci.execution_engines.push_back(e->name());
-  }
-  for (auto* p : deps_.publishers) {
-    if (p->isInstalled()) ci.publishers.push_back(p->name());
-  }
+  ci.execution_engines = deps_.plugins.engineNames();
+  ci.storage_sources = deps_.plugins.storageNames();
+  ci.publishers = deps_.plugins.publisherNames();
   ci.max_capacity = config_.capacity;
   ci.max_job_requirements = config_.capacity;
   {
@@ -221,20 +218,6 @@ void ComputeNode::forget(const std::string& execution_id) {
   executions_.erase(execution_id);
 }
 
-executor::Executor* ComputeNode::findExecutor(const std::string& engine) const {
-  for (auto* e : deps_.executors) {
-    if (equalsIgnoreCase(e->name(), trim(engine)) && e->isInstalled()) return e;
-  }
-  return nullptr;
-}
-
-publisher::Publisher* ComputeNode::findPublisher(const std::string& type) const {
-  for (auto* p : deps_.publishers) {
-    if (equalsIgnoreCase(p->name(), trim(type)) && p->isInstalled()) return p;
-  }
-  return nullptr;
-}
-
 std::string ComputeNode::executionDir(const std::string& execution_id) const {
   // Bids refuse unsafe IDs; this is the last line before an ID touches the disk (a record an
   // older version stored may still hold one).
@@ -295,17 +278,8 @@ void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
   } else {
     const models::Task& task = e.execution.job->task();
     auto res = models::parseResources(task.resources);
-    executor::Executor* ex = findExecutor(task.engine.type);
-    std::string publisher_type(trim(task.publisher.type));
-    publisher::Publisher* pub = publisher_type.empty() ? nullptr : findPublisher(publisher_type);
-    if (!ex) {
-      reason = "engine \"" + task.engine.type + "\" is not installed on this node";
-    } else if (!publisher_type.empty() && !pub) {
-      reason = "publisher \"" + publisher_type + "\" is not available on this node";
-    } else if (Status v = ex->validate(task); !v.isOk()) {
-      reason = v.message();
-    } else if (Status pv = pub ? pub->validate(task.publisher) : Status::ok(); !pv.isOk()) {
-      reason = pv.message();
+    if (std::string unsupported = deps_.plugins.refusal(task); !unsupported.empty()) {
+      reason = unsupported;
     } else if (!res.isOk()) {
       reason = res.status().message();
     } else if (std::string why = res->exceedsReason(config_.capacity); !why.empty()) {
@@ -483,41 +457,18 @@ void ComputeNode::runOnThread(const store::LocalExecution& e,
     req.env[p + "PARTITION_COUNT"] = std::to_string(job.count);
     req.env[p + "NODE_ID"] = config_.node_id;
   }
-  Result<models::RunCommandResult> outcome = internalError("not run");
-  executor::Executor* ex = findExecutor(job.task().engine.type);
-  const std::string publisher_type(trim(job.task().publisher.type));
-  publisher::Publisher* pub = publisher_type.empty() ? nullptr : findPublisher(publisher_type);
+  executor::Executor* ex = deps_.plugins.executor(job.task().engine.type);
   // The folder is made only when something reads it: creating and deleting a folder and three
   // files per execution was half of a compute node's CPU time on noop benchmarks.
-  if (pub == nullptr && ex != nullptr && !ex->needsResultsDir()) req.results_dir.clear();
-  std::error_code ec;
-  if (!req.results_dir.empty()) {
-    fs::remove_all(req.results_dir, ec);
-    fs::create_directories(req.results_dir, ec);
+  if (trim(job.task().publisher.type).empty() && ex != nullptr && !ex->needsResultsDir()) {
+    req.results_dir.clear();
   }
-  if (ec) {
-    outcome = internalError("cannot create " + req.results_dir + ": " + ec.message());
-  } else if (std::string unsafe = models::unsafePathReason(job, e.id()); !unsafe.empty()) {
-    outcome = invalidArgument("refused an unsafe job spec: " + unsafe);
-  } else if (!ex) {
-    outcome = failedPrecondition("engine \"" + job.task().engine.type + "\" is not installed");
-  } else {
-    outcome = ex->run(req, *cancel);
-  }
-  models::SpecConfig published;
-  if (outcome.isOk() && !req.results_dir.empty()) {
-    // The result folder is complete: publish it (the task's exit code goes in with it).
-    std::ofstream(fs::path(req.results_dir) / "exitCode") << outcome->exit_code;
-    if (pub != nullptr) {
-      auto result = pub->publish(e.id(), job, req.results_dir);
-      if (result.isOk()) {
-        published = std::move(result).value();
-      } else {
-        outcome = Status(result.status()).withComponent("Publisher");
-      }
-    }
-  }
-  post(RunFinished{e.id(), std::move(outcome), std::move(published)});
+  RunPipeline pipeline(&deps_.plugins);
+  std::string staging = executionDir(e.id());
+  if (!staging.empty()) staging += ".inputs";
+  RunPipeline::Outcome outcome = pipeline.run(std::move(req), staging, *cancel);
+  models::SpecConfig published = std::move(outcome.published);
+  post(RunFinished{e.id(), std::move(outcome.result), std::move(published)});
 }
 
 void ComputeNode::handleRunFinished(RunFinished& f) {

@@ -28,6 +28,8 @@
 #include "common/cancel.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "compute/plugins.h"
+#include "compute/run_pipeline.h"
 #include "executor/executor.h"
 #include "models/node.h"
 #include "publisher/publisher.h"
@@ -57,8 +59,7 @@ struct ComputeConfig {
 struct ComputeDeps {
   transport::ComputeTransport* transport = nullptr;
   store::ExecutionStore* store = nullptr;
-  std::vector<executor::Executor*> executors;
-  std::vector<publisher::Publisher*> publishers;
+  Plugins plugins;
   const Clock* clock = nullptr;
 };
 
@@ -111,8 +112,6 @@ class ComputeNode final : public transport::ComputeHandler {
   void resendOutcome(const store::LocalExecution& e);
   void save(store::LocalExecution& e);
   void forget(const std::string& execution_id);
-  executor::Executor* findExecutor(const std::string& engine) const;
-  publisher::Publisher* findPublisher(const std::string& type) const;
   std::string executionDir(const std::string& execution_id) const;
   // Why this node will not give a task the network it asks for ("" = it will).
   std::string networkRefusal(const models::NetworkConfig& network) const;

@@ -15,6 +15,7 @@
 #include "common/strings.h"
 #include "executor/noop/noop_executor.h"
 #include "publisher/noop/noop_publisher.h"
+#include "storage/inline/inline_storage.h"
 #include "store/memory/memory_execution_store.h"
 
 namespace cod::compute {
@@ -137,12 +138,9 @@ class ComputeNodeTest : public ::testing::Test {
     config.heartbeat_interval = 50ms;
     config.reconcile_interval = 1h;  // reconciliation is driven by the tests
     config.labels = {{"zone", "a"}};
-    node_ = std::make_unique<ComputeNode>(ComputeDeps{&transport_,
-                                                      &store_,
-                                                      {&noop_},
-                                                      {&noop_publisher_, &recording_publisher_},
-                                                      &SystemClock::instance()},
-                                          config);
+    Plugins plugins{{&noop_}, {&inline_storage_}, {&noop_publisher_, &recording_publisher_}};
+    node_ = std::make_unique<ComputeNode>(
+        ComputeDeps{&transport_, &store_, plugins, &SystemClock::instance()}, config);
     ASSERT_TRUE(node_->start().isOk());
     ASSERT_TRUE(node_->waitUntilRegistered(5s));
   }
@@ -178,6 +176,7 @@ class ComputeNodeTest : public ::testing::Test {
   ScriptedTransport transport_;
   store::MemoryExecutionStore store_;
   executor::NoopExecutor noop_;
+  storage::InlineStorage inline_storage_;
   publisher::NoopPublisher noop_publisher_;
   RecordingPublisher recording_publisher_;
   std::unique_ptr<ComputeNode> node_;

@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "models/execution.h"
 #include "models/job.h"
+#include "models/mount.h"
 #include "models/resources.h"
 
 namespace cod::executor {
@@ -41,6 +42,8 @@ struct ExecutionRequest {
   std::map<std::string, std::string> env;
   // Where the result folder goes (absolute, exists, empty).
   std::string results_dir;
+  // The task's staged inputs, to mount where each says (read-only unless a mount says otherwise).
+  std::vector<models::Mount> inputs;
   // 0 = none.
   Duration timeout{0};
 };

@@ -51,6 +51,9 @@ Status Devstack::start() {
                                   "--log-level",
                                   options_.base.log_level};
     if (options_.base.allow_networked_jobs) args.emplace_back("--allow-networked-jobs");
+    for (const auto& path : options_.base.allow_listed_local_paths) {
+      args.insert(args.end(), {"--allow-listed-local-paths", path});
+    }
     if (options_.base.allow_host_network) args.emplace_back("--allow-host-network");
     if (!options_.base.publisher_host.empty()) {
       args.insert(args.end(), {"--publisher-host", options_.base.publisher_host});

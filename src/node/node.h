@@ -58,6 +58,8 @@ struct ServeOptions {
   // Where the local publisher serves results ("" = the advertise address; port 0 = a free one).
   std::string publisher_host;
   int publisher_port = 6001;
+  // Host paths `local` inputs may mount ("/data", or "/data:rw" to allow ReadWrite).
+  std::vector<std::string> allow_listed_local_paths;
   // Jobs asking for a network: Full/Bridge/HTTP need allow_networked_jobs, Host needs
   // allow_host_network; without them a node runs only jobs with Network None.
   bool allow_networked_jobs = false;

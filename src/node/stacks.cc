@@ -135,6 +135,15 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   }
   s->noop = std::make_unique<executor::NoopExecutor>();
 
+  s->inline_storage = std::make_unique<storage::InlineStorage>();
+  s->url_storage = std::make_unique<storage::UrlStorage>();
+  std::vector<storage::AllowedPath> allowed;
+  for (const std::string& entry : options.allow_listed_local_paths) {
+    COD_ASSIGN_OR_RETURN(storage::AllowedPath path, storage::parseAllowedPath(entry));
+    allowed.push_back(std::move(path));
+  }
+  s->local_storage = std::make_unique<storage::LocalStorage>(std::move(allowed));
+
   publisher::LocalPublisherConfig local;
   local.results_dir = (fs::path(dir) / "results").string();
   local.address = options.advertise_address;
@@ -178,11 +187,12 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   if (!options.capacity_disk.empty()) {
     COD_ASSIGN_OR_RETURN(config.capacity.disk, parseByteSize(options.capacity_disk));
   }
-  compute::ComputeDeps deps{s->transport.get(),
-                            s->store.get(),
-                            {s->docker.get(), s->noop.get()},
-                            {s->local.get(), s->noop_publisher.get()},
-                            &SystemClock::instance()};
+  // The node's plugins, one table per kind, in order (STYLE: no static registration).
+  compute::Plugins plugins;
+  plugins.executors = {s->docker.get(), s->noop.get()};
+  plugins.storages = {s->inline_storage.get(), s->url_storage.get(), s->local_storage.get()};
+  plugins.publishers = {s->local.get(), s->noop_publisher.get()};
+  compute::ComputeDeps deps{s->transport.get(), s->store.get(), plugins, &SystemClock::instance()};
   s->node = std::make_unique<compute::ComputeNode>(deps, config);
   COD_RETURN_IF_ERROR(s->node->start());
   return s;

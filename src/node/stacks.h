@@ -17,6 +17,9 @@
 #include "orchestrator/orchestrator.h"
 #include "publisher/local/local_publisher.h"
 #include "publisher/noop/noop_publisher.h"
+#include "storage/inline/inline_storage.h"
+#include "storage/local/local_storage.h"
+#include "storage/url/url_storage.h"
 #include "store/sqlite/sqlite_execution_store.h"
 #include "store/sqlite/sqlite_job_store.h"
 #include "transport/inproc/inproc_transport.h"
@@ -46,6 +49,9 @@ struct ComputeStack {
   std::unique_ptr<store::SqliteExecutionStore> store;
   std::unique_ptr<executor::DockerExecutor> docker;
   std::unique_ptr<executor::NoopExecutor> noop;
+  std::unique_ptr<storage::InlineStorage> inline_storage;
+  std::unique_ptr<storage::UrlStorage> url_storage;
+  std::unique_ptr<storage::LocalStorage> local_storage;
   std::unique_ptr<publisher::LocalPublisher> local;
   std::unique_ptr<publisher::NoopPublisher> noop_publisher;
   std::unique_ptr<ResultServer> results;

@@ -88,12 +88,10 @@ class InprocCluster {
     config.capacity.cpu = 4;
     config.capacity.memory = 8'000'000'000;
     config.capacity.disk = 10'000'000'000;
-    c->node = std::make_unique<compute::ComputeNode>(compute::ComputeDeps{c->transport.get(),
-                                                                          &c->store,
-                                                                          {&c->noop},
-                                                                          {&c->noop_publisher},
-                                                                          &SystemClock::instance()},
-                                                     config);
+    compute::Plugins plugins{{&c->noop}, {}, {&c->noop_publisher}};
+    c->node = std::make_unique<compute::ComputeNode>(
+        compute::ComputeDeps{c->transport.get(), &c->store, plugins, &SystemClock::instance()},
+        config);
     EXPECT_TRUE(c->node->start().isOk());
     EXPECT_TRUE(c->node->waitUntilRegistered(std::chrono::seconds(5)));
     computes_.push_back(std::move(c));

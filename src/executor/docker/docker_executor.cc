@@ -168,6 +168,16 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
     if (ec) return internalError("cannot create " + host + ": " + ec.message());
     binds.emplace_back(host + ":" + rp.path + ":rw");
   }
+  for (const auto& in : request.inputs) {
+    // Staged by this node's storage providers; the Target is a spec string, so check it again.
+    if (std::string problem = containerPathProblem(in.target);
+        !problem.empty() || isReservedContainerPath(in.target) || in.host_path.empty() ||
+        in.host_path[0] != '/' || in.host_path.find(':') != std::string::npos) {
+      return invalidArgument("input for \"" + in.target + "\" cannot be mounted" +
+                             (problem.empty() ? std::string() : ": it " + problem));
+    }
+    binds.emplace_back(in.host_path + ":" + in.target + (in.read_only ? ":ro" : ":rw"));
+  }
   bj::object host_config;
   host_config["Binds"] = std::move(binds);
   host_config["NetworkMode"] = network;
