@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cli/input_flags.h"
 #include "common/strings.h"
 #include "common/units.h"
 #include "models/label_selector.h"
@@ -80,6 +81,11 @@ void addJobFlags(CLI::App* cmd, JobFlags* f) {
       ->group(job_group);
   cmd->add_option("--task-name", f->task_name, "Task name")
       ->capture_default_str()
+      ->group(task_group);
+  cmd->add_option("-i,--input", f->inputs,
+                  "Input: ipfs://CID, http(s)://URL, s3://bucket/key, file:///node/path, a local "
+                  "file or folder (sent inline), or src=…,dst=/path,opt=k=v (repeatable)")
+      ->allow_extra_args(false)
       ->group(task_group);
   cmd->add_option("-o,--output-volumes,--output", f->outputs,
                   "Result folder name:path inside the task (repeatable)")
@@ -234,6 +240,7 @@ Result<models::Job> buildJob(const JobFlags& f, models::SpecConfig engine) {
   task.name = f.task_name.empty() ? "main" : f.task_name;
   task.engine = std::move(engine);
   COD_ASSIGN_OR_RETURN(task.publisher, parsePublisher(f.publisher));
+  COD_ASSIGN_OR_RETURN(task.input_sources, parseInputs(f.inputs));
   COD_ASSIGN_OR_RETURN(task.result_paths, parseOutputs(f.outputs));
   // Like Bacalhau's CLI, every run gets an `outputs` volume at /outputs (unless one of that name
   // or path was given), so a task can always leave files for `cod job get`.

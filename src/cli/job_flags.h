@@ -27,6 +27,7 @@ struct JobFlags {
   std::string selector;
   std::vector<std::string> labels;  // k=v or bare k; comma-separated lists allowed
   std::string task_name = "main";
+  std::vector<std::string> inputs;   // -i, one input per value (cli/input_flags.h)
   std::vector<std::string> outputs;  // name:path
   std::string publisher = "local";
   std::string cpu;

@@ -2,8 +2,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "cli/docker_commands.h"
+#include "cli/input_flags.h"
+#include "common/strings.h"
 #include "models/json.h"
 
 namespace cod::cli {
@@ -157,6 +163,51 @@ TEST(LabelsTest, Forms) {
   ASSERT_TRUE(labels.isOk());
   EXPECT_EQ(*labels, (models::StringMap{{"a", "1"}, {"b", ""}, {"c", "3"}, {"d", "x=y"}}));
   EXPECT_FALSE(parseLabels({"=v"}).isOk());
+}
+
+TEST(InputFlagsTest, UrisBecomeTheirSourceTypes) {
+  auto in = parseInputs({"ipfs://QmHash", "https://example.com/a.csv",
+                         "src=s3://bucket/some/prefix/,dst=/data,opt=region=eu-west-1,"
+                         "opt=endpoint=http://127.0.0.1:4568",
+                         "src=file:///srv/data,dst=/mnt,opt=rw=true", "data:,hello"});
+  ASSERT_TRUE(in.isOk()) << in.status().toString();
+  ASSERT_EQ(in->size(), 5u);
+  auto json = [&](size_t i) { return models::serialize(models::toJson((*in)[i].source)); };
+  EXPECT_EQ(json(0), R"({"Type":"ipfs","Params":{"CID":"QmHash"}})");
+  EXPECT_EQ((*in)[0].target, "/inputs");
+  EXPECT_EQ(json(1), R"({"Type":"urlDownload","Params":{"URL":"https://example.com/a.csv"}})");
+  EXPECT_EQ(json(2), R"({"Type":"s3","Params":{"Bucket":"bucket","Key":"some/prefix/",)"
+                     R"("Region":"eu-west-1","Endpoint":"http://127.0.0.1:4568"}})");
+  EXPECT_EQ((*in)[2].target, "/data");
+  EXPECT_EQ(json(3), R"({"Type":"local","Params":{"SourcePath":"/srv/data","ReadWrite":true}})");
+  EXPECT_EQ(json(4), R"({"Type":"inline","Params":{"URL":"data:,hello"}})");
+}
+
+TEST(InputFlagsTest, LocalFilesAndFoldersTravelInline) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("cod-input-flags-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "folder");
+  std::ofstream(dir / "small.txt") << "tiny";
+  std::ofstream(dir / "folder" / "a.txt") << "alpha";
+  auto in = parseInputs({(dir / "small.txt").string(), (dir / "folder").string(),
+                         "src=" + (dir / "small.txt").string() + ",dst=/etc/app/config"});
+  ASSERT_TRUE(in.isOk()) << in.status().toString();
+  EXPECT_EQ((*in)[0].source.type, "inline");
+  EXPECT_EQ((*in)[0].target, "/inputs/small.txt");
+  EXPECT_EQ(models::serialize((*in)[0].source.params.at("URL")),
+            "\"data:application/octet-stream;base64,dGlueQ==\"");
+  EXPECT_EQ((*in)[1].target, "/inputs");
+  EXPECT_TRUE(startsWith(std::string((*in)[1].source.params.at("URL").as_string()),
+                         "data:application/gzip;base64,"));
+  EXPECT_EQ((*in)[2].target, "/etc/app/config");
+
+  auto missing = parseInputs({(dir / "nope").string()});
+  ASSERT_FALSE(missing.isOk());
+  EXPECT_NE(missing.status().message().find("file://"), std::string::npos);
+  auto bad = parseInputs({"gopher://x"});
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_NE(bad.status().message().find("unknown input scheme"), std::string::npos);
+  fs::remove_all(dir);
 }
 
 }  // namespace

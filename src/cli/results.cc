@@ -1,7 +1,5 @@
 #include "cli/results.h"
 
-#include <curl/curl.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +8,7 @@
 #include "common/archive.h"
 #include "common/ids.h"
 #include "common/strings.h"
+#include "http/http_client.h"
 #include "models/json.h"
 
 namespace cod::cli {
@@ -18,35 +17,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-size_t writeToFile(char* data, size_t size, size_t n, void* user) {
-  return std::fwrite(data, size, n, static_cast<FILE*>(user)) * size;
-}
-
 // Downloads an http(s) URL to `path`.
 Status download(const std::string& url, const fs::path& path, int timeout_secs) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return internalError("cannot write " + path.string());
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, writeToFile);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, f);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(timeout_secs));
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(curl);
-  std::fclose(f);
-  if (rc != CURLE_OK) {
-    return unavailable("downloading " + url + ": " + curl_easy_strerror(rc))
+  http::DownloadOptions options;
+  options.timeout = std::chrono::seconds(timeout_secs);
+  options.attempts = 3;
+  auto got = http::download(url, path.string(), options);
+  if (got.isOk()) return Status::ok();
+  if (got.status().code() == StatusCode::kUnavailable) {
+    return Status(got.status())
         .withHint("the compute node that holds these results must be reachable from here");
   }
-  if (status != 200) {
-    return unavailable("downloading " + url + ": HTTP " + std::to_string(status));
-  }
-  return Status::ok();
+  return got.status();
 }
 
 bool isSpecialFile(const std::string& name) {

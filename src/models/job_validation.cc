@@ -156,6 +156,39 @@ void checkUnique(const std::vector<std::string>& values, const std::string& list
   }
 }
 
+std::string stringParam(const SpecConfig& spec, std::string_view key) {
+  const auto* v = findKey(spec.params, key);
+  return v != nullptr && v->is_string() ? std::string(trim(v->as_string())) : std::string();
+}
+
+// The params each known input type needs (reference §5.5); compute nodes check again, with what
+// only they know (their allow-listed paths). Types cod does not know pass: a node may.
+void validateSourceParams(const InputSource& in, const std::string& path, Errors& errors) {
+  std::string type = toLower(trim(in.source.type));
+  if (type == "urldownload") {
+    std::string url = toLower(stringParam(in.source, "URL"));
+    if (!startsWith(url, "http://") && !startsWith(url, "https://")) {
+      errors.add(path + ".URL", "must be an http:// or https:// URL for urlDownload inputs");
+    }
+  } else if (type == "inline") {
+    if (!startsWith(toLower(stringParam(in.source, "URL")), "data:")) {
+      errors.add(path + ".URL", "must be a data URL (\"data:…;base64,…\") for inline inputs");
+    }
+  } else if (type == "local" || type == "localdirectory") {
+    std::string source = stringParam(in.source, "SourcePath");
+    if (std::string problem = containerPathProblem(source); !problem.empty()) {
+      errors.add(path + ".SourcePath", "must be a plain absolute path on the compute node, but " +
+                                           quoted(source) + " " + problem);
+    }
+  } else if (type == "ipfs") {
+    if (stringParam(in.source, "CID").empty()) errors.add(path + ".CID", "must not be blank");
+  } else if (type == "s3") {
+    if (stringParam(in.source, "Bucket").empty()) {
+      errors.add(path + ".Bucket", "must not be blank");
+    }
+  }
+}
+
 void validateInputsAndResults(const Task& task, const std::string& path, Errors& errors) {
   std::vector<std::string> aliases;
   std::vector<std::string> targets;
@@ -189,6 +222,7 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
                        quoted(in.alias) + " " + problem);
       }
     }
+    validateSourceParams(in, at + ".Source.Params", errors);
     aliases.push_back(in.alias);
     targets.push_back(in.target);
   }

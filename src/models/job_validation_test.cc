@@ -245,7 +245,7 @@ TEST(ValidateJobTest, ResourcesMustParse) {
 TEST(ValidateJobTest, InputsAndResults) {
   Job job = validJob();
   Task& t = job.task();
-  t.input_sources = {{{"", {}}, "", ""}, {{"s3", {}}, "a", "relative"}};
+  t.input_sources = {{{"", {}}, "", ""}, {{"s3", {{"Bucket", "b"}}}, "a", "relative"}};
   EXPECT_EQ(failures(job),
             (std::vector<std::string>{
                 "Job.Tasks[0].InputSources[0].Source.Type: must not be blank; say where the input "
@@ -255,10 +255,10 @@ TEST(ValidateJobTest, InputsAndResults) {
                 "Job.Tasks[0].InputSources[1].Target: must be an absolute path, got \"relative\"",
             }));
 
-  t.input_sources = {{{"s3", {}}, "a", "/in"},
-                     {{"ipfs", {}}, "a", "/in"},
-                     {{"s3", {}}, "", "/x"},
-                     {{"s3", {}}, "", "/y"}};
+  t.input_sources = {{{"s3", {{"Bucket", "b"}}}, "a", "/in"},
+                     {{"ipfs", {{"CID", "Qm1"}}}, "a", "/in"},
+                     {{"s3", {{"Bucket", "b"}}}, "", "/x"},
+                     {{"s3", {{"Bucket", "b"}}}, "", "/y"}};
   EXPECT_EQ(failures(job), (std::vector<std::string>{
                                "Job.Tasks[0].InputSources[1].Alias: duplicate alias \"a\" (also "
                                "used by [0]); each must be unique",
@@ -421,13 +421,13 @@ TEST(ValidateJobTest, ResultAndInputPathsAreCleanAndNotKernelFileSystems) {
                            "Job.Tasks[0].ResultPaths[0].Path: must be a plain absolute path"))
         << path;
     Job in = validJob();
-    in.task().input_sources.push_back({{"inline", {}}, "", path});
+    in.task().input_sources.push_back({{"inline", {{"URL", "data:,x"}}}, "", path});
     EXPECT_TRUE(startsWith(onlyFailure(in),
                            "Job.Tasks[0].InputSources[0].Target: must be a plain absolute path"))
         << path;
   }
   Job alias = validJob();
-  alias.task().input_sources.push_back({{"inline", {}}, "../x", "/inputs"});
+  alias.task().input_sources.push_back({{"inline", {{"URL", "data:,x"}}}, "../x", "/inputs"});
   EXPECT_TRUE(startsWith(onlyFailure(alias), "Job.Tasks[0].InputSources[0].Alias: must be"));
 }
 
@@ -481,11 +481,34 @@ TEST(UnsafePathReasonTest, TheComputeNodesOwnCheck) {
   job.task().result_paths = {{"out", "/proc"}};
   EXPECT_NE(unsafePathReason(job, "e-1").find("kernel file system"), std::string::npos);
   job.task().result_paths = {};
-  job.task().input_sources.push_back({{"inline", {}}, "", "/in/../../x"});
+  job.task().input_sources.push_back({{"inline", {{"URL", "data:,x"}}}, "", "/in/../../x"});
   EXPECT_NE(unsafePathReason(job, "e-1"), "");
   Job bad_id = validJob();
   bad_id.id = "../../x";
   EXPECT_NE(unsafePathReason(bad_id, "e-1"), "");
+}
+
+TEST(ValidateJobTest, KnownInputTypesNeedTheirParams) {
+  Job job = validJob();
+  job.task().input_sources = {
+      {{"urlDownload", {{"URL", "file:///etc/passwd"}}}, "", "/a"},
+      {{"inline", {{"URL", "http://x"}}}, "", "/b"},
+      {{"local", {{"SourcePath", "relative"}}}, "", "/c"},
+      {{"ipfs", {}}, "", "/d"},
+      {{"s3", {{"Key", "k"}}}, "", "/e"},
+      {{"somethingNew", {}}, "", "/f"},  // a node may know it
+  };
+  auto lines = failures(job);
+  ASSERT_EQ(lines.size(), 5u) << join(lines, "\n");
+  EXPECT_TRUE(startsWith(lines[0],
+                         "Job.Tasks[0].InputSources[0].Source.Params.URL: must be an "
+                         "http:// or https:// URL"));
+  EXPECT_TRUE(startsWith(lines[1],
+                         "Job.Tasks[0].InputSources[1].Source.Params.URL: must be a "
+                         "data URL"));
+  EXPECT_TRUE(startsWith(lines[2], "Job.Tasks[0].InputSources[2].Source.Params.SourcePath:"));
+  EXPECT_EQ(lines[3], "Job.Tasks[0].InputSources[3].Source.Params.CID: must not be blank");
+  EXPECT_EQ(lines[4], "Job.Tasks[0].InputSources[4].Source.Params.Bucket: must not be blank");
 }
 
 }  // namespace

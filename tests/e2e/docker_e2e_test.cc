@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/test_web_server.h"
 #include "common/strings.h"
 #include "tests/e2e/cod_fixture.h"
 #include "tests/support/dockerd.h"
@@ -289,6 +290,64 @@ TEST_F(DockerE2E, NetworkedJobsNeedTheOperatorsConsent) {
       << full.out << full.err;
   auto none = cod({"docker", "run", kImage, "--", "true"});
   EXPECT_EQ(none.code, 0) << none.out << none.err;
+}
+
+// Compute over data: a URL, a file of this machine (sent inline) and an allow-listed path of the
+// compute node each feed one job, which proves it read them.
+TEST_F(DockerE2E, UrlInlineAndLocalInputsFeedTheJob) {
+  api::testing::TestWebServer web([](const api::HttpRequest& req) {
+    if (req.path == "/words.txt") return api::testing::TestWebServer::text(200, "from the web\n");
+    return api::testing::TestWebServer::text(404, "no such thing");
+  });
+  ASSERT_TRUE(web.started().isOk());
+  fs::path shared = dir_ / "shared";
+  fs::create_directories(shared / "data");
+  std::ofstream(shared / "data" / "node.txt") << "from the node\n";
+  fs::create_directories(dir_ / "secret");
+  std::ofstream(dir_ / "secret" / "key") << "do not read\n";
+  std::string local_file = writeFile("client.txt", "from the client\n");
+  fs::create_directories(dir_ / "folder" / "sub");
+  std::ofstream(dir_ / "folder" / "sub" / "deep.txt") << "from a client folder\n";
+
+  startServer({"serve", "--orchestrator", "--compute", "--nats-port", "0", "--publisher-port", "0",
+               "--allow-listed-local-paths", shared.string()});
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto run =
+      cod({"docker", "run", "-i", "src=" + web.url("/words.txt") + ",dst=/in/url", "-i",
+           "src=" + local_file + ",dst=/in/client.txt", "-i",
+           "src=" + (dir_ / "folder").string() + ",dst=/in/folder", "-i",
+           "src=file://" + (shared / "data").string() + ",dst=/in/node", kImage, "--", "sh", "-c",
+           "cat /in/url/words.txt /in/client.txt /in/folder/sub/deep.txt /in/node/node.txt; "
+           "touch /in/node/written 2>/dev/null && echo WROTE || echo read-only"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0].run_output.stdout_text,
+            "from the web\nfrom the client\nfrom a client folder\nfrom the node\nread-only\n");
+  EXPECT_FALSE(fs::exists(shared / "data" / "written"));
+  // Nothing staged is left behind on the node.
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& e : fs::directory_iterator(fs::path(dataDir()) / "compute" / "executions")) {
+      (void)e;
+      return false;
+    }
+    return true;
+  }));
+
+  // A path outside the allow-list is refused at bid time, naming the list.
+  auto outside = cod({"docker", "run", "-i", "file://" + (dir_ / "secret").string(), kImage, "--",
+                      "cat", "/inputs/key"});
+  EXPECT_NE(outside.code, 0);
+  std::string outside_id = outside.out.substr(outside.out.find("j-"), 38);
+  auto describe = cod({"job", "describe", outside_id});
+  EXPECT_NE(describe.out.find("is not below a path this node allows"), std::string::npos)
+      << describe.out;
+  // A URL with nothing behind it fails the execution with that reason.
+  auto missing = cod({"docker", "run", "-i", web.url("/missing.csv"), kImage, "--", "true"});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE((missing.out + missing.err).find("HTTP 404"), std::string::npos)
+      << missing.out << missing.err;
 }
 
 }  // namespace
