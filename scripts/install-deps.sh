@@ -12,9 +12,17 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy
   # services the tests drive for real
   nats-server docker.io busybox-static curl procps file
+  # S3 tests: awscli is the independent client; the S3 server itself comes from npm
+  # (scripts/test-services.sh), run by Node.js
+  awscli
   # the TLS test makes its certificate with the openssl CLI
   openssl
 )
+
+# Node.js and npm: Debian's, unless the machine already has them (some images ship NodeSource's
+# nodejs, whose npm is built in and conflicts with Debian's npm package).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make test`: every test — unit, integration (real services) and end to end (the cod binary).
-# The tests start and stop the services they need themselves; this script only checks that the
-# machine has them (scripts/install-deps.sh installs them).
+# The tests start and stop the services they need themselves; this script installs the npm ones
+# (scripts/test-services.sh, cached) — scripts/install-deps.sh installs the Debian ones.
 set -euo pipefail
 
 build_dir=${1:?usage: test.sh BUILD_DIR}
 jobs=$(nproc)
+
+# npm services (the S3 server); cached, so a second run costs nothing.
+"$(dirname "$0")/test-services.sh"
 
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 600

@@ -64,7 +64,7 @@ Result<models::InputSource> inlineLocalPath(const std::string& value, const std:
   if (archive.size() > kInlineMaxBytes) {
     return flagError(value, "is " + std::to_string(archive.size()) +
                                 " bytes compressed, more than the " +
-                                std::to_string(kInlineMaxBytes / (1024 * 1024)) +
+                                std::to_string(kInlineMaxBytes / (size_t{1024} * 1024)) +
                                 " MiB that can travel inside a job; put it in S3, IPFS or on a "
                                 "web server and give that URL instead");
   }
@@ -80,20 +80,20 @@ Result<models::InputSource> fromUri(const std::string& value, const std::string&
   models::InputSource in;
   in.target = target.empty() ? kDefaultTarget : std::move(target);
   auto& params = in.source.params;
-  auto noOpts = [&]() -> Status {
+  auto no_opts = [&]() -> Status {
     if (!opts.empty()) return flagError(value, "this kind of input takes no opt=");
     return Status::ok();
   };
   if (startsWith(lower, "ipfs://")) {
-    COD_RETURN_IF_ERROR(noOpts());
+    COD_RETURN_IF_ERROR(no_opts());
     in.source.type = "ipfs";
     params["CID"] = uri.substr(7);
   } else if (startsWith(lower, "http://") || startsWith(lower, "https://")) {
-    COD_RETURN_IF_ERROR(noOpts());
+    COD_RETURN_IF_ERROR(no_opts());
     in.source.type = "urlDownload";
     params["URL"] = uri;
   } else if (startsWith(lower, "data:")) {
-    COD_RETURN_IF_ERROR(noOpts());
+    COD_RETURN_IF_ERROR(no_opts());
     in.source.type = "inline";
     params["URL"] = uri;
   } else if (startsWith(lower, "s3://")) {

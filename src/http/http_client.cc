@@ -14,7 +14,8 @@ namespace cod::http {
 namespace {
 
 struct Transfer {
-  FILE* file = nullptr;
+  FILE* file = nullptr;           // the body goes here, or
+  std::string* memory = nullptr;  // here
   uint64_t bytes = 0;
   uint64_t max_bytes = 0;
   bool too_large = false;
@@ -30,6 +31,10 @@ size_t onBody(char* data, size_t size, size_t n, void* user) {
     return 0;  // aborts the transfer
   }
   t->bytes += len;
+  if (t->memory != nullptr) {
+    t->memory->append(data, len);
+    return len;
+  }
   return std::fwrite(data, 1, len, t->file);
 }
 
@@ -57,6 +62,58 @@ struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
 
+struct HeaderListDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+// One attempt: the options every request shares, then perform.
+CURLcode perform(CURL* c, const std::string& url, const DownloadOptions& options, Transfer* t,
+                 std::unique_ptr<curl_slist, HeaderListDeleter>* header_list) {
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, options.max_redirects);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "cod");
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
+  if (options.timeout.count() > 0) {
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  }
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+  if (options.max_bytes > 0) {
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options.max_bytes));
+  }
+  curl_slist* list = nullptr;
+  for (const auto& [name, value] : options.headers) {
+    list = curl_slist_append(list, (name + ": " + value).c_str());
+  }
+  header_list->reset(list);
+  if (list != nullptr) curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onProgress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  return curl_easy_perform(c);
+}
+
+// Waits before attempt `attempt` (from 2 on); false when cancelled meanwhile.
+bool backOff(int attempt, std::chrono::milliseconds* backoff, CancelToken* cancel) {
+  if (attempt == 1) return true;
+  if (cancel != nullptr) {
+    if (cancel->waitFor(*backoff)) return false;
+  } else {
+    std::this_thread::sleep_for(*backoff);
+  }
+  *backoff *= 2;
+  return true;
+}
+
 }  // namespace
 
 std::string redactUrl(const std::string& url) {
@@ -83,11 +140,7 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
   auto backoff = options.backoff;
   Status last = unavailable("downloading " + shown + ": no attempt made");
   for (int attempt = 1; attempt <= std::max(1, options.attempts); ++attempt) {
-    if (attempt > 1) {
-      if (cancel != nullptr ? cancel->waitFor(backoff) : false) break;
-      if (cancel == nullptr) std::this_thread::sleep_for(backoff);
-      backoff *= 2;
-    }
+    if (!backOff(attempt, &backoff, cancel)) break;
     std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), &std::fclose);
     if (!file) return internalError("cannot write " + path);
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
@@ -97,31 +150,8 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
     t.max_bytes = options.max_bytes;
     t.cancel = cancel;
     CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, options.max_redirects);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "cod");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options.connect_timeout.count()));
-    if (options.timeout.count() > 0) {
-      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-    }
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
-    if (options.max_bytes > 0) {
-      curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options.max_bytes));
-    }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onProgress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    CURLcode rc = curl_easy_perform(c);
+    std::unique_ptr<curl_slist, HeaderListDeleter> header_list;
+    CURLcode rc = perform(c, url, options, &t, &header_list);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     char* effective = nullptr;
@@ -163,6 +193,41 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
     return out;
   }
   if (cancel != nullptr && cancel->cancelled()) return cancelled("download cancelled");
+  return last;
+}
+
+Result<Response> get(const std::string& url, const DownloadOptions& options, CancelToken* cancel) {
+  const std::string shown = redactUrl(url);
+  if (!isHttpUrl(url))
+    return invalidArgument("\"" + shown + "\" is not an http:// or https:// URL");
+  auto backoff = options.backoff;
+  Status last = unavailable("requesting " + shown + ": no attempt made");
+  Response response;
+  for (int attempt = 1; attempt <= std::max(1, options.attempts); ++attempt) {
+    if (!backOff(attempt, &backoff, cancel)) break;
+    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+    if (!curl) return internalError("libcurl could not make a handle");
+    response.body.clear();
+    Transfer t;
+    t.memory = &response.body;
+    t.max_bytes = options.max_bytes;
+    t.cancel = cancel;
+    std::unique_ptr<curl_slist, HeaderListDeleter> header_list;
+    CURLcode rc = perform(curl.get(), url, options, &t, &header_list);
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
+    if (cancel != nullptr && cancel->cancelled()) return cancelled("request cancelled");
+    if (t.too_large) {
+      return resourceExhausted("requesting " + shown + ": the answer is larger than " +
+                               std::to_string(options.max_bytes) + " bytes");
+    }
+    if (rc != CURLE_OK) {
+      last = unavailable("requesting " + shown + ": " + curl_easy_strerror(rc));
+      continue;
+    }
+    if (response.status >= 500 && attempt < options.attempts) continue;
+    return response;
+  }
+  if (cancel != nullptr && cancel->cancelled()) return cancelled("request cancelled");
   return last;
 }
 

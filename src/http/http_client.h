@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/cancel.h"
 #include "common/status.h"
@@ -29,6 +31,8 @@ struct DownloadOptions {
   int attempts = 1;
   std::chrono::milliseconds backoff{std::chrono::seconds(1)};
   long max_redirects = 10;
+  // Sent with every attempt (a signed request's Authorization, a Range).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct DownloadResult {
@@ -44,6 +48,17 @@ struct DownloadResult {
 // URL without its query string (it may hold a secret, as presigned URLs do).
 Result<DownloadResult> download(const std::string& url, const std::string& path,
                                 const DownloadOptions& options, CancelToken* cancel = nullptr);
+
+struct Response {
+  long status = 0;
+  std::string body;
+};
+
+// A GET whose answer is read into memory (at most options.max_bytes, if set). Any HTTP status is a
+// Response (5xx after the last attempt too); connection errors and timeouts after the last attempt
+// are Unavailable; Cancelled when `cancel` fires.
+Result<Response> get(const std::string& url, const DownloadOptions& options,
+                     CancelToken* cancel = nullptr);
 
 // The URL as it may appear in messages and logs: without its query string and credentials.
 std::string redactUrl(const std::string& url);

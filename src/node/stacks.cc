@@ -137,6 +137,7 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
 
   s->inline_storage = std::make_unique<storage::InlineStorage>();
   s->url_storage = std::make_unique<storage::UrlStorage>();
+  s->s3_storage = std::make_unique<storage::S3Storage>();
   std::vector<storage::AllowedPath> allowed;
   for (const std::string& entry : options.allow_listed_local_paths) {
     COD_ASSIGN_OR_RETURN(storage::AllowedPath path, storage::parseAllowedPath(entry));
@@ -190,7 +191,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   // The node's plugins, one table per kind, in order (STYLE: no static registration).
   compute::Plugins plugins;
   plugins.executors = {s->docker.get(), s->noop.get()};
-  plugins.storages = {s->inline_storage.get(), s->url_storage.get(), s->local_storage.get()};
+  plugins.storages = {s->inline_storage.get(), s->url_storage.get(), s->s3_storage.get(),
+                      s->local_storage.get()};
   plugins.publishers = {s->local.get(), s->noop_publisher.get()};
   compute::ComputeDeps deps{s->transport.get(), s->store.get(), plugins, &SystemClock::instance()};
   s->node = std::make_unique<compute::ComputeNode>(deps, config);

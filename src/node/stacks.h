@@ -19,6 +19,7 @@
 #include "publisher/noop/noop_publisher.h"
 #include "storage/inline/inline_storage.h"
 #include "storage/local/local_storage.h"
+#include "storage/s3/s3_storage.h"
 #include "storage/url/url_storage.h"
 #include "store/sqlite/sqlite_execution_store.h"
 #include "store/sqlite/sqlite_job_store.h"
@@ -51,6 +52,7 @@ struct ComputeStack {
   std::unique_ptr<executor::NoopExecutor> noop;
   std::unique_ptr<storage::InlineStorage> inline_storage;
   std::unique_ptr<storage::UrlStorage> url_storage;
+  std::unique_ptr<storage::S3Storage> s3_storage;
   std::unique_ptr<storage::LocalStorage> local_storage;
   std::unique_ptr<publisher::LocalPublisher> local;
   std::unique_ptr<publisher::NoopPublisher> noop_publisher;

@@ -11,8 +11,10 @@
 #include "common/strings.h"
 #include "storage/inline/inline_storage.h"
 #include "storage/local/local_storage.h"
+#include "storage/s3/s3_storage.h"
 #include "storage/storage_conformance.h"
 #include "storage/url/url_storage.h"
+#include "tests/support/s3_server.h"
 
 namespace cod::storage {
 namespace {
@@ -86,6 +88,41 @@ std::string tarGzOf(const std::string& fixture_dir) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The shared S3 server with its fixture objects uploaded once; skips the test when it cannot run.
+testing::TestS3Server* s3Server() {
+  std::string why;
+  static testing::TestS3Server* server = [&]() -> testing::TestS3Server* {
+    auto* s = testing::TestS3Server::get(&why);
+    if (s == nullptr) return nullptr;
+    fs::path dir = fs::temp_directory_path() / ("cod-s3-fixture-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::ofstream(dir / "a.txt") << "alpha";
+    std::ofstream(dir / "b.txt") << "beta";
+    std::ofstream(dir / "other.txt") << "other";
+    bool ok = s->upload((dir / "a.txt").string(), "data/a.txt") &&
+              s->upload((dir / "b.txt").string(), "data/sub/b.txt") &&
+              s->upload((dir / "other.txt").string(), "elsewhere/other.txt");
+    fs::remove_all(dir);
+    return ok ? s : nullptr;
+  }();
+  return server;
+}
+
+models::InputSource s3Input(const std::string&) {
+  auto* server = s3Server();
+  if (server == nullptr) {
+    ADD_FAILURE() << "the S3 test server is not available (scripts/test-services.sh)";
+    return input("s3", {{"Bucket", "unavailable"}});
+  }
+  for (const auto& [k, v] : server->awsEnv()) {
+    if (k != "HOME") ::setenv(k.c_str(), v.c_str(), 1);
+  }
+  return input("s3", {{"Bucket", testing::TestS3Server::kBucket},
+                      {"Key", "data/"},
+                      {"Endpoint", server->endpoint()},
+                      {"Region", "us-east-1"}});
+}
+
 UrlStorageConfig fastRetries() {
   UrlStorageConfig c;
   c.backoff = std::chrono::milliseconds(10);
@@ -130,6 +167,19 @@ INSTANTIATE_TEST_SUITE_P(
                       input("urlDownload", {{"URL", "ftp://example.com/x"}}),
                       input("urlDownload", {})};
                 }},
+        Backend{"S3",
+                [](const std::string&) { return std::make_unique<S3Storage>(); },
+                [](const std::string& fixture) { return s3Input(fixture); },
+                {{"a.txt", "alpha"}, {"sub/b.txt", "beta"}},
+                [](const std::string&) {
+                  return std::vector<models::InputSource>{
+                      input("s3", {{"Key", "x"}}),
+                      input("s3", {{"Bucket", "b"}, {"Filter", "(unclosed"}}),
+                      input("s3", {{"Bucket", "b"}, {"Endpoint", "file:///x"}}),
+                      input("s3", {{"Bucket", "b"}, {"ChecksumSHA256", "short"}}),
+                      input("s3", {{"Bucket", "b"},
+                                   {"Partition", boost::json::object{{"Type", "object"}}}})};
+                }},
         Backend{"Local",
                 [](const std::string& fixture) {
                   fs::create_directories(fixture + "/allowed/in");
@@ -155,6 +205,52 @@ INSTANTIATE_TEST_SUITE_P(
                       input("local", {})};
                 }}),
     [](const ::testing::TestParamInfo<Backend>& param_info) { return param_info.param.name; });
+
+TEST(S3StorageTest, KeysPrefixesFiltersAndWrongSecrets) {
+  if (s3Server() == nullptr) GTEST_SKIP() << "no S3 test server";
+  models::InputSource base = s3Input("");
+  fs::path dir = fs::temp_directory_path() / ("cod-s3-" + std::to_string(::getpid()));
+  auto stage = [&](boost::json::object overrides) {
+    models::InputSource in = base;
+    for (auto& [k, v] : overrides) in.source.params[k] = v;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    S3Storage storage;
+    CancelToken cancel;
+    return storage.prepare(in, dir.string(), cancel);
+  };
+  auto single = stage(
+      {{"Key", "data/a.txt"}, {"ChecksumSHA256", "jtP2rWhblZ6tcCJRjhr3bNgW+OjsfM3aHtQBjo8iI/g="}});
+  ASSERT_TRUE(single.isOk()) << single.status().toString();
+  EXPECT_EQ(conformance::readMount(*single),
+            (std::map<std::string, std::string>{{"a.txt", "alpha"}}));
+  auto bad_sum = stage(
+      {{"Key", "data/a.txt"}, {"ChecksumSHA256", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}});
+  ASSERT_FALSE(bad_sum.isOk());
+  EXPECT_NE(bad_sum.status().message().find("does not match its ChecksumSHA256"),
+            std::string::npos);
+  auto filtered = stage({{"Key", "data/"}, {"Filter", "sub/"}});
+  ASSERT_TRUE(filtered.isOk()) << filtered.status().toString();
+  EXPECT_EQ(conformance::readMount(*filtered),
+            (std::map<std::string, std::string>{{"sub/b.txt", "beta"}}));
+  auto prefix = stage({{"Key", "da"}});  // a prefix that is not a folder
+  ASSERT_TRUE(prefix.isOk()) << prefix.status().toString();
+  EXPECT_EQ(conformance::readMount(*prefix).size(), 2u);
+  auto nothing = stage({{"Key", "nothing-here/"}});
+  ASSERT_FALSE(nothing.isOk());
+  EXPECT_EQ(nothing.status().code(), StatusCode::kNotFound);
+  auto no_bucket = stage({{"Bucket", "no-such-bucket"}});
+  ASSERT_FALSE(no_bucket.isOk());
+  EXPECT_EQ(no_bucket.status().code(), StatusCode::kNotFound) << no_bucket.status().toString();
+  EXPECT_NE(no_bucket.status().message().find("NoSuchBucket"), std::string::npos);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret", 1);
+  auto wrong = stage({});
+  ::setenv("AWS_SECRET_ACCESS_KEY", testing::TestS3Server::kSecretKey, 1);
+  ASSERT_FALSE(wrong.isOk());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kPermissionDenied) << wrong.status().toString();
+  EXPECT_NE(wrong.status().message().find("SignatureDoesNotMatch"), std::string::npos);
+  fs::remove_all(dir);
+}
 
 TEST(DataUrlTest, ParsesBase64AndPercentEncodedData) {
   auto a = parseDataUrl("data:text/plain;charset=utf-8;base64,aGVsbG8=");

@@ -1,0 +1,265 @@
+#include "s3/s3_client.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
+#include "common/strings.h"
+
+namespace cod::s3 {
+
+namespace {
+
+std::string xmlUnescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out += s[i];
+      continue;
+    }
+    size_t semi = s.find(';', i);
+    if (semi == std::string_view::npos) {
+      out += s[i];
+      continue;
+    }
+    std::string_view entity = s.substr(i + 1, semi - i - 1);
+    if (entity == "amp")
+      out += '&';
+    else if (entity == "lt")
+      out += '<';
+    else if (entity == "gt")
+      out += '>';
+    else if (entity == "quot")
+      out += '"';
+    else if (entity == "apos")
+      out += '\'';
+    else if (!entity.empty() && entity[0] == '#') {
+      uint64_t code = 0;
+      bool ok =
+          entity.size() > 1 && entity[1] == 'x'
+              ? (code = std::strtoull(std::string(entity.substr(2)).c_str(), nullptr, 16), true)
+              : parseUint64(entity.substr(1), &code);
+      if (!ok || code == 0 || code > 0x7f) {
+        out.append(s.substr(i, semi - i + 1));  // leave what we do not decode
+      } else {
+        out += static_cast<char>(code);
+      }
+    } else {
+      out.append(s.substr(i, semi - i + 1));
+    }
+    i = semi;
+  }
+  return out;
+}
+
+// The text of every <tag>…</tag> in `xml`, in order (S3's answers are flat enough for this).
+std::vector<std::string> elements(std::string_view xml, const std::string& tag) {
+  std::vector<std::string> out;
+  const std::string open = "<" + tag + ">";
+  const std::string close = "</" + tag + ">";
+  for (size_t pos = xml.find(open); pos != std::string_view::npos; pos = xml.find(open, pos)) {
+    size_t start = pos + open.size();
+    size_t end = xml.find(close, start);
+    if (end == std::string_view::npos) break;
+    out.emplace_back(xml.substr(start, end - start));
+    pos = end + close.size();
+  }
+  return out;
+}
+
+std::string first(std::string_view xml, const std::string& tag) {
+  auto all = elements(xml, tag);
+  return all.empty() ? "" : xmlUnescape(all[0]);
+}
+
+// "http://host:port/base" → "host:port" and "/base".
+void splitEndpoint(const std::string& endpoint, std::string* host, std::string* base_path) {
+  size_t scheme = endpoint.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t slash = endpoint.find('/', start);
+  *host = endpoint.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+  *base_path = slash == std::string::npos ? "" : endpoint.substr(slash);
+  while (!base_path->empty() && base_path->back() == '/') base_path->pop_back();
+}
+
+// INI sections of an AWS credentials or config file: section → key → value.
+std::map<std::string, std::map<std::string, std::string>> readIni(const std::string& path) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  std::ifstream in(path);
+  std::string line;
+  std::string section;
+  while (std::getline(in, line)) {
+    std::string_view l = trim(line);
+    if (l.empty() || l[0] == '#' || l[0] == ';') continue;
+    if (l.front() == '[' && l.back() == ']') {
+      section = std::string(trim(l.substr(1, l.size() - 2)));
+      if (startsWith(section, "profile ")) section = std::string(trim(section.substr(8)));
+      continue;
+    }
+    size_t eq = l.find('=');
+    if (eq == std::string_view::npos) continue;
+    out[section][toLower(trim(l.substr(0, eq)))] = std::string(trim(l.substr(eq + 1)));
+  }
+  return out;
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+std::string awsFile(const char* override_var, const char* name) {
+  if (std::string p = env(override_var); !p.empty()) return p;
+  std::string home = env("HOME");
+  return home.empty() ? "" : home + "/.aws/" + name;
+}
+
+std::string profile() {
+  std::string p = env("AWS_PROFILE");
+  return p.empty() ? "default" : p;
+}
+
+}  // namespace
+
+ListPage parseListPage(const std::string& xml) {
+  ListPage page;
+  for (const std::string& contents : elements(xml, "Contents")) {
+    ObjectInfo o;
+    o.key = first(contents, "Key");
+    uint64_t size = 0;
+    if (parseUint64(first(contents, "Size"), &size)) o.size = size;
+    o.etag = first(contents, "ETag");
+    page.objects.push_back(std::move(o));
+  }
+  page.truncated = first(xml, "IsTruncated") == "true";
+  page.next_token = first(xml, "NextContinuationToken");
+  return page;
+}
+
+Credentials credentialsFromEnvironment() {
+  Credentials c{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
+  if (!c.empty()) return c;
+  auto ini = readIni(awsFile("AWS_SHARED_CREDENTIALS_FILE", "credentials"));
+  auto it = ini.find(profile());
+  if (it == ini.end()) return {};
+  return {it->second["aws_access_key_id"], it->second["aws_secret_access_key"],
+          it->second["aws_session_token"]};
+}
+
+std::string regionFromEnvironment() {
+  if (std::string r = env("AWS_REGION"); !r.empty()) return r;
+  if (std::string r = env("AWS_DEFAULT_REGION"); !r.empty()) return r;
+  auto ini = readIni(awsFile("AWS_CONFIG_FILE", "config"));
+  auto it = ini.find(profile());
+  return it == ini.end() ? "" : it->second["region"];
+}
+
+Result<S3Client::Prepared> S3Client::prepare(
+    const std::string& bucket, const std::string& key,
+    const std::vector<std::pair<std::string, std::string>>& query) const {
+  SignInput in;
+  std::string scheme_host;
+  if (config_.endpoint.empty()) {
+    in.host = bucket + ".s3." + config_.region + ".amazonaws.com";
+    in.path = "/" + key;
+    scheme_host = "https://" + in.host;
+  } else {
+    std::string lower = toLower(config_.endpoint);
+    if (!startsWith(lower, "http://") && !startsWith(lower, "https://")) {
+      return invalidArgument("S3 Endpoint \"" + config_.endpoint +
+                             "\" must be an http:// or https:// URL");
+    }
+    std::string base_path;
+    splitEndpoint(config_.endpoint, &in.host, &base_path);
+    // No trailing slash on a bucket-level path: some servers refuse "/bucket/?…".
+    in.path = base_path + "/" + bucket + (key.empty() ? "" : "/" + key);
+    scheme_host = config_.endpoint.substr(0, config_.endpoint.find("://") + 3) + in.host;
+  }
+  in.query = query;
+  Prepared out;
+  if (config_.credentials.empty()) {
+    SignedHeaders unsigned_request =
+        signV4(in, Credentials{"-", "-", ""}, config_.region, config_.clock->now());
+    out.url =
+        scheme_host + unsigned_request.canonical_path +
+        (unsigned_request.canonical_query.empty() ? "" : "?" + unsigned_request.canonical_query);
+    return out;
+  }
+  SignedHeaders s = signV4(in, config_.credentials, config_.region, config_.clock->now());
+  out.url =
+      scheme_host + s.canonical_path + (s.canonical_query.empty() ? "" : "?" + s.canonical_query);
+  out.headers = std::move(s.headers);
+  return out;
+}
+
+Status S3Client::errorFor(long status, const std::string& body, const std::string& what) const {
+  std::string code = first(body, "Code");
+  std::string message = first(body, "Message");
+  std::string text = what + ": " + (code.empty() ? "HTTP " + std::to_string(status) : code) +
+                     (message.empty() ? "" : " (" + message + ")");
+  if (code == "NoSuchBucket" || code == "NoSuchKey" || code == "NoSuchVersion" || status == 404) {
+    return notFound(text);
+  }
+  if (code == "AccessDenied" || code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId" ||
+      code == "ExpiredToken" || status == 401 || status == 403) {
+    return Status(StatusCode::kPermissionDenied, text)
+        .withHint(config_.credentials.empty()
+                      ? "no AWS credentials were found on the compute node: set "
+                        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials"
+                      : "check the compute node's AWS credentials (AWS_ACCESS_KEY_ID, "
+                        "AWS_PROFILE, ~/.aws/credentials) and the bucket's region");
+  }
+  if (status >= 500) return unavailable(text);
+  return failedPrecondition(text);
+}
+
+Result<std::vector<ObjectInfo>> S3Client::listObjects(const std::string& bucket,
+                                                      const std::string& prefix,
+                                                      CancelToken* cancel) const {
+  std::vector<ObjectInfo> out;
+  std::string token;
+  const std::string what = "listing s3://" + bucket + "/" + prefix;
+  while (true) {
+    std::vector<std::pair<std::string, std::string>> query{{"list-type", "2"}};
+    if (!prefix.empty()) query.emplace_back("prefix", prefix);
+    if (!token.empty()) query.emplace_back("continuation-token", token);
+    COD_ASSIGN_OR_RETURN(Prepared req, prepare(bucket, "", query));
+    http::DownloadOptions options = config_.http;
+    options.headers = req.headers;
+    options.max_bytes = size_t{64} * 1024 * 1024;
+    auto got = http::get(req.url, options, cancel);
+    if (!got.isOk()) return Status(got.status()).prepend(what);
+    if (got->status != 200) return errorFor(got->status, got->body, what);
+    ListPage page = parseListPage(got->body);
+    for (auto& o : page.objects) out.push_back(std::move(o));
+    if (!page.truncated || page.next_token.empty()) return out;
+    token = page.next_token;
+  }
+}
+
+Status S3Client::getObject(const std::string& bucket, const std::string& key,
+                           const std::string& version_id, const std::string& path,
+                           CancelToken* cancel) const {
+  std::vector<std::pair<std::string, std::string>> query;
+  if (!version_id.empty()) query.emplace_back("versionId", version_id);
+  COD_ASSIGN_OR_RETURN(Prepared req, prepare(bucket, key, query));
+  http::DownloadOptions options = config_.http;
+  options.headers = req.headers;
+  auto got = http::download(req.url, path, options, cancel);
+  if (got.isOk()) return Status::ok();
+  const std::string what = "downloading s3://" + bucket + "/" + key;
+  switch (got.status().code()) {
+    case StatusCode::kNotFound:
+    case StatusCode::kFailedPrecondition: {
+      // The error document is in the file.
+      std::ifstream in(path, std::ios::binary);
+      std::string body((std::istreambuf_iterator<char>(in)), {});
+      long status = got.status().code() == StatusCode::kNotFound ? 404 : 403;
+      if (got.status().message().find("HTTP 400") != std::string::npos) status = 400;
+      return errorFor(status, body, what);
+    }
+    default: return Status(got.status()).prepend(what);
+  }
+}
+
+}  // namespace cod::s3

@@ -1,0 +1,38 @@
+#pragma once
+
+// `s3` inputs (reference §5.5): Bucket and Key, where a Key is a prefix — every object below it is
+// staged (a single object when the Key names one), keeping its path relative to the prefix's
+// folder — narrowed by Filter (a regular expression searched in each key). Region, Endpoint
+// (path-style, for MinIO-like servers), VersionID (single objects) and ChecksumSHA256 (base64 of
+// a single object's SHA-256, verified after download) as Bacalhau has them. Credentials come from
+// the compute node's environment the standard AWS way (s3/s3_client.h); a node without any makes
+// anonymous requests. Partition is not supported yet (refused at bid time).
+
+#include "s3/s3_client.h"
+#include "storage/storage.h"
+
+namespace cod::storage {
+
+struct S3StorageConfig {
+  // Used for requests; tests inject a clock, production the system one.
+  const Clock* clock = &SystemClock::instance();
+  int attempts = 3;
+};
+
+class S3Storage final : public StorageProvider {
+ public:
+  explicit S3Storage(S3StorageConfig config = {}) : config_(config) {}
+  std::string name() const override { return "s3"; }
+  Status validate(const models::InputSource& input) override;
+  Result<Mount> prepare(const models::InputSource& input, const std::string& dir,
+                        CancelToken& cancel) override;
+
+ private:
+  S3StorageConfig config_;
+};
+
+// The path an object is staged under, relative to the mount: the key after the prefix's folder.
+// "" when the key names no file (a folder marker) ; InvalidArgument when a segment is unsafe.
+Result<std::string> stagedPath(const std::string& prefix, const std::string& key);
+
+}  // namespace cod::storage

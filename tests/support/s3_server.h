@@ -1,0 +1,102 @@
+#pragma once
+
+// A real S3 server for tests: @20minutes/s3rver, which verifies SigV4 signatures
+// (reference/test-services.md), on a free loopback port with its own data dir and one bucket.
+// Started once per test binary; objects are uploaded with awscli, an independent S3 client.
+// scripts/test-services.sh installs both (make test runs it).
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tests/support/process.h"
+
+namespace cod::testing {
+
+class TestS3Server {
+ public:
+  static constexpr const char* kBucket = "cod-test";
+  static constexpr const char* kAccessKey = "AKIACODTEST0000000000";
+  static constexpr const char* kSecretKey = "cod+test/secret/0123456789abcdefghijklmn";
+
+  // The shared server; nullptr (with `why` set) when it cannot run here.
+  static TestS3Server* get(std::string* why) {
+    static TestS3Server instance;
+    static bool started = (instance.start(), true);
+    (void)started;
+    if (!instance.error_.empty()) {
+      *why = instance.error_;
+      return nullptr;
+    }
+    return &instance;
+  }
+
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // Uploads a file with `aws s3 cp`; true on success.
+  bool upload(const std::string& file, const std::string& key) const {
+    auto r = run({kAws, "--endpoint-url", endpoint(), "s3", "cp", "--only-show-errors", file,
+                  std::string("s3://") + kBucket + "/" + key},
+                 awsEnv(), dir_ / "logs");
+    return r.code == 0;
+  }
+
+  std::map<std::string, std::string> awsEnv() const {
+    return {{"AWS_ACCESS_KEY_ID", kAccessKey},
+            {"AWS_SECRET_ACCESS_KEY", kSecretKey},
+            {"AWS_DEFAULT_REGION", "us-east-1"},
+            {"AWS_EC2_METADATA_DISABLED", "true"},
+            {"HOME", dir_.string()}};
+  }
+
+ private:
+  static constexpr const char* kAws = "/usr/bin/aws";
+
+  static std::string servicesDir() {
+    const char* dir = std::getenv("COD_TEST_SERVICES");
+    if (dir != nullptr && *dir != '\0') return dir;
+    const char* home = std::getenv("HOME");
+    return std::string(home != nullptr ? home : "/root") + "/.cache/cod-test-services";
+  }
+
+  void start() {
+    std::string modules = servicesDir() + "/node_modules";
+    if (!std::filesystem::exists(modules + "/@20minutes/s3rver")) {
+      error_ = "s3rver is not installed in " + modules + " (scripts/test-services.sh installs it)";
+      return;
+    }
+    if (access(kAws, X_OK) != 0) {
+      error_ = "awscli is not installed (scripts/install-deps.sh installs it)";
+      return;
+    }
+    dir_ = std::filesystem::temp_directory_path() / ("cod-s3rver-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_ / "data");
+    server_ = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/node",
+                                 std::string(COD_SOURCE_DIR) + "/tests/support/s3rver.js",
+                                 (dir_ / "data").string(), kAccessKey, kSecretKey, kBucket},
+        std::map<std::string, std::string>{{"NODE_PATH", modules},
+                                           {"NODE_OPTIONS", "--openssl-legacy-provider"}},
+        dir_ / "logs");
+    bool up = eventually([&] {
+      std::string out = server_->stdoutText();
+      return !server_->running() || out.find('\n') != std::string::npos;
+    });
+    std::string out = server_->stdoutText();
+    if (!up || !server_->running() || out.empty()) {
+      error_ = "s3rver did not start: " + server_->stderrText();
+      return;
+    }
+    port_ = std::stoi(out);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Process> server_;
+  int port_ = 0;
+  std::string error_;
+};
+
+}  // namespace cod::testing
