@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "tests/e2e/cod_fixture.h"
 #include "tests/support/dockerd.h"
+#include "tests/support/s3_server.h"
 
 namespace cod::testing {
 namespace {
@@ -347,6 +348,41 @@ TEST_F(DockerE2E, UrlInlineAndLocalInputsFeedTheJob) {
   auto missing = cod({"docker", "run", "-i", web.url("/missing.csv"), kImage, "--", "true"});
   EXPECT_NE(missing.code, 0);
   EXPECT_NE((missing.out + missing.err).find("HTTP 404"), std::string::npos)
+      << missing.out << missing.err;
+}
+
+// A bucket prefix on a real S3 server (it verifies signatures), uploaded with awscli, read by a
+// job on a compute node that finds its credentials the standard AWS way.
+TEST_F(DockerE2E, S3PrefixFeedsTheJob) {
+  std::string why;
+  TestS3Server* s3 = TestS3Server::get(&why);
+  ASSERT_NE(s3, nullptr) << why;
+  for (int i = 1; i <= 3; ++i) {
+    std::string file =
+        writeFile("part" + std::to_string(i) + ".txt", "line " + std::to_string(i) + "\n");
+    ASSERT_TRUE(s3->upload(file, "e2e/words/part" + std::to_string(i) + ".txt"));
+  }
+  for (const auto& [k, v] : s3->awsEnv()) {
+    if (k != "HOME") extra_env_[k] = v;
+  }
+  serve();
+  ASSERT_TRUE(waitForComputeNodes(1));
+  std::string src = std::string("src=s3://") + TestS3Server::kBucket +
+                    "/e2e/words/,dst=/in,opt=endpoint=" + s3->endpoint() + ",opt=region=us-east-1";
+  auto run = cod({"docker", "run", "-i", src, kImage, "--", "sh", "-c", "cat /in/*.txt"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0].run_output.stdout_text, "line 1\nline 2\nline 3\n");
+
+  // A key that is not there fails the execution with S3's reason.
+  auto missing = cod({"docker", "run", "-i",
+                      std::string("src=s3://") + TestS3Server::kBucket +
+                          "/no/such/prefix/,opt=endpoint=" + s3->endpoint(),
+                      kImage, "--", "true"});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE((missing.out + missing.err).find("no objects in s3://"), std::string::npos)
       << missing.out << missing.err;
 }
 
