@@ -34,6 +34,7 @@ class ScopedFolder {
 }  // namespace
 
 Result<std::vector<models::Mount>> RunPipeline::stageInputs(const models::Task& task,
+                                                            const storage::Partition& partition,
                                                             const std::string& staging_dir,
                                                             CancelToken& cancel) const {
   std::vector<models::Mount> mounts;
@@ -48,7 +49,7 @@ Result<std::vector<models::Mount>> RunPipeline::stageInputs(const models::Task& 
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return internalError("cannot create " + dir + ": " + ec.message());
-    auto mount = provider->prepare(in, dir, cancel);
+    auto mount = provider->prepare(in, partition, dir, cancel);
     if (!mount.isOk()) {
       return Status(mount.status())
           .prepend("staging input " + std::to_string(i) + " (" + in.source.type + " for " +
@@ -98,7 +99,8 @@ RunPipeline::Outcome RunPipeline::run(executor::ExecutionRequest request,
     }
   }
   ScopedFolder staged(task.input_sources.empty() ? "" : staging_dir);
-  auto mounts = stageInputs(task, staging_dir, cancel);
+  storage::Partition partition{request.partition_index, std::max<int64_t>(1, request.job->count)};
+  auto mounts = stageInputs(task, partition, staging_dir, cancel);
   if (!mounts.isOk()) {
     out.result = mounts.status();
     return out;

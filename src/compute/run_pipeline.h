@@ -34,6 +34,7 @@ class RunPipeline {
 
  private:
   Result<std::vector<models::Mount>> stageInputs(const models::Task& task,
+                                                 const storage::Partition& partition,
                                                  const std::string& staging_dir,
                                                  CancelToken& cancel) const;
   Result<models::SpecConfig> publish(const executor::ExecutionRequest& request,

@@ -33,6 +33,13 @@ namespace cod::storage {
 
 using models::Mount;
 
+// Which share of a partitioned input an execution stages: partition `index` of `count` (the job's
+// Count). Only sources that can be split (s3 with Params.Partition) look at it.
+struct Partition {
+  int64_t index = 0;
+  int64_t count = 1;
+};
+
 class StorageProvider {
  public:
   virtual ~StorageProvider() = default;
@@ -46,8 +53,8 @@ class StorageProvider {
   // Bytes the input will take on this node's disk, when that is known without fetching it
   // (0 = unknown). Used at bid time against the node's free disk.
   virtual uint64_t estimateSize(const models::InputSource& /*input*/) { return 0; }
-  virtual Result<Mount> prepare(const models::InputSource& input, const std::string& dir,
-                                CancelToken& cancel) = 0;
+  virtual Result<Mount> prepare(const models::InputSource& input, const Partition& partition,
+                                const std::string& dir, CancelToken& cancel) = 0;
 };
 
 // Params helpers shared by the backends: a string param (case-insensitive key), "" when absent.

@@ -55,7 +55,7 @@ TEST_P(StorageConformanceTest, ValidatesAndStagesWhatTheTaskReads) {
   Status valid = provider_->validate(input);
   ASSERT_TRUE(valid.isOk()) << valid.toString();
   CancelToken cancel;
-  auto mount = provider_->prepare(input, work_dir_, cancel);
+  auto mount = provider_->prepare(input, {}, work_dir_, cancel);
   ASSERT_TRUE(mount.isOk()) << mount.status().toString();
   EXPECT_EQ(mount->target, input.target);
   EXPECT_TRUE(fs::path(mount->host_path).is_absolute()) << mount->host_path;
@@ -70,14 +70,14 @@ TEST_P(StorageConformanceTest, RefusesBadInputsAtBidTimeWithAReason) {
     EXPECT_FALSE(s.message().empty());
     EXPECT_NE(s.code(), StatusCode::kInternal) << s.toString();
     CancelToken cancel;
-    EXPECT_FALSE(provider_->prepare(bad, work_dir_, cancel).isOk());
+    EXPECT_FALSE(provider_->prepare(bad, {}, work_dir_, cancel).isOk());
   }
 }
 
 TEST_P(StorageConformanceTest, ACancelledStagingStagesNothing) {
   CancelToken cancel;
   cancel.cancel();
-  auto mount = provider_->prepare(GetParam().good_input(fixture_dir_), work_dir_, cancel);
+  auto mount = provider_->prepare(GetParam().good_input(fixture_dir_), {}, work_dir_, cancel);
   ASSERT_FALSE(mount.isOk());
   EXPECT_EQ(mount.status().code(), StatusCode::kCancelled) << mount.status().toString();
 }
@@ -92,7 +92,7 @@ TEST_P(StorageConformanceTest, StagesConcurrently) {
     fs::create_directories(dir);
     threads.emplace_back([&, i, dir] {
       CancelToken cancel;
-      results[i] = provider_->prepare(input, dir, cancel);
+      results[i] = provider_->prepare(input, {}, dir, cancel);
     });
   }
   for (auto& t : threads) t.join();

@@ -178,7 +178,7 @@ INSTANTIATE_TEST_SUITE_P(
                       input("s3", {{"Bucket", "b"}, {"Endpoint", "file:///x"}}),
                       input("s3", {{"Bucket", "b"}, {"ChecksumSHA256", "short"}}),
                       input("s3", {{"Bucket", "b"},
-                                   {"Partition", boost::json::object{{"Type", "object"}}}})};
+                                   {"Partition", boost::json::object{{"Type", "shuffle"}}}})};
                 }},
         Backend{"Local",
                 [](const std::string& fixture) {
@@ -217,7 +217,7 @@ TEST(S3StorageTest, KeysPrefixesFiltersAndWrongSecrets) {
     fs::create_directories(dir);
     S3Storage storage;
     CancelToken cancel;
-    return storage.prepare(in, dir.string(), cancel);
+    return storage.prepare(in, {}, dir.string(), cancel);
   };
   auto single = stage(
       {{"Key", "data/a.txt"}, {"ChecksumSHA256", "jtP2rWhblZ6tcCJRjhr3bNgW+OjsfM3aHtQBjo8iI/g="}});
@@ -249,6 +249,39 @@ TEST(S3StorageTest, KeysPrefixesFiltersAndWrongSecrets) {
   ASSERT_FALSE(wrong.isOk());
   EXPECT_EQ(wrong.status().code(), StatusCode::kPermissionDenied) << wrong.status().toString();
   EXPECT_NE(wrong.status().message().find("SignatureDoesNotMatch"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// Bacalhau's documented rule (FNV-1a of the key modulo Count): every object lands in exactly one
+// partition, the same one Bacalhau would give it.
+TEST(S3StorageTest, PartitionsSplitAPrefixAsBacalhauDoes) {
+  if (s3Server() == nullptr) GTEST_SKIP() << "no S3 test server";
+  models::InputSource in = s3Input("");
+  in.source.params["Partition"] = boost::json::object{{"Type", "object"}};
+  fs::path dir = fs::temp_directory_path() / ("cod-s3-part-" + std::to_string(::getpid()));
+  auto share = [&](int64_t index, int64_t count) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    S3Storage storage;
+    CancelToken cancel;
+    auto m = storage.prepare(in, Partition{index, count}, dir.string(), cancel);
+    EXPECT_TRUE(m.isOk()) << m.status().toString();
+    return m.isOk() ? conformance::readMount(*m) : std::map<std::string, std::string>{};
+  };
+  // fnv1a32("data/a.txt") % 3 == 2, fnv1a32("data/sub/b.txt") % 3 == 0.
+  EXPECT_EQ(share(0, 3), (std::map<std::string, std::string>{{"sub/b.txt", "beta"}}));
+  EXPECT_TRUE(share(1, 3).empty());
+  EXPECT_EQ(share(2, 3), (std::map<std::string, std::string>{{"a.txt", "alpha"}}));
+  // Both hash to 1 of 2; partition 0 gets an empty folder, not an error.
+  EXPECT_TRUE(share(0, 2).empty());
+  EXPECT_EQ(share(1, 2).size(), 2u);
+  // A regex rule reads the key without the prefix; keys it cannot read go to partition 0.
+  in.source.params["Partition"] = boost::json::object{{"Type", "regex"}, {"Pattern", "^sub/"}};
+  EXPECT_EQ(share(0, 2).count("a.txt"), 1u);
+  S3Storage storage;
+  models::InputSource date = in;
+  date.source.params["Partition"] = boost::json::object{{"Type", "date"}};
+  EXPECT_EQ(storage.validate(date).code(), StatusCode::kUnimplemented);
   fs::remove_all(dir);
 }
 
@@ -289,7 +322,7 @@ TEST(InlineStorageTest, AnArchiveThatEscapesIsRefused) {
   // application/gzip data need not be compressed for libarchive to read it as a tar.
   auto in = input("inline", {{"URL", dataUrl("application/gzip", tar)}});
   CancelToken cancel;
-  auto mount = storage.prepare(in, dir.string(), cancel);
+  auto mount = storage.prepare(in, {}, dir.string(), cancel);
   EXPECT_FALSE(mount.isOk());
   EXPECT_FALSE(fs::exists(dir.parent_path() / "escaped.txt"));
   fs::remove_all(dir);
@@ -306,7 +339,8 @@ class UrlStorageTest : public ::testing::Test {
   Result<Mount> fetch(const std::string& path) {
     UrlStorage storage(fastRetries());
     CancelToken cancel;
-    return storage.prepare(input("urlDownload", {{"URL", web().url(path)}}), dir_.string(), cancel);
+    return storage.prepare(input("urlDownload", {{"URL", web().url(path)}}), {}, dir_.string(),
+                           cancel);
   }
   fs::path dir_;
 };
@@ -361,8 +395,8 @@ TEST_F(UrlStorageTest, RefusesDownloadsOverTheSizeCap) {
 TEST_F(UrlStorageTest, AnUnreachableServerIsUnavailable) {
   UrlStorage storage(fastRetries());
   CancelToken cancel;
-  auto m = storage.prepare(input("urlDownload", {{"URL", "http://127.0.0.1:1/x"}}), dir_.string(),
-                           cancel);
+  auto m = storage.prepare(input("urlDownload", {{"URL", "http://127.0.0.1:1/x"}}), {},
+                           dir_.string(), cancel);
   ASSERT_FALSE(m.isOk());
   EXPECT_EQ(m.status().code(), StatusCode::kUnavailable);
 }
@@ -376,12 +410,12 @@ TEST(LocalStorageTest, ReadWriteAndCreateAsOnlyWhereAllowed) {
   auto rw = storage.prepare(input("local", {{"SourcePath", (root / "rw" / "new").string()},
                                             {"ReadWrite", "true"},
                                             {"CreateAs", "dir"}}),
-                            "/unused", cancel);
+                            {}, "/unused", cancel);
   ASSERT_TRUE(rw.isOk()) << rw.status().toString();
   EXPECT_FALSE(rw->read_only);
   EXPECT_TRUE(fs::is_directory(root / "rw" / "new"));
   auto file = storage.prepare(
-      input("local", {{"SourcePath", (root / "ro" / "f.txt").string()}, {"CreateAs", "file"}}),
+      input("local", {{"SourcePath", (root / "ro" / "f.txt").string()}, {"CreateAs", "file"}}), {},
       "/unused", cancel);
   ASSERT_TRUE(file.isOk()) << file.status().toString();
   EXPECT_TRUE(file->read_only);

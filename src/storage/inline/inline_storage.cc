@@ -63,8 +63,8 @@ uint64_t InlineStorage::estimateSize(const models::InputSource& input) {
   return stringParam(input, "URL").size();
 }
 
-Result<Mount> InlineStorage::prepare(const models::InputSource& input, const std::string& dir,
-                                     CancelToken& cancel) {
+Result<Mount> InlineStorage::prepare(const models::InputSource& input, const Partition&,
+                                     const std::string& dir, CancelToken& cancel) {
   if (cancel.cancelled()) return cancelled("staging cancelled");
   COD_ASSIGN_OR_RETURN(DataUrl data, parseDataUrl(stringParam(input, "URL")));
   fs::path file = fs::path(dir) / (isGzip(data) ? "data.tar.gz" : "data");

@@ -13,8 +13,8 @@ class InlineStorage final : public StorageProvider {
   std::string name() const override { return "inline"; }
   Status validate(const models::InputSource& input) override;
   uint64_t estimateSize(const models::InputSource& input) override;
-  Result<Mount> prepare(const models::InputSource& input, const std::string& dir,
-                        CancelToken& cancel) override;
+  Result<Mount> prepare(const models::InputSource& input, const Partition& partition,
+                        const std::string& dir, CancelToken& cancel) override;
 };
 
 struct DataUrl {

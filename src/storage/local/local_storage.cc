@@ -104,8 +104,8 @@ Result<LocalStorage::Resolved> LocalStorage::resolve(const models::InputSource& 
 
 Status LocalStorage::validate(const models::InputSource& input) { return resolve(input).status(); }
 
-Result<Mount> LocalStorage::prepare(const models::InputSource& input, const std::string&,
-                                    CancelToken& cancel) {
+Result<Mount> LocalStorage::prepare(const models::InputSource& input, const Partition&,
+                                    const std::string&, CancelToken& cancel) {
   if (cancel.cancelled()) return cancelled("staging cancelled");
   COD_ASSIGN_OR_RETURN(Resolved r, resolve(input));
   if (!r.exists) {

@@ -27,8 +27,8 @@ class LocalStorage final : public StorageProvider {
   std::string name() const override { return "local"; }
   std::vector<std::string> aliases() const override { return {"localDirectory"}; }
   Status validate(const models::InputSource& input) override;
-  Result<Mount> prepare(const models::InputSource& input, const std::string& dir,
-                        CancelToken& cancel) override;
+  Result<Mount> prepare(const models::InputSource& input, const Partition& partition,
+                        const std::string& dir, CancelToken& cancel) override;
 
  private:
   struct Resolved {

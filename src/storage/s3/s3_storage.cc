@@ -4,6 +4,7 @@
 #include <fstream>
 #include <optional>
 #include <regex>
+#include <vector>
 
 #include "common/paths.h"
 #include "common/strings.h"
@@ -23,7 +24,64 @@ struct S3Params {
   std::string endpoint;
   std::string version_id;
   std::string checksum_sha256;
+  // Params.Partition (reference §5.5); type "" or "none" = every execution reads everything.
+  std::string partition_type;
+  std::string partition_pattern;
+  int64_t partition_start = 0;
+  int64_t partition_end = 0;
 };
+
+// 32-bit FNV-1a, the hash Bacalhau's S3 partitioning documents, so that cod and Bacalhau split a
+// prefix the same way.
+uint32_t fnv1a32(std::string_view s) {
+  uint32_t h = 2166136261u;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+// The code points [start, end) of a UTF-8 string; nullopt when it has fewer than `end`.
+std::optional<std::string> codePoints(std::string_view s, int64_t start, int64_t end) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  }
+  starts.push_back(s.size());
+  if (static_cast<int64_t>(starts.size()) - 1 < end) return std::nullopt;
+  return std::string(s.substr(starts[start], starts[end] - starts[start]));
+}
+
+// Which partition an object belongs to, by Bacalhau's rules: the whole key (object), the regex's
+// capture groups joined by U+001F or its whole match (regex), a slice of code points (substring);
+// a key the rule cannot read goes to partition 0. Patterns see the key without the prefix.
+int64_t partitionOf(const S3Params& p, const std::string& key, int64_t count) {
+  auto bucket = [&](std::string_view s) { return static_cast<int64_t>(fnv1a32(s) % count); };
+  if (p.partition_type == "object") return bucket(key);
+  std::string prefix(trim(p.key));
+  while (!prefix.empty() && prefix.back() == '*') prefix.pop_back();
+  std::string_view rel(key);
+  if (startsWith(rel, prefix)) rel.remove_prefix(prefix.size());
+  if (startsWith(rel, "/")) rel.remove_prefix(1);
+  if (p.partition_type == "regex") {
+    std::regex re(p.partition_pattern);
+    std::match_results<std::string_view::const_iterator> m;
+    if (!std::regex_search(rel.begin(), rel.end(), m, re) || m.length(0) == 0) return 0;
+    std::string groups;
+    for (size_t i = 1; i < m.size(); ++i) {
+      if (m[i].length() == 0) continue;
+      if (!groups.empty()) groups += '\x1F';
+      groups += m[i].str();
+    }
+    return bucket(groups.empty() ? m[0].str() : groups);
+  }
+  if (p.partition_type == "substring") {
+    auto slice = codePoints(rel, p.partition_start, p.partition_end);
+    return slice ? bucket(*slice) : 0;
+  }
+  return 0;
+}
 
 Result<S3Params> parse(const models::InputSource& input) {
   S3Params p;
@@ -60,12 +118,48 @@ Result<S3Params> parse(const models::InputSource& input) {
   }
   const auto* partition = models::findKey(input.source.params, "Partition");
   if (partition != nullptr && partition->is_object()) {
-    const auto* type = models::findKey(partition->as_object(), "Type");
-    if (type != nullptr && type->is_string() && !equalsIgnoreCase(type->as_string(), "none") &&
-        !type->as_string().empty()) {
+    const auto& obj = partition->as_object();
+    auto str = [&](std::string_view key) {
+      const auto* v = models::findKey(obj, key);
+      return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    auto num = [&](std::string_view key) -> int64_t {
+      const auto* v = models::findKey(obj, key);
+      return v != nullptr && v->is_number() ? v->to_number<int64_t>() : 0;
+    };
+    p.partition_type = toLower(trim(str("Type")));
+    p.partition_pattern = str("Pattern");
+    p.partition_start = num("StartIndex");
+    p.partition_end = num("EndIndex");
+    const std::string& t = p.partition_type;
+    if (t == "regex") {
+      if (p.partition_pattern.empty()) {
+        return invalidArgument(
+            "s3 Source.Params.Partition.Pattern is required for regex partitioning");
+      }
+      try {
+        std::regex check(p.partition_pattern);
+      } catch (const std::regex_error& e) {
+        return invalidArgument(
+            "s3 Source.Params.Partition.Pattern is not a valid regular "
+            "expression: " +
+            std::string(e.what()));
+      }
+    } else if (t == "substring") {
+      if (p.partition_start < 0 || p.partition_end <= p.partition_start) {
+        return invalidArgument(
+            "s3 Source.Params.Partition needs 0 <= StartIndex < EndIndex for "
+            "substring partitioning");
+      }
+    } else if (t == "date") {
       return Status(StatusCode::kUnimplemented,
-                    "s3 Source.Params.Partition is not supported by this compute node yet; remove "
-                    "it (every execution then reads every object)");
+                    "s3 Source.Params.Partition type date is not supported by this compute node "
+                    "yet; use object, regex or substring");
+    } else if (!t.empty() && t != "none" && t != "object") {
+      return invalidArgument(
+          "s3 Source.Params.Partition.Type must be none, object, regex, "
+          "substring or date, got \"" +
+          str("Type") + "\"");
     }
   }
   return p;
@@ -93,8 +187,8 @@ Result<std::string> stagedPath(const std::string& prefix, const std::string& key
 
 Status S3Storage::validate(const models::InputSource& input) { return parse(input).status(); }
 
-Result<Mount> S3Storage::prepare(const models::InputSource& input, const std::string& dir,
-                                 CancelToken& cancel) {
+Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partition& partition,
+                                 const std::string& dir, CancelToken& cancel) {
   COD_ASSIGN_OR_RETURN(S3Params p, parse(input));
   if (cancel.cancelled()) return cancelled("staging cancelled");
   s3::ClientConfig client_config;
@@ -120,12 +214,22 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const std::st
     return notFound("no objects in s3://" + p.bucket + "/" + p.key +
                     (p.filter.empty() ? "" : " match the filter \"" + p.filter + "\""));
   }
-  bool single = chosen.size() == 1;
+  // This execution's share of a partitioned input; every key goes to exactly one partition.
+  if (partition.count > 1 && !p.partition_type.empty() && p.partition_type != "none") {
+    std::erase_if(chosen, [&](const auto& c) {
+      return partitionOf(p, c.first.key, partition.count) != partition.index;
+    });
+  }
+  bool single = chosen.size() == 1 &&
+                (partition.count <= 1 || p.partition_type.empty() || p.partition_type == "none");
   if (!single && (!p.version_id.empty() || !p.checksum_sha256.empty())) {
     return invalidArgument("s3 VersionID and ChecksumSHA256 apply to one object, but s3://" +
                            p.bucket + "/" + p.key + " names " + std::to_string(chosen.size()));
   }
   fs::path root = fs::path(dir) / "s3";
+  std::error_code root_ec;
+  fs::create_directories(root, root_ec);  // a partition's share may be empty
+  if (root_ec) return internalError("cannot create " + root.string() + ": " + root_ec.message());
   for (const auto& [object, rel] : chosen) {
     fs::path file = root / rel;
     std::error_code ec;

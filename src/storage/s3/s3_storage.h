@@ -6,7 +6,9 @@
 // (path-style, for MinIO-like servers), VersionID (single objects) and ChecksumSHA256 (base64 of
 // a single object's SHA-256, verified after download) as Bacalhau has them. Credentials come from
 // the compute node's environment the standard AWS way (s3/s3_client.h); a node without any makes
-// anonymous requests. Partition is not supported yet (refused at bid time).
+// anonymous requests. Partition (object, regex, substring; date is refused as not supported yet)
+// gives each of a job's Count executions its share of the objects, by Bacalhau's documented rule
+// (FNV-1a of the key, or of the part the rule picks, modulo Count).
 
 #include "s3/s3_client.h"
 #include "storage/storage.h"
@@ -24,8 +26,8 @@ class S3Storage final : public StorageProvider {
   explicit S3Storage(S3StorageConfig config = {}) : config_(config) {}
   std::string name() const override { return "s3"; }
   Status validate(const models::InputSource& input) override;
-  Result<Mount> prepare(const models::InputSource& input, const std::string& dir,
-                        CancelToken& cancel) override;
+  Result<Mount> prepare(const models::InputSource& input, const Partition& partition,
+                        const std::string& dir, CancelToken& cancel) override;
 
  private:
   S3StorageConfig config_;

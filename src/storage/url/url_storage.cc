@@ -62,8 +62,8 @@ Status UrlStorage::validate(const models::InputSource& input) {
   return Status::ok();
 }
 
-Result<Mount> UrlStorage::prepare(const models::InputSource& input, const std::string& dir,
-                                  CancelToken& cancel) {
+Result<Mount> UrlStorage::prepare(const models::InputSource& input, const Partition&,
+                                  const std::string& dir, CancelToken& cancel) {
   COD_RETURN_IF_ERROR(validate(input));
   if (cancel.cancelled()) return cancelled("staging cancelled");
   std::string url = stringParam(input, "URL");

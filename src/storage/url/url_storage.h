@@ -24,8 +24,8 @@ class UrlStorage final : public StorageProvider {
   explicit UrlStorage(UrlStorageConfig config = {}) : config_(config) {}
   std::string name() const override { return "urlDownload"; }
   Status validate(const models::InputSource& input) override;
-  Result<Mount> prepare(const models::InputSource& input, const std::string& dir,
-                        CancelToken& cancel) override;
+  Result<Mount> prepare(const models::InputSource& input, const Partition& partition,
+                        const std::string& dir, CancelToken& cancel) override;
 
  private:
   UrlStorageConfig config_;
