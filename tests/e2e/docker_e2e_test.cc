@@ -386,5 +386,82 @@ TEST_F(DockerE2E, S3PrefixFeedsTheJob) {
       << missing.out << missing.err;
 }
 
+// Compute over data across a cluster: 12 text files uploaded with awscli, one job with Count 3
+// whose input is the bucket prefix with object partitioning, on three compute processes. Each
+// partition counts the words of its share; `cod job get` merges the three results; together the
+// shares hold every file exactly once and their counts sum to the words of all files.
+TEST_F(DockerE2E, WordCountOverAPartitionedS3Prefix) {
+  std::string why;
+  TestS3Server* s3 = TestS3Server::get(&why);
+  ASSERT_NE(s3, nullptr) << why;
+  int total_words = 0;
+  std::set<std::string> names;
+  for (int i = 0; i < 12; ++i) {
+    std::string text;
+    for (int w = 0; w <= i; ++w) text += "word" + std::to_string(w) + (w % 5 == 4 ? "\n" : " ");
+    total_words += i + 1;
+    std::string name = "doc" + std::to_string(i) + ".txt";
+    names.insert(name);
+    ASSERT_TRUE(s3->upload(writeFile(name, text + "\n"), "wordcount/" + name));
+  }
+  for (const auto& [k, v] : s3->awsEnv()) {
+    if (k != "HOME") extra_env_[k] = v;
+  }
+  std::string spec = R"(Name: word-count
+Type: batch
+Count: 3
+Tasks:
+  - Name: main
+    Engine:
+      Type: docker
+      Params:
+        Image: )" + std::string(kImage) +
+                     R"(
+        Entrypoint: ["sh", "-c"]
+        Parameters:
+          - "cd /in && ls > /outputs/files-$BACALHAU_PARTITION_INDEX && cat /dev/null $(ls) | wc -w > /outputs/words-$BACALHAU_PARTITION_INDEX"
+    InputSources:
+      - Target: /in
+        Source:
+          Type: s3
+          Params:
+            Bucket: )" +
+                     TestS3Server::kBucket + R"(
+            Key: wordcount/
+            Endpoint: )" +
+                     s3->endpoint() + R"(
+            Region: us-east-1
+            Partition:
+              Type: object
+    Publisher:
+      Type: local
+    ResultPaths:
+      - Name: outputs
+        Path: /outputs
+)";
+  startServer({"devstack", "--computes", "3", "--nats-port", "0", "--publisher-port", "0"});
+  ASSERT_TRUE(waitForComputeNodes(3));
+  auto run = cod({"job", "run", writeFile("wordcount.yaml", spec)});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  std::string out = (dir_ / "counts").string();
+  auto get = cod({"job", "get", id, "--output-dir", out});
+  ASSERT_EQ(get.code, 0) << get.out << get.err;
+  std::multiset<std::string> seen;
+  int words = 0;
+  for (int p = 0; p < 3; ++p) {
+    for (const std::string& f :
+         split(std::string(trim(slurp(fs::path(out) / "outputs" / ("files-" + std::to_string(p))))),
+               '\n')) {
+      if (!f.empty()) seen.insert(f);
+    }
+    words += std::stoi(
+        std::string(trim(slurp(fs::path(out) / "outputs" / ("words-" + std::to_string(p))))));
+  }
+  EXPECT_EQ(seen, std::multiset<std::string>(names.begin(), names.end()))
+      << "each file must be in exactly one partition";
+  EXPECT_EQ(words, total_words);
+}
+
 }  // namespace
 }  // namespace cod::testing
