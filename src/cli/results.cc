@@ -7,9 +7,11 @@
 
 #include "common/archive.h"
 #include "common/ids.h"
+#include "common/paths.h"
 #include "common/strings.h"
 #include "http/http_client.h"
 #include "models/json.h"
+#include "s3/s3_client.h"
 
 namespace cod::cli {
 
@@ -29,6 +31,47 @@ Status download(const std::string& url, const fs::path& path, int timeout_secs) 
         .withHint("the compute node that holds these results must be reachable from here");
   }
   return got.status();
+}
+
+std::string stringParam(const models::SpecConfig& r, std::string_view key) {
+  const auto* v = models::findKey(r.params, key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// An `s3` published result, with this machine's AWS credentials: one .tar.gz object (unpacked into
+// `unpacked`), or the files under a prefix (Encoding plain).
+Status downloadS3(const models::SpecConfig& r, const fs::path& raw, const fs::path& unpacked) {
+  s3::ClientConfig config;
+  config.credentials = s3::credentialsFromEnvironment();
+  config.region = stringParam(r, "Region");
+  if (config.region.empty()) config.region = s3::regionFromEnvironment();
+  if (config.region.empty()) config.region = "us-east-1";
+  config.endpoint = stringParam(r, "Endpoint");
+  config.http.attempts = 3;
+  s3::S3Client client(config);
+  const std::string bucket = stringParam(r, "Bucket");
+  const std::string key = stringParam(r, "Key");
+  std::error_code ec;
+  if (endsWith(key, ".tar.gz")) {
+    fs::path archive = raw / ("s3-" + newUuid() + ".tar.gz");
+    COD_RETURN_IF_ERROR(client.getObject(bucket, key, "", archive.string(), nullptr));
+    auto x = extractTar(archive.string(), unpacked.string());
+    if (!x.isOk()) return std::move(x).error().prepend("unpacking s3://" + bucket + "/" + key);
+    return Status::ok();
+  }
+  COD_ASSIGN_OR_RETURN(auto objects, client.listObjects(bucket, key, nullptr));
+  fs::create_directories(unpacked, ec);
+  for (const auto& o : objects) {
+    std::string rel = o.key.substr(key.size());
+    bool safe = !rel.empty() && rel.back() != '/';
+    for (const std::string& segment : split(rel, '/'))
+      safe = safe && pathSegmentProblem(segment).empty();
+    if (!safe) continue;  // a folder marker, or a key that would escape the download folder
+    fs::path file = unpacked / rel;
+    fs::create_directories(file.parent_path(), ec);
+    COD_RETURN_IF_ERROR(client.getObject(bucket, o.key, "", file.string(), nullptr));
+  }
+  return Status::ok();
 }
 
 bool isSpecialFile(const std::string& name) {
@@ -94,6 +137,12 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
   if (ec) return internalError("cannot create " + raw.string() + ": " + ec.message());
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
+    if (equalsIgnoreCase(r.type, "s3")) {
+      fs::path unpacked = raw / ("result-" + std::to_string(i) + ".d");
+      COD_RETURN_IF_ERROR(downloadS3(r, raw, unpacked));
+      COD_RETURN_IF_ERROR(merge(unpacked, out, i == 0));
+      continue;
+    }
     const auto* url = models::findKey(r.params, "URL");
     if (!equalsIgnoreCase(r.type, "urlDownload") || !url || !url->is_string()) {
       return unimplemented("results of type \"" + r.type + "\" cannot be downloaded by this CLI: " +

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -196,7 +197,31 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
   return last;
 }
 
+namespace {
+
+size_t readFromFile(char* buffer, size_t size, size_t n, void* user) {
+  return std::fread(buffer, size, n, static_cast<FILE*>(user)) * size;
+}
+
+// get() and upload(): an answer read into memory; `body_file`, when set, is PUT.
+Result<Response> request(const std::string& url, const std::string* body_file,
+                         const DownloadOptions& options, CancelToken* cancel);
+
+}  // namespace
+
 Result<Response> get(const std::string& url, const DownloadOptions& options, CancelToken* cancel) {
+  return request(url, nullptr, options, cancel);
+}
+
+Result<Response> upload(const std::string& url, const std::string& path,
+                        const DownloadOptions& options, CancelToken* cancel) {
+  return request(url, &path, options, cancel);
+}
+
+namespace {
+
+Result<Response> request(const std::string& url, const std::string* body_file,
+                         const DownloadOptions& options, CancelToken* cancel) {
   const std::string shown = redactUrl(url);
   if (!isHttpUrl(url))
     return invalidArgument("\"" + shown + "\" is not an http:// or https:// URL");
@@ -212,6 +237,17 @@ Result<Response> get(const std::string& url, const DownloadOptions& options, Can
     t.memory = &response.body;
     t.max_bytes = options.max_bytes;
     t.cancel = cancel;
+    std::unique_ptr<FILE, int (*)(FILE*)> in(nullptr, &std::fclose);
+    if (body_file != nullptr) {
+      in.reset(std::fopen(body_file->c_str(), "rb"));
+      if (!in) return internalError("cannot read " + *body_file);
+      std::error_code ec;
+      auto size = std::filesystem::file_size(*body_file, ec);
+      curl_easy_setopt(curl.get(), CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(curl.get(), CURLOPT_READFUNCTION, readFromFile);
+      curl_easy_setopt(curl.get(), CURLOPT_READDATA, in.get());
+      curl_easy_setopt(curl.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    }
     std::unique_ptr<curl_slist, HeaderListDeleter> header_list;
     CURLcode rc = perform(curl.get(), url, options, &t, &header_list);
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
@@ -230,5 +266,7 @@ Result<Response> get(const std::string& url, const DownloadOptions& options, Can
   if (cancel != nullptr && cancel->cancelled()) return cancelled("request cancelled");
   return last;
 }
+
+}  // namespace
 
 }  // namespace cod::http

@@ -60,6 +60,10 @@ struct Response {
 Result<Response> get(const std::string& url, const DownloadOptions& options,
                      CancelToken* cancel = nullptr);
 
+// PUTs the file at `path` as the request body and reads the answer into memory. Retries as get().
+Result<Response> upload(const std::string& url, const std::string& path,
+                        const DownloadOptions& options, CancelToken* cancel = nullptr);
+
 // The URL as it may appear in messages and logs: without its query string and credentials.
 std::string redactUrl(const std::string& url);
 

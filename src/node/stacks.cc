@@ -151,6 +151,7 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   local.port = options.publisher_port;
   s->local = std::make_unique<publisher::LocalPublisher>(local);
   s->noop_publisher = std::make_unique<publisher::NoopPublisher>();
+  s->s3_publisher = std::make_unique<publisher::S3Publisher>(id);
   // The results are served where the node says they are, not on every interface.
   const std::string& results_host =
       options.publisher_host.empty() ? options.advertise_address : options.publisher_host;
@@ -193,7 +194,7 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   plugins.executors = {s->docker.get(), s->noop.get()};
   plugins.storages = {s->inline_storage.get(), s->url_storage.get(), s->s3_storage.get(),
                       s->local_storage.get()};
-  plugins.publishers = {s->local.get(), s->noop_publisher.get()};
+  plugins.publishers = {s->local.get(), s->s3_publisher.get(), s->noop_publisher.get()};
   compute::ComputeDeps deps{s->transport.get(), s->store.get(), plugins, &SystemClock::instance()};
   s->node = std::make_unique<compute::ComputeNode>(deps, config);
   COD_RETURN_IF_ERROR(s->node->start());

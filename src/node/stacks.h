@@ -17,6 +17,7 @@
 #include "orchestrator/orchestrator.h"
 #include "publisher/local/local_publisher.h"
 #include "publisher/noop/noop_publisher.h"
+#include "publisher/s3/s3_publisher.h"
 #include "storage/inline/inline_storage.h"
 #include "storage/local/local_storage.h"
 #include "storage/s3/s3_storage.h"
@@ -56,6 +57,7 @@ struct ComputeStack {
   std::unique_ptr<storage::LocalStorage> local_storage;
   std::unique_ptr<publisher::LocalPublisher> local;
   std::unique_ptr<publisher::NoopPublisher> noop_publisher;
+  std::unique_ptr<publisher::S3Publisher> s3_publisher;
   std::unique_ptr<ResultServer> results;
   std::unique_ptr<compute::ComputeNode> node;
 

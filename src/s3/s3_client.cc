@@ -155,9 +155,12 @@ std::string regionFromEnvironment() {
 }
 
 Result<S3Client::Prepared> S3Client::prepare(
-    const std::string& bucket, const std::string& key,
-    const std::vector<std::pair<std::string, std::string>>& query) const {
+    const std::string& method, const std::string& bucket, const std::string& key,
+    const std::vector<std::pair<std::string, std::string>>& query,
+    const std::string& payload_sha256) const {
   SignInput in;
+  in.method = method;
+  in.payload_sha256 = payload_sha256;
   std::string scheme_host;
   if (config_.endpoint.empty()) {
     in.host = bucket + ".s3." + config_.region + ".amazonaws.com";
@@ -223,7 +226,7 @@ Result<std::vector<ObjectInfo>> S3Client::listObjects(const std::string& bucket,
     std::vector<std::pair<std::string, std::string>> query{{"list-type", "2"}};
     if (!prefix.empty()) query.emplace_back("prefix", prefix);
     if (!token.empty()) query.emplace_back("continuation-token", token);
-    COD_ASSIGN_OR_RETURN(Prepared req, prepare(bucket, "", query));
+    COD_ASSIGN_OR_RETURN(Prepared req, prepare("GET", bucket, "", query));
     http::DownloadOptions options = config_.http;
     options.headers = req.headers;
     options.max_bytes = size_t{64} * 1024 * 1024;
@@ -242,7 +245,7 @@ Status S3Client::getObject(const std::string& bucket, const std::string& key,
                            CancelToken* cancel) const {
   std::vector<std::pair<std::string, std::string>> query;
   if (!version_id.empty()) query.emplace_back("versionId", version_id);
-  COD_ASSIGN_OR_RETURN(Prepared req, prepare(bucket, key, query));
+  COD_ASSIGN_OR_RETURN(Prepared req, prepare("GET", bucket, key, query));
   http::DownloadOptions options = config_.http;
   options.headers = req.headers;
   auto got = http::download(req.url, path, options, cancel);
@@ -260,6 +263,20 @@ Status S3Client::getObject(const std::string& bucket, const std::string& key,
     }
     default: return Status(got.status()).prepend(what);
   }
+}
+
+Status S3Client::putObject(const std::string& bucket, const std::string& key,
+                           const std::string& path, CancelToken* cancel) const {
+  std::string digest = sha256OfFile(path);
+  if (digest.empty()) return internalError("cannot read " + path);
+  COD_ASSIGN_OR_RETURN(Prepared req, prepare("PUT", bucket, key, {}, hex(digest)));
+  http::DownloadOptions options = config_.http;
+  options.headers = req.headers;
+  const std::string what = "uploading s3://" + bucket + "/" + key;
+  auto got = http::upload(req.url, path, options, cancel);
+  if (!got.isOk()) return Status(got.status()).prepend(what);
+  if (got->status != 200) return errorFor(got->status, got->body, what);
+  return Status::ok();
 }
 
 }  // namespace cod::s3

@@ -46,14 +46,19 @@ class S3Client {
   // The object (a given version, when `version_id` is set) into the file `path`.
   Status getObject(const std::string& bucket, const std::string& key, const std::string& version_id,
                    const std::string& path, CancelToken* cancel) const;
+  // Uploads the file `path` as the object (one PUT; its SHA-256 signed as the payload hash).
+  Status putObject(const std::string& bucket, const std::string& key, const std::string& path,
+                   CancelToken* cancel) const;
 
  private:
   struct Prepared {
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
   };
-  Result<Prepared> prepare(const std::string& bucket, const std::string& key,
-                           const std::vector<std::pair<std::string, std::string>>& query) const;
+  Result<Prepared> prepare(const std::string& method, const std::string& bucket,
+                           const std::string& key,
+                           const std::vector<std::pair<std::string, std::string>>& query,
+                           const std::string& payload_sha256 = "") const;
   Status errorFor(long status, const std::string& body, const std::string& what) const;
 
   ClientConfig config_;

@@ -387,9 +387,10 @@ TEST_F(DockerE2E, S3PrefixFeedsTheJob) {
 }
 
 // Compute over data across a cluster: 12 text files uploaded with awscli, one job with Count 3
-// whose input is the bucket prefix with object partitioning, on three compute processes. Each
-// partition counts the words of its share; `cod job get` merges the three results; together the
-// shares hold every file exactly once and their counts sum to the words of all files.
+// whose input is the bucket prefix with object partitioning, on three compute processes, each
+// publishing to S3 under {jobID}/{executionID}. Each partition counts the words of its share;
+// `cod job get` fetches the three results from S3 and merges them; together the shares hold every
+// file exactly once and their counts sum to the words of all files.
 TEST_F(DockerE2E, WordCountOverAPartitionedS3Prefix) {
   std::string why;
   TestS3Server* s3 = TestS3Server::get(&why);
@@ -434,7 +435,13 @@ Tasks:
             Partition:
               Type: object
     Publisher:
-      Type: local
+      Type: s3
+      Params:
+        Bucket: )" + TestS3Server::kBucket +
+                     R"(
+        Key: "results/{jobID}/{executionID}"
+        Endpoint: )" +
+                     s3->endpoint() + R"(
     ResultPaths:
       - Name: outputs
         Path: /outputs
@@ -461,6 +468,14 @@ Tasks:
   EXPECT_EQ(seen, std::multiset<std::string>(names.begin(), names.end()))
       << "each file must be in exactly one partition";
   EXPECT_EQ(words, total_words);
+  // The results are in the bucket where the key says, one object per execution.
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 3u);
+  for (const auto& e : execs) {
+    EXPECT_EQ(e.published_result.type, "s3");
+    std::string key(e.published_result.params.at("Key").as_string());
+    EXPECT_EQ(key, "results/" + id + "/" + e.id + ".tar.gz");
+  }
 }
 
 }  // namespace
