@@ -1,9 +1,13 @@
 #include "http/http_client.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -22,7 +26,52 @@ struct Transfer {
   bool too_large = false;
   CancelToken* cancel = nullptr;
   std::string content_disposition;
+  bool allow_link_local = false;
+  std::string refused_address;  // set when a link-local address was refused
 };
+
+bool isLinkLocal(const sockaddr* addr) {
+  if (addr->sa_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(addr);
+    uint32_t ip = ntohl(a->sin_addr.s_addr);
+    return (ip >> 16) == 0xA9FE;  // 169.254.0.0/16
+  }
+  if (addr->sa_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(addr);
+    const uint8_t* b = a->sin6_addr.s6_addr;
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;  // fe80::/10
+    static const uint8_t kAwsMetadata[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
+                                             0,    0,    0,    0,    0, 0, 0x02, 0x54};
+    if (std::memcmp(b, kAwsMetadata, 16) == 0) return true;
+    bool mapped =
+        std::all_of(b, b + 10, [](uint8_t x) { return x == 0; }) && b[10] == 0xff && b[11] == 0xff;
+    return mapped && b[12] == 169 && b[13] == 254;  // ::ffff:169.254.x.x
+  }
+  return false;
+}
+
+// Opens each connection's socket, unless the address is one a download must never reach.
+curl_socket_t onOpenSocket(void* user, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  if (!t->allow_link_local && isLinkLocal(&address->addr)) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    const void* ip = address->family == AF_INET
+                         ? static_cast<const void*>(
+                               &reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr)
+                         : static_cast<const void*>(
+                               &reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr);
+    inet_ntop(address->family, ip, text, sizeof text);
+    t->refused_address = text;
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(address->family, address->socktype, address->protocol);
+}
+
+Status refusedAddress(const std::string& shown, const std::string& address) {
+  return Status(StatusCode::kPermissionDenied,
+                "refusing to fetch " + shown + ": it leads to the link-local address " + address +
+                    ", where cloud metadata services hand out this machine's credentials");
+}
 
 size_t onBody(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -100,6 +149,9 @@ CURLcode perform(CURL* c, const std::string& url, const DownloadOptions& options
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onProgress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  t->allow_link_local = options.allow_link_local;
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, onOpenSocket);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t);
   return curl_easy_perform(c);
 }
 
@@ -160,6 +212,7 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
     if (std::fflush(file.get()) != 0) return internalError("cannot write " + path);
 
     if (cancel != nullptr && cancel->cancelled()) return cancelled("download cancelled");
+    if (!t.refused_address.empty()) return refusedAddress(shown, t.refused_address);
     if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
       return resourceExhausted("downloading " + shown + ": larger than the limit of " +
                                std::to_string(options.max_bytes) + " bytes");
@@ -252,6 +305,7 @@ Result<Response> request(const std::string& url, const std::string* body_file,
     CURLcode rc = perform(curl.get(), url, options, &t, &header_list);
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
     if (cancel != nullptr && cancel->cancelled()) return cancelled("request cancelled");
+    if (!t.refused_address.empty()) return refusedAddress(shown, t.refused_address);
     if (t.too_large) {
       return resourceExhausted("requesting " + shown + ": the answer is larger than " +
                                std::to_string(options.max_bytes) + " bytes");

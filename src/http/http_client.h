@@ -31,6 +31,10 @@ struct DownloadOptions {
   int attempts = 1;
   std::chrono::milliseconds backoff{std::chrono::seconds(1)};
   long max_redirects = 10;
+  // Link-local addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) are refused before any packet
+  // is sent: cloud metadata services live there and hand out the machine's own credentials, and
+  // a job's URL or S3 endpoint must never reach them (PermissionDenied).
+  bool allow_link_local = false;
   // Sent with every attempt (a signed request's Authorization, a Range).
   std::vector<std::pair<std::string, std::string>> headers;
 };

@@ -392,6 +392,21 @@ TEST_F(UrlStorageTest, RefusesDownloadsOverTheSizeCap) {
   EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted) << big.status().toString();
 }
 
+// A job's URL must not fetch the cloud metadata service's credentials for it. The address is
+// refused before a socket is opened, so no packet leaves this machine.
+TEST_F(UrlStorageTest, LinkLocalAddressesAreRefusedBeforeConnecting) {
+  UrlStorage storage(fastRetries());
+  for (const char* url :
+       {"http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://[fe80::1]/x",
+        "http://[fd00:ec2::254]/x", "http://[::ffff:169.254.169.254]/x"}) {
+    CancelToken cancel;
+    auto m = storage.prepare(input("urlDownload", {{"URL", url}}), {}, dir_.string(), cancel);
+    ASSERT_FALSE(m.isOk()) << url;
+    EXPECT_EQ(m.status().code(), StatusCode::kPermissionDenied) << m.status().toString();
+    EXPECT_NE(m.status().message().find("link-local"), std::string::npos);
+  }
+}
+
 TEST_F(UrlStorageTest, AnUnreachableServerIsUnavailable) {
   UrlStorage storage(fastRetries());
   CancelToken cancel;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# S3 input staging (issue: compute over data): how long a compute node takes to stage one large
+# object from S3 for a job, against `aws s3 cp` of the same object from the same server, in the
+# same run. The server is @20minutes/s3rver on loopback (scripts/test-services.sh installs it).
+# cod's staging time is the job's wall time minus that of the same job with no input; each figure
+# is the median of RUNS runs, alternating the three so none gets a warmer machine.
+#
+#   bench/s3_staging.sh [build/release/bin/cod]     (SIZE_MB=1024, RUNS=5 by default)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+cod=$(readlink -f "${1:-build/release/bin/cod}")
+runs=${RUNS:-5}
+size_mb=${SIZE_MB:-1024}
+image=cod-test/busybox:latest
+root=$(cd "$(dirname "$0")/.." && pwd)
+services=${COD_TEST_SERVICES:-$HOME/.cache/cod-test-services}
+"$root/scripts/test-services.sh"
+
+dir=$(mktemp -d)
+cleanup() {
+  for pid in ${cod_pid:-} ${s3_pid:-} ${dockerd_pid:-}; do
+    { kill "$pid" && wait "$pid"; } 2>/dev/null || true
+  done
+  rm -rf "$dir" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+socket=$dir/docker.sock
+dockerd --host "unix://$socket" --data-root "$dir/docker" --exec-root "$dir/exec" \
+  --pidfile "$dir/dockerd.pid" --bridge=none --iptables=false --ip-masq=false \
+  >"$dir/dockerd.log" 2>&1 &
+dockerd_pid=$!
+for _ in $(seq 1 100); do curl -fsS --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && break; sleep 0.1; done
+"$root/scripts/test-image.sh" "$socket" "$image"
+export DOCKER_HOST=unix://$socket
+
+export AWS_ACCESS_KEY_ID=AKIACODBENCH00000000 AWS_SECRET_ACCESS_KEY=cod+bench/secret AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+mkdir -p "$dir/s3"
+NODE_PATH=$services/node_modules NODE_OPTIONS=--openssl-legacy-provider \
+  node "$root/tests/support/s3rver.js" "$dir/s3" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" bench \
+  >"$dir/s3.port" 2>"$dir/s3.log" &
+s3_pid=$!
+for _ in $(seq 1 200); do [ -s "$dir/s3.port" ] && break; sleep 0.05; done
+endpoint=http://127.0.0.1:$(head -1 "$dir/s3.port")
+aws() { /usr/bin/aws --endpoint-url "$endpoint" --only-show-errors "$@"; }
+
+head -c $((size_mb * 1024 * 1024)) /dev/urandom >"$dir/big.bin"
+aws s3 cp "$dir/big.bin" s3://bench/big.bin
+rm -f "$dir/big.bin"
+
+"$cod" serve --orchestrator --compute --data-dir "$dir/cod" --api-host 127.0.0.1 \
+  --api-port 0 --nats-port 0 --publisher-port 0 --log-level warn >"$dir/cod.log" 2>&1 &
+cod_pid=$!
+export COD_API_PORT=$(api_port "$dir/cod.log")
+
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+median() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+input="src=s3://bench/big.bin,dst=/in,opt=endpoint=$endpoint"
+for _ in $(seq 1 "$runs"); do
+  t=$(date +%s%N); aws s3 cp s3://bench/big.bin "$dir/copy.bin"; ms "$t" >>"$dir/aws.ms"; rm -f "$dir/copy.bin"
+  t=$(date +%s%N); "$cod" docker run -p noop "$image" -- true >/dev/null; ms "$t" >>"$dir/plain.ms"
+  t=$(date +%s%N); "$cod" docker run -p noop -i "$input" "$image" -- true >/dev/null; ms "$t" >>"$dir/input.ms"
+done
+aws_ms=$(median "$dir/aws.ms")
+plain_ms=$(median "$dir/plain.ms")
+input_ms=$(median "$dir/input.ms")
+staging_ms=$((input_ms - plain_ms))
+echo "object: ${size_mb} MiB, runs: $runs (medians)"
+echo "aws s3 cp:                    ${aws_ms} ms"
+echo "cod job without input:        ${plain_ms} ms"
+echo "cod job staging the object:   ${input_ms} ms  (staging ≈ ${staging_ms} ms)"
+awk -v s="$staging_ms" -v a="$aws_ms" 'BEGIN {printf "cod staging / aws s3 cp:      %.2f\n", s / a}'
