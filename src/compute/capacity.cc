@@ -15,11 +15,14 @@ models::Resources machineResources(const std::string& path) {
   if (pages > 0 && page_size > 0) {
     r.memory = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
   }
-  struct statvfs fs {};
-  if (!path.empty() && statvfs(path.c_str(), &fs) == 0) {
-    r.disk = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-  }
+  r.disk = freeDisk(path);
   return r;
+}
+
+uint64_t freeDisk(const std::string& path) {
+  struct statvfs fs {};
+  if (path.empty() || statvfs(path.c_str(), &fs) != 0) return 0;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
 models::Resources defaultCapacity(const std::string& path) {

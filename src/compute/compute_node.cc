@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/paths.h"
 #include "common/strings.h"
+#include "common/units.h"
 #include "common/version.h"
 #include "compute/capacity.h"
 #include "models/job_validation.h"
@@ -225,6 +226,20 @@ std::string ComputeNode::executionDir(const std::string& execution_id) const {
   return (fs::path(config_.data_dir) / "executions" / execution_id).string();
 }
 
+std::string ComputeNode::inputsDiskRefusal(const models::Task& task) const {
+  uint64_t needed = 0;
+  for (const auto& in : task.input_sources) {
+    if (storage::StorageProvider* s = deps_.plugins.storage(in.source.type)) {
+      needed += s->estimateSize(in);
+    }
+  }
+  if (needed == 0) return "";
+  uint64_t free = config_.free_disk ? config_.free_disk() : freeDisk(config_.data_dir);
+  if (needed <= free) return "";
+  return "the job's inputs need " + formatBytes(needed) + " of disk, but this node has " +
+         formatBytes(free) + " free where it stages them";
+}
+
 std::string ComputeNode::networkRefusal(const models::NetworkConfig& network) const {
   using models::NetworkType;
   switch (network.type) {
@@ -280,6 +295,8 @@ void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
     auto res = models::parseResources(task.resources);
     if (std::string unsupported = deps_.plugins.refusal(task); !unsupported.empty()) {
       reason = unsupported;
+    } else if (std::string no_room = inputsDiskRefusal(task); !no_room.empty()) {
+      reason = no_room;
     } else if (!res.isOk()) {
       reason = res.status().message();
     } else if (std::string why = res->exceedsReason(config_.capacity); !why.empty()) {

@@ -54,6 +54,9 @@ struct ComputeConfig {
   // (its loopback services included) and so has its own switch.
   bool allow_networked_jobs = false;
   bool allow_host_network = false;
+  // Free bytes where inputs are staged (the data dir's file system); inputs whose known size is
+  // larger are refused at bid time. Unset = statvfs of data_dir.
+  std::function<uint64_t()> free_disk;
 };
 
 struct ComputeDeps {
@@ -113,6 +116,9 @@ class ComputeNode final : public transport::ComputeHandler {
   void save(store::LocalExecution& e);
   void forget(const std::string& execution_id);
   std::string executionDir(const std::string& execution_id) const;
+  // Why this node cannot stage the task's inputs on its disk ("" = it can, or their sizes are
+  // not known before staging).
+  std::string inputsDiskRefusal(const models::Task& task) const;
   // Why this node will not give a task the network it asks for ("" = it will).
   std::string networkRefusal(const models::NetworkConfig& network) const;
 

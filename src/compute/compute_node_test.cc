@@ -129,6 +129,7 @@ class ComputeNodeTest : public ::testing::Test {
 
   void start(bool allow_networked_jobs = false, bool allow_host_network = false) {
     ComputeConfig config;
+    config.free_disk = [this] { return free_disk_.load(); };
     config.allow_networked_jobs = allow_networked_jobs;
     config.allow_host_network = allow_host_network;
     config.node_id = "n-test";
@@ -173,6 +174,7 @@ class ComputeNodeTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  std::atomic<uint64_t> free_disk_{uint64_t{1} << 40};
   ScriptedTransport transport_;
   store::MemoryExecutionStore store_;
   executor::NoopExecutor noop_;
@@ -475,6 +477,26 @@ TEST_F(ComputeNodeTest, BinaryOutputIsReportedAsValidUtf8CutBetweenCharacters) {
   auto stored = store_.get(a.execution.id);
   ASSERT_TRUE(stored.isOk());
   EXPECT_EQ(stored->result.stdout_text, out.stdout_text);
+}
+
+TEST_F(ComputeNodeTest, InputsLargerThanTheFreeDiskAreRefusedAtBidTime) {
+  auto with_input = [&](size_t bytes) {
+    auto a = ask("100m");
+    auto job = std::make_shared<models::Job>(*a.execution.job);
+    job->tasks[0].input_sources.push_back(
+        {{"inline", {{"URL", "data:," + std::string(bytes, 'x')}}}, "", "/in/x"});
+    a.execution.job = job;
+    transport_.deliver(a);
+    EXPECT_TRUE(eventually(
+        [&] { return transport_.sentOf<transport::BidResult>(a.execution.id).size() == 1; }));
+    return transport_.sentOf<transport::BidResult>(a.execution.id)[0];
+  };
+  free_disk_ = 100;
+  auto refused = with_input(1000);
+  EXPECT_FALSE(refused.accepted);
+  EXPECT_NE(refused.reason.find("free where it stages them"), std::string::npos) << refused.reason;
+  free_disk_ = 1'000'000;
+  EXPECT_TRUE(with_input(1000).accepted);
 }
 
 }  // namespace
