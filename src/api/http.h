@@ -62,6 +62,8 @@ struct HttpResponse {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set, the body is this file, streamed from disk instead of `body` (large downloads).
+  std::string body_file;
   // Set by the server layer for a response after which the connection must close.
   bool close_connection = false;
 

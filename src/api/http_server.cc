@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -218,6 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(HttpResponse res, bool head, bool keep_alive, bool drain) {
+    if (!res.body_file.empty() && !head) return writeFile(std::move(res), keep_alive);
     unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
     auto msg = std::make_shared<http::response<http::string_body>>();
     keep_alive = keep_alive && !stopping_;
@@ -226,7 +228,10 @@ class Session : public std::enable_shared_from_this<Session> {
       msg->result(static_cast<unsigned>(res.status));
       for (const auto& [name, value] : res.headers.all()) msg->insert(name, value);
       msg->keep_alive(keep_alive);
-      if (head) {
+      if (head && !res.body_file.empty()) {
+        std::error_code fec;
+        msg->content_length(std::filesystem::file_size(res.body_file, fec));
+      } else if (head) {
         msg->content_length(res.body.size());
       } else {
         msg->body() = std::move(res.body);
@@ -245,6 +250,37 @@ class Session : public std::enable_shared_from_this<Session> {
           if (!keep_alive) return drain ? self->linger() : self->closeGracefully();
           self->waitForRequest();
         });
+  }
+
+  // A response whose body streams from a file, a buffer at a time: a large result archive never
+  // sits in memory whole.
+  void writeFile(HttpResponse res, bool keep_alive) {
+    unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    auto msg = std::make_shared<http::response<http::file_body>>();
+    keep_alive = keep_alive && !stopping_;
+    beast::error_code ec;
+    msg->body().open(res.body_file.c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      HttpResponse missing = errorResponse(notFound("no such file on this node"), "");
+      return write(std::move(missing), false, keep_alive, false);
+    }
+    try {
+      msg->version(version);
+      msg->result(static_cast<unsigned>(res.status));
+      for (const auto& [name, value] : res.headers.all()) msg->insert(name, value);
+      msg->keep_alive(keep_alive);
+      msg->prepare_payload();
+    } catch (const std::exception& e) {
+      spdlog::error("api: cannot serialise a {} response: {}", res.status, e.what());
+      return closeNow();
+    }
+    stream_.expires_after(config().write_timeout);
+    http::async_write(stream_, *msg,
+                      [self = shared_from_this(), msg, keep_alive](beast::error_code wec, size_t) {
+                        if (wec) return self->closeNow();
+                        if (!keep_alive) return self->closeGracefully();
+                        self->waitForRequest();
+                      });
   }
 
   // Half-closes, then drops whatever the client still sends (bounded), so it reads the answer.

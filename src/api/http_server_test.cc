@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -165,6 +167,38 @@ TEST_F(HttpServerTest, LongHeadersGet431AndTheServerKeepsServing) {
   EXPECT_EQ(client.get("/hello").status, 200);
   // Headers of a normal size still work.
   EXPECT_EQ(client.get("/hello", {{"X-Token", std::string(8000, 't')}}).status, 200);
+}
+
+// Result archives are streamed from disk, never loaded whole.
+TEST_F(HttpServerTest, StreamsABodyFromAFile) {
+  std::string path = ::testing::TempDir() + "/cod-body-" + std::to_string(::getpid());
+  std::string content;
+  for (int i = 0; i < 300000; ++i) content += std::to_string(i % 10);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+  }
+  router_.add("GET", "/file", [path](const HttpRequest&) -> Result<HttpResponse> {
+    HttpResponse r;
+    r.headers.set("Content-Type", "application/gzip");
+    r.body_file = path;
+    return r;
+  });
+  router_.add("GET", "/missing-file", [](const HttpRequest&) -> Result<HttpResponse> {
+    HttpResponse r;
+    r.body_file = "/nonexistent/cod-file";
+    return r;
+  });
+  startServer();
+  TestHttpClient client(server_->port());
+  TestResponse got = client.get("/file");
+  ASSERT_EQ(got.status, 200) << got.error;
+  EXPECT_EQ(got.body, content);
+  TestResponse head = client.request("HEAD", "/file");
+  EXPECT_EQ(head.headers.get("Content-Length"), std::to_string(content.size()));
+  EXPECT_EQ(client.get("/missing-file").status, 404);
+  EXPECT_EQ(client.get("/hello").status, 200);  // the connection carries on
+  std::remove(path.c_str());
 }
 
 TEST_F(HttpServerTest, BadChunkSizeGets400) {

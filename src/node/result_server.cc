@@ -1,7 +1,6 @@
 #include "node/result_server.h"
 
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
@@ -45,15 +44,15 @@ api::HttpResponse ResultServer::handle(api::HttpRequest& req) {
   std::string name = req.path.size() > 1 ? req.path.substr(1) : "";
   std::string path = publisher_->archivePath(name);
   if (path.empty()) return text(404, "not found: " + req.path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return text(404, "no results for " + name + " on this node");
-  std::ostringstream body;
-  body << in.rdbuf();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return text(404, "no results for " + name + " on this node");
+  }
   api::HttpResponse r;
   r.status = 200;
   r.headers.set("Content-Type", "application/gzip");
-  r.body = std::move(body).str();
-  spdlog::debug("served {} ({} bytes) to {}", name, r.body.size(), req.remote_address);
+  r.body_file = path;  // streamed from disk by the server
+  spdlog::debug("serving {} to {}", name, req.remote_address);
   return r;
 }
 
