@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "api/client/fake_transport.h"
 #include "cli/cli.h"
 #include "common/version.h"
@@ -435,16 +437,30 @@ TEST_F(CommandsTest, HelpGoesToStdout) {
 }
 
 TEST_F(CommandsTest, ServeFlagsBecomeServeOptions) {
-  EXPECT_EQ(run({"serve",      "--orchestrator",
-                 "--compute",  "--api-port",
-                 "0",          "--name",
-                 "n1",         "-l",
-                 "zone=a,gpu", "--labels",
-                 "tier=x",     "--node-disconnect-timeout",
-                 "1m30s",      "--log-level",
-                 "DEBUG",      "-c",
-                 "a.yaml",     "-c",
-                 "b.yaml",     "--data-dir",
+  const std::string a = ::testing::TempDir() + "/a.yaml";
+  const std::string b = ::testing::TempDir() + "/b.yaml";
+  std::ofstream(a) << "Labels: {zone: from-file}\n";
+  std::ofstream(b) << "\n";
+  EXPECT_EQ(run({"serve",
+                 "--orchestrator",
+                 "--compute",
+                 "--api-port",
+                 "0",
+                 "--name",
+                 "n1",
+                 "-l",
+                 "zone=a,gpu",
+                 "--labels",
+                 "tier=x",
+                 "--node-disconnect-timeout",
+                 "1m30s",
+                 "--log-level",
+                 "DEBUG",
+                 "-c",
+                 a,
+                 "-c",
+                 b,
+                 "--data-dir",
                  "/tmp/d"}),
             0)
       << err_.str();
@@ -459,11 +475,51 @@ TEST_F(CommandsTest, ServeFlagsBecomeServeOptions) {
             (std::map<std::string, std::string>{{"zone", "a"}, {"gpu", ""}, {"tier", "x"}}));
   EXPECT_EQ(o.node_disconnect_timeout, std::chrono::seconds(90));
   EXPECT_EQ(o.log_level, "debug");
-  EXPECT_EQ(o.config_files, (std::vector<std::string>{"a.yaml", "b.yaml"}));
+  EXPECT_EQ(o.config_files, (std::vector<std::string>{a, b}));
   EXPECT_EQ(o.data_dir, "/tmp/d");
 
   EXPECT_EQ(run({"serve", "--node-disconnect-timeout", "soon"}), 1);
   EXPECT_THAT(err_.str(), StartsWith("Error: --node-disconnect-timeout: "));
+}
+
+// A Bacalhau-style config file sets what no flag sets; a flag wins over the file; keys cod does
+// not use are named and ignored.
+TEST_F(CommandsTest, ConfigFilesFillWhatFlagsLeaveUnset) {
+  const std::string path = ::testing::TempDir() + "/cod-config.yaml";
+  std::ofstream(path) << R"(DataDir: /srv/cod
+API:
+  Host: 127.0.0.1
+  Port: 4321
+  AllowedOrigins: [https://ui.example.com]
+Orchestrator:
+  MaxJobCount: 50
+Compute:
+  Orchestrators: [nats://10.0.0.1:4222, nats://10.0.0.2:4222]
+  AllowListedLocalPaths: [/data, /scratch:rw]
+JobAdmissionControl:
+  AcceptNetworkedJobs: true
+Labels: {zone: eu-1}
+WebUI: {Enabled: true}
+)";
+  EXPECT_EQ(run({"serve", "--compute", "-c", path, "--api-port", "9999"}), 0) << err_.str();
+  ASSERT_TRUE(serve_options_.has_value());
+  const auto& o = *serve_options_;
+  EXPECT_EQ(o.data_dir, "/srv/cod");
+  EXPECT_EQ(o.api_host, "127.0.0.1");
+  EXPECT_EQ(o.api_port, 9999);  // the flag wins
+  EXPECT_EQ(o.allowed_origins, std::vector<std::string>{"https://ui.example.com"});
+  EXPECT_EQ(o.max_job_count, 50);
+  EXPECT_EQ(o.orchestrators, "nats://10.0.0.1:4222,nats://10.0.0.2:4222");
+  EXPECT_EQ(o.allow_listed_local_paths, (std::vector<std::string>{"/data", "/scratch:rw"}));
+  EXPECT_TRUE(o.allow_networked_jobs);
+  EXPECT_FALSE(o.allow_host_network);
+  EXPECT_EQ(o.labels.at("zone"), "eu-1");
+  EXPECT_THAT(err_.str(), HasSubstr("cod does not use WebUI.Enabled"));
+
+  std::ofstream(path) << "API: {Port: many}\n";
+  EXPECT_EQ(run({"serve", "-c", path}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("API.Port has the wrong kind of value"));
+  EXPECT_EQ(run({"serve", "-c", "/nonexistent/cod.yaml"}), 1);
 }
 
 TEST_F(CommandsTest, DevstackFlags) {

@@ -6,6 +6,7 @@
 #include "cli/job_flags.h"
 #include "common/strings.h"
 #include "common/units.h"
+#include "node/config.h"
 #include "node/node.h"
 
 namespace cod::cli {
@@ -102,8 +103,19 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
                   "Disk offered to jobs, e.g. 100gb (default 80% of the free space)");
 }
 
-// Parses the typed flags into the options.
-Status finish(ServeFlags& f) {
+// Applies the -c config files (flags given on the command line win), then parses the typed flags
+// into the options.
+Status finish(ServeFlags& f, const CLI::App* cmd, CliContext& ctx) {
+  auto flag_given = [cmd](const std::string& flag) {
+    const CLI::Option* o = cmd->get_option_no_throw(flag);
+    return o != nullptr && o->count() > 0;
+  };
+  for (const std::string& file : f.options.config_files) {
+    COD_ASSIGN_OR_RETURN(auto ignored, node::applyConfigFile(file, &f.options, flag_given));
+    if (!ignored.empty()) {
+      ctx.err() << "Note: " << file << ": cod does not use " << join(ignored, ", ") << "\n";
+    }
+  }
   auto labels = parseLabels(f.labels);
   if (!labels.isOk()) return invalidArgument(labels.error().message());
   for (auto& [k, v] : *labels) f.options.labels[k] = v;
@@ -127,8 +139,8 @@ void registerServeCommands(CLI::App& root, CliContext& ctx) {
     CLI::App* cmd = root.add_subcommand(
         "serve", "Run a node: --orchestrator, --compute or both (neither = orchestrator)");
     addServeFlags(cmd, f.get(), /*with_roles=*/true);
-    onRun(cmd, ctx, [&ctx, f]() -> Status {
-      COD_RETURN_IF_ERROR(finish(*f));
+    onRun(cmd, ctx, [&ctx, f, cmd]() -> Status {
+      COD_RETURN_IF_ERROR(finish(*f, cmd, ctx));
       const auto& run = ctx.env().run_serve;
       int code = run ? run(f->options) : node::runServe(f->options);
       ctx.setExitCode(code);  // the node has already said why it stopped
@@ -144,8 +156,8 @@ void registerServeCommands(CLI::App& root, CliContext& ctx) {
     cmd->add_option("--computes", *computes, "Number of compute nodes")
         ->check(CLI::Range(0, 1000))
         ->capture_default_str();
-    onRun(cmd, ctx, [&ctx, f, computes]() -> Status {
-      COD_RETURN_IF_ERROR(finish(*f));
+    onRun(cmd, ctx, [&ctx, f, computes, cmd]() -> Status {
+      COD_RETURN_IF_ERROR(finish(*f, cmd, ctx));
       node::DevstackOptions options;
       options.computes = *computes;
       options.base = f->options;

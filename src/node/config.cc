@@ -1,0 +1,135 @@
+#include "node/config.h"
+
+#include <map>
+
+#include <yaml-cpp/yaml.h>
+
+#include "common/strings.h"
+
+namespace cod::node {
+
+namespace {
+
+// One supported key: its path, the flag that overrides it, and how to store it.
+struct Key {
+  const char* path;
+  const char* flag;
+  std::function<void(const YAML::Node&, ServeOptions*)> apply;
+};
+
+std::vector<std::string> strings(const YAML::Node& n) {
+  if (n.IsSequence()) return n.as<std::vector<std::string>>();
+  std::vector<std::string> out;
+  for (const std::string& s : split(n.as<std::string>(), ',')) {
+    if (!trim(s).empty()) out.emplace_back(trim(s));
+  }
+  return out;
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> kKeys = {
+      {"DataDir", "--data-dir",
+       [](const YAML::Node& n, ServeOptions* o) { o->data_dir = n.as<std::string>(); }},
+      {"API.Host", "--api-host",
+       [](const YAML::Node& n, ServeOptions* o) { o->api_host = n.as<std::string>(); }},
+      {"API.Port", "--api-port",
+       [](const YAML::Node& n, ServeOptions* o) { o->api_port = n.as<int>(); }},
+      {"API.AllowedOrigins", "--allowed-origins",
+       [](const YAML::Node& n, ServeOptions* o) { o->allowed_origins = strings(n); }},
+      {"Orchestrator.Enabled", "--orchestrator",
+       [](const YAML::Node& n, ServeOptions* o) { o->orchestrator = n.as<bool>(); }},
+      {"Orchestrator.Host", "--nats-host",
+       [](const YAML::Node& n, ServeOptions* o) { o->nats_host = n.as<std::string>(); }},
+      {"Orchestrator.Port", "--nats-port",
+       [](const YAML::Node& n, ServeOptions* o) { o->nats_port = n.as<int>(); }},
+      {"Orchestrator.MaxJobCount", "--max-job-count",
+       [](const YAML::Node& n, ServeOptions* o) { o->max_job_count = n.as<int64_t>(); }},
+      {"Compute.Enabled", "--compute",
+       [](const YAML::Node& n, ServeOptions* o) { o->compute = n.as<bool>(); }},
+      {"Compute.Orchestrators", "--orchestrators",
+       [](const YAML::Node& n, ServeOptions* o) { o->orchestrators = join(strings(n), ","); }},
+      {"Compute.AllowListedLocalPaths", "--allow-listed-local-paths",
+       [](const YAML::Node& n, ServeOptions* o) { o->allow_listed_local_paths = strings(n); }},
+      {"Compute.AllowHostNetwork", "--allow-host-network",
+       [](const YAML::Node& n, ServeOptions* o) { o->allow_host_network = n.as<bool>(); }},
+      {"Compute.AdvertiseAddress", "--advertise-address",
+       [](const YAML::Node& n, ServeOptions* o) { o->advertise_address = n.as<std::string>(); }},
+      {"JobAdmissionControl.AcceptNetworkedJobs", "--allow-networked-jobs",
+       [](const YAML::Node& n, ServeOptions* o) { o->allow_networked_jobs = n.as<bool>(); }},
+      {"Labels", "--labels",
+       [](const YAML::Node& n, ServeOptions* o) {
+         for (const auto& kv : n)
+           o->labels[kv.first.as<std::string>()] = kv.second.as<std::string>();
+       }},
+  };
+  return kKeys;
+}
+
+// Every leaf's dotted path in a YAML map (a key holding a sequence or a map listed in `whole` is a
+// leaf).
+void leaves(const YAML::Node& n, const std::string& prefix, std::vector<std::string>* out) {
+  if (!n.IsMap()) {
+    out->push_back(prefix);
+    return;
+  }
+  for (const auto& kv : n) {
+    std::string path =
+        prefix.empty() ? kv.first.as<std::string>() : prefix + "." + kv.first.as<std::string>();
+    if (path == "Labels") {
+      out->push_back(path);
+    } else {
+      leaves(kv.second, path, out);
+    }
+  }
+}
+
+YAML::Node find(const YAML::Node& root, const std::string& path) {
+  YAML::Node n = YAML::Clone(root);
+  for (const std::string& part : split(path, '.')) {
+    if (!n.IsMap()) return YAML::Node();
+    YAML::Node next;
+    for (const auto& kv : n) {
+      if (equalsIgnoreCase(kv.first.as<std::string>(), part)) next = kv.second;
+    }
+    if (!next) return YAML::Node();
+    n = next;
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> applyConfigFile(
+    const std::string& path, ServeOptions* options,
+    const std::function<bool(const std::string& flag)>& flag_given) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return invalidArgument("config file " + path + ": " + e.what());
+  }
+  if (!root || root.IsNull()) return std::vector<std::string>{};
+  if (!root.IsMap())
+    return invalidArgument("config file " + path + ": expected a YAML map of keys");
+  std::vector<std::string> present;
+  leaves(root, "", &present);
+  std::vector<std::string> ignored;
+  for (const std::string& p : present) {
+    bool known = false;
+    for (const Key& k : keys()) known = known || equalsIgnoreCase(k.path, p);
+    if (!known) ignored.push_back(p);
+  }
+  for (const Key& k : keys()) {
+    YAML::Node value = find(root, k.path);
+    if (!value || value.IsNull() || flag_given(k.flag)) continue;
+    try {
+      k.apply(value, options);
+    } catch (const YAML::Exception& e) {
+      return invalidArgument("config file " + path + ": " + k.path +
+                             " has the wrong kind of value (" + e.what() + ")");
+    }
+  }
+  return ignored;
+}
+
+}  // namespace cod::node

@@ -1,0 +1,36 @@
+#pragma once
+
+// `cod serve -c FILE` / `cod devstack -c FILE`: YAML config files with Bacalhau's key names
+// (reference §11) for what cod supports, plus cod's own. Files apply in order; a flag given on the
+// command line wins over every file. Keys cod does not know are reported back (and ignored), so a
+// Bacalhau config file works without edits.
+//
+//   DataDir: /var/lib/cod
+//   API: {Host: 0.0.0.0, Port: 1234, AllowedOrigins: [https://ui.example.com]}
+//   Orchestrator: {Enabled: true, Host: 0.0.0.0, Port: 4222, MaxJobCount: 10000}
+//   Compute:
+//     Enabled: true
+//     Orchestrators: [nats://10.0.0.1:4222]
+//     AllowListedLocalPaths: [/data, /scratch:rw]
+//     AllowHostNetwork: false
+//     AdvertiseAddress: 10.0.0.7
+//   JobAdmissionControl: {AcceptNetworkedJobs: true}
+//   Labels: {zone: eu-1}
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "node/node.h"
+
+namespace cod::node {
+
+// Applies one config file to `options`. `flag_given("--api-port")` says whether the command line
+// set that flag (then the file's value is skipped). Returns the dotted names of keys it ignored;
+// InvalidArgument naming the file and key for a value of the wrong kind.
+Result<std::vector<std::string>> applyConfigFile(
+    const std::string& path, ServeOptions* options,
+    const std::function<bool(const std::string& flag)>& flag_given);
+
+}  // namespace cod::node
