@@ -22,14 +22,7 @@ cleanup() {
 trap cleanup EXIT
 
 # A private dockerd, as the tests use (no bridge: reference/test-services.md).
-socket=$dir/docker.sock
-dockerd --host "unix://$socket" --data-root "$dir/docker" --exec-root "$dir/exec" \
-  --pidfile "$dir/dockerd.pid" --bridge=none --iptables=false --ip-masq=false \
-  >"$dir/dockerd.log" 2>&1 &
-dockerd_pid=$!
-for _ in $(seq 1 100); do curl -fsS --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && break; sleep 0.1; done
-"$root/scripts/test-image.sh" "$socket" "$image"
-export DOCKER_HOST=unix://$socket
+start_dockerd "$dir"
 
 "$cod" serve --orchestrator --compute --data-dir "$dir/cod" --api-host 127.0.0.1 \
   --api-port 0 --nats-port 0 --publisher-port 0 --log-level warn >"$dir/cod.log" 2>&1 &

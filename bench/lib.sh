@@ -13,3 +13,21 @@ api_port() {
   cat "$log" >&2
   return 1
 }
+
+# Starts a private dockerd under DIR (no bridge: reference/test-services.md), loads the test
+# image, exports DOCKER_HOST and sets dockerd_pid (the caller stops it).
+start_dockerd() {
+  local dir=$1 root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  local socket=$dir/docker.sock
+  dockerd --host "unix://$socket" --data-root "$dir/docker" --exec-root "$dir/exec" \
+    --pidfile "$dir/dockerd.pid" --bridge=none --iptables=false --ip-masq=false \
+    >"$dir/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 1 100); do
+    curl -fsS --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$root/scripts/test-image.sh" "$socket" cod-test/busybox:latest
+  export DOCKER_HOST=unix://$socket
+}

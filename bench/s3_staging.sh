@@ -26,14 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-socket=$dir/docker.sock
-dockerd --host "unix://$socket" --data-root "$dir/docker" --exec-root "$dir/exec" \
-  --pidfile "$dir/dockerd.pid" --bridge=none --iptables=false --ip-masq=false \
-  >"$dir/dockerd.log" 2>&1 &
-dockerd_pid=$!
-for _ in $(seq 1 100); do curl -fsS --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && break; sleep 0.1; done
-"$root/scripts/test-image.sh" "$socket" "$image"
-export DOCKER_HOST=unix://$socket
+start_dockerd "$dir"
 
 export AWS_ACCESS_KEY_ID=AKIACODBENCH00000000 AWS_SECRET_ACCESS_KEY=cod+bench/secret AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true

@@ -41,14 +41,8 @@ std::string stringParam(const models::SpecConfig& r, std::string_view key) {
 // An `s3` published result, with this machine's AWS credentials: one .tar.gz object (unpacked into
 // `unpacked`), or the files under a prefix (Encoding plain).
 Status downloadS3(const models::SpecConfig& r, const fs::path& raw, const fs::path& unpacked) {
-  s3::ClientConfig config;
-  config.credentials = s3::credentialsFromEnvironment();
-  config.region = stringParam(r, "Region");
-  if (config.region.empty()) config.region = s3::regionFromEnvironment();
-  if (config.region.empty()) config.region = "us-east-1";
-  config.endpoint = stringParam(r, "Endpoint");
-  config.http.attempts = 3;
-  s3::S3Client client(config);
+  s3::S3Client client(
+      s3::configFromEnvironment(stringParam(r, "Region"), stringParam(r, "Endpoint")));
   const std::string bucket = stringParam(r, "Bucket");
   const std::string key = stringParam(r, "Key");
   std::error_code ec;

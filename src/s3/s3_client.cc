@@ -154,6 +154,16 @@ std::string regionFromEnvironment() {
   return it == ini.end() ? "" : it->second["region"];
 }
 
+ClientConfig configFromEnvironment(const std::string& region, const std::string& endpoint) {
+  ClientConfig c;
+  c.credentials = credentialsFromEnvironment();
+  c.region = region.empty() ? regionFromEnvironment() : region;
+  if (c.region.empty()) c.region = "us-east-1";
+  c.endpoint = endpoint;
+  c.http.attempts = 3;
+  return c;
+}
+
 Result<S3Client::Prepared> S3Client::prepare(
     const std::string& method, const std::string& bucket, const std::string& key,
     const std::vector<std::pair<std::string, std::string>>& query,

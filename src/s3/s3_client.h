@@ -71,6 +71,10 @@ Credentials credentialsFromEnvironment();
 // AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region in ~/.aws/config, else "".
 std::string regionFromEnvironment();
 
+// A client config for this process: credentials from the environment, `region` (else the
+// environment's, else us-east-1), `endpoint` ("" = AWS), three attempts per request.
+ClientConfig configFromEnvironment(const std::string& region, const std::string& endpoint);
+
 // What a ListObjectsV2 page says (exposed for tests).
 struct ListPage {
   std::vector<ObjectInfo> objects;

@@ -72,13 +72,8 @@ Result<models::SpecConfig> S3Publisher::publish(const std::string& execution_id,
                                                 const std::string& results_dir) {
   const models::SpecConfig& spec = job.task().publisher;
   COD_RETURN_IF_ERROR(validate(spec));
-  s3::ClientConfig config;
-  config.credentials = s3::credentialsFromEnvironment();
-  config.region = param(spec, "Region");
-  if (config.region.empty()) config.region = s3::regionFromEnvironment();
-  if (config.region.empty()) config.region = "us-east-1";
-  config.endpoint = param(spec, "Endpoint");
-  config.http.attempts = 3;
+  s3::ClientConfig config =
+      s3::configFromEnvironment(param(spec, "Region"), param(spec, "Endpoint"));
   config.clock = clock_;
   s3::S3Client client(config);
   const std::string bucket = param(spec, "Bucket");

@@ -191,11 +191,7 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
                                  const std::string& dir, CancelToken& cancel) {
   COD_ASSIGN_OR_RETURN(S3Params p, parse(input));
   if (cancel.cancelled()) return cancelled("staging cancelled");
-  s3::ClientConfig client_config;
-  client_config.credentials = s3::credentialsFromEnvironment();
-  client_config.region = !p.region.empty() ? p.region : s3::regionFromEnvironment();
-  if (client_config.region.empty()) client_config.region = "us-east-1";
-  client_config.endpoint = p.endpoint;
+  s3::ClientConfig client_config = s3::configFromEnvironment(p.region, p.endpoint);
   client_config.clock = config_.clock;
   client_config.http.attempts = config_.attempts;
   s3::S3Client client(client_config);
