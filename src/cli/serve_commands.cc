@@ -85,6 +85,16 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
       ->capture_default_str();
   cmd->add_option("--docker-socket", o.docker_socket,
                   "Docker Engine socket (default $DOCKER_HOST or /var/run/docker.sock)");
+  cmd->add_option("--disable-engines", o.disabled_engines,
+                  "Engines this compute node must not offer (comma-separated), e.g. docker")
+      ->delimiter(',');
+  cmd->add_option(
+         "--disable-input-sources", o.disabled_input_sources,
+         "Input sources this node must not serve (comma-separated), e.g. urlDownload,local")
+      ->delimiter(',');
+  cmd->add_option("--disable-publishers", o.disabled_publishers,
+                  "Publishers this node must not offer (comma-separated), e.g. s3")
+      ->delimiter(',');
   cmd->add_option("--allow-listed-local-paths", o.allow_listed_local_paths,
                   "Host paths that local inputs may mount (comma-separated; a :rw suffix allows "
                   "ReadWrite), e.g. /data,/scratch:rw")

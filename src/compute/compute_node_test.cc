@@ -499,5 +499,20 @@ TEST_F(ComputeNodeTest, InputsLargerThanTheFreeDiskAreRefusedAtBidTime) {
   EXPECT_TRUE(with_input(1000).accepted);
 }
 
+TEST(PluginsTest, TheOperatorCanSwitchPluginsOff) {
+  executor::NoopExecutor noop;
+  storage::InlineStorage inline_storage;
+  publisher::NoopPublisher noop_publisher;
+  Plugins plugins{{&noop}, {&inline_storage}, {&noop_publisher}};
+  EXPECT_EQ(plugins.engineNames(), std::vector<std::string>{"noop"});
+  plugins.disable({"NOOP"}, {" inline"}, {});
+  EXPECT_TRUE(plugins.engineNames().empty());
+  EXPECT_TRUE(plugins.storageNames().empty());
+  EXPECT_EQ(plugins.publisherNames(), std::vector<std::string>{"noop"});
+  models::Task task;
+  task.engine.type = "noop";
+  EXPECT_EQ(plugins.refusal(task), "engine \"noop\" is not installed on this node");
+}
+
 }  // namespace
 }  // namespace cod::compute

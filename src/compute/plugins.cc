@@ -1,5 +1,7 @@
 #include "compute/plugins.h"
 
+#include <algorithm>
+
 #include "common/strings.h"
 
 namespace cod::compute {
@@ -56,6 +58,29 @@ std::vector<std::string> Plugins::storageNames() const {
 }
 
 std::vector<std::string> Plugins::publisherNames() const { return installedNames(publishers); }
+
+namespace {
+
+bool listed(const std::vector<std::string>& names, std::string_view name) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return equalsIgnoreCase(trim(n), name); });
+}
+
+}  // namespace
+
+void Plugins::disable(const std::vector<std::string>& engines,
+                      const std::vector<std::string>& storage_names,
+                      const std::vector<std::string>& publisher_names) {
+  std::erase_if(executors, [&](executor::Executor* e) { return listed(engines, e->name()); });
+  std::erase_if(storages, [&](storage::StorageProvider* s) {
+    if (listed(storage_names, s->name())) return true;
+    auto aliases = s->aliases();
+    return std::any_of(aliases.begin(), aliases.end(),
+                       [&](const std::string& a) { return listed(storage_names, a); });
+  });
+  std::erase_if(publishers,
+                [&](publisher::Publisher* p) { return listed(publisher_names, p->name()); });
+}
 
 std::string Plugins::refusal(const models::Task& task) const {
   executor::Executor* ex = executor(task.engine.type);

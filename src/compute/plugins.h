@@ -33,6 +33,11 @@ struct Plugins {
   // Why these plugins cannot run `task` ("" = they can): a missing engine, input source or
   // publisher, or params one of them refuses.
   std::string refusal(const models::Task& task) const;
+
+  // Removes the entries whose name (or, for storage, an alias) is in a list (compared without
+  // case): the operator's way to switch a plugin off.
+  void disable(const std::vector<std::string>& engines, const std::vector<std::string>& storages,
+               const std::vector<std::string>& publishers);
 };
 
 }  // namespace cod::compute

@@ -56,6 +56,12 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->advertise_address = n.as<std::string>(); }},
       {"JobAdmissionControl.AcceptNetworkedJobs", "--allow-networked-jobs",
        [](const YAML::Node& n, ServeOptions* o) { o->allow_networked_jobs = n.as<bool>(); }},
+      {"Engines.Disabled", "--disable-engines",
+       [](const YAML::Node& n, ServeOptions* o) { o->disabled_engines = strings(n); }},
+      {"InputSources.Disabled", "--disable-input-sources",
+       [](const YAML::Node& n, ServeOptions* o) { o->disabled_input_sources = strings(n); }},
+      {"Publishers.Disabled", "--disable-publishers",
+       [](const YAML::Node& n, ServeOptions* o) { o->disabled_publishers = strings(n); }},
       {"Labels", "--labels",
        [](const YAML::Node& n, ServeOptions* o) {
          for (const auto& kv : n)

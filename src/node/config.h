@@ -15,6 +15,9 @@
 //     AllowHostNetwork: false
 //     AdvertiseAddress: 10.0.0.7
 //   JobAdmissionControl: {AcceptNetworkedJobs: true}
+//   Engines: {Disabled: [docker]}
+//   InputSources: {Disabled: [urlDownload]}
+//   Publishers: {Disabled: [s3]}
 //   Labels: {zone: eu-1}
 
 #include <functional>

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include "common/strings.h"
 #include "node/node_identity.h"
 
 namespace cod::node {
@@ -51,6 +52,12 @@ Status Devstack::start() {
                                   "--log-level",
                                   options_.base.log_level};
     if (options_.base.allow_networked_jobs) args.emplace_back("--allow-networked-jobs");
+    for (const auto& [flag, names] :
+         {std::pair{"--disable-engines", &options_.base.disabled_engines},
+          std::pair{"--disable-input-sources", &options_.base.disabled_input_sources},
+          std::pair{"--disable-publishers", &options_.base.disabled_publishers}}) {
+      if (!names->empty()) args.insert(args.end(), {flag, join(*names, ",")});
+    }
     for (const auto& path : options_.base.allow_listed_local_paths) {
       args.insert(args.end(), {"--allow-listed-local-paths", path});
     }

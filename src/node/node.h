@@ -58,6 +58,11 @@ struct ServeOptions {
   // Where the local publisher serves results ("" = the advertise address; port 0 = a free one).
   std::string publisher_host;
   int publisher_port = 6001;
+  // Plugins this compute node must not offer, by name (Bacalhau's Engines.Disabled,
+  // InputSources.Disabled, Publishers.Disabled): e.g. {"docker"}, {"urlDownload", "local"}.
+  std::vector<std::string> disabled_engines;
+  std::vector<std::string> disabled_input_sources;
+  std::vector<std::string> disabled_publishers;
   // Host paths `local` inputs may mount ("/data", or "/data:rw" to allow ReadWrite).
   std::vector<std::string> allow_listed_local_paths;
   // Jobs asking for a network: Full/Bridge/HTTP need allow_networked_jobs, Host needs

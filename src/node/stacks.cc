@@ -195,6 +195,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   plugins.storages = {s->inline_storage.get(), s->url_storage.get(), s->s3_storage.get(),
                       s->local_storage.get()};
   plugins.publishers = {s->local.get(), s->s3_publisher.get(), s->noop_publisher.get()};
+  plugins.disable(options.disabled_engines, options.disabled_input_sources,
+                  options.disabled_publishers);
   compute::ComputeDeps deps{s->transport.get(), s->store.get(), plugins, &SystemClock::instance()};
   s->node = std::make_unique<compute::ComputeNode>(deps, config);
   COD_RETURN_IF_ERROR(s->node->start());
