@@ -161,6 +161,15 @@ std::string stringParam(const SpecConfig& spec, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(trim(v->as_string())) : std::string();
 }
 
+// An S3 Endpoint, when given, is the base URL the compute node talks to: http or https only.
+void validateEndpoint(const SpecConfig& spec, const std::string& path, Errors& errors) {
+  std::string endpoint = stringParam(spec, "Endpoint");
+  std::string lower = toLower(endpoint);
+  if (!endpoint.empty() && !startsWith(lower, "http://") && !startsWith(lower, "https://")) {
+    errors.add(path + ".Endpoint", "must be an http:// or https:// URL, got " + quoted(endpoint));
+  }
+}
+
 // The params each known input type needs (reference §5.5); compute nodes check again, with what
 // only they know (their allow-listed paths). Types cod does not know pass: a node may.
 void validateSourceParams(const InputSource& in, const std::string& path, Errors& errors) {
@@ -186,7 +195,25 @@ void validateSourceParams(const InputSource& in, const std::string& path, Errors
     if (stringParam(in.source, "Bucket").empty()) {
       errors.add(path + ".Bucket", "must not be blank");
     }
+    validateEndpoint(in.source, path, errors);
   }
+}
+
+// A publisher's params that become URLs or object keys on the compute node (reference §5.7).
+void validatePublisherParams(const SpecConfig& publisher, const std::string& path, Errors& errors) {
+  if (toLower(trim(publisher.type)) != "s3") return;
+  if (stringParam(publisher, "Bucket").empty()) errors.add(path + ".Bucket", "must not be blank");
+  if (stringParam(publisher, "Key").empty()) {
+    errors.add(path + ".Key",
+               "must not be blank; placeholders {jobID}, {executionID}, {nodeID}, {date} and "
+               "{time} are filled in");
+  }
+  std::string encoding = toLower(stringParam(publisher, "Encoding"));
+  if (!encoding.empty() && encoding != "gzip" && encoding != "plain") {
+    errors.add(path + ".Encoding",
+               "must be gzip or plain, got " + quoted(stringParam(publisher, "Encoding")));
+  }
+  validateEndpoint(publisher, path, errors);
 }
 
 void validateInputsAndResults(const Task& task, const std::string& path, Errors& errors) {
@@ -262,6 +289,7 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
   }
   checkUnique(names, path + ".ResultPaths", "Name", "result name", errors);
   checkUnique(paths, path + ".ResultPaths", "Path", "result path", errors);
+  validatePublisherParams(task.publisher, path + ".Publisher.Params", errors);
   if (!task.result_paths.empty() && trim(task.publisher.type).empty()) {
     errors.add(path + ".Publisher.Type",
                "must be set when ResultPaths are given, otherwise the results have nowhere to "

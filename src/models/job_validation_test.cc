@@ -496,10 +496,11 @@ TEST(ValidateJobTest, KnownInputTypesNeedTheirParams) {
       {{"local", {{"SourcePath", "relative"}}}, "", "/c"},
       {{"ipfs", {}}, "", "/d"},
       {{"s3", {{"Key", "k"}}}, "", "/e"},
+      {{"s3", {{"Bucket", "b"}, {"Endpoint", "file:///etc"}}}, "", "/g"},
       {{"somethingNew", {}}, "", "/f"},  // a node may know it
   };
   auto lines = failures(job);
-  ASSERT_EQ(lines.size(), 5u) << join(lines, "\n");
+  ASSERT_EQ(lines.size(), 6u) << join(lines, "\n");
   EXPECT_TRUE(startsWith(lines[0],
                          "Job.Tasks[0].InputSources[0].Source.Params.URL: must be an "
                          "http:// or https:// URL"));
@@ -509,6 +510,22 @@ TEST(ValidateJobTest, KnownInputTypesNeedTheirParams) {
   EXPECT_TRUE(startsWith(lines[2], "Job.Tasks[0].InputSources[2].Source.Params.SourcePath:"));
   EXPECT_EQ(lines[3], "Job.Tasks[0].InputSources[3].Source.Params.CID: must not be blank");
   EXPECT_EQ(lines[4], "Job.Tasks[0].InputSources[4].Source.Params.Bucket: must not be blank");
+  EXPECT_EQ(lines[5],
+            "Job.Tasks[0].InputSources[5].Source.Params.Endpoint: must be an http:// or https:// "
+            "URL, got \"file:///etc\"");
+}
+
+TEST(ValidateJobTest, S3PublisherParamsAreCheckedAtSubmit) {
+  Job job = validJob();
+  job.task().publisher = {"s3", {{"Endpoint", "gopher://x"}, {"Encoding", "zip"}}};
+  auto lines = failures(job);
+  ASSERT_EQ(lines.size(), 4u) << join(lines, "\n");
+  EXPECT_EQ(lines[0], "Job.Tasks[0].Publisher.Params.Bucket: must not be blank");
+  EXPECT_TRUE(startsWith(lines[1], "Job.Tasks[0].Publisher.Params.Key: must not be blank"));
+  EXPECT_EQ(lines[2], "Job.Tasks[0].Publisher.Params.Encoding: must be gzip or plain, got \"zip\"");
+  EXPECT_TRUE(startsWith(lines[3], "Job.Tasks[0].Publisher.Params.Endpoint: must be an http://"));
+  job.task().publisher = {"s3", {{"bucket", "b"}, {"key", "out/{jobID}"}}};  // the CLI's -p form
+  EXPECT_TRUE(failures(job).empty()) << join(failures(job), "\n");
 }
 
 }  // namespace

@@ -285,6 +285,12 @@ TEST_F(HostileInputE2E, SpecStringsThatWouldBecomeHostPathsAre400sNamingTheField
       {R"({"ID":"../../x","Type":"service","Count":1,)"
        R"("Tasks":[{"Name":"main","Engine":{"Type":"noop"}}]})",
        "Job.ID"},
+      {noopJob(R"("Count":1,)", R"(,"InputSources":[{"Source":{"Type":"s3","Params":)"
+                                R"({"Bucket":"b","Endpoint":"file:///etc"}},"Target":"/in"}])"),
+       "Job.Tasks[0].InputSources[0].Source.Params.Endpoint"},
+      {noopJob(R"("Count":1,)", R"(,"Publisher":{"Type":"s3","Params":{"Bucket":"b",)"
+                                R"("Key":"k","Endpoint":"gopher://x"}})"),
+       "Job.Tasks[0].Publisher.Params.Endpoint"},
       {noopJob(R"("Count":1000000000,)"), "Job.Count"},
       {noopJob(R"("Count":2147483648,)"), "Job.Count"},
       {noopJob(R"("Count":1e18,)"), "Job.Count"},
