@@ -15,6 +15,8 @@ packages=(
   # S3 tests: awscli is the independent client; the S3 server itself comes from npm
   # (scripts/test-services.sh), run by Node.js
   awscli
+  # IPFS tests: Debian's ipfs_cid checks CIDs independently of the node (js-ipfs, from npm)
+  ipfs-cid
   # the TLS test makes its certificate with the openssl CLI
   openssl
 )

@@ -7,7 +7,9 @@ set -euo pipefail
 build_dir=${1:?usage: test.sh BUILD_DIR}
 jobs=$(nproc)
 
-# npm services (the S3 server); cached, so a second run costs nothing.
+# npm services (the S3 server, the IPFS node); cached, so a second run costs nothing. Under make
+# test a test whose service cannot start fails instead of skipping (tests/support/services.h).
 "$(dirname "$0")/test-services.sh"
+export COD_REQUIRE_TEST_SERVICES=1
 
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 600

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -142,6 +143,10 @@ CURLcode perform(CURL* c, const std::string& url, const DownloadOptions& options
   }
   header_list->reset(list);
   if (list != nullptr) curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  if (options.method == "POST") {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+  }
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
@@ -256,25 +261,79 @@ size_t readFromFile(char* buffer, size_t size, size_t n, void* user) {
   return std::fread(buffer, size, n, static_cast<FILE*>(user)) * size;
 }
 
-// get() and upload(): an answer read into memory; `body_file`, when set, is PUT.
-Result<Response> request(const std::string& url, const std::string* body_file,
-                         const DownloadOptions& options, CancelToken* cancel);
+// What a request sends: nothing, a file PUT, or a multipart form POSTed.
+struct Body {
+  const std::string* file = nullptr;
+  const std::vector<FormPart>* form = nullptr;
+};
+
+// get(), upload() and postForm(): an answer read into memory.
+Result<Response> request(const std::string& url, const Body& body, const DownloadOptions& options,
+                         CancelToken* cancel);
+
+struct MimeDeleter {
+  void operator()(curl_mime* m) const { curl_mime_free(m); }
+};
+
+// Percent-encodes all but unreserved characters and '/'.
+std::string encodeFileName(const std::string& name) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : name) {
+    if (std::isalnum(ch) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<curl_mime, MimeDeleter>> makeForm(CURL* c,
+                                                         const std::vector<FormPart>& parts) {
+  std::unique_ptr<curl_mime, MimeDeleter> mime(curl_mime_init(c));
+  for (const FormPart& part : parts) {
+    curl_mimepart* p = curl_mime_addpart(mime.get());
+    curl_mime_name(p, "file");
+    curl_mime_filename(p, encodeFileName(part.filename).c_str());
+    if (part.path.empty()) {
+      curl_mime_data(p, "", 0);
+      curl_mime_type(p, "application/x-directory");
+    } else {
+      if (curl_mime_filedata(p, part.path.c_str()) != CURLE_OK) {
+        return internalError("cannot read " + part.path);
+      }
+      // filedata sets the file's own name; the server must see ours.
+      curl_mime_filename(p, encodeFileName(part.filename).c_str());
+      curl_mime_type(p, "application/octet-stream");
+    }
+  }
+  return mime;
+}
 
 }  // namespace
 
 Result<Response> get(const std::string& url, const DownloadOptions& options, CancelToken* cancel) {
-  return request(url, nullptr, options, cancel);
+  return request(url, Body{}, options, cancel);
 }
 
 Result<Response> upload(const std::string& url, const std::string& path,
                         const DownloadOptions& options, CancelToken* cancel) {
-  return request(url, &path, options, cancel);
+  return request(url, Body{&path, nullptr}, options, cancel);
+}
+
+Result<Response> postForm(const std::string& url, const std::vector<FormPart>& parts,
+                          const DownloadOptions& options, CancelToken* cancel) {
+  return request(url, Body{nullptr, &parts}, options, cancel);
 }
 
 namespace {
 
-Result<Response> request(const std::string& url, const std::string* body_file,
-                         const DownloadOptions& options, CancelToken* cancel) {
+Result<Response> request(const std::string& url, const Body& body, const DownloadOptions& options,
+                         CancelToken* cancel) {
+  const std::string* body_file = body.file;
   const std::string shown = redactUrl(url);
   if (!isHttpUrl(url))
     return invalidArgument("\"" + shown + "\" is not an http:// or https:// URL");
@@ -301,8 +360,14 @@ Result<Response> request(const std::string& url, const std::string* body_file,
       curl_easy_setopt(curl.get(), CURLOPT_READDATA, in.get());
       curl_easy_setopt(curl.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
     }
+    std::unique_ptr<curl_mime, MimeDeleter> form;
+    if (body.form != nullptr) {
+      COD_ASSIGN_OR_RETURN(form, makeForm(curl.get(), *body.form));
+      curl_easy_setopt(curl.get(), CURLOPT_MIMEPOST, form.get());
+    }
     std::unique_ptr<curl_slist, HeaderListDeleter> header_list;
     CURLcode rc = perform(curl.get(), url, options, &t, &header_list);
+    if (form) curl_easy_setopt(curl.get(), CURLOPT_MIMEPOST, nullptr);  // freed before the handle
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
     if (cancel != nullptr && cancel->cancelled()) return cancelled("request cancelled");
     if (!t.refused_address.empty()) return refusedAddress(shown, t.refused_address);

@@ -1,8 +1,8 @@
 #pragma once
 
-// The one outbound HTTP client for downloads (DESIGN §3 `http/`), over libcurl: URL inputs and the
-// CLI's result downloads use it; the Docker socket, the API client, S3 and IPFS are to move onto
-// it. Only http and https are spoken, redirects included: a hostile URL or redirect to file://,
+// The one outbound HTTP client for downloads (DESIGN §3 `http/`), over libcurl: URL inputs, S3,
+// IPFS (Kubo RPC) and the CLI's result downloads use it; the Docker socket and the API client are
+// to move onto it. Only http and https are spoken, redirects included: a hostile URL or redirect to file://,
 // ftp:// or the like is refused.
 //
 // Thread-safe: each call has its own curl handle. Blocking: call it from a worker thread.
@@ -37,6 +37,8 @@ struct DownloadOptions {
   bool allow_link_local = false;
   // Sent with every attempt (a signed request's Authorization, a Range).
   std::vector<std::pair<std::string, std::string>> headers;
+  // "GET", or "POST" with an empty body (Kubo's RPC takes every call as a POST).
+  std::string method = "GET";
 };
 
 struct DownloadResult {
@@ -67,6 +69,19 @@ Result<Response> get(const std::string& url, const DownloadOptions& options,
 // PUTs the file at `path` as the request body and reads the answer into memory. Retries as get().
 Result<Response> upload(const std::string& url, const std::string& path,
                         const DownloadOptions& options, CancelToken* cancel = nullptr);
+
+// One part of a multipart/form-data body: the bytes of the file at `path`, or, when `path` is
+// empty, a directory entry (Kubo's `add` builds a UnixFS tree from these). `filename` is the name
+// the server sees, relative ("results/stdout"); it is percent-encoded on the wire.
+struct FormPart {
+  std::string filename;
+  std::string path;
+};
+
+// POSTs `parts` as multipart/form-data (field name "file") and reads the answer into memory.
+// Retries as get(). A FormPart whose file cannot be read is InternalError.
+Result<Response> postForm(const std::string& url, const std::vector<FormPart>& parts,
+                          const DownloadOptions& options, CancelToken* cancel = nullptr);
 
 // The URL as it may appear in messages and logs: without its query string and credentials.
 std::string redactUrl(const std::string& url);

@@ -15,6 +15,7 @@
 #include "storage/storage_conformance.h"
 #include "storage/url/url_storage.h"
 #include "tests/support/s3_server.h"
+#include "tests/support/services.h"
 
 namespace cod::storage {
 namespace {
@@ -207,7 +208,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Backend>& param_info) { return param_info.param.name; });
 
 TEST(S3StorageTest, KeysPrefixesFiltersAndWrongSecrets) {
-  if (s3Server() == nullptr) GTEST_SKIP() << "no S3 test server";
+  COD_REQUIRE_SERVICE(s3Server() != nullptr, "no S3 test server");
   models::InputSource base = s3Input("");
   fs::path dir = fs::temp_directory_path() / ("cod-s3-" + std::to_string(::getpid()));
   auto stage = [&](boost::json::object overrides) {
@@ -255,7 +256,7 @@ TEST(S3StorageTest, KeysPrefixesFiltersAndWrongSecrets) {
 // Bacalhau's documented rule (FNV-1a of the key modulo Count): every object lands in exactly one
 // partition, the same one Bacalhau would give it.
 TEST(S3StorageTest, PartitionsSplitAPrefixAsBacalhauDoes) {
-  if (s3Server() == nullptr) GTEST_SKIP() << "no S3 test server";
+  COD_REQUIRE_SERVICE(s3Server() != nullptr, "no S3 test server");
   models::InputSource in = s3Input("");
   in.source.params["Partition"] = boost::json::object{{"Type", "object"}};
   fs::path dir = fs::temp_directory_path() / ("cod-s3-part-" + std::to_string(::getpid()));

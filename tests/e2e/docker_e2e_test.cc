@@ -10,6 +10,7 @@
 #include "tests/e2e/cod_fixture.h"
 #include "tests/support/dockerd.h"
 #include "tests/support/s3_server.h"
+#include "tests/support/services.h"
 
 namespace cod::testing {
 namespace {
@@ -26,7 +27,7 @@ class DockerE2E : public CodFixture {
     CodFixture::SetUp();
     std::string why;
     dockerd_ = TestDockerd::get(&why);
-    if (!dockerd_) GTEST_SKIP() << why;
+    COD_REQUIRE_SERVICE(dockerd_ != nullptr, why);
     extra_env_["DOCKER_HOST"] = "unix://" + dockerd_->socket();
   }
 

@@ -11,6 +11,7 @@
 
 #include "common/ids.h"
 #include "tests/support/dockerd.h"
+#include "tests/support/services.h"
 
 namespace cod::executor {
 namespace {
@@ -30,7 +31,7 @@ class DockerExecutorTest : public ::testing::Test {
   void SetUp() override {
     std::string why;
     dockerd_ = testing::TestDockerd::get(&why);
-    if (!dockerd_) GTEST_SKIP() << why;
+    COD_REQUIRE_SERVICE(dockerd_ != nullptr, why);
     executor_ = std::make_unique<DockerExecutor>(
         DockerExecutorConfig{dockerd_->socket(), "n-test-" + std::to_string(::getpid()), 256});
     dir_ = fs::temp_directory_path() / ("cod-docker-test-" + newUuid());
