@@ -499,7 +499,7 @@ Compute:
 JobAdmissionControl:
   AcceptNetworkedJobs: true
 Labels: {zone: eu-1}
-InputSources: {Disabled: [urlDownload, local]}
+InputSources: {Disabled: [urlDownload, local], Types: {IPFS: {Endpoint: /ip4/10.0.0.3/tcp/5001}}}
 WebUI: {Enabled: true}
 )";
   EXPECT_EQ(run({"serve", "--compute", "-c", path, "--api-port", "9999"}), 0) << err_.str();
@@ -516,6 +516,7 @@ WebUI: {Enabled: true}
   EXPECT_FALSE(o.allow_host_network);
   EXPECT_EQ(o.labels.at("zone"), "eu-1");
   EXPECT_EQ(o.disabled_input_sources, (std::vector<std::string>{"urlDownload", "local"}));
+  EXPECT_EQ(o.ipfs_connect, "/ip4/10.0.0.3/tcp/5001");
   EXPECT_THAT(err_.str(), HasSubstr("cod does not use WebUI.Enabled"));
 
   std::ofstream(path) << "API: {Port: many}\n";

@@ -192,7 +192,7 @@ Status waitForJob(CliContext& ctx, api::client::ApiClient& client, const std::st
   }
   if (flags.download && state.state_type == models::JobStateType::kCompleted) {
     COD_RETURN_IF_ERROR(
-        downloadResults(ctx, client, job_id, {flags.output_dir, false, 300}).status());
+        downloadResults(ctx, client, job_id, downloadOptions(flags.output_dir)).status());
   }
   if (!options.quiet) out << followUpCommands(job);
   out.flush();

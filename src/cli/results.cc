@@ -10,6 +10,7 @@
 #include "common/paths.h"
 #include "common/strings.h"
 #include "http/http_client.h"
+#include "ipfs/ipfs_client.h"
 #include "models/json.h"
 #include "s3/s3_client.h"
 
@@ -68,6 +69,26 @@ Status downloadS3(const models::SpecConfig& r, const fs::path& raw, const fs::pa
   return Status::ok();
 }
 
+// An `ipfs` published result, through the IPFS node the user names.
+Status downloadIpfs(CliContext& ctx, const models::SpecConfig& r, const DownloadOptions& options,
+                    const fs::path& unpacked) {
+  const std::string cid = stringParam(r, "CID");
+  std::string endpoint = options.ipfs_connect;
+  for (const char* name : {"COD_IPFS_CONNECT", "BACALHAU_IPFS_CONNECT"}) {
+    if (endpoint.empty()) endpoint = ctx.getenv(name).value_or("");
+  }
+  if (endpoint.empty()) {
+    return failedPrecondition("a result is on IPFS (CID " + cid +
+                              ") and no IPFS node is named to fetch it through")
+        .withHint("pass --ipfs-connect /ip4/HOST/tcp/5001 (or set COD_IPFS_CONNECT)");
+  }
+  ipfs::IpfsClientConfig config;
+  config.endpoint = endpoint;
+  config.get_timeout = std::chrono::seconds(options.timeout_secs);
+  COD_ASSIGN_OR_RETURN(ipfs::IpfsClient client, ipfs::IpfsClient::create(config));
+  return client.get(cid, unpacked.string(), nullptr);
+}
+
 bool isSpecialFile(const std::string& name) {
   return name == "stdout" || name == "stderr" || name == "exitCode";
 }
@@ -111,6 +132,12 @@ Status merge(const fs::path& from, const fs::path& out, bool first) {
 
 }  // namespace
 
+DownloadOptions downloadOptions(std::string output_dir) {
+  DownloadOptions o;
+  o.output_dir = std::move(output_dir);
+  return o;
+}
+
 Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& client,
                                     const std::string& job_id, const DownloadOptions& options) {
   COD_ASSIGN_OR_RETURN(api::client::GetJobResponse got, client.getJob(job_id));
@@ -131,6 +158,12 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
   if (ec) return internalError("cannot create " + raw.string() + ": " + ec.message());
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
+    if (equalsIgnoreCase(r.type, "ipfs")) {
+      fs::path unpacked = raw / ("result-" + std::to_string(i) + ".d");
+      COD_RETURN_IF_ERROR(downloadIpfs(ctx, r, options, unpacked));
+      COD_RETURN_IF_ERROR(merge(unpacked, out, i == 0));
+      continue;
+    }
     if (equalsIgnoreCase(r.type, "s3")) {
       fs::path unpacked = raw / ("result-" + std::to_string(i) + ".d");
       COD_RETURN_IF_ERROR(downloadS3(r, raw, unpacked));
@@ -173,6 +206,9 @@ CLI::App* addJobGetCommand(CLI::App* parent, CliContext& ctx, const std::string&
   cmd->add_option("--output-dir", o->download.output_dir,
                   "Where to put the results (default ./job-<id>)");
   cmd->add_flag("--raw", o->download.raw, "Also keep each result as downloaded, under raw/");
+  cmd->add_option("--ipfs-connect", o->download.ipfs_connect,
+                  "The IPFS node to fetch ipfs results through, e.g. /ip4/127.0.0.1/tcp/5001 "
+                  "(default $COD_IPFS_CONNECT)");
   cmd->add_option("--download-timeout-secs", o->download.timeout_secs,
                   "Give up on a download after this long")
       ->capture_default_str();

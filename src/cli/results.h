@@ -18,7 +18,13 @@ struct DownloadOptions {
   std::string output_dir;  // "" = ./job-<short id>
   bool raw = false;        // keep the raw downloads next to the merged results
   int timeout_secs = 300;  // per download
+  // The IPFS node `ipfs` results are fetched through ("" = $COD_IPFS_CONNECT, then
+  // $BACALHAU_IPFS_CONNECT).
+  std::string ipfs_connect;
 };
+
+// Defaults, but for where the results go.
+DownloadOptions downloadOptions(std::string output_dir);
 
 // Returns the folder the results were merged into.
 Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& client,

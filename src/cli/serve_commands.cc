@@ -95,6 +95,9 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
   cmd->add_option("--disable-publishers", o.disabled_publishers,
                   "Publishers this node must not offer (comma-separated), e.g. s3")
       ->delimiter(',');
+  cmd->add_option("--ipfs-connect", o.ipfs_connect,
+                  "The IPFS node (Kubo RPC API) for ipfs inputs and the ipfs publisher, as a "
+                  "multiaddr, e.g. /ip4/127.0.0.1/tcp/5001");
   cmd->add_option("--allow-listed-local-paths", o.allow_listed_local_paths,
                   "Host paths that local inputs may mount (comma-separated; a :rw suffix allows "
                   "ReadWrite), e.g. /data,/scratch:rw")

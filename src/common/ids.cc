@@ -1,6 +1,10 @@
 #include "common/ids.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+
+#include "common/strings.h"
 
 namespace cod {
 
@@ -28,6 +32,26 @@ std::string shortId(std::string_view id) {
     return std::string(id.substr(0, 10));
   }
   return std::string(id.substr(0, 8));
+}
+
+namespace {
+
+bool isBase58(char ch) {
+  return std::isalnum(static_cast<unsigned char>(ch)) != 0 && ch != '0' && ch != 'O' && ch != 'I' &&
+         ch != 'l';
+}
+
+}  // namespace
+
+bool isCid(std::string_view cid) {
+  if (cid.size() == 46 && startsWith(cid, "Qm")) {
+    return std::all_of(cid.begin(), cid.end(), isBase58);
+  }
+  if (cid.size() < 8 || cid.size() > 256) return false;
+  // CIDv1: a multibase prefix, then that base's alphabet (base32, base36, base58btc, hex).
+  if (std::string_view("bBzfFkK").find(cid[0]) == std::string_view::npos) return false;
+  return std::all_of(cid.begin(), cid.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
 }
 
 }  // namespace cod

@@ -21,4 +21,9 @@ std::string newEvaluationId(Random& random = SystemRandom::instance());
 // IDs without a recognised prefix are cut to 8 characters.
 std::string shortId(std::string_view id);
 
+// Whether `cid` is a well-formed IPFS CID: v0 ("Qm" + 44 base58btc characters) or v1 in a multibase
+// text form (base32, base36, base58btc, hex), so without characters a URL or path treats
+// specially. Syntax only.
+bool isCid(std::string_view cid);
+
 }  // namespace cod

@@ -17,11 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool isBase58(char ch) {
-  return std::isalnum(static_cast<unsigned char>(ch)) != 0 && ch != '0' && ch != 'O' &&
-         ch != 'I' && ch != 'l';
-}
-
 // The "Message" of a Kubo RPC error answer ({"Message":…,"Code":…,"Type":"error"}), or the text.
 std::string errorMessage(const std::string& body) {
   auto parsed = models::parseJson(body);
@@ -100,17 +95,6 @@ Result<std::string> rpcBaseUrl(const std::string& endpoint) {
   return scheme + "://" + host + ":" + port;
 }
 
-bool isCid(std::string_view cid) {
-  if (cid.size() == 46 && startsWith(cid, "Qm")) {
-    return std::all_of(cid.begin(), cid.end(), isBase58);
-  }
-  if (cid.size() < 8 || cid.size() > 256) return false;
-  // CIDv1: a multibase prefix, then that base's alphabet (base32, base36, base58btc, hex).
-  if (std::string_view("bBzfFkK").find(cid[0]) == std::string_view::npos) return false;
-  return std::all_of(cid.begin(), cid.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
-}
-
 Result<IpfsClient> IpfsClient::create(const IpfsClientConfig& config) {
   COD_ASSIGN_OR_RETURN(std::string base, rpcBaseUrl(config.endpoint));
   return IpfsClient(config, std::move(base));
@@ -134,12 +118,11 @@ Result<std::string> IpfsClient::version() const {
       return std::string(v->as_string());
     }
   }
-  return unavailable("the IPFS node at " + config_.endpoint + " sent no version: " +
-                     errorMessage(r.body));
+  return unavailable("the IPFS node at " + config_.endpoint +
+                     " sent no version: " + errorMessage(r.body));
 }
 
-Status IpfsClient::get(const std::string& cid, const std::string& dest,
-                       CancelToken* cancel) const {
+Status IpfsClient::get(const std::string& cid, const std::string& dest, CancelToken* cancel) const {
   if (!isCid(cid)) {
     return invalidArgument("\"" + toValidUtf8(utf8Prefix(cid, 100)) + "\" is not a CID");
   }
@@ -228,10 +211,9 @@ Result<std::string> IpfsClient::addDirectory(const std::string& dir, CancelToken
   options.connect_timeout = config_.connect_timeout;
   options.max_bytes = 64 << 20;
   options.allow_link_local = true;
-  COD_ASSIGN_OR_RETURN(
-      http::Response r,
-      http::postForm(base_ + "/api/v0/add?pin=true&cid-version=0&progress=false", parts, options,
-                     cancel));
+  COD_ASSIGN_OR_RETURN(http::Response r,
+                       http::postForm(base_ + "/api/v0/add?pin=true&cid-version=0&progress=false",
+                                      parts, options, cancel));
   if (r.status != 200) {
     return unavailable("adding " + dir + " to the IPFS node at " + config_.endpoint + ": HTTP " +
                        std::to_string(r.status) + ": " + errorMessage(r.body));

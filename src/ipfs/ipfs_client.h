@@ -1,9 +1,9 @@
 #pragma once
 
 // An IPFS client over the Kubo RPC API (`/api/v0`, every call a POST), spoken by Kubo and by
-// js-ipfs: enough for cod's `ipfs` inputs (get a CID, file or directory, with a timeout), the `ipfs`
-// publisher (add a folder as a UnixFS directory, pinned) and `cod job get`. Over http/, so the
-// same retries, size caps and cancellation apply.
+// js-ipfs: enough for cod's `ipfs` inputs (get a CID, file or directory, with a timeout), the
+// `ipfs` publisher (add a folder as a UnixFS directory, pinned) and `cod job get`. Over http/, so
+// the same retries, size caps and cancellation apply.
 //
 // The node is named the way Bacalhau's --ipfs-connect names it, by a multiaddr
 // (/ip4/127.0.0.1/tcp/5001, /dns4/ipfs.local/tcp/5001/http), or by an http:// URL.
@@ -15,16 +15,13 @@
 #include <string_view>
 
 #include "common/cancel.h"
+#include "common/ids.h"  // isCid
 #include "common/status.h"
 
 namespace cod::ipfs {
 
 // "http://host:port" for a multiaddr or URL; InvalidArgument naming what is wrong.
 Result<std::string> rpcBaseUrl(const std::string& endpoint);
-
-// Whether `cid` is a well-formed CID: v0 ("Qm" + 44 base58btc characters) or v1 in a multibase
-// text form without characters a URL or path would treat specially. Syntax only.
-bool isCid(std::string_view cid);
 
 struct IpfsClientConfig {
   std::string endpoint;  // multiaddr or URL of the node's RPC API

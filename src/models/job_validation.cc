@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "common/ids.h"
 #include "common/paths.h"
 #include "common/strings.h"
 #include "models/json.h"
@@ -190,7 +191,12 @@ void validateSourceParams(const InputSource& in, const std::string& path, Errors
                                            quoted(source) + " " + problem);
     }
   } else if (type == "ipfs") {
-    if (stringParam(in.source, "CID").empty()) errors.add(path + ".CID", "must not be blank");
+    std::string cid = stringParam(in.source, "CID");
+    if (cid.empty()) {
+      errors.add(path + ".CID", "must not be blank");
+    } else if (!isCid(cid)) {
+      errors.add(path + ".CID", "must be a CID (Qm… or bafy…), got " + quoted(cid));
+    }
   } else if (type == "s3") {
     if (stringParam(in.source, "Bucket").empty()) {
       errors.add(path + ".Bucket", "must not be blank");

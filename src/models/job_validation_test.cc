@@ -255,10 +255,11 @@ TEST(ValidateJobTest, InputsAndResults) {
                 "Job.Tasks[0].InputSources[1].Target: must be an absolute path, got \"relative\"",
             }));
 
-  t.input_sources = {{{"s3", {{"Bucket", "b"}}}, "a", "/in"},
-                     {{"ipfs", {{"CID", "Qm1"}}}, "a", "/in"},
-                     {{"s3", {{"Bucket", "b"}}}, "", "/x"},
-                     {{"s3", {{"Bucket", "b"}}}, "", "/y"}};
+  t.input_sources = {
+      {{"s3", {{"Bucket", "b"}}}, "a", "/in"},
+      {{"ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa"}}}, "a", "/in"},
+      {{"s3", {{"Bucket", "b"}}}, "", "/x"},
+      {{"s3", {{"Bucket", "b"}}}, "", "/y"}};
   EXPECT_EQ(failures(job), (std::vector<std::string>{
                                "Job.Tasks[0].InputSources[1].Alias: duplicate alias \"a\" (also "
                                "used by [0]); each must be unique",
@@ -498,9 +499,10 @@ TEST(ValidateJobTest, KnownInputTypesNeedTheirParams) {
       {{"s3", {{"Key", "k"}}}, "", "/e"},
       {{"s3", {{"Bucket", "b"}, {"Endpoint", "file:///etc"}}}, "", "/g"},
       {{"somethingNew", {}}, "", "/f"},  // a node may know it
+      {{"ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa&arg=/etc"}}}, "", "/h"},
   };
   auto lines = failures(job);
-  ASSERT_EQ(lines.size(), 6u) << join(lines, "\n");
+  ASSERT_EQ(lines.size(), 7u) << join(lines, "\n");
   EXPECT_TRUE(startsWith(lines[0],
                          "Job.Tasks[0].InputSources[0].Source.Params.URL: must be an "
                          "http:// or https:// URL"));
@@ -513,6 +515,9 @@ TEST(ValidateJobTest, KnownInputTypesNeedTheirParams) {
   EXPECT_EQ(lines[5],
             "Job.Tasks[0].InputSources[5].Source.Params.Endpoint: must be an http:// or https:// "
             "URL, got \"file:///etc\"");
+  EXPECT_EQ(lines[6],
+            "Job.Tasks[0].InputSources[7].Source.Params.CID: must be a CID (Qm… or bafy…), got "
+            "\"QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa&arg=/etc\"");
 }
 
 TEST(ValidateJobTest, S3PublisherParamsAreCheckedAtSubmit) {

@@ -16,8 +16,8 @@
 //     AdvertiseAddress: 10.0.0.7
 //   JobAdmissionControl: {AcceptNetworkedJobs: true}
 //   Engines: {Disabled: [docker]}
-//   InputSources: {Disabled: [urlDownload]}
-//   Publishers: {Disabled: [s3]}
+//   InputSources: {Disabled: [urlDownload], Types: {IPFS: {Endpoint: /ip4/127.0.0.1/tcp/5001}}}
+//   Publishers: {Disabled: [s3], Types: {IPFS: {Endpoint: /ip4/127.0.0.1/tcp/5001}}}
 //   Labels: {zone: eu-1}
 
 #include <functional>

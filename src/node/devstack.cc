@@ -62,6 +62,9 @@ Status Devstack::start() {
       args.insert(args.end(), {"--allow-listed-local-paths", path});
     }
     if (options_.base.allow_host_network) args.emplace_back("--allow-host-network");
+    if (!options_.base.ipfs_connect.empty()) {
+      args.insert(args.end(), {"--ipfs-connect", options_.base.ipfs_connect});
+    }
     if (!options_.base.publisher_host.empty()) {
       args.insert(args.end(), {"--publisher-host", options_.base.publisher_host});
     }

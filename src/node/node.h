@@ -63,6 +63,9 @@ struct ServeOptions {
   std::vector<std::string> disabled_engines;
   std::vector<std::string> disabled_input_sources;
   std::vector<std::string> disabled_publishers;
+  // The IPFS node's RPC API (a multiaddr like /ip4/127.0.0.1/tcp/5001, or a URL) that `ipfs`
+  // inputs are fetched from and the `ipfs` publisher adds to; "" = this node offers neither.
+  std::string ipfs_connect;
   // Host paths `local` inputs may mount ("/data", or "/data:rw" to allow ReadWrite).
   std::vector<std::string> allow_listed_local_paths;
   // Jobs asking for a network: Full/Bridge/HTTP need allow_networked_jobs, Host needs

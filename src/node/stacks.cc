@@ -8,6 +8,7 @@
 #include "common/units.h"
 #include "common/version.h"
 #include "compute/capacity.h"
+#include "ipfs/ipfs_client.h"
 #include "node/node_identity.h"
 #include "transport/nats/nats_transport.h"
 #include "transport/routing_transport.h"
@@ -144,6 +145,12 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
     allowed.push_back(std::move(path));
   }
   s->local_storage = std::make_unique<storage::LocalStorage>(std::move(allowed));
+  if (auto url = ipfs::rpcBaseUrl(options.ipfs_connect);
+      !options.ipfs_connect.empty() && !url.isOk()) {
+    return Status(url.status()).prepend("--ipfs-connect");
+  }
+  s->ipfs_storage = std::make_unique<storage::IpfsStorage>(
+      storage::IpfsStorageConfig{options.ipfs_connect, std::chrono::minutes(5)});
 
   publisher::LocalPublisherConfig local;
   local.results_dir = (fs::path(dir) / "results").string();
@@ -152,6 +159,7 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   s->local = std::make_unique<publisher::LocalPublisher>(local);
   s->noop_publisher = std::make_unique<publisher::NoopPublisher>();
   s->s3_publisher = std::make_unique<publisher::S3Publisher>(id);
+  s->ipfs_publisher = std::make_unique<publisher::IpfsPublisher>(options.ipfs_connect);
   // The results are served where the node says they are, not on every interface.
   const std::string& results_host =
       options.publisher_host.empty() ? options.advertise_address : options.publisher_host;
@@ -193,8 +201,9 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   compute::Plugins plugins;
   plugins.executors = {s->docker.get(), s->noop.get()};
   plugins.storages = {s->inline_storage.get(), s->url_storage.get(), s->s3_storage.get(),
-                      s->local_storage.get()};
-  plugins.publishers = {s->local.get(), s->s3_publisher.get(), s->noop_publisher.get()};
+                      s->local_storage.get(), s->ipfs_storage.get()};
+  plugins.publishers = {s->local.get(), s->s3_publisher.get(), s->ipfs_publisher.get(),
+                        s->noop_publisher.get()};
   plugins.disable(options.disabled_engines, options.disabled_input_sources,
                   options.disabled_publishers);
   compute::ComputeDeps deps{s->transport.get(), s->store.get(), plugins, &SystemClock::instance()};

@@ -15,10 +15,12 @@
 #include "node/node.h"
 #include "node/result_server.h"
 #include "orchestrator/orchestrator.h"
+#include "publisher/ipfs/ipfs_publisher.h"
 #include "publisher/local/local_publisher.h"
 #include "publisher/noop/noop_publisher.h"
 #include "publisher/s3/s3_publisher.h"
 #include "storage/inline/inline_storage.h"
+#include "storage/ipfs/ipfs_storage.h"
 #include "storage/local/local_storage.h"
 #include "storage/s3/s3_storage.h"
 #include "storage/url/url_storage.h"
@@ -54,10 +56,12 @@ struct ComputeStack {
   std::unique_ptr<storage::InlineStorage> inline_storage;
   std::unique_ptr<storage::UrlStorage> url_storage;
   std::unique_ptr<storage::S3Storage> s3_storage;
+  std::unique_ptr<storage::IpfsStorage> ipfs_storage;
   std::unique_ptr<storage::LocalStorage> local_storage;
   std::unique_ptr<publisher::LocalPublisher> local;
   std::unique_ptr<publisher::NoopPublisher> noop_publisher;
   std::unique_ptr<publisher::S3Publisher> s3_publisher;
+  std::unique_ptr<publisher::IpfsPublisher> ipfs_publisher;
   std::unique_ptr<ResultServer> results;
   std::unique_ptr<compute::ComputeNode> node;
 

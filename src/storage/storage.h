@@ -3,8 +3,8 @@
 // Input storage (DESIGN §7): a StorageProvider stages one InputSource of a task into the
 // execution's folder on the compute node and says where it appears in the task. One subfolder per
 // backend: `inline/` (RFC 2397 data URLs), `url/` (urlDownload), `s3/` (bucket prefixes),
-// `local/` (allow-listed host paths). Every backend passes the conformance suite in
-// storage_conformance.h.
+// `local/` (allow-listed host paths), `ipfs/` (CIDs through a Kubo RPC endpoint). Every backend
+// passes the conformance suite in storage_conformance.h.
 //
 // Contract:
 // * validate() is the bid-time check (cheap, no network): params well-formed and allowed on this

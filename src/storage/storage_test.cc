@@ -8,12 +8,15 @@
 
 #include "api/test_web_server.h"
 #include "common/archive.h"
+#include "common/ids.h"
 #include "common/strings.h"
 #include "storage/inline/inline_storage.h"
+#include "storage/ipfs/ipfs_storage.h"
 #include "storage/local/local_storage.h"
 #include "storage/s3/s3_storage.h"
 #include "storage/storage_conformance.h"
 #include "storage/url/url_storage.h"
+#include "tests/support/ipfs_node.h"
 #include "tests/support/s3_server.h"
 #include "tests/support/services.h"
 
@@ -124,6 +127,28 @@ models::InputSource s3Input(const std::string&) {
                       {"Region", "us-east-1"}});
 }
 
+testing::TestIpfsNode* ipfsNode() {
+  std::string why;
+  auto* node = testing::TestIpfsNode::get(&why);
+  if (node == nullptr) ADD_FAILURE() << why;
+  return node;
+}
+
+IpfsStorageConfig ipfsConfig() {
+  auto* node = ipfsNode();
+  return IpfsStorageConfig{node != nullptr ? node->multiaddr() : "/ip4/127.0.0.1/tcp/1",
+                           std::chrono::seconds(30)};
+}
+
+// The fixture tree (a.txt, sub/b.txt) added with the js-ipfs CLI.
+models::InputSource ipfsInput(const std::string& fixture) {
+  auto* node = ipfsNode();
+  fs::create_directories(fixture + "/tree/sub");
+  std::ofstream(fixture + "/tree/a.txt") << "alpha";
+  std::ofstream(fixture + "/tree/sub/b.txt") << "beta";
+  return input("ipfs", {{"CID", node != nullptr ? node->add(fixture + "/tree") : ""}});
+}
+
 UrlStorageConfig fastRetries() {
   UrlStorageConfig c;
   c.backoff = std::chrono::milliseconds(10);
@@ -181,6 +206,17 @@ INSTANTIATE_TEST_SUITE_P(
                       input("s3", {{"Bucket", "b"},
                                    {"Partition", boost::json::object{{"Type", "shuffle"}}}})};
                 }},
+        Backend{
+            "Ipfs",
+            [](const std::string&) { return std::make_unique<IpfsStorage>(ipfsConfig()); },
+            [](const std::string& fixture) { return ipfsInput(fixture); },
+            {{"a.txt", "alpha"}, {"sub/b.txt", "beta"}},
+            [](const std::string&) {
+              return std::vector<models::InputSource>{
+                  input("ipfs", {}), input("ipfs", {{"CID", "not-a-cid"}}),
+                  input("ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa/../x"}}),
+                  input("ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa&arg=x"}})};
+            }},
         Backend{"Local",
                 [](const std::string& fixture) {
                   fs::create_directories(fixture + "/allowed/in");
@@ -446,6 +482,41 @@ TEST(LocalStorageTest, ReadWriteAndCreateAsOnlyWhereAllowed) {
   fs::remove_all(root);
   EXPECT_FALSE(parseAllowedPath("data").isOk());
   EXPECT_TRUE(parseAllowedPath("/data:rw")->read_write);
+}
+
+TEST(IpfsStorageTest, AFileCidIsMountedAsTheFileAndAnAbsentOneFailsAsNotFound) {
+  auto* node = ipfsNode();
+  ASSERT_NE(node, nullptr);
+  fs::path dir = fs::temp_directory_path() / ("cod-ipfs-storage-" + newUuid());
+  fs::create_directories(dir / "stage");
+  std::ofstream(dir / "one.csv") << "x,y\n";
+  std::string cid = node->add((dir / "one.csv").string());
+  IpfsStorage storage(IpfsStorageConfig{node->multiaddr(), std::chrono::seconds(2)});
+  CancelToken cancel;
+  auto mount = storage.prepare(input("ipfs", {{"CID", cid}}, "/in/one.csv"), {},
+                               (dir / "stage").string(), cancel);
+  ASSERT_TRUE(mount.isOk()) << mount.status().toString();
+  EXPECT_EQ(mount->target, "/in/one.csv");
+  EXPECT_EQ(conformance::readMount(*mount), (std::map<std::string, std::string>{{"", "x,y\n"}}));
+
+  // Content nobody added: not found once the timeout ends, naming the CID.
+  std::ofstream(dir / "never") << "never added " << newUuid();
+  std::string absent = testing::TestIpfsNode::independentCid((dir / "never").string());
+  fs::create_directories(dir / "stage2");
+  auto missing = storage.prepare(input("ipfs", {{"CID", absent}}, "/in"), {},
+                                 (dir / "stage2").string(), cancel);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().toString();
+  EXPECT_NE(missing.status().message().find(absent), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(IpfsStorageTest, ANodeWithoutAnEndpointOffersNoIpfsAndSaysHowToGetIt) {
+  IpfsStorage storage(IpfsStorageConfig{"", std::chrono::seconds(1)});
+  EXPECT_FALSE(storage.isInstalled());
+  Status st =
+      storage.validate(input("ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa"}}));
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("--ipfs-connect"), std::string::npos) << st.message();
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "tests/e2e/cod_fixture.h"
 #include "tests/support/dockerd.h"
+#include "tests/support/ipfs_node.h"
 #include "tests/support/s3_server.h"
 #include "tests/support/services.h"
 
@@ -477,6 +478,56 @@ Tasks:
     std::string key(e.published_result.params.at("Key").as_string());
     EXPECT_EQ(key, "results/" + id + "/" + e.id + ".tar.gz");
   }
+}
+
+// An IPFS round trip on three compute processes: a folder added with the js-ipfs CLI, a job whose
+// input is its CID and whose results go to IPFS, and `cod job get` fetching them back through the
+// IPFS node. The js-ipfs CLI reads the published CID too, independently of cod.
+TEST_F(DockerE2E, IpfsRoundTrip) {
+  std::string why;
+  TestIpfsNode* ipfs = TestIpfsNode::get(&why);
+  ASSERT_NE(ipfs, nullptr) << why;
+  fs::create_directories(dir_ / "ipfs-in/sub");
+  std::ofstream(dir_ / "ipfs-in/a.txt") << "alpha\n";
+  std::ofstream(dir_ / "ipfs-in/sub/b.txt") << "beta\n";
+  std::string cid = ipfs->add((dir_ / "ipfs-in").string());
+  ASSERT_FALSE(cid.empty());
+
+  startServer({"devstack", "--computes", "3", "--nats-port", "0", "--publisher-port", "0",
+               "--ipfs-connect", ipfs->multiaddr()});
+  ASSERT_TRUE(waitForComputeNodes(3));
+  auto run =
+      cod({"docker", "run", "-i", "src=ipfs://" + cid + ",dst=/in", "-o", "outputs:/outputs", "-p",
+           "ipfs", kImage, "--", "sh", "-c", "cat /in/a.txt /in/sub/b.txt | tee /outputs/joined"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 1u);
+  ASSERT_EQ(execs[0].published_result.type, "ipfs");
+  std::string published(execs[0].published_result.params.at("CID").as_string());
+  EXPECT_EQ(ipfs->cat(published + "/outputs/joined"), "alpha\nbeta\n");
+
+  std::string out = (dir_ / "back").string();
+  auto get = cod({"job", "get", id, "--output-dir", out, "--ipfs-connect", ipfs->multiaddr()});
+  ASSERT_EQ(get.code, 0) << get.out << get.err;
+  EXPECT_EQ(slurp(fs::path(out) / "outputs" / "joined"), "alpha\nbeta\n");
+  EXPECT_EQ(slurp(fs::path(out) / "stdout"), "alpha\nbeta\n");
+
+  // Without an IPFS node to go through, job get says what to pass.
+  auto no_node = cod({"job", "get", id, "--output-dir", (dir_ / "nowhere").string()});
+  EXPECT_NE(no_node.code, 0);
+  EXPECT_NE(no_node.err.find("--ipfs-connect"), std::string::npos) << no_node.err;
+}
+
+// A node with no IPFS endpoint does not advertise ipfs inputs, and the job says why.
+TEST_F(DockerE2E, IpfsInputsNeedANodeWithAnIpfsEndpoint) {
+  serve();
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto run = cod({"docker", "run", "-i", "ipfs://QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa",
+                  kImage, "--", "true"});
+  EXPECT_NE(run.code, 0);
+  EXPECT_NE((run.out + run.err).find("does not support input source \"ipfs\""), std::string::npos)
+      << run.out << run.err;
 }
 
 }  // namespace

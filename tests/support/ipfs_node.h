@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tests/support/process.h"
@@ -47,6 +48,13 @@ class TestIpfsNode {
     std::string out = r.out;
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     return r.code == 0 ? out : "";
+  }
+
+  // The bytes at an IPFS path ("CID" or "CID/sub/file") by `jsipfs cat`; nullopt on failure.
+  std::optional<std::string> cat(const std::string& path) const {
+    auto r = run({script(), repo().string(), "cat", path}, {}, dir_ / "logs");
+    if (r.code != 0) return std::nullopt;
+    return r.out;
   }
 
   // The CIDv0 Debian's ipfs_cid computes for a single file ("" when it cannot).

@@ -19,10 +19,10 @@ inline bool testServicesRequired() {
 }  // namespace cod::testing
 
 // Skips (or, under make test, fails) the current test when `condition` is false.
-#define COD_REQUIRE_SERVICE(condition, why)                                      \
-  do {                                                                           \
-    if (!(condition)) {                                                          \
-      if (::cod::testing::testServicesRequired()) FAIL() << (why);               \
-      GTEST_SKIP() << (why);                                                     \
-    }                                                                            \
+#define COD_REQUIRE_SERVICE(condition, why)                        \
+  do {                                                             \
+    if (!(condition)) {                                            \
+      if (::cod::testing::testServicesRequired()) FAIL() << (why); \
+      GTEST_SKIP() << (why);                                       \
+    }                                                              \
   } while (false)
