@@ -98,6 +98,10 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
   cmd->add_option("--ipfs-connect", o.ipfs_connect,
                   "The IPFS node (Kubo RPC API) for ipfs inputs and the ipfs publisher, as a "
                   "multiaddr, e.g. /ip4/127.0.0.1/tcp/5001");
+  cmd->add_option("--input-cache-size", o.input_cache_size,
+                  "Keep downloaded S3 objects and CIDs on this node's disk up to this size, so "
+                  "repeated jobs stage from disk (0 = no cache)")
+      ->capture_default_str();
   cmd->add_option("--allow-listed-local-paths", o.allow_listed_local_paths,
                   "Host paths that local inputs may mount (comma-separated; a :rw suffix allows "
                   "ReadWrite), e.g. /data,/scratch:rw")

@@ -87,6 +87,7 @@ models::NodeInfo ComputeNode::nodeInfo() const {
     ci.enqueued_executions = static_cast<int64_t>(queue_.size());
   }
   ci.address = config_.address;
+  if (deps_.input_cache != nullptr) ci.input_cache = deps_.input_cache->info();
   info.bacalhau_version.git_version = gitVersion();
   info.bacalhau_version.goarch = arch();
   return info;

@@ -33,6 +33,7 @@
 #include "executor/executor.h"
 #include "models/node.h"
 #include "publisher/publisher.h"
+#include "storage/cache/input_cache.h"
 #include "store/execution_store.h"
 #include "transport/transport.h"
 
@@ -64,6 +65,8 @@ struct ComputeDeps {
   store::ExecutionStore* store = nullptr;
   Plugins plugins;
   const Clock* clock = nullptr;
+  // The node's input cache, shown in NodeInfo (null = none).
+  const storage::InputCache* input_cache = nullptr;
 };
 
 class ComputeNode final : public transport::ComputeHandler {
@@ -152,6 +155,8 @@ class ComputeNode final : public transport::ComputeHandler {
 
   std::atomic<bool> registered_{false};
   std::atomic<Duration> heartbeat_interval_{std::chrono::seconds(5)};
+  // The input cache's generation the orchestrator last heard of (connection thread only).
+  uint64_t sent_cache_generation_ = ~uint64_t{0};
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::vector<std::thread> threads_;

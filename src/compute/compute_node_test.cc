@@ -141,7 +141,7 @@ class ComputeNodeTest : public ::testing::Test {
     config.labels = {{"zone", "a"}};
     Plugins plugins{{&noop_}, {&inline_storage_}, {&noop_publisher_, &recording_publisher_}};
     node_ = std::make_unique<ComputeNode>(
-        ComputeDeps{&transport_, &store_, plugins, &SystemClock::instance()}, config);
+        ComputeDeps{&transport_, &store_, plugins, &SystemClock::instance(), nullptr}, config);
     ASSERT_TRUE(node_->start().isOk());
     ASSERT_TRUE(node_->waitUntilRegistered(5s));
   }

@@ -9,6 +9,8 @@ namespace cod::compute {
 
 bool ComputeNode::handshakeOnce() {
   transport::HandshakeRequest req;
+  uint64_t cache_generation =
+      deps_.input_cache != nullptr ? deps_.input_cache->generation() : ~uint64_t{0};
   req.node_info = nodeInfo();
   req.start_time = start_time_;
   auto resp = deps_.transport->handshake(req);
@@ -28,6 +30,7 @@ bool ComputeNode::handshakeOnce() {
   } else {
     heartbeat_interval_ = config_.heartbeat_interval;
   }
+  sent_cache_generation_ = cache_generation;
   spdlog::info("compute node {} registered with the orchestrator", config_.node_id);
   {
     std::lock_guard lock(conn_mu_);
@@ -55,6 +58,15 @@ void ComputeNode::heartbeatOnce() {
   if (!resp.isOk()) {
     spdlog::debug("heartbeat failed: {}", resp.status().message());
     return;
+  }
+  // What the input cache holds changed: tell the orchestrator, whose locality ranker reads it.
+  // Heartbeats stay small; a full NodeInfo goes only when there is news.
+  if (deps_.input_cache != nullptr && resp->known) {
+    uint64_t generation = deps_.input_cache->generation();
+    if (generation != sent_cache_generation_) {
+      auto updated = deps_.transport->updateNodeInfo(transport::UpdateNodeInfoRequest{nodeInfo()});
+      if (updated.isOk() && updated->accepted) sent_cache_generation_ = generation;
+    }
   }
   if (!resp->known) {
     spdlog::info("the orchestrator does not know this node (it restarted?): registering again");

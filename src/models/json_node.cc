@@ -38,7 +38,29 @@ value computeNodeInfoToJson(const ComputeNodeInfo& c) {
   obj["RunningExecutions"] = c.running_executions;
   obj["EnqueuedExecutions"] = c.enqueued_executions;
   obj["address"] = c.address;
+  if (c.input_cache.max_bytes > 0) {
+    const InputCacheInfo& ic = c.input_cache;
+    object cache;
+    cache["MaxBytes"] = ic.max_bytes;
+    cache["Bytes"] = ic.bytes;
+    cache["Entries"] = ic.entries;
+    cache["Hits"] = ic.hits;
+    cache["Misses"] = ic.misses;
+    cache["Inputs"] = json_internal::stringsToJson(ic.inputs);
+    obj["InputCache"] = std::move(cache);
+  }
   return obj;
+}
+
+Status decodeInputCacheInfo(const value& v, const std::string& path, const DecodeOptions& opts,
+                            InputCacheInfo* out) {
+  COD_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(v, path, opts));
+  COD_RETURN_IF_ERROR(r.u64("MaxBytes", &out->max_bytes));
+  COD_RETURN_IF_ERROR(r.u64("Bytes", &out->bytes));
+  COD_RETURN_IF_ERROR(r.u64("Entries", &out->entries));
+  COD_RETURN_IF_ERROR(r.u64("Hits", &out->hits));
+  COD_RETURN_IF_ERROR(r.u64("Misses", &out->misses));
+  return r.stringList("Inputs", &out->inputs);
 }
 
 Status decodeComputeNodeInfo(const value& v, const std::string& path, const DecodeOptions& opts,
@@ -56,6 +78,7 @@ Status decodeComputeNodeInfo(const value& v, const std::string& path, const Deco
       r.nested("MaxJobRequirements", &out->max_job_requirements, json_internal::decodeResources));
   COD_RETURN_IF_ERROR(r.i64("RunningExecutions", &out->running_executions));
   COD_RETURN_IF_ERROR(r.i64("EnqueuedExecutions", &out->enqueued_executions));
+  COD_RETURN_IF_ERROR(r.nested("InputCache", &out->input_cache, decodeInputCacheInfo));
   return r.str("address", &out->address);
 }
 

@@ -31,6 +31,19 @@ struct BuildVersionInfo {
   bool operator==(const BuildVersionInfo&) const = default;
 };
 
+// What a compute node's input cache holds (cod's own addition to NodeInfo, JSON "InputCache";
+// absent when the node has no cache). `inputs` are the locators (models/locality.h) of the inputs
+// whose data it holds, most recently used first: the orchestrator prefers such nodes.
+struct InputCacheInfo {
+  uint64_t max_bytes = 0;
+  uint64_t bytes = 0;
+  uint64_t entries = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  std::vector<std::string> inputs;
+  bool operator==(const InputCacheInfo&) const = default;
+};
+
 struct ComputeNodeInfo {
   std::vector<std::string> execution_engines;
   std::vector<std::string> publishers;
@@ -42,6 +55,7 @@ struct ComputeNodeInfo {
   int64_t running_executions = 0;
   int64_t enqueued_executions = 0;
   std::string address;  // JSON "address" (lower-case)
+  InputCacheInfo input_cache;
   bool operator==(const ComputeNodeInfo&) const = default;
 };
 

@@ -54,6 +54,8 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->ipfs_connect = n.as<std::string>(); }},
       {"Publishers.Types.IPFS.Endpoint", "--ipfs-connect",
        [](const YAML::Node& n, ServeOptions* o) { o->ipfs_connect = n.as<std::string>(); }},
+      {"InputSources.Cache.Size", "--input-cache-size",
+       [](const YAML::Node& n, ServeOptions* o) { o->input_cache_size = n.as<std::string>(); }},
       {"Compute.AllowHostNetwork", "--allow-host-network",
        [](const YAML::Node& n, ServeOptions* o) { o->allow_host_network = n.as<bool>(); }},
       {"Compute.AdvertiseAddress", "--advertise-address",

@@ -62,6 +62,7 @@ Status Devstack::start() {
       args.insert(args.end(), {"--allow-listed-local-paths", path});
     }
     if (options_.base.allow_host_network) args.emplace_back("--allow-host-network");
+    args.insert(args.end(), {"--input-cache-size", options_.base.input_cache_size});
     if (!options_.base.ipfs_connect.empty()) {
       args.insert(args.end(), {"--ipfs-connect", options_.base.ipfs_connect});
     }

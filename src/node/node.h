@@ -66,6 +66,8 @@ struct ServeOptions {
   // The IPFS node's RPC API (a multiaddr like /ip4/127.0.0.1/tcp/5001, or a URL) that `ipfs`
   // inputs are fetched from and the `ipfs` publisher adds to; "" = this node offers neither.
   std::string ipfs_connect;
+  // The input cache's size limit under <data>/cache (S3 objects, CIDs); "0" = no cache.
+  std::string input_cache_size = "10gb";
   // Host paths `local` inputs may mount ("/data", or "/data:rw" to allow ReadWrite).
   std::vector<std::string> allow_listed_local_paths;
   // Jobs asking for a network: Full/Bridge/HTTP need allow_networked_jobs, Host needs

@@ -136,9 +136,17 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   }
   s->noop = std::make_unique<executor::NoopExecutor>();
 
+  COD_ASSIGN_OR_RETURN(uint64_t cache_bytes, parseByteSize(options.input_cache_size));
+  if (cache_bytes > 0) {
+    s->input_cache = std::make_unique<storage::InputCache>(
+        storage::InputCacheConfig{(fs::path(dir) / "cache").string(), cache_bytes});
+    COD_RETURN_IF_ERROR(s->input_cache->open());
+  }
   s->inline_storage = std::make_unique<storage::InlineStorage>();
   s->url_storage = std::make_unique<storage::UrlStorage>();
-  s->s3_storage = std::make_unique<storage::S3Storage>();
+  storage::S3StorageConfig s3_config;
+  s3_config.cache = s->input_cache.get();
+  s->s3_storage = std::make_unique<storage::S3Storage>(s3_config);
   std::vector<storage::AllowedPath> allowed;
   for (const std::string& entry : options.allow_listed_local_paths) {
     COD_ASSIGN_OR_RETURN(storage::AllowedPath path, storage::parseAllowedPath(entry));
@@ -149,8 +157,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
       !options.ipfs_connect.empty() && !url.isOk()) {
     return Status(url.status()).prepend("--ipfs-connect");
   }
-  s->ipfs_storage = std::make_unique<storage::IpfsStorage>(
-      storage::IpfsStorageConfig{options.ipfs_connect, std::chrono::minutes(5)});
+  s->ipfs_storage = std::make_unique<storage::IpfsStorage>(storage::IpfsStorageConfig{
+      options.ipfs_connect, std::chrono::minutes(5), s->input_cache.get()});
 
   publisher::LocalPublisherConfig local;
   local.results_dir = (fs::path(dir) / "results").string();
@@ -206,7 +214,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
                         s->noop_publisher.get()};
   plugins.disable(options.disabled_engines, options.disabled_input_sources,
                   options.disabled_publishers);
-  compute::ComputeDeps deps{s->transport.get(), s->store.get(), plugins, &SystemClock::instance()};
+  compute::ComputeDeps deps{s->transport.get(), s->store.get(), plugins, &SystemClock::instance(),
+                            s->input_cache.get()};
   s->node = std::make_unique<compute::ComputeNode>(deps, config);
   COD_RETURN_IF_ERROR(s->node->start());
   return s;

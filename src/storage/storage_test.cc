@@ -10,6 +10,8 @@
 #include "common/archive.h"
 #include "common/ids.h"
 #include "common/strings.h"
+#include "models/locality.h"
+#include "storage/cache/input_cache.h"
 #include "storage/inline/inline_storage.h"
 #include "storage/ipfs/ipfs_storage.h"
 #include "storage/local/local_storage.h"
@@ -137,7 +139,7 @@ testing::TestIpfsNode* ipfsNode() {
 IpfsStorageConfig ipfsConfig() {
   auto* node = ipfsNode();
   return IpfsStorageConfig{node != nullptr ? node->multiaddr() : "/ip4/127.0.0.1/tcp/1",
-                           std::chrono::seconds(30)};
+                           std::chrono::seconds(30), nullptr};
 }
 
 // The fixture tree (a.txt, sub/b.txt) added with the js-ipfs CLI.
@@ -286,6 +288,52 @@ TEST(S3StorageTest, KeysPrefixesFiltersAndWrongSecrets) {
   ASSERT_FALSE(wrong.isOk());
   EXPECT_EQ(wrong.status().code(), StatusCode::kPermissionDenied) << wrong.status().toString();
   EXPECT_NE(wrong.status().message().find("SignatureDoesNotMatch"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// A repeated input stages from the cache; an object that changed (a new ETag) is fetched again.
+TEST(S3StorageTest, ObjectsComeFromTheCacheUntilTheirETagChanges) {
+  COD_REQUIRE_SERVICE(s3Server() != nullptr, "no S3 test server");
+  auto* server = s3Server();
+  fs::path dir = fs::temp_directory_path() / ("cod-s3-cache-" + newUuid());
+  fs::create_directories(dir / "src");
+  std::ofstream(dir / "src/one.txt") << "first version";
+  std::ofstream(dir / "src/two.txt") << "two";
+  ASSERT_TRUE(server->upload((dir / "src/one.txt").string(), "cached/one.txt"));
+  ASSERT_TRUE(server->upload((dir / "src/two.txt").string(), "cached/two.txt"));
+  models::InputSource in = s3Input("");
+  in.source.params["Key"] = "cached/";
+  InputCache cache(InputCacheConfig{(dir / "cache").string(), 1 << 20});
+  ASSERT_TRUE(cache.open().isOk());
+  S3StorageConfig config;
+  config.cache = &cache;
+  S3Storage storage(config);
+  int run = 0;
+  auto stage = [&] {
+    fs::path work = dir / ("work" + std::to_string(run++));
+    fs::create_directories(work);
+    CancelToken cancel;
+    return storage.prepare(in, {}, work.string(), cancel);
+  };
+  auto first = stage();
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_EQ(cache.info().misses, 2u);
+  auto second = stage();
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  EXPECT_EQ(conformance::readMount(*second),
+            (std::map<std::string, std::string>{{"one.txt", "first version"}, {"two.txt", "two"}}));
+  EXPECT_EQ(cache.info().hits, 2u);
+  EXPECT_EQ(cache.info().inputs, std::vector<std::string>{models::inputLocator(in)});
+
+  std::ofstream(dir / "src/one.txt") << "second version";
+  ASSERT_TRUE(server->upload((dir / "src/one.txt").string(), "cached/one.txt"));
+  auto third = stage();
+  ASSERT_TRUE(third.isOk()) << third.status().toString();
+  EXPECT_EQ(
+      conformance::readMount(*third),
+      (std::map<std::string, std::string>{{"one.txt", "second version"}, {"two.txt", "two"}}));
+  EXPECT_EQ(cache.info().hits, 3u);
+  EXPECT_EQ(cache.info().misses, 3u);
   fs::remove_all(dir);
 }
 
@@ -491,13 +539,27 @@ TEST(IpfsStorageTest, AFileCidIsMountedAsTheFileAndAnAbsentOneFailsAsNotFound) {
   fs::create_directories(dir / "stage");
   std::ofstream(dir / "one.csv") << "x,y\n";
   std::string cid = node->add((dir / "one.csv").string());
-  IpfsStorage storage(IpfsStorageConfig{node->multiaddr(), std::chrono::seconds(2)});
+  IpfsStorage storage(IpfsStorageConfig{node->multiaddr(), std::chrono::seconds(2), nullptr});
   CancelToken cancel;
   auto mount = storage.prepare(input("ipfs", {{"CID", cid}}, "/in/one.csv"), {},
                                (dir / "stage").string(), cancel);
   ASSERT_TRUE(mount.isOk()) << mount.status().toString();
   EXPECT_EQ(mount->target, "/in/one.csv");
   EXPECT_EQ(conformance::readMount(*mount), (std::map<std::string, std::string>{{"", "x,y\n"}}));
+
+  // With a cache, a CID is fetched once: a CID names its bytes.
+  InputCache cache(InputCacheConfig{(dir / "cache").string(), 1 << 20});
+  ASSERT_TRUE(cache.open().isOk());
+  IpfsStorage cached(IpfsStorageConfig{node->multiaddr(), std::chrono::seconds(2), &cache});
+  for (const char* stage : {"c1", "c2"}) {
+    fs::create_directories(dir / stage);
+    auto m = cached.prepare(input("ipfs", {{"CID", cid}}, "/in/one.csv"), {},
+                            (dir / stage).string(), cancel);
+    ASSERT_TRUE(m.isOk()) << m.status().toString();
+    EXPECT_EQ(conformance::readMount(*m), (std::map<std::string, std::string>{{"", "x,y\n"}}));
+  }
+  EXPECT_EQ(cache.info().misses, 1u);
+  EXPECT_EQ(cache.info().hits, 1u);
 
   // Content nobody added: not found once the timeout ends, naming the CID.
   std::ofstream(dir / "never") << "never added " << newUuid();
@@ -511,7 +573,7 @@ TEST(IpfsStorageTest, AFileCidIsMountedAsTheFileAndAnAbsentOneFailsAsNotFound) {
 }
 
 TEST(IpfsStorageTest, ANodeWithoutAnEndpointOffersNoIpfsAndSaysHowToGetIt) {
-  IpfsStorage storage(IpfsStorageConfig{"", std::chrono::seconds(1)});
+  IpfsStorage storage(IpfsStorageConfig{"", std::chrono::seconds(1), nullptr});
   EXPECT_FALSE(storage.isInstalled());
   Status st =
       storage.validate(input("ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa"}}));

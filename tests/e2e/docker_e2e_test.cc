@@ -530,5 +530,77 @@ TEST_F(DockerE2E, IpfsInputsNeedANodeWithAnIpfsEndpoint) {
       << run.out << run.err;
 }
 
+// The input cache and data locality on three compute processes: a job over an S3 prefix, then the
+// same job again. The node that ran it advertises what its cache holds, the second run is placed
+// there and stages every object from the cache (no GET: the misses do not grow), and
+// `cod node describe` shows the cache.
+TEST_F(DockerE2E, ARepeatedJobRunsWhereItsDataIsAndStagesFromTheCache) {
+  std::string why;
+  TestS3Server* s3 = TestS3Server::get(&why);
+  ASSERT_NE(s3, nullptr) << why;
+  for (int i = 0; i < 3; ++i) {
+    std::string name = "c" + std::to_string(i) + ".txt";
+    ASSERT_TRUE(s3->upload(writeFile(name, "cached line " + std::to_string(i) + "\n"),
+                           "cache-e2e/" + name));
+  }
+  for (const auto& [k, v] : s3->awsEnv()) {
+    if (k != "HOME") extra_env_[k] = v;
+  }
+  startServer({"devstack", "--computes", "3", "--nats-port", "0", "--publisher-port", "0"});
+  ASSERT_TRUE(waitForComputeNodes(3));
+  const std::vector<std::string> job{"docker",
+                                     "run",
+                                     "-i",
+                                     std::string("src=s3://") + TestS3Server::kBucket +
+                                         "/cache-e2e/,dst=/in,opt=endpoint=" + s3->endpoint() +
+                                         ",opt=region=us-east-1",
+                                     kImage,
+                                     "--",
+                                     "sh",
+                                     "-c",
+                                     "cat /in/*.txt"};
+  auto first = cod(job);
+  ASSERT_EQ(first.code, 0) << first.out << first.err;
+  auto first_execs = executions(first.out.substr(first.out.find("j-"), 38));
+  ASSERT_EQ(first_execs.size(), 1u);
+  const std::string node_id = first_execs[0].node_id;
+  EXPECT_EQ(first_execs[0].run_output.stdout_text, "cached line 0\ncached line 1\ncached line 2\n");
+
+  // The orchestrator hears what the node's cache holds with a heartbeat.
+  models::InputCacheInfo cache;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto node = client().getNode(node_id);
+        if (!node.isOk()) return false;
+        cache = node->info.compute_node_info.input_cache;
+        return cache.entries == 3 && cache.inputs.size() == 1;
+      },
+      std::chrono::seconds(30)))
+      << "entries " << cache.entries;
+  EXPECT_EQ(cache.misses, 3u);
+
+  auto second = cod(job);
+  ASSERT_EQ(second.code, 0) << second.out << second.err;
+  auto second_execs = executions(second.out.substr(second.out.find("j-"), 38));
+  ASSERT_EQ(second_execs.size(), 1u);
+  EXPECT_EQ(second_execs[0].node_id, node_id) << "placed where its data is";
+  EXPECT_EQ(second_execs[0].run_output.stdout_text, first_execs[0].run_output.stdout_text);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto node = client().getNode(node_id);
+        if (!node.isOk()) return false;
+        cache = node->info.compute_node_info.input_cache;
+        return cache.hits == 3;
+      },
+      std::chrono::seconds(30)))
+      << "hits " << cache.hits;
+  EXPECT_EQ(cache.misses, 3u) << "nothing downloaded again";
+
+  auto describe = cod({"node", "describe", node_id});
+  ASSERT_EQ(describe.code, 0) << describe.err;
+  EXPECT_NE(describe.out.find("InputCache"), std::string::npos) << describe.out;
+  EXPECT_NE(describe.out.find("Hits: 3"), std::string::npos) << describe.out;
+}
+
 }  // namespace
 }  // namespace cod::testing

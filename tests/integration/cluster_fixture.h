@@ -90,7 +90,8 @@ class InprocCluster {
     config.capacity.disk = 10'000'000'000;
     compute::Plugins plugins{{&c->noop}, {}, {&c->noop_publisher}};
     c->node = std::make_unique<compute::ComputeNode>(
-        compute::ComputeDeps{c->transport.get(), &c->store, plugins, &SystemClock::instance()},
+        compute::ComputeDeps{c->transport.get(), &c->store, plugins, &SystemClock::instance(),
+                             nullptr},
         config);
     EXPECT_TRUE(c->node->start().isOk());
     EXPECT_TRUE(c->node->waitUntilRegistered(std::chrono::seconds(5)));

@@ -29,6 +29,7 @@ NodeSelector::NodeSelector() {
   rankers_.push_back(std::make_unique<MaxUsageRanker>());
   rankers_.push_back(std::make_unique<OverSubscriptionRanker>());
   rankers_.push_back(std::make_unique<PreviousExecutionsRanker>());
+  rankers_.push_back(std::make_unique<InputLocalityRanker>());
   rankers_.push_back(std::make_unique<AvailableCapacityRanker>());
   rankers_.push_back(std::make_unique<RandomRanker>());
 }

@@ -63,6 +63,16 @@ class PreviousExecutionsRanker final : public NodeRanker {
   RankResult rank(const RankRequest& req, const models::NodeState& node) const override;
 };
 
+// cod's own, beyond Bacalhau: 0–40 for a node whose input cache already holds the job's inputs
+// (their locators are in its NodeInfo InputCache.Inputs), in proportion to how many it holds, so
+// a repeated job goes where its data is instead of downloading it again. Never rules a node out.
+class InputLocalityRanker final : public NodeRanker {
+ public:
+  static constexpr int kMaxScore = 40;
+  const char* name() const override { return "input-locality"; }
+  RankResult rank(const RankRequest& req, const models::NodeState& node) const override;
+};
+
 // 0–100: free capacity weighted by what the job asks for, and a short queue.
 class AvailableCapacityRanker final : public NodeRanker {
  public:

@@ -4,6 +4,7 @@
 
 #include "common/strings.h"
 #include "ipfs/ipfs_client.h"
+#include "models/locality.h"
 
 namespace cod::storage {
 
@@ -38,7 +39,14 @@ Result<Mount> IpfsStorage::prepare(const models::InputSource& input, const Parti
   COD_ASSIGN_OR_RETURN(ipfs::IpfsClient client, ipfs::IpfsClient::create(c));
   std::string cid = stringParam(input, "CID");
   fs::path content = fs::path(dir) / "content";
-  COD_RETURN_IF_ERROR(client.get(cid, content.string(), &cancel));
+  auto fetch = [&](const std::string& path) { return client.get(cid, path, &cancel); };
+  if (config_.cache != nullptr) {
+    COD_RETURN_IF_ERROR(
+        config_.cache->stage("ipfs\n" + cid, models::inputLocator(input), content.string(), fetch)
+            .status());
+  } else {
+    COD_RETURN_IF_ERROR(fetch(content.string()));
+  }
   return Mount{content.string(), input.target, true};
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <string>
 
+#include "storage/cache/input_cache.h"
 #include "storage/storage.h"
 
 namespace cod::storage {
@@ -16,6 +17,8 @@ namespace cod::storage {
 struct IpfsStorageConfig {
   std::string endpoint;  // "" = no IPFS node: the source is not installed
   std::chrono::milliseconds get_timeout{std::chrono::minutes(5)};
+  // CIDs are kept here (null = no cache): a CID names its bytes.
+  InputCache* cache = nullptr;
 };
 
 class IpfsStorage final : public StorageProvider {

@@ -9,6 +9,7 @@
 #include "common/paths.h"
 #include "common/strings.h"
 #include "models/json.h"
+#include "models/locality.h"
 
 namespace cod::storage {
 
@@ -226,14 +227,25 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
   std::error_code root_ec;
   fs::create_directories(root, root_ec);  // a partition's share may be empty
   if (root_ec) return internalError("cannot create " + root.string() + ": " + root_ec.message());
+  const std::string locator = models::inputLocator(input);
   for (const auto& [object, rel] : chosen) {
     fs::path file = root / rel;
     std::error_code ec;
     fs::create_directories(file.parent_path(), ec);
     if (ec)
       return internalError("cannot create " + file.parent_path().string() + ": " + ec.message());
-    COD_RETURN_IF_ERROR(
-        client.getObject(p.bucket, object.key, single ? p.version_id : "", file.string(), &cancel));
+    const std::string version = single ? p.version_id : "";
+    auto fetch = [&](const std::string& path) {
+      return client.getObject(p.bucket, object.key, version, path, &cancel);
+    };
+    if (config_.cache != nullptr && (!object.etag.empty() || !version.empty())) {
+      // An object's bytes are named by its ETag (and VersionID, when one is asked for).
+      std::string key = "s3\n" + client_config.endpoint + "\n" + p.bucket + "\n" + object.key +
+                        "\n" + object.etag + "\n" + version;
+      COD_RETURN_IF_ERROR(config_.cache->stage(key, locator, file.string(), fetch).status());
+    } else {
+      COD_RETURN_IF_ERROR(fetch(file.string()));
+    }
     if (single && !p.checksum_sha256.empty()) {
       std::string got = base64Encode(s3::sha256OfFile(file.string()));
       if (got != p.checksum_sha256) {

@@ -11,6 +11,7 @@
 // (FNV-1a of the key, or of the part the rule picks, modulo Count).
 
 #include "s3/s3_client.h"
+#include "storage/cache/input_cache.h"
 #include "storage/storage.h"
 
 namespace cod::storage {
@@ -19,6 +20,8 @@ struct S3StorageConfig {
   // Used for requests; tests inject a clock, production the system one.
   const Clock* clock = &SystemClock::instance();
   int attempts = 3;
+  // Objects are kept here by bucket, key, ETag and VersionID (null = no cache).
+  InputCache* cache = nullptr;
 };
 
 class S3Storage final : public StorageProvider {
