@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "api/test_web_server.h"
 #include "common/archive.h"
@@ -15,6 +16,7 @@
 #include "storage/inline/inline_storage.h"
 #include "storage/ipfs/ipfs_storage.h"
 #include "storage/local/local_storage.h"
+#include "storage/s3/go_layout.h"
 #include "storage/s3/s3_storage.h"
 #include "storage/storage_conformance.h"
 #include "storage/url/url_storage.h"
@@ -366,8 +368,80 @@ TEST(S3StorageTest, PartitionsSplitAPrefixAsBacalhauDoes) {
   S3Storage storage;
   models::InputSource date = in;
   date.source.params["Partition"] = boost::json::object{{"Type", "date"}};
-  EXPECT_EQ(storage.validate(date).code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(storage.validate(date).code(), StatusCode::kInvalidArgument);
+  date.source.params["Partition"] =
+      boost::json::object{{"Type", "date"}, {"DateFormat", "Mon 2006-01-02"}};
+  Status unsupported = storage.validate(date);
+  EXPECT_EQ(unsupported.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unsupported.message().find("\"Mon\""), std::string::npos) << unsupported.message();
   fs::remove_all(dir);
+}
+
+// Date partitioning: the key's leading date (after the prefix) read with a Go layout; one date's
+// objects stay together; a key without a date goes to partition 0. Expected shares from
+// fnv1a32(date) % 3, computed outside cod: 2024-01-05 → 0, 2024-02-11 → 0, 2024-03-20 → 1.
+TEST(S3StorageTest, DatePartitionsKeepADaysObjectsTogether) {
+  COD_REQUIRE_SERVICE(s3Server() != nullptr, "no S3 test server");
+  auto* server = s3Server();
+  fs::path dir = fs::temp_directory_path() / ("cod-s3-date-" + newUuid());
+  fs::create_directories(dir);
+  for (const char* name : {"2024-01-05-a.log", "2024-01-05-b.log", "2024-02-11.log",
+                           "2024-03-20.log", "2024-13-01.log", "notes.log"}) {
+    std::ofstream(dir / name) << name;
+    ASSERT_TRUE(server->upload((dir / name).string(), std::string("dated/") + name));
+  }
+  models::InputSource in = s3Input("");
+  in.source.params["Key"] = "dated/";
+  in.source.params["Partition"] =
+      boost::json::object{{"Type", "date"}, {"DateFormat", "2006-01-02"}};
+  S3Storage storage;
+  ASSERT_TRUE(storage.validate(in).isOk());
+  auto share = [&](int64_t index) {
+    fs::path work = dir / ("p" + std::to_string(index));
+    fs::create_directories(work);
+    CancelToken cancel;
+    auto m = storage.prepare(in, Partition{index, 3}, work.string(), cancel);
+    EXPECT_TRUE(m.isOk()) << m.status().toString();
+    std::set<std::string> names;
+    if (m.isOk()) {
+      for (const auto& [name, content] : conformance::readMount(*m)) names.insert(name);
+    }
+    return names;
+  };
+  // 2024-13-01 is no date (month 13): partition 0, with notes.log.
+  EXPECT_EQ(share(0), (std::set<std::string>{"2024-01-05-a.log", "2024-01-05-b.log",
+                                             "2024-02-11.log", "2024-13-01.log", "notes.log"}));
+  EXPECT_EQ(share(1), (std::set<std::string>{"2024-03-20.log"}));
+  EXPECT_TRUE(share(2).empty());
+  fs::remove_all(dir);
+}
+
+TEST(GoLayoutTest, ParsesAndFormatsBackAsGoDoes) {
+  EXPECT_EQ(reformatGoTime("2006-01-02", "2024-01-05"), "2024-01-05");
+  EXPECT_EQ(reformatGoTime("2006-01-02", "2024-02-30"), std::nullopt);  // no such day
+  EXPECT_EQ(reformatGoTime("2006-01-02", "2024-02-29"), "2024-02-29");  // a leap year
+  EXPECT_EQ(reformatGoTime("2006-01-02", "2023-02-29"), std::nullopt);
+  EXPECT_EQ(reformatGoTime("2006-01-02", "2024-1-05"), std::nullopt);   // 01 needs two digits
+  EXPECT_EQ(reformatGoTime("2006-1-2", "2024-1-5"), "2024-1-5");
+  EXPECT_EQ(reformatGoTime("2006-1-2", "2024-1-5x"), std::nullopt);     // extra text
+  EXPECT_EQ(reformatGoTime("Jan 2 06", "jan 5 24"), "Jan 5 24");         // names ignore case
+  EXPECT_EQ(reformatGoTime("January _2", "March  7"), "March  7");
+  EXPECT_EQ(reformatGoTime("3:04PM", "3:07PM"), "3:07PM");
+  EXPECT_EQ(reformatGoTime("3:04PM", "3:07pm"), std::nullopt);  // Go's PM is upper-case only
+  EXPECT_EQ(reformatGoTime("03:04pm", "12:30am"), "12:30am");
+  EXPECT_EQ(reformatGoTime("15:04:05.000", "23:59:07.250"), "23:59:07.250");
+  EXPECT_EQ(reformatGoTime("15:04", "24:00"), std::nullopt);
+  EXPECT_EQ(reformatGoTime("2006-01-02T15:04:05Z07:00", "2024-01-05T10:00:00+00:00"),
+            "2024-01-05T10:00:00Z");
+  EXPECT_EQ(reformatGoTime("2006-01-02T15:04:05Z07:00", "2024-01-05T10:00:00-05:30"),
+            "2024-01-05T10:00:00-05:30");
+  EXPECT_EQ(reformatGoTime("20060102-0700", "20240105+0100"), "20240105+0100");
+  EXPECT_TRUE(validateGoLayout("2006/01/02").isOk());
+  EXPECT_TRUE(validateGoLayout("year 2006").isOk());
+  EXPECT_FALSE(validateGoLayout("").isOk());
+  EXPECT_FALSE(validateGoLayout("Monday 2006").isOk());
+  EXPECT_FALSE(validateGoLayout("15:04 MST").isOk());
+  EXPECT_FALSE(validateGoLayout("05.999").isOk());
 }
 
 TEST(DataUrlTest, ParsesBase64AndPercentEncodedData) {

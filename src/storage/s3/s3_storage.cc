@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "models/json.h"
 #include "models/locality.h"
+#include "storage/s3/go_layout.h"
 
 namespace cod::storage {
 
@@ -30,6 +31,7 @@ struct S3Params {
   std::string partition_pattern;
   int64_t partition_start = 0;
   int64_t partition_end = 0;
+  std::string partition_date_format;  // a Go layout
 };
 
 // 32-bit FNV-1a, the hash Bacalhau's S3 partitioning documents, so that cod and Bacalhau split a
@@ -80,6 +82,12 @@ int64_t partitionOf(const S3Params& p, const std::string& key, int64_t count) {
   if (p.partition_type == "substring") {
     auto slice = codePoints(rel, p.partition_start, p.partition_end);
     return slice ? bucket(*slice) : 0;
+  }
+  if (p.partition_type == "date") {
+    // The key's first len(layout) bytes, parsed with the layout and formatted back.
+    std::string_view head = rel.substr(0, p.partition_date_format.size());
+    auto date = reformatGoTime(p.partition_date_format, head);
+    return date ? bucket(*date) : 0;
   }
   return 0;
 }
@@ -132,6 +140,7 @@ Result<S3Params> parse(const models::InputSource& input) {
     p.partition_pattern = str("Pattern");
     p.partition_start = num("StartIndex");
     p.partition_end = num("EndIndex");
+    p.partition_date_format = str("DateFormat");
     const std::string& t = p.partition_type;
     if (t == "regex") {
       if (p.partition_pattern.empty()) {
@@ -153,9 +162,7 @@ Result<S3Params> parse(const models::InputSource& input) {
             "substring partitioning");
       }
     } else if (t == "date") {
-      return Status(StatusCode::kUnimplemented,
-                    "s3 Source.Params.Partition type date is not supported by this compute node "
-                    "yet; use object, regex or substring");
+      COD_RETURN_IF_ERROR(validateGoLayout(p.partition_date_format));
     } else if (!t.empty() && t != "none" && t != "object") {
       return invalidArgument(
           "s3 Source.Params.Partition.Type must be none, object, regex, "

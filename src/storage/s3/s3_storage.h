@@ -6,9 +6,10 @@
 // (path-style, for MinIO-like servers), VersionID (single objects) and ChecksumSHA256 (base64 of
 // a single object's SHA-256, verified after download) as Bacalhau has them. Credentials come from
 // the compute node's environment the standard AWS way (s3/s3_client.h); a node without any makes
-// anonymous requests. Partition (object, regex, substring; date is refused as not supported yet)
-// gives each of a job's Count executions its share of the objects, by Bacalhau's documented rule
-// (FNV-1a of the key, or of the part the rule picks, modulo Count).
+// anonymous requests. Partition (object, regex, substring, date) gives each of a job's Count
+// executions its share of the objects, by Bacalhau's documented rule (FNV-1a of the key, or of
+// the part the rule picks — for date, the key's leading date read with the Go layout DateFormat
+// and formatted back, go_layout.h — modulo Count).
 
 #include "s3/s3_client.h"
 #include "storage/cache/input_cache.h"
