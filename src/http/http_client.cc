@@ -27,6 +27,7 @@ struct Transfer {
   bool too_large = false;
   CancelToken* cancel = nullptr;
   std::string content_disposition;
+  std::map<std::string, std::string>* headers = nullptr;  // every header, when set
   bool allow_link_local = false;
   std::string refused_address;  // set when a link-local address was refused
 };
@@ -96,6 +97,10 @@ size_t onHeader(char* data, size_t size, size_t n, void* user) {
   if (line.size() > kName.size() && equalsIgnoreCase(line.substr(0, kName.size()), kName)) {
     t->content_disposition = std::string(trim(line.substr(kName.size())));
   }
+  size_t colon = line.find(':');
+  if (t->headers != nullptr && colon != std::string_view::npos) {
+    (*t->headers)[toLower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
+  }
   return size * n;
 }
 
@@ -146,6 +151,8 @@ CURLcode perform(CURL* c, const std::string& url, const DownloadOptions& options
   if (options.method == "POST") {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+  } else if (options.method == "DELETE") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
   }
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
@@ -257,14 +264,26 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
 
 namespace {
 
+struct FileRange {
+  FILE* file = nullptr;
+  uint64_t left = 0;
+};
+
 size_t readFromFile(char* buffer, size_t size, size_t n, void* user) {
-  return std::fread(buffer, size, n, static_cast<FILE*>(user)) * size;
+  auto* r = static_cast<FileRange*>(user);
+  size_t want = static_cast<size_t>(std::min<uint64_t>(size * n, r->left));
+  size_t got = std::fread(buffer, 1, want, r->file);
+  r->left -= got;
+  return got;
 }
 
 // What a request sends: nothing, a file PUT, or a multipart form POSTed.
 struct Body {
   const std::string* file = nullptr;
   const std::vector<FormPart>* form = nullptr;
+  const std::string* data = nullptr;  // POSTed
+  uint64_t offset = 0;                // of `file`
+  uint64_t length = UINT64_MAX;       // of `file`; UINT64_MAX = to its end
 };
 
 // get(), upload() and postForm(): an answer read into memory.
@@ -321,12 +340,22 @@ Result<Response> get(const std::string& url, const DownloadOptions& options, Can
 
 Result<Response> upload(const std::string& url, const std::string& path,
                         const DownloadOptions& options, CancelToken* cancel) {
-  return request(url, Body{&path, nullptr}, options, cancel);
+  return request(url, Body{&path, nullptr, nullptr, 0, UINT64_MAX}, options, cancel);
+}
+
+Result<Response> uploadRange(const std::string& url, const std::string& path, uint64_t offset,
+                             uint64_t length, const DownloadOptions& options, CancelToken* cancel) {
+  return request(url, Body{&path, nullptr, nullptr, offset, length}, options, cancel);
+}
+
+Result<Response> post(const std::string& url, const std::string& body,
+                      const DownloadOptions& options, CancelToken* cancel) {
+  return request(url, Body{nullptr, nullptr, &body, 0, UINT64_MAX}, options, cancel);
 }
 
 Result<Response> postForm(const std::string& url, const std::vector<FormPart>& parts,
                           const DownloadOptions& options, CancelToken* cancel) {
-  return request(url, Body{nullptr, &parts}, options, cancel);
+  return request(url, Body{nullptr, &parts, nullptr, 0, UINT64_MAX}, options, cancel);
 }
 
 namespace {
@@ -345,20 +374,35 @@ Result<Response> request(const std::string& url, const Body& body, const Downloa
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) return internalError("libcurl could not make a handle");
     response.body.clear();
+    response.headers.clear();
     Transfer t;
     t.memory = &response.body;
+    t.headers = &response.headers;
     t.max_bytes = options.max_bytes;
     t.cancel = cancel;
     std::unique_ptr<FILE, int (*)(FILE*)> in(nullptr, &std::fclose);
+    FileRange range;
     if (body_file != nullptr) {
       in.reset(std::fopen(body_file->c_str(), "rb"));
       if (!in) return internalError("cannot read " + *body_file);
       std::error_code ec;
-      auto size = std::filesystem::file_size(*body_file, ec);
+      uint64_t size = std::filesystem::file_size(*body_file, ec);
+      uint64_t offset = std::min(body.offset, size);
+      uint64_t length = std::min(body.length, size - offset);
+      if (std::fseek(in.get(), static_cast<long>(offset), SEEK_SET) != 0) {
+        return internalError("cannot read " + *body_file);
+      }
+      range = FileRange{in.get(), length};
       curl_easy_setopt(curl.get(), CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(curl.get(), CURLOPT_READFUNCTION, readFromFile);
-      curl_easy_setopt(curl.get(), CURLOPT_READDATA, in.get());
-      curl_easy_setopt(curl.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+      curl_easy_setopt(curl.get(), CURLOPT_READDATA, &range);
+      curl_easy_setopt(curl.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(length));
+    }
+    if (body.data != nullptr) {
+      curl_easy_setopt(curl.get(), CURLOPT_POST, 1L);
+      curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(body.data->size()));
+      curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data->data());
     }
     std::unique_ptr<curl_mime, MimeDeleter> form;
     if (body.form != nullptr) {

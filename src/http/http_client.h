@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,7 +38,7 @@ struct DownloadOptions {
   bool allow_link_local = false;
   // Sent with every attempt (a signed request's Authorization, a Range).
   std::vector<std::pair<std::string, std::string>> headers;
-  // "GET", or "POST" with an empty body (Kubo's RPC takes every call as a POST).
+  // "GET", "DELETE", or "POST" with an empty body (Kubo's RPC takes every call as a POST).
   std::string method = "GET";
 };
 
@@ -58,6 +59,8 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
 struct Response {
   long status = 0;
   std::string body;
+  // The answer's headers, names in lower case (the last value of each).
+  std::map<std::string, std::string> headers;
 };
 
 // A GET whose answer is read into memory (at most options.max_bytes, if set). Any HTTP status is a
@@ -69,6 +72,13 @@ Result<Response> get(const std::string& url, const DownloadOptions& options,
 // PUTs the file at `path` as the request body and reads the answer into memory. Retries as get().
 Result<Response> upload(const std::string& url, const std::string& path,
                         const DownloadOptions& options, CancelToken* cancel = nullptr);
+// PUTs `length` bytes of the file from `offset` (an S3 multipart part).
+Result<Response> uploadRange(const std::string& url, const std::string& path, uint64_t offset,
+                             uint64_t length, const DownloadOptions& options,
+                             CancelToken* cancel = nullptr);
+// POSTs `body` and reads the answer into memory. Retries as get().
+Result<Response> post(const std::string& url, const std::string& body,
+                      const DownloadOptions& options, CancelToken* cancel = nullptr);
 
 // One part of a multipart/form-data body: the bytes of the file at `path`, or, when `path` is
 // empty, a directory entry (Kubo's `add` builds a UnixFS tree from these). `filename` is the name

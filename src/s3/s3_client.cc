@@ -1,8 +1,14 @@
 #include "s3/s3_client.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "common/strings.h"
 
@@ -277,6 +283,10 @@ Status S3Client::getObject(const std::string& bucket, const std::string& key,
 
 Status S3Client::putObject(const std::string& bucket, const std::string& key,
                            const std::string& path, CancelToken* cancel) const {
+  std::error_code size_ec;
+  if (std::filesystem::file_size(path, size_ec) > config_.multipart_threshold && !size_ec) {
+    return putObjectMultipart(bucket, key, path, cancel).status();
+  }
   std::string digest = sha256OfFile(path);
   if (digest.empty()) return internalError("cannot read " + path);
   COD_ASSIGN_OR_RETURN(Prepared req, prepare("PUT", bucket, key, {}, hex(digest)));
@@ -287,6 +297,105 @@ Status S3Client::putObject(const std::string& bucket, const std::string& key,
   if (!got.isOk()) return Status(got.status()).prepend(what);
   if (got->status != 200) return errorFor(got->status, got->body, what);
   return Status::ok();
+}
+
+Result<int> S3Client::putObjectMultipart(const std::string& bucket, const std::string& key,
+                                         const std::string& path, CancelToken* cancel) const {
+  const std::string what = "uploading s3://" + bucket + "/" + key;
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return internalError("cannot read " + path + ": " + ec.message());
+  constexpr uint64_t kMaxParts = 10000;
+  const uint64_t part_size =
+      std::max<uint64_t>({config_.part_size, (size + kMaxParts - 1) / kMaxParts, 1});
+  const int parts = static_cast<int>(std::max<uint64_t>(1, (size + part_size - 1) / part_size));
+
+  // Initiate: the upload ID names the parts that follow.
+  COD_ASSIGN_OR_RETURN(Prepared start, prepare("POST", bucket, key, {{"uploads", ""}}));
+  http::DownloadOptions options = config_.http;
+  options.headers = start.headers;
+  options.method = "POST";
+  auto started = http::get(start.url, options, cancel);
+  if (!started.isOk()) return Status(started.status()).prepend(what);
+  if (started->status != 200) return errorFor(started->status, started->body, what);
+  const std::string upload_id = first(started->body, "UploadId");
+  if (upload_id.empty()) return unavailable(what + ": the server sent no UploadId");
+
+  std::vector<std::string> etags(static_cast<size_t>(parts));
+  std::atomic<int> next{0};
+  std::mutex mu;
+  Status failure = Status::ok();
+  auto worker = [&] {
+    for (int i = next++; i < parts; i = next++) {
+      {
+        std::lock_guard lock(mu);
+        if (!failure.isOk()) return;
+      }
+      const uint64_t offset = static_cast<uint64_t>(i) * part_size;
+      const uint64_t length = std::min(part_size, size - offset);
+      Status st = [&]() -> Status {
+        std::string digest = sha256OfFileRange(path, offset, length);
+        if (digest.empty()) return internalError("cannot read " + path);
+        COD_ASSIGN_OR_RETURN(
+            Prepared req,
+            prepare("PUT", bucket, key,
+                    {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}}, hex(digest)));
+        http::DownloadOptions part_options = config_.http;
+        part_options.headers = req.headers;
+        auto got = http::uploadRange(req.url, path, offset, length, part_options, cancel);
+        if (!got.isOk()) return Status(got.status()).prepend(what);
+        if (got->status != 200) return errorFor(got->status, got->body, what);
+        auto etag = got->headers.find("etag");
+        if (etag == got->headers.end() || etag->second.empty()) {
+          return unavailable(what + ": the server sent no ETag for part " + std::to_string(i + 1));
+        }
+        etags[static_cast<size_t>(i)] = etag->second;
+        return Status::ok();
+      }();
+      if (!st.isOk()) {
+        std::lock_guard lock(mu);
+        if (failure.isOk()) failure = std::move(st);
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < std::min(config_.upload_threads, parts); ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+
+  auto abort = [&] {
+    // Best effort: an upload left behind costs storage until a lifecycle rule removes it.
+    auto req = prepare("DELETE", bucket, key, {{"uploadId", upload_id}});
+    if (!req.isOk()) return;
+    http::DownloadOptions o = config_.http;
+    o.headers = req->headers;
+    o.method = "DELETE";
+    o.attempts = 1;
+    (void)http::get(req->url, o, nullptr);
+  };
+  if (!failure.isOk()) {
+    abort();
+    return failure;
+  }
+  std::string xml = "<CompleteMultipartUpload>";
+  for (int i = 0; i < parts; ++i) {
+    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
+           etags[static_cast<size_t>(i)] + "</ETag></Part>";
+  }
+  xml += "</CompleteMultipartUpload>";
+  COD_ASSIGN_OR_RETURN(Prepared done,
+                       prepare("POST", bucket, key, {{"uploadId", upload_id}}, sha256Hex(xml)));
+  http::DownloadOptions done_options = config_.http;
+  done_options.headers = done.headers;
+  auto completed = http::post(done.url, xml, done_options, cancel);
+  // S3 may answer 200 and still report an error in the body.
+  if (!completed.isOk() || completed->status != 200 || !first(completed->body, "Code").empty()) {
+    abort();
+    if (!completed.isOk()) return Status(completed.status()).prepend(what);
+    return errorFor(completed->status == 200 ? 500 : completed->status, completed->body, what);
+  }
+  return parts;
 }
 
 }  // namespace cod::s3

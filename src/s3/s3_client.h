@@ -34,6 +34,12 @@ struct ClientConfig {
   std::string endpoint;
   http::DownloadOptions http;
   const Clock* clock = &SystemClock::instance();
+  // putObject uploads files larger than this in parts (S3 refuses single PUTs over 5 GB), of
+  // part_size bytes (at least 5 MiB on AWS; raised so no object needs more than 10,000 parts),
+  // up to `upload_threads` at a time.
+  uint64_t multipart_threshold = uint64_t{64} << 20;
+  uint64_t part_size = uint64_t{16} << 20;
+  int upload_threads = 4;
 };
 
 class S3Client {
@@ -46,9 +52,14 @@ class S3Client {
   // The object (a given version, when `version_id` is set) into the file `path`.
   Status getObject(const std::string& bucket, const std::string& key, const std::string& version_id,
                    const std::string& path, CancelToken* cancel) const;
-  // Uploads the file `path` as the object (one PUT; its SHA-256 signed as the payload hash).
+  // Uploads the file `path` as the object: one PUT (its SHA-256 signed as the payload hash), or
+  // a multipart upload past config.multipart_threshold.
   Status putObject(const std::string& bucket, const std::string& key, const std::string& path,
                    CancelToken* cancel) const;
+  // A multipart upload of the file in parts of config.part_size (the last may be smaller), sent
+  // in parallel; aborted when a part fails. Returns the number of parts.
+  Result<int> putObjectMultipart(const std::string& bucket, const std::string& key,
+                                 const std::string& path, CancelToken* cancel) const;
 
  private:
   struct Prepared {

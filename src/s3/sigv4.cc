@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -56,13 +57,24 @@ std::string sha256Hex(std::string_view data) {
 }
 
 std::string sha256OfFile(const std::string& path) {
+  return sha256OfFileRange(path, 0, std::numeric_limits<uint64_t>::max());
+}
+
+std::string sha256OfFileRange(const std::string& path, uint64_t offset, uint64_t length) {
   std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(static_cast<std::streamoff>(offset));
   if (!in) return "";
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   std::vector<char> buf(size_t{1} << 16);
-  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+  uint64_t left = length;
+  while (left > 0) {
+    auto want = static_cast<std::streamsize>(std::min<uint64_t>(buf.size(), left));
+    in.read(buf.data(), want);
+    if (in.gcount() <= 0) break;
     EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+    left -= static_cast<uint64_t>(in.gcount());
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -48,6 +48,8 @@ std::string uriEncode(std::string_view text, bool keep_slash);
 std::string sha256Hex(std::string_view data);
 // The raw SHA-256 digest of a file's contents ("" when it cannot be read).
 std::string sha256OfFile(const std::string& path);
+// The same over `length` bytes from `offset` (fewer at the end of the file).
+std::string sha256OfFileRange(const std::string& path, uint64_t offset, uint64_t length);
 // The SigV4 signing key for a day, region and service (exposed for its published test vector).
 std::string signingKey(const std::string& secret, const std::string& date,
                        const std::string& region, const std::string& service);

@@ -44,6 +44,14 @@ class TestS3Server {
     return r.code == 0;
   }
 
+  // Downloads an object with `aws s3 cp`; true on success.
+  bool download(const std::string& key, const std::string& file) const {
+    auto r = run({kAws, "--endpoint-url", endpoint(), "s3", "cp", "--only-show-errors",
+                  std::string("s3://") + kBucket + "/" + key, file},
+                 awsEnv(), dir_ / "logs");
+    return r.code == 0;
+  }
+
   std::map<std::string, std::string> awsEnv() const {
     return {{"AWS_ACCESS_KEY_ID", kAccessKey},
             {"AWS_SECRET_ACCESS_KEY", kSecretKey},

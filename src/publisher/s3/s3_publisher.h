@@ -4,7 +4,7 @@
 // {date} = YYYYMMDD, {time} = HHMMSS, in UTC), Endpoint, Region, Encoding: `gzip` (the default)
 // uploads the result folder as one `<key>.tar.gz` object, `plain` uploads its files under `<key>/`.
 // The PublishedResult is an `s3` source that `cod job get` reads back. Credentials as for S3
-// inputs (s3/s3_client.h). Single PUTs: multipart upload for large results is not here yet.
+// inputs (s3/s3_client.h); objects past 64 MiB go up as multipart uploads.
 
 #include "common/clock.h"
 #include "publisher/publisher.h"
