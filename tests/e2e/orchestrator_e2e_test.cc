@@ -291,6 +291,12 @@ TEST_F(HostileInputE2E, SpecStringsThatWouldBecomeHostPathsAre400sNamingTheField
       {noopJob(R"("Count":1,)", R"(,"Publisher":{"Type":"s3","Params":{"Bucket":"b",)"
                                 R"("Key":"k","Endpoint":"gopher://x"}})"),
        "Job.Tasks[0].Publisher.Params.Endpoint"},
+      // A CID reaches the IPFS node's RPC URL as a query argument.
+      {noopJob(R"("Count":1,)",
+               R"(,"InputSources":[{"Source":{"Type":"ipfs","Params":)"
+               R"({"CID":"QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa&arg=/etc"}},)"
+               R"("Target":"/in"}])"),
+       "Job.Tasks[0].InputSources[0].Source.Params.CID"},
       {noopJob(R"("Count":1000000000,)"), "Job.Count"},
       {noopJob(R"("Count":2147483648,)"), "Job.Count"},
       {noopJob(R"("Count":1e18,)"), "Job.Count"},
