@@ -206,8 +206,13 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
   Status last = unavailable("downloading " + shown + ": no attempt made");
   for (int attempt = 1; attempt <= std::max(1, options.attempts); ++attempt) {
     if (!backOff(attempt, &backoff, cancel)) break;
-    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), &std::fclose);
+    const bool at_offset = options.write_offset != UINT64_MAX;
+    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), at_offset ? "r+b" : "wb"),
+                                               &std::fclose);
     if (!file) return internalError("cannot write " + path);
+    if (at_offset && fseeko(file.get(), static_cast<off_t>(options.write_offset), SEEK_SET) != 0) {
+      return internalError("cannot write " + path);
+    }
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) return internalError("libcurl could not make a handle");
     Transfer t;

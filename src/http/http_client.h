@@ -38,6 +38,9 @@ struct DownloadOptions {
   bool allow_link_local = false;
   // Sent with every attempt (a signed request's Authorization, a Range).
   std::vector<std::pair<std::string, std::string>> headers;
+  // download(): write the body into the existing file from this offset instead of truncating it
+  // (one range of a parallel download); UINT64_MAX = truncate.
+  uint64_t write_offset = UINT64_MAX;
   // "GET", "DELETE", or "POST" with an empty body (Kubo's RPC takes every call as a POST).
   std::string method = "GET";
 };

@@ -40,6 +40,9 @@ struct ClientConfig {
   uint64_t multipart_threshold = uint64_t{64} << 20;
   uint64_t part_size = uint64_t{16} << 20;
   int upload_threads = 4;
+  // getObject fetches objects larger than this (when their size is known) in parallel ranged
+  // GETs of part_size, `upload_threads` at a time, pinned to the listed ETag with If-Match.
+  uint64_t parallel_get_threshold = uint64_t{64} << 20;
 };
 
 class S3Client {
@@ -49,9 +52,11 @@ class S3Client {
   // Every object whose key starts with `prefix`, in key order.
   Result<std::vector<ObjectInfo>> listObjects(const std::string& bucket, const std::string& prefix,
                                               CancelToken* cancel) const;
-  // The object (a given version, when `version_id` is set) into the file `path`.
+  // The object (a given version, when `version_id` is set) into the file `path`. With its size
+  // and ETag from a listing, a large object comes in parallel ranges (see ClientConfig).
   Status getObject(const std::string& bucket, const std::string& key, const std::string& version_id,
-                   const std::string& path, CancelToken* cancel) const;
+                   const std::string& path, CancelToken* cancel, uint64_t size = 0,
+                   const std::string& etag = "") const;
   // Uploads the file `path` as the object: one PUT (its SHA-256 signed as the payload hash), or
   // a multipart upload past config.multipart_threshold.
   Status putObject(const std::string& bucket, const std::string& key, const std::string& path,
@@ -83,7 +88,8 @@ Credentials credentialsFromEnvironment();
 std::string regionFromEnvironment();
 
 // A client config for this process: credentials from the environment, `region` (else the
-// environment's, else us-east-1), `endpoint` ("" = AWS), three attempts per request.
+// environment's, else us-east-1), `endpoint` ("" = AWS), three attempts per request; parallel
+// ranged GETs for AWS only.
 ClientConfig configFromEnvironment(const std::string& region, const std::string& endpoint);
 
 // What a ListObjectsV2 page says (exposed for tests).

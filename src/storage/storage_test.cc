@@ -416,8 +416,9 @@ TEST(S3StorageTest, DatePartitionsKeepADaysObjectsTogether) {
   fs::remove_all(dir);
 }
 
-// Large files go up in parts, several at a time; awscli reads back the same bytes.
-TEST(S3ClientTest, LargeUploadsGoInPartsAndReadBackWhole) {
+// Large files go up in parts and come down in ranges, several at a time; awscli reads back the
+// same bytes.
+TEST(S3ClientTest, LargeObjectsGoUpInPartsAndComeBackInRanges) {
   COD_REQUIRE_SERVICE(s3Server() != nullptr, "no S3 test server");
   auto* server = s3Server();
   (void)s3Input("");  // the server's credentials into the environment
@@ -450,6 +451,24 @@ TEST(S3ClientTest, LargeUploadsGoInPartsAndReadBackWhole) {
                   .isOk());
   ASSERT_TRUE(server->download("multipart/again.bin", (dir / "again.bin").string()));
   EXPECT_EQ(fs::file_size(dir / "again.bin"), data.size());
+  // Large downloads come in parallel ranges into one file.
+  auto listed = client.listObjects(testing::TestS3Server::kBucket, "multipart/big.bin", nullptr);
+  ASSERT_TRUE(listed.isOk() && listed->size() == 1) << listed.status().toString();
+  config.parallel_get_threshold = 6 << 20;
+  s3::S3Client ranged(config);
+  ASSERT_TRUE(ranged
+                  .getObject(testing::TestS3Server::kBucket, "multipart/big.bin", "",
+                             (dir / "ranged.bin").string(), nullptr, (*listed)[0].size,
+                             (*listed)[0].etag)
+                  .isOk());
+  std::ifstream got(dir / "ranged.bin", std::ios::binary);
+  EXPECT_TRUE(std::string(std::istreambuf_iterator<char>(got), {}) == data)
+      << "the ranges landed where they belong";
+  // A listing that no longer matches the object (it shrank) fails instead of leaving a hole.
+  auto short_read = ranged.getObject(testing::TestS3Server::kBucket, "multipart/big.bin", "",
+                                     (dir / "short.bin").string(), nullptr,
+                                     (*listed)[0].size + (6 << 20), (*listed)[0].etag);
+  EXPECT_FALSE(short_read.isOk());
   // A bucket that does not exist fails the upload with S3's reason.
   auto missing =
       client.putObjectMultipart("no-such-bucket", "x.bin", (dir / "big.bin").string(), nullptr);

@@ -243,7 +243,8 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
       return internalError("cannot create " + file.parent_path().string() + ": " + ec.message());
     const std::string version = single ? p.version_id : "";
     auto fetch = [&](const std::string& path) {
-      return client.getObject(p.bucket, object.key, version, path, &cancel);
+      return client.getObject(p.bucket, object.key, version, path, &cancel, object.size,
+                              object.etag);
     };
     if (config_.cache != nullptr && (!object.etag.empty() || !version.empty())) {
       // An object's bytes are named by its ETag (and VersionID, when one is asked for).
