@@ -46,6 +46,9 @@ struct ApiDeps {
   // /api/v1/agent/config (a summary of the API settings when unset). Secrets must be redacted.
   std::function<boost::json::value()> debug_info;
   std::function<boost::json::value()> config_info;
+  // Optional: how GET /jobs/:id/results shows a published result (reference §2.10's result
+  // transformers: s3 results become s3PreSigned URLs). Unset = as published.
+  std::function<models::SpecConfig(const models::SpecConfig&)> transform_result;
 };
 
 struct ApiConfig {

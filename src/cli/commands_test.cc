@@ -500,6 +500,7 @@ JobAdmissionControl:
   AcceptNetworkedJobs: true
 Labels: {zone: eu-1}
 InputSources: {Disabled: [urlDownload, local], Types: {IPFS: {Endpoint: /ip4/10.0.0.3/tcp/5001}}}
+Publishers: {Types: {S3: {PreSignedURLDisabled: true, PreSignedURLExpiration: 1h}}}
 WebUI: {Enabled: true}
 )";
   EXPECT_EQ(run({"serve", "--compute", "-c", path, "--api-port", "9999"}), 0) << err_.str();
@@ -517,6 +518,8 @@ WebUI: {Enabled: true}
   EXPECT_EQ(o.labels.at("zone"), "eu-1");
   EXPECT_EQ(o.disabled_input_sources, (std::vector<std::string>{"urlDownload", "local"}));
   EXPECT_EQ(o.ipfs_connect, "/ip4/10.0.0.3/tcp/5001");
+  EXPECT_TRUE(o.s3_presigned_url_disabled);
+  EXPECT_EQ(o.s3_presigned_url_expiration, std::chrono::hours(1));
   EXPECT_THAT(err_.str(), HasSubstr("cod does not use WebUI.Enabled"));
 
   std::ofstream(path) << "API: {Port: many}\n";

@@ -164,6 +164,21 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
       COD_RETURN_IF_ERROR(merge(unpacked, out, i == 0));
       continue;
     }
+    if (equalsIgnoreCase(r.type, "s3PreSigned")) {
+      // A URL the orchestrator signed: no credentials needed here.
+      const auto* url = models::findKey(r.params, "PreSignedURL");
+      if (url == nullptr || !url->is_string()) {
+        return failedPrecondition("an s3PreSigned result without a PreSignedURL: " +
+                                  models::serialize(models::toJson(r)));
+      }
+      fs::path archive = raw / ("result-" + std::to_string(i) + ".tar.gz");
+      COD_RETURN_IF_ERROR(download(std::string(url->as_string()), archive, options.timeout_secs));
+      fs::path unpacked = raw / ("result-" + std::to_string(i) + ".d");
+      auto x = extractTar(archive.string(), unpacked.string());
+      if (!x.isOk()) return std::move(x).error().prepend("unpacking a presigned S3 result");
+      COD_RETURN_IF_ERROR(merge(unpacked, out, i == 0));
+      continue;
+    }
     if (equalsIgnoreCase(r.type, "s3")) {
       fs::path unpacked = raw / ("result-" + std::to_string(i) + ".d");
       COD_RETURN_IF_ERROR(downloadS3(r, raw, unpacked));

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/strings.h"
+#include "common/units.h"
 
 namespace cod::node {
 
@@ -56,6 +57,14 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->ipfs_connect = n.as<std::string>(); }},
       {"InputSources.Cache.Size", "--input-cache-size",
        [](const YAML::Node& n, ServeOptions* o) { o->input_cache_size = n.as<std::string>(); }},
+      {"Publishers.Types.S3.PreSignedURLDisabled", "",
+       [](const YAML::Node& n, ServeOptions* o) { o->s3_presigned_url_disabled = n.as<bool>(); }},
+      {"Publishers.Types.S3.PreSignedURLExpiration", "",
+       [](const YAML::Node& n, ServeOptions* o) {
+         auto d = parseDuration(n.as<std::string>());
+         if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
+         o->s3_presigned_url_expiration = *d;
+       }},
       {"Compute.AllowHostNetwork", "--allow-host-network",
        [](const YAML::Node& n, ServeOptions* o) { o->allow_host_network = n.as<bool>(); }},
       {"Compute.AdvertiseAddress", "--advertise-address",

@@ -16,8 +16,14 @@
 //     AdvertiseAddress: 10.0.0.7
 //   JobAdmissionControl: {AcceptNetworkedJobs: true}
 //   Engines: {Disabled: [docker]}
-//   InputSources: {Disabled: [urlDownload], Types: {IPFS: {Endpoint: /ip4/127.0.0.1/tcp/5001}}}
-//   Publishers: {Disabled: [s3], Types: {IPFS: {Endpoint: /ip4/127.0.0.1/tcp/5001}}}
+//   InputSources:
+//     Disabled: [urlDownload]
+//     Types: {IPFS: {Endpoint: /ip4/127.0.0.1/tcp/5001}}
+//     Cache: {Size: 10gb}   # cod's own: the compute node's input cache
+//   Publishers:
+//     Disabled: [s3]
+//     Types: {IPFS: {Endpoint: /ip4/127.0.0.1/tcp/5001},
+//             S3: {PreSignedURLDisabled: false, PreSignedURLExpiration: 30m}}
 //   Labels: {zone: eu-1}
 
 #include <functional>

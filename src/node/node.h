@@ -68,6 +68,11 @@ struct ServeOptions {
   std::string ipfs_connect;
   // The input cache's size limit under <data>/cache (S3 objects, CIDs); "0" = no cache.
   std::string input_cache_size = "10gb";
+  // GET /jobs/:id/results shows s3 results as s3PreSigned URLs valid this long, signed with the
+  // orchestrator's AWS credentials (Publishers.Types.S3.PreSignedURLDisabled /
+  // PreSignedURLExpiration); without credentials they stay s3 results.
+  bool s3_presigned_url_disabled = false;
+  Duration s3_presigned_url_expiration = std::chrono::minutes(30);
   // Host paths `local` inputs may mount ("/data", or "/data:rw" to allow ReadWrite).
   std::vector<std::string> allow_listed_local_paths;
   // Jobs asking for a network: Full/Bridge/HTTP need allow_networked_jobs, Host needs

@@ -9,7 +9,9 @@
 #include "common/version.h"
 #include "compute/capacity.h"
 #include "ipfs/ipfs_client.h"
+#include "models/json.h"
 #include "node/node_identity.h"
+#include "s3/s3_client.h"
 #include "transport/nats/nats_transport.h"
 #include "transport/routing_transport.h"
 
@@ -32,6 +34,26 @@ transport::NatsTransportConfig natsConfig(const ServeOptions& options, const std
 }
 
 }  // namespace
+
+models::SpecConfig presignS3Result(const models::SpecConfig& result, Duration expires) {
+  if (!equalsIgnoreCase(result.type, "s3")) return result;
+  auto param = [&](std::string_view key) {
+    const auto* v = models::findKey(result.params, key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  const std::string key = param("Key");
+  if (!endsWith(key, ".tar.gz")) return result;  // plain results are a prefix: no one URL
+  s3::S3Client client(s3::configFromEnvironment(param("Region"), param("Endpoint")));
+  auto url = client.presignGetObject(
+      param("Bucket"), key, std::chrono::duration_cast<std::chrono::seconds>(expires).count());
+  if (!url.isOk()) return result;  // no credentials here: the client uses its own
+  models::SpecConfig out;
+  out.type = "s3PreSigned";
+  out.params["SourceSpec"] = result.params;
+  out.params["PreSignedURL"] = *url;
+  out.params["Managed"] = false;
+  return out;
+}
 
 // ---- orchestrator ----
 
@@ -98,6 +120,12 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   models::NodeInfo info = s->info;
   deps.node_info = [info] { return info; };
   deps.version = info.bacalhau_version;
+  if (!options.s3_presigned_url_disabled) {
+    deps.transform_result = [expires =
+                                 options.s3_presigned_url_expiration](const models::SpecConfig& r) {
+      return presignS3Result(r, expires);
+    };
+  }
   api::ApiConfig api_config;
   api_config.host = options.api_host;
   api_config.port = static_cast<uint16_t>(options.api_port);

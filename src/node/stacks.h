@@ -31,6 +31,11 @@
 
 namespace cod::node {
 
+// The s3PreSigned form of an s3 result (one .tar.gz object) that GET /jobs/:id/results shows:
+// a URL signed with this process's AWS credentials, valid for `expires`; other results, and s3
+// results when there are no credentials, unchanged.
+models::SpecConfig presignS3Result(const models::SpecConfig& result, Duration expires);
+
 struct OrchestratorStack {
   std::unique_ptr<transport::NatsServerProcess> nats;
   std::string nats_url;  // what compute nodes dial

@@ -182,23 +182,7 @@ Result<S3Client::Prepared> S3Client::prepare(
   SignInput in;
   in.method = method;
   in.payload_sha256 = payload_sha256;
-  std::string scheme_host;
-  if (config_.endpoint.empty()) {
-    in.host = bucket + ".s3." + config_.region + ".amazonaws.com";
-    in.path = "/" + key;
-    scheme_host = "https://" + in.host;
-  } else {
-    std::string lower = toLower(config_.endpoint);
-    if (!startsWith(lower, "http://") && !startsWith(lower, "https://")) {
-      return invalidArgument("S3 Endpoint \"" + config_.endpoint +
-                             "\" must be an http:// or https:// URL");
-    }
-    std::string base_path;
-    splitEndpoint(config_.endpoint, &in.host, &base_path);
-    // No trailing slash on a bucket-level path: some servers refuse "/bucket/?…".
-    in.path = base_path + "/" + bucket + (key.empty() ? "" : "/" + key);
-    scheme_host = config_.endpoint.substr(0, config_.endpoint.find("://") + 3) + in.host;
-  }
+  COD_ASSIGN_OR_RETURN(std::string scheme_host, target(bucket, key, &in));
   in.query = query;
   Prepared out;
   if (config_.credentials.empty()) {
@@ -214,6 +198,36 @@ Result<S3Client::Prepared> S3Client::prepare(
       scheme_host + s.canonical_path + (s.canonical_query.empty() ? "" : "?" + s.canonical_query);
   out.headers = std::move(s.headers);
   return out;
+}
+
+Result<std::string> S3Client::target(const std::string& bucket, const std::string& key,
+                                     SignInput* in) const {
+  if (config_.endpoint.empty()) {
+    in->host = bucket + ".s3." + config_.region + ".amazonaws.com";
+    in->path = "/" + key;
+    return "https://" + in->host;
+  }
+  std::string lower = toLower(config_.endpoint);
+  if (!startsWith(lower, "http://") && !startsWith(lower, "https://")) {
+    return invalidArgument("S3 Endpoint \"" + config_.endpoint +
+                           "\" must be an http:// or https:// URL");
+  }
+  std::string base_path;
+  splitEndpoint(config_.endpoint, &in->host, &base_path);
+  // No trailing slash on a bucket-level path: some servers refuse "/bucket/?…".
+  in->path = base_path + "/" + bucket + (key.empty() ? "" : "/" + key);
+  return config_.endpoint.substr(0, config_.endpoint.find("://") + 3) + in->host;
+}
+
+Result<std::string> S3Client::presignGetObject(const std::string& bucket, const std::string& key,
+                                               int64_t expires_secs) const {
+  if (config_.credentials.empty()) {
+    return failedPrecondition("no AWS credentials to presign s3://" + bucket + "/" + key + " with");
+  }
+  SignInput in;
+  COD_ASSIGN_OR_RETURN(std::string scheme_host, target(bucket, key, &in));
+  return scheme_host +
+         presignV4(in, config_.credentials, config_.region, config_.clock->now(), expires_secs);
 }
 
 Status S3Client::errorFor(long status, const std::string& body, const std::string& what) const {

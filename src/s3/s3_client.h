@@ -65,6 +65,10 @@ class S3Client {
   // in parallel; aborted when a part fails. Returns the number of parts.
   Result<int> putObjectMultipart(const std::string& bucket, const std::string& key,
                                  const std::string& path, CancelToken* cancel) const;
+  // A URL anyone may GET the object with for `expires_secs` (SigV4 query form);
+  // FailedPrecondition without credentials.
+  Result<std::string> presignGetObject(const std::string& bucket, const std::string& key,
+                                       int64_t expires_secs) const;
 
  private:
   struct Prepared {
@@ -76,6 +80,9 @@ class S3Client {
                            const std::vector<std::pair<std::string, std::string>>& query,
                            const std::string& payload_sha256 = "") const;
   Status errorFor(long status, const std::string& body, const std::string& what) const;
+  // The host and path of an object's URL into `in`; returns "scheme://host".
+  Result<std::string> target(const std::string& bucket, const std::string& key,
+                             SignInput* in) const;
 
   ClientConfig config_;
 };

@@ -157,4 +157,36 @@ SignedHeaders signV4(const SignInput& in, const Credentials& credentials, const 
   return out;
 }
 
+std::string presignV4(const SignInput& in, const Credentials& credentials,
+                      const std::string& region, Time now, int64_t expires_secs,
+                      const std::string& service) {
+  auto [timestamp, date] = amzDate(now);
+  const std::string scope = date + "/" + region + "/" + service + "/aws4_request";
+  std::vector<std::pair<std::string, std::string>> query;
+  for (const auto& [k, v] : in.query) query.emplace_back(uriEncode(k, false), uriEncode(v, false));
+  auto add = [&](const std::string& k, const std::string& v) {
+    query.emplace_back(uriEncode(k, false), uriEncode(v, false));
+  };
+  add("X-Amz-Algorithm", "AWS4-HMAC-SHA256");
+  add("X-Amz-Credential", credentials.access_key_id + "/" + scope);
+  add("X-Amz-Date", timestamp);
+  add("X-Amz-Expires", std::to_string(expires_secs));
+  if (!credentials.session_token.empty()) add("X-Amz-Security-Token", credentials.session_token);
+  add("X-Amz-SignedHeaders", "host");
+  std::sort(query.begin(), query.end());
+  std::string canonical_query;
+  for (const auto& [k, v] : query) {
+    if (!canonical_query.empty()) canonical_query += '&';
+    canonical_query += k + "=" + v;
+  }
+  const std::string path = uriEncode(in.path.empty() ? "/" : in.path, true);
+  const std::string canonical_request = in.method + "\n" + path + "\n" + canonical_query +
+                                        "\nhost:" + in.host + "\n\nhost\nUNSIGNED-PAYLOAD";
+  const std::string to_sign =
+      "AWS4-HMAC-SHA256\n" + timestamp + "\n" + scope + "\n" + sha256Hex(canonical_request);
+  const std::string signature =
+      hex(hmac(signingKey(credentials.secret_access_key, date, region, service), to_sign));
+  return path + "?" + canonical_query + "&X-Amz-Signature=" + signature;
+}
+
 }  // namespace cod::s3

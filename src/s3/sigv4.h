@@ -43,6 +43,14 @@ struct SignedHeaders {
 SignedHeaders signV4(const SignInput& in, const Credentials& credentials, const std::string& region,
                      Time now, const std::string& service = "s3");
 
+// A presigned URL's path and query (query-string form):
+// "<path>?X-Amz-Algorithm=…&X-Amz-Signature=…", valid for `expires_secs` from `now`, signing only
+// the Host header and an unsigned payload, so anyone holding it can make that one request (a GET of
+// one object) without credentials.
+std::string presignV4(const SignInput& in, const Credentials& credentials,
+                      const std::string& region, Time now, int64_t expires_secs,
+                      const std::string& service = "s3");
+
 // RFC 3986 unreserved characters kept, everything else %XX (upper case); '/' kept when asked.
 std::string uriEncode(std::string_view text, bool keep_slash);
 std::string sha256Hex(std::string_view data);

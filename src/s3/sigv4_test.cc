@@ -49,6 +49,18 @@ TEST(SigV4Test, SignsAwsPublishedS3Examples) {
             "Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
+// AWS's presigned URL example: GET /test.txt, valid for 86,400 s.
+TEST(SigV4Test, PresignsAwsPublishedExample) {
+  SignInput get;
+  get.host = "examplebucket.s3.amazonaws.com";
+  get.path = "/test.txt";
+  EXPECT_EQ(presignV4(get, kExample, "us-east-1", exampleTime(), 86400),
+            "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+            "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+            "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+}
+
 TEST(SigV4Test, EncodesLikeAws) {
   EXPECT_EQ(uriEncode("a b/c~d*e", true), "a%20b/c~d%2Ae");
   EXPECT_EQ(uriEncode("a/b", false), "a%2Fb");

@@ -453,6 +453,20 @@ Tasks:
   auto run = cod({"job", "run", writeFile("wordcount.yaml", spec)});
   ASSERT_EQ(run.code, 0) << run.out << run.err;
   std::string id = run.out.substr(run.out.find("j-"), 38);
+  // The orchestrator has AWS credentials, so the results API hands out presigned URLs and the
+  // client needs none of its own.
+  auto results = client().jobResults(id);
+  ASSERT_TRUE(results.isOk()) << results.status().toString();
+  ASSERT_EQ(results->size(), 3u);
+  for (const auto& r : *results) {
+    EXPECT_EQ(r.type, "s3PreSigned");
+    const auto* url = models::findKey(r.params, "PreSignedURL");
+    ASSERT_TRUE(url != nullptr && url->is_string());
+    EXPECT_NE(std::string(url->as_string()).find("X-Amz-Signature="), std::string::npos);
+  }
+  for (const char* k : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}) extra_env_.erase(k);
+  extra_env_["AWS_SHARED_CREDENTIALS_FILE"] = (dir_ / "no-credentials").string();
+  extra_env_["AWS_CONFIG_FILE"] = (dir_ / "no-config").string();
   std::string out = (dir_ / "counts").string();
   auto get = cod({"job", "get", id, "--output-dir", out});
   ASSERT_EQ(get.code, 0) << get.out << get.err;

@@ -1,0 +1,61 @@
+#include "node/stacks.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace cod::node {
+namespace {
+
+models::SpecConfig s3Result(const std::string& key) {
+  models::SpecConfig r;
+  r.type = "s3";
+  r.params["Bucket"] = "results";
+  r.params["Key"] = key;
+  r.params["Endpoint"] = "http://s3.local:9000";
+  r.params["Region"] = "eu-west-1";
+  return r;
+}
+
+class PresignTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);
+    ::setenv("AWS_CONFIG_FILE", "/nonexistent", 1);
+    ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  }
+  void TearDown() override {
+    for (const char* k : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                          "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}) {
+      ::unsetenv(k);
+    }
+  }
+};
+
+TEST_F(PresignTest, OneObjectResultsBecomePresignedUrls) {
+  auto out = presignS3Result(s3Result("j-1/e-1.tar.gz"), std::chrono::minutes(30));
+  EXPECT_EQ(out.type, "s3PreSigned");
+  std::string url(out.params.at("PreSignedURL").as_string());
+  EXPECT_EQ(url.rfind("http://s3.local:9000/results/j-1/e-1.tar.gz?X-Amz-Algorithm=", 0), 0u)
+      << url;
+  EXPECT_NE(url.find("X-Amz-Expires=1800"), std::string::npos) << url;
+  EXPECT_NE(url.find("%2Feu-west-1%2Fs3%2F"), std::string::npos) << url;
+  EXPECT_EQ(out.params.at("SourceSpec").as_object().at("Key").as_string(), "j-1/e-1.tar.gz");
+  EXPECT_FALSE(out.params.at("Managed").as_bool());
+  EXPECT_EQ(url.find("secret"), std::string::npos) << "the secret never travels";
+}
+
+TEST_F(PresignTest, PrefixesOtherResultsAndMissingCredentialsStayAsTheyAre) {
+  EXPECT_EQ(presignS3Result(s3Result("j-1/e-1/"), std::chrono::minutes(30)).type, "s3");
+  models::SpecConfig url;
+  url.type = "urlDownload";
+  url.params["URL"] = "http://n:6001/e-1.tar.gz";
+  EXPECT_EQ(presignS3Result(url, std::chrono::minutes(30)).type, "urlDownload");
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  EXPECT_EQ(presignS3Result(s3Result("j-1/e-1.tar.gz"), std::chrono::minutes(30)).type, "s3");
+}
+
+}  // namespace
+}  // namespace cod::node
