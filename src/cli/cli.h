@@ -27,6 +27,8 @@ struct CliEnv {
   std::istream* in = nullptr;   // null = std::cin
   // Styled output (bold headers) only when stdout is a terminal.
   bool stdout_is_tty = false;
+  // A progress line for long downloads only when stderr is a terminal.
+  bool stderr_is_tty = false;
   // Environment lookup; null = the process environment.
   std::function<std::optional<std::string>(const std::string& name)> getenv;
   // Makes the HTTP transport for the API; null = libcurl.

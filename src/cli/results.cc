@@ -3,12 +3,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 
 #include "common/archive.h"
 #include "common/ids.h"
 #include "common/paths.h"
 #include "common/strings.h"
+#include "common/units.h"
 #include "http/http_client.h"
 #include "ipfs/ipfs_client.h"
 #include "models/json.h"
@@ -20,11 +22,52 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Downloads an http(s) URL to `path`.
-Status download(const std::string& url, const fs::path& path, int timeout_secs) {
+// "Downloading result 2 of 3: 512.0 MB of 1.0 GB (50%)", redrawn on stderr at most every 200 ms,
+// when stderr is a terminal and the download is larger than a few megabytes.
+class ProgressLine {
+ public:
+  ProgressLine(CliContext& ctx, size_t index, size_t count)
+      : ctx_(ctx),
+        label_("Downloading result " + std::to_string(index + 1) + " of " + std::to_string(count)) {
+  }
+  ~ProgressLine() {
+    if (drawn_) ctx_.err() << "\n";
+  }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  std::function<void(uint64_t, uint64_t)> callback() {
+    if (!ctx_.env().stderr_is_tty) return nullptr;
+    return [this](uint64_t done, uint64_t total) { draw(done, total); };
+  }
+
+ private:
+  void draw(uint64_t done, uint64_t total) {
+    auto now = std::chrono::steady_clock::now();
+    bool finished = total > 0 && done >= total;
+    if (total < (uint64_t{4} << 20) ||
+        (!finished && now - last_ < std::chrono::milliseconds(200))) {
+      return;
+    }
+    last_ = now;
+    drawn_ = true;
+    ctx_.err() << "\r" << label_ << ": " << formatBytes(done) << " of " << formatBytes(total)
+               << " (" << (done * 100 / total) << "%)" << std::flush;
+  }
+
+  CliContext& ctx_;
+  std::string label_;
+  std::chrono::steady_clock::time_point last_{};
+  bool drawn_ = false;
+};
+
+// Downloads an http(s) URL to `path`; a broken transfer resumes (http::DownloadOptions::resume).
+Status download(const std::string& url, const fs::path& path, int timeout_secs,
+                const std::function<void(uint64_t, uint64_t)>& progress = nullptr) {
   http::DownloadOptions options;
   options.timeout = std::chrono::seconds(timeout_secs);
   options.attempts = 3;
+  options.on_progress = progress;
   auto got = http::download(url, path.string(), options);
   if (got.isOk()) return Status::ok();
   if (got.status().code() == StatusCode::kUnavailable) {
@@ -41,9 +84,12 @@ std::string stringParam(const models::SpecConfig& r, std::string_view key) {
 
 // An `s3` published result, with this machine's AWS credentials: one .tar.gz object (unpacked into
 // `unpacked`), or the files under a prefix (Encoding plain).
-Status downloadS3(const models::SpecConfig& r, const fs::path& raw, const fs::path& unpacked) {
-  s3::S3Client client(
-      s3::configFromEnvironment(stringParam(r, "Region"), stringParam(r, "Endpoint")));
+Status downloadS3(const models::SpecConfig& r, const fs::path& raw, const fs::path& unpacked,
+                  const std::function<void(uint64_t, uint64_t)>& progress) {
+  s3::ClientConfig config =
+      s3::configFromEnvironment(stringParam(r, "Region"), stringParam(r, "Endpoint"));
+  config.http.on_progress = progress;
+  s3::S3Client client(config);
   const std::string bucket = stringParam(r, "Bucket");
   const std::string key = stringParam(r, "Key");
   std::error_code ec;
@@ -158,6 +204,7 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
   if (ec) return internalError("cannot create " + raw.string() + ": " + ec.message());
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
+    ProgressLine progress(ctx, i, results.size());
     if (equalsIgnoreCase(r.type, "ipfs")) {
       fs::path unpacked = raw / ("result-" + std::to_string(i) + ".d");
       COD_RETURN_IF_ERROR(downloadIpfs(ctx, r, options, unpacked));
@@ -172,7 +219,8 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
                                   models::serialize(models::toJson(r)));
       }
       fs::path archive = raw / ("result-" + std::to_string(i) + ".tar.gz");
-      COD_RETURN_IF_ERROR(download(std::string(url->as_string()), archive, options.timeout_secs));
+      COD_RETURN_IF_ERROR(download(std::string(url->as_string()), archive, options.timeout_secs,
+                                   progress.callback()));
       fs::path unpacked = raw / ("result-" + std::to_string(i) + ".d");
       auto x = extractTar(archive.string(), unpacked.string());
       if (!x.isOk()) return std::move(x).error().prepend("unpacking a presigned S3 result");
@@ -181,7 +229,7 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
     }
     if (equalsIgnoreCase(r.type, "s3")) {
       fs::path unpacked = raw / ("result-" + std::to_string(i) + ".d");
-      COD_RETURN_IF_ERROR(downloadS3(r, raw, unpacked));
+      COD_RETURN_IF_ERROR(downloadS3(r, raw, unpacked, progress.callback()));
       COD_RETURN_IF_ERROR(merge(unpacked, out, i == 0));
       continue;
     }
@@ -194,7 +242,7 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
     std::string file = u.substr(u.find_last_of('/') + 1);
     if (file.empty() || file.find("..") != std::string::npos) file = "result-" + std::to_string(i);
     fs::path archive = raw / file;
-    COD_RETURN_IF_ERROR(download(u, archive, options.timeout_secs));
+    COD_RETURN_IF_ERROR(download(u, archive, options.timeout_secs, progress.callback()));
     fs::path unpacked = raw / (file + ".d");
     if (endsWith(file, ".tar.gz") || endsWith(file, ".tgz") || endsWith(file, ".tar")) {
       auto x = extractTar(archive.string(), unpacked.string());

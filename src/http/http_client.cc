@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -28,6 +29,12 @@ struct Transfer {
   CancelToken* cancel = nullptr;
   std::string content_disposition;
   std::map<std::string, std::string>* headers = nullptr;  // every header, when set
+  // Resuming: the bytes the file already holds, kept when the answer is a 206.
+  uint64_t resumed_from = 0;
+  bool body_started = false;
+  CURL* handle = nullptr;
+  std::string validator;  // the answer's ETag, else Last-Modified
+  const std::function<void(uint64_t, uint64_t)>* on_progress = nullptr;
   bool allow_link_local = false;
   std::string refused_address;  // set when a link-local address was refused
 };
@@ -78,6 +85,20 @@ Status refusedAddress(const std::string& shown, const std::string& address) {
 size_t onBody(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
+  if (!t->body_started) {
+    t->body_started = true;
+    if (t->resumed_from > 0) {
+      long status = 0;
+      curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+      if (status == 206) {
+        t->bytes = t->resumed_from;
+      } else {
+        // The whole body again: start the file over.
+        if (std::fseek(t->file, 0, SEEK_SET) != 0 || ftruncate(fileno(t->file), 0) != 0) return 0;
+        t->resumed_from = 0;
+      }
+    }
+  }
   if (t->max_bytes > 0 && t->bytes + len > t->max_bytes) {
     t->too_large = true;
     return 0;  // aborts the transfer
@@ -97,15 +118,27 @@ size_t onHeader(char* data, size_t size, size_t n, void* user) {
   if (line.size() > kName.size() && equalsIgnoreCase(line.substr(0, kName.size()), kName)) {
     t->content_disposition = std::string(trim(line.substr(kName.size())));
   }
+  if (startsWith(line, "HTTP/")) t->validator.clear();  // a new answer (after a redirect)
   size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name = toLower(trim(line.substr(0, colon)));
+    if (name == "etag" || (name == "last-modified" && t->validator.empty())) {
+      t->validator = std::string(trim(line.substr(colon + 1)));
+    }
+  }
   if (t->headers != nullptr && colon != std::string_view::npos) {
     (*t->headers)[toLower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
   }
   return size * n;
 }
 
-int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+int onProgress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
+  if (t->on_progress != nullptr && *t->on_progress) {
+    uint64_t base = t->body_started ? t->resumed_from : 0;
+    (*t->on_progress)(base + static_cast<uint64_t>(dlnow),
+                      dltotal > 0 ? base + static_cast<uint64_t>(dltotal) : 0);
+  }
   return t->cancel != nullptr && t->cancel->cancelled() ? 1 : 0;
 }
 
@@ -204,13 +237,17 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
   }
   auto backoff = options.backoff;
   Status last = unavailable("downloading " + shown + ": no attempt made");
+  const bool at_offset = options.write_offset != UINT64_MAX;
+  uint64_t have = 0;      // what earlier attempts wrote, to resume from
+  std::string validator;  // the first answer's ETag or Last-Modified
   for (int attempt = 1; attempt <= std::max(1, options.attempts); ++attempt) {
     if (!backOff(attempt, &backoff, cancel)) break;
-    const bool at_offset = options.write_offset != UINT64_MAX;
-    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), at_offset ? "r+b" : "wb"),
-                                               &std::fclose);
+    const bool resuming = !at_offset && options.resume && have > 0 && !validator.empty();
+    const char* mode = at_offset || resuming ? "r+b" : "wb";
+    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), mode), &std::fclose);
     if (!file) return internalError("cannot write " + path);
-    if (at_offset && fseeko(file.get(), static_cast<off_t>(options.write_offset), SEEK_SET) != 0) {
+    uint64_t start = at_offset ? options.write_offset : resuming ? have : 0;
+    if (start > 0 && fseeko(file.get(), static_cast<off_t>(start), SEEK_SET) != 0) {
       return internalError("cannot write " + path);
     }
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
@@ -219,11 +256,25 @@ Result<DownloadResult> download(const std::string& url, const std::string& path,
     t.file = file.get();
     t.max_bytes = options.max_bytes;
     t.cancel = cancel;
+    t.handle = curl.get();
+    t.on_progress = &options.on_progress;
     CURL* c = curl.get();
+    DownloadOptions attempt_options = options;
+    if (resuming) {
+      t.resumed_from = have;
+      attempt_options.headers.emplace_back("Range", "bytes=" + std::to_string(have) + "-");
+      attempt_options.headers.emplace_back("If-Range", validator);
+    }
     std::unique_ptr<curl_slist, HeaderListDeleter> header_list;
-    CURLcode rc = perform(c, url, options, &t, &header_list);
+    CURLcode rc = perform(c, url, attempt_options, &t, &header_list);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      if (validator.empty()) validator = t.validator;
+      if (t.body_started) have = t.bytes;
+    } else if (status != 0) {
+      have = 0;  // an error page is no part of the body
+    }
     char* effective = nullptr;
     curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
     if (std::fflush(file.get()) != 0) return internalError("cannot write " + path);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -41,6 +42,12 @@ struct DownloadOptions {
   // download(): write the body into the existing file from this offset instead of truncating it
   // (one range of a parallel download); UINT64_MAX = truncate.
   uint64_t write_offset = UINT64_MAX;
+  // download(): a retry after a transfer broke off asks for the rest (Range, If-Range on the
+  // first answer's ETag or Last-Modified) and appends it; a server that sends the whole body
+  // again is written from the start.
+  bool resume = true;
+  // download(): called as bytes arrive with the bytes so far and the total (0 = unknown).
+  std::function<void(uint64_t done, uint64_t total)> on_progress;
   // "GET", "DELETE", or "POST" with an empty body (Kubo's RPC takes every call as a POST).
   std::string method = "GET";
 };
