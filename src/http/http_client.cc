@@ -184,6 +184,8 @@ CURLcode perform(CURL* c, const std::string& url, const DownloadOptions& options
   if (options.method == "POST") {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+  } else if (options.method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (options.method == "DELETE") {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
   }

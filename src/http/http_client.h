@@ -48,7 +48,7 @@ struct DownloadOptions {
   bool resume = true;
   // download(): called as bytes arrive with the bytes so far and the total (0 = unknown).
   std::function<void(uint64_t done, uint64_t total)> on_progress;
-  // "GET", "DELETE", or "POST" with an empty body (Kubo's RPC takes every call as a POST).
+  // "GET", "HEAD", "DELETE", or "POST" with an empty body (Kubo's RPC takes every call as a POST).
   std::string method = "GET";
 };
 

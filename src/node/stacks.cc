@@ -171,7 +171,9 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
     COD_RETURN_IF_ERROR(s->input_cache->open());
   }
   s->inline_storage = std::make_unique<storage::InlineStorage>();
-  s->url_storage = std::make_unique<storage::UrlStorage>();
+  storage::UrlStorageConfig url_config;
+  url_config.cache = s->input_cache.get();
+  s->url_storage = std::make_unique<storage::UrlStorage>(url_config);
   storage::S3StorageConfig s3_config;
   s3_config.cache = s->input_cache.get();
   s->s3_storage = std::make_unique<storage::S3Storage>(s3_config);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 
 #include "api/test_web_server.h"
@@ -62,12 +63,33 @@ class Site {
     if (req.path == "/moved") return api::HttpResponse::redirect(302, "/data.csv");
     if (req.path == "/to-file") return api::HttpResponse::redirect(302, "file:///etc/passwd");
     if (req.path == "/big") return TestWebServer::text(200, std::string(4096, 'b'));
+    if (req.path == "/versioned" || req.path == "/unversioned") {
+      std::lock_guard lock(mu_);
+      std::string etag = "\"v" + std::to_string(version_) + "\"";
+      if (req.method == "GET") ++gets_;
+      std::string if_match(req.headers.get("If-Match"));
+      if (!if_match.empty() && if_match != etag) return TestWebServer::text(412, "changed");
+      auto r = TestWebServer::text(200, "version " + std::to_string(version_));
+      if (req.path == "/versioned") r.headers.set("ETag", etag);
+      return r;
+    }
     return TestWebServer::text(404, "nothing here");
   }
   void setFlaky(int n) { flaky_left_ = n; }
+  void setVersion(int v) {
+    std::lock_guard lock(mu_);
+    version_ = v;
+  }
+  int gets() {
+    std::lock_guard lock(mu_);
+    return gets_;
+  }
 
  private:
   std::atomic<int> flaky_left_{0};
+  std::mutex mu_;
+  int version_ = 1;
+  int gets_ = 0;
 };
 
 Site& site() {
@@ -473,6 +495,42 @@ TEST(S3ClientTest, LargeObjectsGoUpInPartsAndComeBackInRanges) {
   auto missing =
       client.putObjectMultipart("no-such-bucket", "x.bin", (dir / "big.bin").string(), nullptr);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().toString();
+  fs::remove_all(dir);
+}
+
+// A URL whose server names its version (ETag) is downloaded once per version; one that names
+// none is downloaded each time.
+TEST(UrlCacheTest, VersionedDownloadsComeFromTheCache) {
+  fs::path dir = fs::temp_directory_path() / ("cod-url-cache-" + newUuid());
+  InputCache cache(InputCacheConfig{(dir / "cache").string(), 1 << 20});
+  ASSERT_TRUE(cache.open().isOk());
+  UrlStorageConfig config = fastRetries();
+  config.cache = &cache;
+  UrlStorage storage(config);
+  int run = 0;
+  auto stage = [&](const std::string& path) {
+    fs::path work = dir / ("w" + std::to_string(run++));
+    fs::create_directories(work);
+    CancelToken cancel;
+    auto m = storage.prepare(input("urlDownload", {{"URL", web().url(path)}}), {}, work.string(),
+                             cancel);
+    EXPECT_TRUE(m.isOk()) << m.status().toString();
+    return m.isOk() ? conformance::readMount(*m) : std::map<std::string, std::string>{};
+  };
+  site().setVersion(1);
+  int before = site().gets();
+  EXPECT_EQ(stage("/versioned"), (std::map<std::string, std::string>{{"versioned", "version 1"}}));
+  EXPECT_EQ(stage("/versioned"), (std::map<std::string, std::string>{{"versioned", "version 1"}}));
+  EXPECT_EQ(site().gets() - before, 1) << "the second run staged from the cache";
+  site().setVersion(2);
+  EXPECT_EQ(stage("/versioned"), (std::map<std::string, std::string>{{"versioned", "version 2"}}));
+  EXPECT_EQ(site().gets() - before, 2);
+  EXPECT_EQ(cache.info().hits, 1u);
+
+  before = site().gets();
+  stage("/unversioned");
+  stage("/unversioned");
+  EXPECT_EQ(site().gets() - before, 2) << "nothing says the bytes are the same";
   fs::remove_all(dir);
 }
 

@@ -5,6 +5,7 @@
 #include "common/paths.h"
 #include "common/strings.h"
 #include "http/http_client.h"
+#include "models/locality.h"
 
 namespace cod::storage {
 
@@ -62,6 +63,49 @@ Status UrlStorage::validate(const models::InputSource& input) {
   return Status::ok();
 }
 
+Result<Mount> UrlStorage::prepareCached(const models::InputSource& input, const std::string& url,
+                                        const std::filesystem::path& folder,
+                                        const http::DownloadOptions& options, CancelToken& cancel) {
+  http::DownloadOptions head = options;
+  head.method = "HEAD";
+  head.attempts = 1;
+  auto answer = http::get(url, head, &cancel);
+  if (!answer.isOk() || answer->status != 200) {
+    return Status(StatusCode::kUnimplemented, "no version from a HEAD");
+  }
+  auto header = [&](const char* name) {
+    auto it = answer->headers.find(name);
+    return it == answer->headers.end() ? std::string() : it->second;
+  };
+  std::string etag = header("etag");
+  std::string modified = header("last-modified");
+  // A weak ETag (W/"…") does not promise the same bytes.
+  if (startsWith(etag, "W/")) etag.clear();
+  if (etag.empty() && modified.empty()) {
+    return Status(StatusCode::kUnimplemented, "the server names no version");
+  }
+  http::DownloadOptions pinned = options;
+  pinned.resume = false;
+  if (!etag.empty()) {
+    pinned.headers.emplace_back("If-Match", etag);
+  } else {
+    pinned.headers.emplace_back("If-Unmodified-Since", modified);
+  }
+  fs::path file = folder / downloadFileName(url, header("content-disposition"));
+  std::string key = "url\n" + url + "\n" + (etag.empty() ? "modified " + modified : etag);
+  auto staged = config_.cache->stage(
+      key, models::inputLocator(input), file.string(),
+      [&](const std::string& path) { return http::download(url, path, pinned, &cancel).status(); });
+  if (!staged.isOk()) {
+    // 412: it changed between the HEAD and the GET; download it as it is now.
+    if (staged.status().message().find("HTTP 412") != std::string::npos) {
+      return Status(StatusCode::kUnimplemented, "changed while staging");
+    }
+    return staged.status();
+  }
+  return Mount{folder.string(), input.target, true};
+}
+
 Result<Mount> UrlStorage::prepare(const models::InputSource& input, const Partition&,
                                   const std::string& dir, CancelToken& cancel) {
   COD_RETURN_IF_ERROR(validate(input));
@@ -71,12 +115,17 @@ Result<Mount> UrlStorage::prepare(const models::InputSource& input, const Partit
   std::error_code ec;
   fs::create_directory(folder, ec);
   if (ec) return internalError("cannot create " + folder.string() + ": " + ec.message());
-  fs::path partial = fs::path(dir) / "download.partial";
   http::DownloadOptions options;
   options.max_bytes = config_.max_bytes;
   options.timeout = config_.timeout;
   options.attempts = config_.attempts;
   options.backoff = config_.backoff;
+  if (config_.cache != nullptr) {
+    auto cached = prepareCached(input, url, folder, options, cancel);
+    if (cached.isOk() || cached.status().code() != StatusCode::kUnimplemented) return cached;
+    // No version to key it by: download it as it is.
+  }
+  fs::path partial = fs::path(dir) / "download.partial";
   COD_ASSIGN_OR_RETURN(http::DownloadResult got,
                        http::download(url, partial.string(), options, &cancel));
   fs::path file = folder / downloadFileName(url, got.content_disposition);

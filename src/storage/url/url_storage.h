@@ -3,11 +3,16 @@
 // `urlDownload` inputs: an http(s) URL downloaded by the compute node (http/http_client.h:
 // redirects, a size cap, timeouts, retries with backoff on 5xx and connection errors) into a
 // folder mounted at Target, under the file name Bacalhau would pick: Content-Disposition's
-// filename, else the last segment of the URL's path, else "file".
+// filename, else the last segment of the URL's path, else "file". With a cache, a HEAD first asks
+// for the body's version; a known one stages from the cache, a new one is downloaded pinned to it
+// (If-Match / If-Unmodified-Since) and kept.
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 
+#include "http/http_client.h"
+#include "storage/cache/input_cache.h"
 #include "storage/storage.h"
 
 namespace cod::storage {
@@ -17,6 +22,9 @@ struct UrlStorageConfig {
   std::chrono::milliseconds timeout{std::chrono::minutes(30)};
   int attempts = 3;
   std::chrono::milliseconds backoff{std::chrono::seconds(1)};
+  // Downloads whose server names their version (ETag, else Last-Modified, from a HEAD) are kept
+  // here by URL and version (null = no cache).
+  InputCache* cache = nullptr;
 };
 
 class UrlStorage final : public StorageProvider {
@@ -28,6 +36,10 @@ class UrlStorage final : public StorageProvider {
                         const std::string& dir, CancelToken& cancel) override;
 
  private:
+  Result<Mount> prepareCached(const models::InputSource& input, const std::string& url,
+                              const std::filesystem::path& folder,
+                              const http::DownloadOptions& options, CancelToken& cancel);
+
   UrlStorageConfig config_;
 };
 
