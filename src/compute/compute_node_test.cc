@@ -96,7 +96,7 @@ class RecordingPublisher final : public publisher::Publisher {
   bool isInstalled() override { return true; }
   Status validate(const models::SpecConfig&) override { return Status::ok(); }
   Result<models::SpecConfig> publish(const std::string& execution_id, const models::Job&,
-                                     const std::string& results_dir) override {
+                                     const std::string& results_dir, CancelToken&) override {
     std::map<std::string, std::string> files;
     for (const auto& entry : fs::directory_iterator(results_dir)) {
       std::ifstream in(entry.path());

@@ -62,14 +62,15 @@ Result<std::vector<models::Mount>> RunPipeline::stageInputs(const models::Task& 
 }
 
 Result<models::SpecConfig> RunPipeline::publish(const executor::ExecutionRequest& request,
-                                                const models::RunCommandResult& result) const {
+                                                const models::RunCommandResult& result,
+                                                CancelToken& cancel) const {
   // The result folder is complete: the task's exit code goes in with it.
   std::ofstream(fs::path(request.results_dir) / "exitCode") << result.exit_code;
   const std::string type(trim(request.job->task().publisher.type));
   if (type.empty()) return models::SpecConfig{};
   publisher::Publisher* pub = plugins_->publisher(type);
   if (pub == nullptr) return failedPrecondition("publisher \"" + type + "\" is not available");
-  auto published = pub->publish(request.execution_id, *request.job, request.results_dir);
+  auto published = pub->publish(request.execution_id, *request.job, request.results_dir, cancel);
   if (!published.isOk()) return Status(published.status()).withComponent("Publisher");
   return published;
 }
@@ -108,7 +109,7 @@ RunPipeline::Outcome RunPipeline::run(executor::ExecutionRequest request,
   request.inputs = std::move(mounts).value();
   out.result = ex->run(request, cancel);
   if (out.result.isOk() && !request.results_dir.empty()) {
-    auto published = publish(request, *out.result);
+    auto published = publish(request, *out.result, cancel);
     if (published.isOk()) {
       out.published = std::move(published).value();
     } else {

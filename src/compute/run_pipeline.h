@@ -38,7 +38,8 @@ class RunPipeline {
                                                  const std::string& staging_dir,
                                                  CancelToken& cancel) const;
   Result<models::SpecConfig> publish(const executor::ExecutionRequest& request,
-                                     const models::RunCommandResult& result) const;
+                                     const models::RunCommandResult& result,
+                                     CancelToken& cancel) const;
 
   const Plugins* plugins_;
 };

@@ -5,11 +5,13 @@
 // serves over HTTP), `s3/`, `ipfs/`, `noop/`.
 //
 // Contract: publish() is called on a run thread, after the task ended, with the complete result
-// folder (stdout, stderr, exitCode, one folder per ResultPath); it may block; it must not modify
-// the folder. Thread-safe.
+// folder (stdout, stderr, exitCode, one folder per ResultPath); it may block, and stops with
+// Cancelled soon after `cancel` fires (the execution was stopped); it must not modify the folder.
+// Thread-safe. Every publisher passes publisher_conformance.h.
 
 #include <string>
 
+#include "common/cancel.h"
 #include "common/status.h"
 #include "models/job.h"
 
@@ -24,8 +26,8 @@ class Publisher {
   // Bid-time check of the publisher's params.
   virtual Status validate(const models::SpecConfig& spec) = 0;
   virtual Result<models::SpecConfig> publish(const std::string& execution_id,
-                                             const models::Job& job,
-                                             const std::string& results_dir) = 0;
+                                             const models::Job& job, const std::string& results_dir,
+                                             CancelToken& cancel) = 0;
 };
 
 }  // namespace cod::publisher

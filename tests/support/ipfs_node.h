@@ -57,6 +57,20 @@ class TestIpfsNode {
     return r.out;
   }
 
+  // Fetches a CID's tree into the folder `dir` (created) with `jsipfs get`; true on success.
+  bool get(const std::string& cid, const std::string& dir) const {
+    std::filesystem::path tmp = dir_ / ("get-" + cid);
+    auto r = run({script(), repo().string(), "get", cid, "-o", tmp.string()}, {}, dir_ / "logs");
+    if (r.code != 0) return false;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    // Older CLIs write <out>/<cid>, newer ones <out> itself.
+    std::filesystem::path root = std::filesystem::is_directory(tmp / cid) ? tmp / cid : tmp;
+    std::filesystem::rename(root, dir, ec);
+    std::filesystem::remove_all(tmp);
+    return !ec;
+  }
+
   // The CIDv0 Debian's ipfs_cid computes for a single file ("" when it cannot).
   static std::string independentCid(const std::string& file) {
     auto r = run({"/usr/bin/ipfs_cid", file}, {}, std::filesystem::temp_directory_path());

@@ -52,6 +52,14 @@ class TestS3Server {
     return r.code == 0;
   }
 
+  // Downloads every object under a prefix into a folder with `aws s3 cp --recursive`.
+  bool downloadPrefix(const std::string& prefix, const std::string& dir) const {
+    auto r = run({kAws, "--endpoint-url", endpoint(), "s3", "cp", "--recursive",
+                  "--only-show-errors", std::string("s3://") + kBucket + "/" + prefix, dir},
+                 awsEnv(), dir_ / "logs");
+    return r.code == 0;
+  }
+
   std::map<std::string, std::string> awsEnv() const {
     return {{"AWS_ACCESS_KEY_ID", kAccessKey},
             {"AWS_SECRET_ACCESS_KEY", kSecretKey},

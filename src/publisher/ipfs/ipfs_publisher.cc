@@ -17,12 +17,13 @@ Status IpfsPublisher::validate(const models::SpecConfig&) {
 }
 
 Result<models::SpecConfig> IpfsPublisher::publish(const std::string&, const models::Job& job,
-                                                  const std::string& results_dir) {
+                                                  const std::string& results_dir,
+                                                  CancelToken& cancel) {
   COD_RETURN_IF_ERROR(validate(job.task().publisher));
   ipfs::IpfsClientConfig config;
   config.endpoint = endpoint_;
   COD_ASSIGN_OR_RETURN(ipfs::IpfsClient client, ipfs::IpfsClient::create(config));
-  auto cid = client.addDirectory(results_dir, nullptr);
+  auto cid = client.addDirectory(results_dir, &cancel);
   if (!cid.isOk()) return std::move(cid).error().prepend("publishing results to IPFS");
   models::SpecConfig out;
   out.type = "ipfs";

@@ -19,7 +19,7 @@ class IpfsPublisher final : public Publisher {
   bool isInstalled() override;
   Status validate(const models::SpecConfig& spec) override;
   Result<models::SpecConfig> publish(const std::string& execution_id, const models::Job& job,
-                                     const std::string& results_dir) override;
+                                     const std::string& results_dir, CancelToken& cancel) override;
 
  private:
   std::string endpoint_;

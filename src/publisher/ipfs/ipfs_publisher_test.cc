@@ -31,7 +31,8 @@ TEST(IpfsPublisherTest, PublishesTheResultFolderAsOneDirectoryTheJsIpfsCliReads)
   job.tasks.resize(1);
   job.task().publisher.type = "ipfs";
   ASSERT_TRUE(pub.validate(job.task().publisher).isOk());
-  auto published = pub.publish("e-1", job, dir.string());
+  CancelToken cancel;
+  auto published = pub.publish("e-1", job, dir.string(), cancel);
   ASSERT_TRUE(published.isOk()) << published.status().toString();
   EXPECT_EQ(published->type, "ipfs");
   std::string cid(published->params.at("CID").as_string());

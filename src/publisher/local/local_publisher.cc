@@ -13,7 +13,9 @@ LocalPublisher::LocalPublisher(LocalPublisherConfig config) : config_(std::move(
 
 Result<models::SpecConfig> LocalPublisher::publish(const std::string& execution_id,
                                                    const models::Job&,
-                                                   const std::string& results_dir) {
+                                                   const std::string& results_dir,
+                                                   CancelToken& cancel) {
+  if (cancel.cancelled()) return cancelled("publishing cancelled");
   std::error_code ec;
   fs::create_directories(config_.results_dir, ec);
   if (ec) return internalError("cannot create " + config_.results_dir + ": " + ec.message());

@@ -24,7 +24,7 @@ class LocalPublisher final : public Publisher {
   bool isInstalled() override { return true; }
   Status validate(const models::SpecConfig&) override { return Status::ok(); }
   Result<models::SpecConfig> publish(const std::string& execution_id, const models::Job& job,
-                                     const std::string& results_dir) override;
+                                     const std::string& results_dir, CancelToken& cancel) override;
 
   // The archive of an execution, for the file server: "" when the name is not one we produce.
   std::string archivePath(const std::string& file_name) const;

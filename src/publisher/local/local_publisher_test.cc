@@ -20,7 +20,8 @@ TEST(LocalPublisherTest, PacksTheResultFolderAndSaysWhereToFetchIt) {
   std::ofstream(dir / "work" / "stdout") << "hello\n";
   std::ofstream(dir / "work" / "outputs" / "n") << "15\n";
   LocalPublisher pub({(dir / "results").string(), "10.0.0.5", 6001});
-  auto published = pub.publish("e-123", models::Job{}, (dir / "work").string());
+  CancelToken cancel;
+  auto published = pub.publish("e-123", models::Job{}, (dir / "work").string(), cancel);
   ASSERT_TRUE(published.isOk()) << published.status().toString();
   EXPECT_EQ(models::serialize(models::toJson(*published)),
             R"({"Type":"urlDownload","Params":{"URL":"http://10.0.0.5:6001/e-123.tar.gz"}})");

@@ -10,8 +10,8 @@ class NoopPublisher final : public Publisher {
   std::string name() const override { return "noop"; }
   bool isInstalled() override { return true; }
   Status validate(const models::SpecConfig&) override { return Status::ok(); }
-  Result<models::SpecConfig> publish(const std::string&, const models::Job&,
-                                     const std::string&) override {
+  Result<models::SpecConfig> publish(const std::string&, const models::Job&, const std::string&,
+                                     CancelToken&) override {
     return models::SpecConfig{};
   }
 };

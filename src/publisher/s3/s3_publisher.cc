@@ -69,7 +69,8 @@ Status S3Publisher::validate(const models::SpecConfig& spec) {
 
 Result<models::SpecConfig> S3Publisher::publish(const std::string& execution_id,
                                                 const models::Job& job,
-                                                const std::string& results_dir) {
+                                                const std::string& results_dir,
+                                                CancelToken& cancel) {
   const models::SpecConfig& spec = job.task().publisher;
   COD_RETURN_IF_ERROR(validate(spec));
   s3::ClientConfig config =
@@ -88,7 +89,7 @@ Result<models::SpecConfig> S3Publisher::publish(const std::string& execution_id,
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file()) continue;  // symlinks a task left are not followed
       std::string rel = fs::relative(it->path(), results_dir).string();
-      COD_RETURN_IF_ERROR(client.putObject(bucket, key + "/" + rel, it->path().string(), nullptr));
+      COD_RETURN_IF_ERROR(client.putObject(bucket, key + "/" + rel, it->path().string(), &cancel));
     }
     if (ec) return internalError("cannot read " + results_dir + ": " + ec.message());
     key += "/";
@@ -97,7 +98,7 @@ Result<models::SpecConfig> S3Publisher::publish(const std::string& execution_id,
     fs::path archive = fs::temp_directory_path() / ("cod-s3-publish-" + newUuid() + ".tar.gz");
     auto packed = createTarGz(results_dir, archive.string());
     if (!packed.isOk()) return std::move(packed).error().prepend("publishing results");
-    Status put = client.putObject(bucket, key, archive.string(), nullptr);
+    Status put = client.putObject(bucket, key, archive.string(), &cancel);
     std::error_code ec;
     fs::remove(archive, ec);
     COD_RETURN_IF_ERROR(put);
