@@ -1,9 +1,9 @@
 #pragma once
 
-// The one outbound HTTP client for downloads (DESIGN §3 `http/`), over libcurl: URL inputs, S3,
-// IPFS (Kubo RPC) and the CLI's result downloads use it; the Docker socket and the API client are
-// to move onto it. Only http and https are spoken, redirects included: a hostile URL or redirect to
-// file://, ftp:// or the like is refused.
+// The one outbound HTTP client (DESIGN §3 `http/`), over libcurl, for one-off transfers: URL
+// inputs, S3, IPFS (Kubo RPC) and the CLI's result downloads use it; session.h keeps a connection
+// open for the API client and the Docker socket. Only http and https are spoken, redirects
+// included: a hostile URL or redirect to file://, ftp:// or the like is refused.
 //
 // Thread-safe: each call has its own curl handle. Blocking: call it from a worker thread.
 

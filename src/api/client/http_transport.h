@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "http/session.h"
 
 namespace cod::api::client {
 
@@ -46,12 +47,11 @@ struct CurlTransportOptions {
   std::vector<std::string> headers;
 };
 
-// libcurl with one easy handle reused for every request, so the connection is kept alive between
-// calls. Not thread-safe: use one transport (one ApiClient) per thread.
+// An http::Session (one libcurl handle reused for every request, so the connection is kept alive
+// between calls). Not thread-safe: use one transport (one ApiClient) per thread.
 class CurlTransport final : public HttpTransport {
  public:
   explicit CurlTransport(CurlTransportOptions options);
-  ~CurlTransport() override;
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;
 
@@ -60,8 +60,7 @@ class CurlTransport final : public HttpTransport {
 
  private:
   CurlTransportOptions options_;
-  void* curl_ = nullptr;     // CURL*
-  void* headers_ = nullptr;  // curl_slist*
+  http::Session session_;
 };
 
 // The one-line message for an API that cannot be reached:

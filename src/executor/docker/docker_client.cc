@@ -1,13 +1,12 @@
 #include "executor/docker/docker_client.h"
 
-#include <curl/curl.h>
-
 #include <cstdlib>
 #include <cstring>
 
 #include <boost/json.hpp>
 
 #include "common/strings.h"
+#include "http/session.h"
 #include "models/json.h"
 
 namespace cod::executor {
@@ -40,16 +39,6 @@ std::string urlEncode(const std::string& s) {
   return out;
 }
 
-struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
-
-size_t writeBody(char* data, size_t size, size_t n, void* user) {
-  auto* fn = static_cast<std::function<void(std::string_view)>*>(user);
-  (*fn)(std::string_view(data, size * n));
-  return size * n;
-}
-
 // Splits "repo:tag" / "repo@digest" into the fromImage and tag query parameters.
 std::pair<std::string, std::string> splitImage(const std::string& image) {
   auto at = image.find('@');
@@ -65,48 +54,35 @@ std::pair<std::string, std::string> splitImage(const std::string& image) {
 }  // namespace
 
 DockerClient::DockerClient(std::string socket)
-    : socket_(socket.empty() ? defaultSocket() : std::move(socket)) {
-  static CurlGlobal global;
-}
+    : socket_(socket.empty() ? defaultSocket() : std::move(socket)) {}
 
 Result<DockerClient::Response> DockerClient::request(
     const std::string& method, const std::string& path, const std::string& body, int64_t timeout_ms,
     const std::function<void(std::string_view)>& on_data) const {
-  CURL* curl = curl_easy_init();
-  if (!curl) return internalError("could not create a curl handle");
-  Response resp;
-  std::function<void(std::string_view)> sink =
-      on_data ? on_data : [&resp](std::string_view d) { resp.body.append(d); };
-  std::string url = std::string(kApi) + path;
-  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, writeBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  if (timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
-  struct curl_slist* headers = nullptr;
-  if (!body.empty() || method == "POST") {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  }
-  CURLcode rc = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (rc == CURLE_OPERATION_TIMEDOUT) {
-    return deadlineExceeded("Docker did not answer " + method + " " + path + " in time");
-  }
-  if (rc != CURLE_OK) {
+  http::SessionOptions options;
+  options.unix_socket = socket_;
+  options.connect_timeout = std::chrono::seconds(5);
+  http::Session session(options);
+  http::SessionRequest r;
+  r.method = method;
+  r.url = std::string(kApi) + path;
+  // Docker wants a POST with Content-Length: 0 rather than none.
+  r.has_body = !body.empty() || method == "POST";
+  r.body = body;
+  r.content_type = "application/json";
+  r.timeout = std::chrono::milliseconds(timeout_ms);
+  r.on_data = on_data;
+  auto got = session.send(r);
+  if (!got.isOk()) {
+    if (got.status().code() == StatusCode::kDeadlineExceeded) {
+      return deadlineExceeded("Docker did not answer " + method + " " + path + " in time");
+    }
     return unavailable("cannot reach the Docker daemon at " + socket_ + ": " +
-                       curl_easy_strerror(rc))
+                       got.status().message())
         .withComponent("Docker")
         .withHint("is dockerd running? set DOCKER_HOST=unix:///path/to/docker.sock");
   }
-  return resp;
+  return Response{got->status, std::move(got->body)};
 }
 
 std::string DockerClient::errorMessage(const Response& r) {
