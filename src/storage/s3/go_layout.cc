@@ -45,9 +45,9 @@ struct Token {
   size_t width = 0;  // digits of a fraction
 };
 
-constexpr std::array<const char*, 12> kMonths = {"January", "February", "March",     "April",
-                                                 "May",     "June",     "July",      "August",
-                                                 "September", "October", "November", "December"};
+constexpr std::array<const char*, 12> kMonths = {"January",   "February", "March",    "April",
+                                                 "May",       "June",     "July",     "August",
+                                                 "September", "October",  "November", "December"};
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -62,23 +62,40 @@ std::vector<Token> tokenize(std::string_view l) {
       Elem elem;
     };
     static const Candidate kCandidates[] = {
-        {"January", Elem::kMonthName}, {"Jan", Elem::kMonthAbbr},
-        {"Monday", Elem::kUnsupported}, {"Mon", Elem::kUnsupported},
-        {"MST", Elem::kUnsupported},     {"2006", Elem::kYear4},
-        {"002", Elem::kUnsupported},     {"01", Elem::kMonth2},
-        {"02", Elem::kDay2},             {"03", Elem::kHour12Zero},
-        {"04", Elem::kMinute2},          {"05", Elem::kSecond2},
-        {"06", Elem::kYear2},            {"15", Elem::kHour24},
-        {"1", Elem::kMonth},             {"2", Elem::kDay},
-        {"__2", Elem::kUnsupported},     {"_2006", Elem::kUnsupported},
-        {"_2", Elem::kDaySpace},         {"3", Elem::kHour12},
-        {"4", Elem::kMinute},            {"5", Elem::kSecond},
-        {"PM", Elem::kPmUpper},          {"pm", Elem::kPmLower},
-        {"-070000", Elem::kUnsupported}, {"-07:00:00", Elem::kUnsupported},
-        {"-0700", Elem::kZone},          {"-07:00", Elem::kZoneColon},
-        {"-07", Elem::kUnsupported},     {"Z070000", Elem::kUnsupported},
-        {"Z07:00:00", Elem::kUnsupported}, {"Z0700", Elem::kZoneZ},
-        {"Z07:00", Elem::kZoneZColon},   {"Z07", Elem::kUnsupported},
+        {"January", Elem::kMonthName},
+        {"Jan", Elem::kMonthAbbr},
+        {"Monday", Elem::kUnsupported},
+        {"Mon", Elem::kUnsupported},
+        {"MST", Elem::kUnsupported},
+        {"2006", Elem::kYear4},
+        {"002", Elem::kUnsupported},
+        {"01", Elem::kMonth2},
+        {"02", Elem::kDay2},
+        {"03", Elem::kHour12Zero},
+        {"04", Elem::kMinute2},
+        {"05", Elem::kSecond2},
+        {"06", Elem::kYear2},
+        {"15", Elem::kHour24},
+        {"1", Elem::kMonth},
+        {"2", Elem::kDay},
+        {"__2", Elem::kUnsupported},
+        {"_2006", Elem::kUnsupported},
+        {"_2", Elem::kDaySpace},
+        {"3", Elem::kHour12},
+        {"4", Elem::kMinute},
+        {"5", Elem::kSecond},
+        {"PM", Elem::kPmUpper},
+        {"pm", Elem::kPmLower},
+        {"-070000", Elem::kUnsupported},
+        {"-07:00:00", Elem::kUnsupported},
+        {"-0700", Elem::kZone},
+        {"-07:00", Elem::kZoneColon},
+        {"-07", Elem::kUnsupported},
+        {"Z070000", Elem::kUnsupported},
+        {"Z07:00:00", Elem::kUnsupported},
+        {"Z0700", Elem::kZoneZ},
+        {"Z07:00", Elem::kZoneZColon},
+        {"Z07", Elem::kUnsupported},
     };
     // Go checks these in a fixed order per first character; the longest match first gives the
     // same result for the elements above.
@@ -261,8 +278,7 @@ bool parse(const std::vector<Token>& tokens, std::string_view s, Fields* f) {
         if (!zone(s, z, colon, &f->offset_minutes)) return false;
         break;
       }
-      case Elem::kUnsupported:
-        return false;
+      case Elem::kUnsupported: return false;
     }
   }
   if (!s.empty()) return false;  // Go: "extra text"
@@ -283,63 +299,25 @@ std::string format(const std::vector<Token>& tokens, const Fields& f) {
   int hour12 = f.hour % 12 == 0 ? 12 : f.hour % 12;
   for (const Token& t : tokens) {
     switch (t.elem) {
-      case Elem::kLiteral:
-        out += t.text;
-        break;
-      case Elem::kYear4:
-        put("%04d", f.year);
-        break;
-      case Elem::kYear2:
-        put("%02d", f.year % 100);
-        break;
-      case Elem::kMonth2:
-        put("%02d", f.month);
-        break;
-      case Elem::kMonth:
-        put("%d", f.month);
-        break;
-      case Elem::kMonthAbbr:
-        out += std::string(kMonths[f.month - 1], 3);
-        break;
-      case Elem::kMonthName:
-        out += kMonths[f.month - 1];
-        break;
-      case Elem::kDay2:
-        put("%02d", f.day);
-        break;
-      case Elem::kDay:
-        put("%d", f.day);
-        break;
-      case Elem::kDaySpace:
-        put("%2d", f.day);
-        break;
-      case Elem::kHour24:
-        put("%02d", f.hour);
-        break;
-      case Elem::kHour12Zero:
-        put("%02d", hour12);
-        break;
-      case Elem::kHour12:
-        put("%d", hour12);
-        break;
-      case Elem::kMinute2:
-        put("%02d", f.minute);
-        break;
-      case Elem::kMinute:
-        put("%d", f.minute);
-        break;
-      case Elem::kSecond2:
-        put("%02d", f.second);
-        break;
-      case Elem::kSecond:
-        put("%d", f.second);
-        break;
-      case Elem::kPmUpper:
-        out += f.hour >= 12 ? "PM" : "AM";
-        break;
-      case Elem::kPmLower:
-        out += f.hour >= 12 ? "pm" : "am";
-        break;
+      case Elem::kLiteral: out += t.text; break;
+      case Elem::kYear4: put("%04d", f.year); break;
+      case Elem::kYear2: put("%02d", f.year % 100); break;
+      case Elem::kMonth2: put("%02d", f.month); break;
+      case Elem::kMonth: put("%d", f.month); break;
+      case Elem::kMonthAbbr: out += std::string(kMonths[f.month - 1], 3); break;
+      case Elem::kMonthName: out += kMonths[f.month - 1]; break;
+      case Elem::kDay2: put("%02d", f.day); break;
+      case Elem::kDay: put("%d", f.day); break;
+      case Elem::kDaySpace: put("%2d", f.day); break;
+      case Elem::kHour24: put("%02d", f.hour); break;
+      case Elem::kHour12Zero: put("%02d", hour12); break;
+      case Elem::kHour12: put("%d", hour12); break;
+      case Elem::kMinute2: put("%02d", f.minute); break;
+      case Elem::kMinute: put("%d", f.minute); break;
+      case Elem::kSecond2: put("%02d", f.second); break;
+      case Elem::kSecond: put("%d", f.second); break;
+      case Elem::kPmUpper: out += f.hour >= 12 ? "PM" : "AM"; break;
+      case Elem::kPmLower: out += f.hour >= 12 ? "pm" : "am"; break;
       case Elem::kFraction:
         out += t.text[0];
         out += f.fraction;
@@ -361,8 +339,7 @@ std::string format(const std::vector<Token>& tokens, const Fields& f) {
         put("%02d", m % 60);
         break;
       }
-      case Elem::kUnsupported:
-        break;
+      case Elem::kUnsupported: break;
     }
   }
   return out;
