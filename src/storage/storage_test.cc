@@ -361,6 +361,27 @@ TEST(S3StorageTest, ObjectsComeFromTheCacheUntilTheirETagChanges) {
   fs::remove_all(dir);
 }
 
+// A share that would not fit on the node's disk fails before any download, with the sizes.
+TEST(S3StorageTest, AShareLargerThanTheFreeDiskIsRefusedBeforeDownloading) {
+  COD_REQUIRE_SERVICE(s3Server() != nullptr, "no S3 test server");
+  models::InputSource in = s3Input("");  // data/a.txt (5 bytes) and data/sub/b.txt (4 bytes)
+  fs::path dir = fs::temp_directory_path() / ("cod-s3-full-" + newUuid());
+  fs::create_directories(dir);
+  S3StorageConfig config;
+  config.free_disk = [](const std::string&) { return uint64_t{8}; };
+  S3Storage storage(config);
+  CancelToken cancel;
+  auto m = storage.prepare(in, {}, dir.string(), cancel);
+  EXPECT_EQ(m.status().code(), StatusCode::kResourceExhausted) << m.status().toString();
+  EXPECT_NE(m.status().message().find("needs 9 B of disk"), std::string::npos)
+      << m.status().message();
+  EXPECT_NE(m.status().message().find("8 B free"), std::string::npos) << m.status().message();
+  EXPECT_TRUE(fs::is_empty(dir / "s3")) << "nothing was downloaded";
+  config.free_disk = [](const std::string&) { return uint64_t{9}; };
+  EXPECT_TRUE(S3Storage(config).prepare(in, {}, (dir / "again").string(), cancel).isOk());
+  fs::remove_all(dir);
+}
+
 // Bacalhau's documented rule (FNV-1a of the key modulo Count): every object lands in exactly one
 // partition, the same one Bacalhau would give it.
 TEST(S3StorageTest, PartitionsSplitAPrefixAsBacalhauDoes) {

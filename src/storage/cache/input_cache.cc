@@ -215,6 +215,11 @@ Result<bool> InputCache::stage(const std::string& key, const std::string& locato
   return false;
 }
 
+bool InputCache::contains(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  return entries_.count(s3::sha256Hex(key)) > 0;
+}
+
 models::InputCacheInfo InputCache::info() const {
   std::lock_guard lock(mu_);
   models::InputCacheInfo out;

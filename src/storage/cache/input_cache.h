@@ -47,6 +47,9 @@ class InputCache {
   Result<bool> stage(const std::string& key, const std::string& locator, const std::string& dest,
                      const std::function<Status(const std::string& path)>& fill);
 
+  // Whether `key` is held now (it may be evicted a moment later).
+  bool contains(const std::string& key) const;
+
   // Sizes, counters and the locators of the inputs held, most recently used first (at most 256).
   models::InputCacheInfo info() const;
   // Changes whenever info() does (an insert, an eviction, a hit or a miss): the node then tells the

@@ -8,6 +8,7 @@
 
 #include "common/paths.h"
 #include "common/strings.h"
+#include "common/units.h"
 #include "models/json.h"
 #include "models/locality.h"
 #include "storage/s3/go_layout.h"
@@ -235,6 +236,26 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
   fs::create_directories(root, root_ec);  // a partition's share may be empty
   if (root_ec) return internalError("cannot create " + root.string() + ": " + root_ec.message());
   const std::string locator = models::inputLocator(input);
+  auto cacheKey = [&](const s3::ObjectInfo& object, const std::string& version) {
+    // An object's bytes are named by its ETag (and VersionID, when one is asked for).
+    return "s3\n" + client_config.endpoint + "\n" + p.bucket + "\n" + object.key + "\n" +
+           object.etag + "\n" + version;
+  };
+  // Refuse before the first byte when the share would not fit (cached objects cost nothing).
+  uint64_t needed = 0;
+  for (const auto& [object, rel] : chosen) {
+    if (config_.cache == nullptr ||
+        !config_.cache->contains(cacheKey(object, single ? p.version_id : ""))) {
+      needed += object.size;
+    }
+  }
+  std::error_code space_ec;
+  uint64_t free = config_.free_disk ? config_.free_disk(dir) : fs::space(dir, space_ec).available;
+  if (needed > free && !space_ec) {
+    return resourceExhausted("s3://" + p.bucket + "/" + p.key + " needs " + formatBytes(needed) +
+                             " of disk to stage, but this node has " + formatBytes(free) +
+                             " free where it stages inputs");
+  }
   for (const auto& [object, rel] : chosen) {
     fs::path file = root / rel;
     std::error_code ec;
@@ -247,10 +268,8 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
                               object.etag);
     };
     if (config_.cache != nullptr && (!object.etag.empty() || !version.empty())) {
-      // An object's bytes are named by its ETag (and VersionID, when one is asked for).
-      std::string key = "s3\n" + client_config.endpoint + "\n" + p.bucket + "\n" + object.key +
-                        "\n" + object.etag + "\n" + version;
-      COD_RETURN_IF_ERROR(config_.cache->stage(key, locator, file.string(), fetch).status());
+      COD_RETURN_IF_ERROR(
+          config_.cache->stage(cacheKey(object, version), locator, file.string(), fetch).status());
     } else {
       COD_RETURN_IF_ERROR(fetch(file.string()));
     }

@@ -11,6 +11,8 @@
 // the part the rule picks — for date, the key's leading date read with the Go layout DateFormat
 // and formatted back, go_layout.h — modulo Count).
 
+#include <functional>
+
 #include "s3/s3_client.h"
 #include "storage/cache/input_cache.h"
 #include "storage/storage.h"
@@ -23,6 +25,9 @@ struct S3StorageConfig {
   int attempts = 3;
   // Objects are kept here by bucket, key, ETag and VersionID (null = no cache).
   InputCache* cache = nullptr;
+  // Free bytes on the file system holding a folder (a seam for tests; null = statvfs). Staging
+  // stops before the first byte when the listed objects would not fit.
+  std::function<uint64_t(const std::string& dir)> free_disk;
 };
 
 class S3Storage final : public StorageProvider {
