@@ -354,7 +354,7 @@ struct MimeDeleter {
 
 // Percent-encodes all but unreserved characters and '/'.
 std::string encodeFileName(const std::string& name) {
-  static const char* kHex = "0123456789ABCDEF";
+  constexpr const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char ch : name) {
     if (std::isalnum(ch) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/') {

@@ -100,7 +100,7 @@ Result<Response> Session::send(const SessionRequest& request) {
   char error_buffer[CURL_ERROR_SIZE] = {0};
   auto timeout = request.timeout.count() > 0 ? request.timeout : options_.timeout;
 
-  curl_slist* headers = static_cast<curl_slist*>(headers_);
+  auto* headers = static_cast<curl_slist*>(headers_);
   std::unique_ptr<curl_slist, void (*)(curl_slist*)> request_headers(nullptr, &curl_slist_free_all);
   if (request.has_body && !request.content_type.empty()) {
     // The session's headers, then this request's Content-Type.

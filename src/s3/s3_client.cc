@@ -379,9 +379,9 @@ Result<int> S3Client::putObjectMultipart(const std::string& bucket, const std::s
   const uint64_t size = std::filesystem::file_size(path, ec);
   if (ec) return internalError("cannot read " + path + ": " + ec.message());
   constexpr uint64_t kMaxParts = 10000;
-  const uint64_t part_size =
+  const auto part_size =
       std::max<uint64_t>({config_.part_size, (size + kMaxParts - 1) / kMaxParts, 1});
-  const int parts = static_cast<int>(std::max<uint64_t>(1, (size + part_size - 1) / part_size));
+  const auto parts = static_cast<int>(std::max<uint64_t>(1, (size + part_size - 1) / part_size));
 
   // Initiate: the upload ID names the parts that follow.
   COD_ASSIGN_OR_RETURN(Prepared start, prepare("POST", bucket, key, {{"uploads", ""}}));
@@ -404,7 +404,7 @@ Result<int> S3Client::putObjectMultipart(const std::string& bucket, const std::s
         std::lock_guard lock(mu);
         if (!failure.isOk()) return;
       }
-      const uint64_t offset = static_cast<uint64_t>(i) * part_size;
+      const auto offset = static_cast<uint64_t>(i) * part_size;
       const uint64_t length = std::min(part_size, size - offset);
       Status st = [&]() -> Status {
         std::string digest = sha256OfFileRange(path, offset, length);

@@ -236,7 +236,7 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
   fs::create_directories(root, root_ec);  // a partition's share may be empty
   if (root_ec) return internalError("cannot create " + root.string() + ": " + root_ec.message());
   const std::string locator = models::inputLocator(input);
-  auto cacheKey = [&](const s3::ObjectInfo& object, const std::string& version) {
+  auto cache_key = [&](const s3::ObjectInfo& object, const std::string& version) {
     // An object's bytes are named by its ETag (and VersionID, when one is asked for).
     return "s3\n" + client_config.endpoint + "\n" + p.bucket + "\n" + object.key + "\n" +
            object.etag + "\n" + version;
@@ -245,7 +245,7 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
   uint64_t needed = 0;
   for (const auto& [object, rel] : chosen) {
     if (config_.cache == nullptr ||
-        !config_.cache->contains(cacheKey(object, single ? p.version_id : ""))) {
+        !config_.cache->contains(cache_key(object, single ? p.version_id : ""))) {
       needed += object.size;
     }
   }
@@ -256,8 +256,9 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
                              " of disk to stage, but this node has " + formatBytes(free) +
                              " free where it stages inputs");
   }
-  for (const auto& [object, rel] : chosen) {
-    fs::path file = root / rel;
+  for (const auto& chosen_object : chosen) {
+    const s3::ObjectInfo& object = chosen_object.first;
+    fs::path file = root / chosen_object.second;
     std::error_code ec;
     fs::create_directories(file.parent_path(), ec);
     if (ec)
@@ -269,7 +270,7 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
     };
     if (config_.cache != nullptr && (!object.etag.empty() || !version.empty())) {
       COD_RETURN_IF_ERROR(
-          config_.cache->stage(cacheKey(object, version), locator, file.string(), fetch).status());
+          config_.cache->stage(cache_key(object, version), locator, file.string(), fetch).status());
     } else {
       COD_RETURN_IF_ERROR(fetch(file.string()));
     }

@@ -32,7 +32,7 @@ struct S3StorageConfig {
 
 class S3Storage final : public StorageProvider {
  public:
-  explicit S3Storage(S3StorageConfig config = {}) : config_(config) {}
+  explicit S3Storage(S3StorageConfig config = {}) : config_(std::move(config)) {}
   std::string name() const override { return "s3"; }
   Status validate(const models::InputSource& input) override;
   Result<Mount> prepare(const models::InputSource& input, const Partition& partition,
