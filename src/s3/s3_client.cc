@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -175,6 +176,40 @@ ClientConfig configFromEnvironment(const std::string& region, const std::string&
   return c;
 }
 
+namespace {
+
+// Runs fn(0) … fn(count - 1) on up to `threads` threads (this one included); once one fails no
+// new ones start, and the first failure is returned.
+Status inParallel(uint64_t count, int threads, const std::function<Status(uint64_t)>& fn) {
+  std::atomic<uint64_t> next{0};
+  std::mutex mu;
+  Status failure = Status::ok();
+  auto worker = [&] {
+    for (uint64_t i = next++; i < count; i = next++) {
+      {
+        std::lock_guard lock(mu);
+        if (!failure.isOk()) return;
+      }
+      Status st = fn(i);
+      if (!st.isOk()) {
+        std::lock_guard lock(mu);
+        if (failure.isOk()) failure = std::move(st);
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (uint64_t t = 1; t < std::min<uint64_t>(static_cast<uint64_t>(std::max(threads, 1)), count);
+       ++t) {
+    pool.emplace_back(worker);
+  }
+  worker();
+  for (auto& t : pool) t.join();
+  return failure;
+}
+
+}  // namespace
+
 Result<S3Client::Prepared> S3Client::prepare(
     const std::string& method, const std::string& bucket, const std::string& key,
     const std::vector<std::pair<std::string, std::string>>& query,
@@ -293,47 +328,24 @@ Status S3Client::getObject(const std::string& bucket, const std::string& key,
     if (ec) return internalError("cannot write " + path + ": " + ec.message());
     const uint64_t part = std::max<uint64_t>(config_.part_size, 1);
     const uint64_t ranges = (size + part - 1) / part;
-    std::atomic<uint64_t> next{0};
-    std::mutex mu;
-    Status failure = Status::ok();
-    auto worker = [&] {
-      for (uint64_t i = next++; i < ranges; i = next++) {
-        {
-          std::lock_guard lock(mu);
-          if (!failure.isOk()) return;
-        }
-        uint64_t from = i * part;
-        uint64_t to = std::min(size, from + part) - 1;
-        Status st = [&]() -> Status {
-          COD_ASSIGN_OR_RETURN(Prepared req, prepare("GET", bucket, key, query));
-          http::DownloadOptions options = config_.http;
-          options.headers = req.headers;
-          options.headers.emplace_back("Range",
-                                       "bytes=" + std::to_string(from) + "-" + std::to_string(to));
-          options.headers.emplace_back("If-Match", etag);
-          options.write_offset = from;
-          auto got = http::download(req.url, path, options, cancel);
-          if (!got.isOk()) return Status(got.status()).prepend(what);
-          if (got->bytes != to - from + 1) {
-            return unavailable(what + ": a range came back short (" + std::to_string(got->bytes) +
-                               " of " + std::to_string(to - from + 1) + " bytes)");
-          }
-          return Status::ok();
-        }();
-        if (!st.isOk()) {
-          std::lock_guard lock(mu);
-          if (failure.isOk()) failure = std::move(st);
-          return;
-        }
+    return inParallel(ranges, config_.upload_threads, [&](uint64_t i) -> Status {
+      uint64_t from = i * part;
+      uint64_t to = std::min(size, from + part) - 1;
+      COD_ASSIGN_OR_RETURN(Prepared req, prepare("GET", bucket, key, query));
+      http::DownloadOptions options = config_.http;
+      options.headers = req.headers;
+      options.headers.emplace_back("Range",
+                                   "bytes=" + std::to_string(from) + "-" + std::to_string(to));
+      options.headers.emplace_back("If-Match", etag);
+      options.write_offset = from;
+      auto got = http::download(req.url, path, options, cancel);
+      if (!got.isOk()) return Status(got.status()).prepend(what);
+      if (got->bytes != to - from + 1) {
+        return unavailable(what + ": a range came back short (" + std::to_string(got->bytes) +
+                           " of " + std::to_string(to - from + 1) + " bytes)");
       }
-    };
-    std::vector<std::thread> threads;
-    for (uint64_t t = 1; t < std::min<uint64_t>(config_.upload_threads, ranges); ++t) {
-      threads.emplace_back(worker);
-    }
-    worker();
-    for (auto& t : threads) t.join();
-    return failure;
+      return Status::ok();
+    });
   }
   COD_ASSIGN_OR_RETURN(Prepared req, prepare("GET", bucket, key, query));
   http::DownloadOptions options = config_.http;
@@ -395,18 +407,11 @@ Result<int> S3Client::putObjectMultipart(const std::string& bucket, const std::s
   if (upload_id.empty()) return unavailable(what + ": the server sent no UploadId");
 
   std::vector<std::string> etags(static_cast<size_t>(parts));
-  std::atomic<int> next{0};
-  std::mutex mu;
-  Status failure = Status::ok();
-  auto worker = [&] {
-    for (int i = next++; i < parts; i = next++) {
-      {
-        std::lock_guard lock(mu);
-        if (!failure.isOk()) return;
-      }
-      const auto offset = static_cast<uint64_t>(i) * part_size;
-      const uint64_t length = std::min(part_size, size - offset);
-      Status st = [&]() -> Status {
+  Status failure =
+      inParallel(static_cast<uint64_t>(parts), config_.upload_threads, [&](uint64_t n) -> Status {
+        const auto i = static_cast<int>(n);
+        const uint64_t offset = n * part_size;
+        const uint64_t length = std::min(part_size, size - offset);
         std::string digest = sha256OfFileRange(path, offset, length);
         if (digest.empty()) return internalError("cannot read " + path);
         COD_ASSIGN_OR_RETURN(
@@ -422,20 +427,9 @@ Result<int> S3Client::putObjectMultipart(const std::string& bucket, const std::s
         if (etag == got->headers.end() || etag->second.empty()) {
           return unavailable(what + ": the server sent no ETag for part " + std::to_string(i + 1));
         }
-        etags[static_cast<size_t>(i)] = etag->second;
+        etags[n] = etag->second;
         return Status::ok();
-      }();
-      if (!st.isOk()) {
-        std::lock_guard lock(mu);
-        if (failure.isOk()) failure = std::move(st);
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 1; t < std::min(config_.upload_threads, parts); ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+      });
 
   auto abort = [&] {
     // Best effort: an upload left behind costs storage until a lifecycle rule removes it.
