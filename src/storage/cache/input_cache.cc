@@ -145,6 +145,11 @@ void InputCache::evictLocked(const std::string& keep) {
     auto victim = entries_.end();
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
       if (it->first == keep) continue;
+      // An entry being staged right now (its key lock is held) stays until that is done.
+      if (auto held = key_locks_.find(it->first);
+          held != key_locks_.end() && !held->second.expired()) {
+        continue;
+      }
       if (victim == entries_.end() || it->second.last_used < victim->second.last_used) victim = it;
     }
     if (victim == entries_.end()) return;

@@ -6,8 +6,9 @@
 // execution's folder (no bytes copied; the task sees them read-only, so it cannot change the
 // cached copy), falling back to a copy across file systems.
 //
-// * LRU under a size cap: the least recently used entries go when an insert passes max_bytes.
-//   Evicting an entry an execution is using is safe: its links keep the data until it ends.
+// * LRU under a size cap: the least recently used entries go when an insert passes max_bytes,
+//   but never one being linked into an execution at that moment. Evicting an entry an execution
+//   already uses is safe: its links keep the data until it ends.
 // * Concurrent executions: one fetch per key at a time; others wanting the same key wait and then
 //   link what it stored.
 // * Crashes: an entry is filled under tmp/ and renamed into entries/ once complete, so a crash
