@@ -65,6 +65,20 @@ const std::vector<Key>& keys() {
          if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
          o->s3_presigned_url_expiration = *d;
        }},
+      {"Publishers.Types.S3Managed.Bucket", "",
+       [](const YAML::Node& n, ServeOptions* o) { o->s3_managed.bucket = n.as<std::string>(); }},
+      {"Publishers.Types.S3Managed.Key", "",
+       [](const YAML::Node& n, ServeOptions* o) { o->s3_managed.key = n.as<std::string>(); }},
+      {"Publishers.Types.S3Managed.Region", "",
+       [](const YAML::Node& n, ServeOptions* o) { o->s3_managed.region = n.as<std::string>(); }},
+      {"Publishers.Types.S3Managed.Endpoint", "",
+       [](const YAML::Node& n, ServeOptions* o) { o->s3_managed.endpoint = n.as<std::string>(); }},
+      {"Publishers.Types.S3Managed.PreSignedURLExpiration", "",
+       [](const YAML::Node& n, ServeOptions* o) {
+         auto d = parseDuration(n.as<std::string>());
+         if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
+         o->s3_managed.expiration = *d;
+       }},
       {"Compute.AllowHostNetwork", "--allow-host-network",
        [](const YAML::Node& n, ServeOptions* o) { o->allow_host_network = n.as<bool>(); }},
       {"Compute.AdvertiseAddress", "--advertise-address",

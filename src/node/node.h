@@ -73,6 +73,16 @@ struct ServeOptions {
   // PreSignedURLExpiration); without credentials they stay s3 results.
   bool s3_presigned_url_disabled = false;
   Duration s3_presigned_url_expiration = std::chrono::minutes(30);
+  // The bucket the orchestrator manages for the s3managed publisher (Publishers.Types.S3Managed):
+  // results land at <key>/<jobID>/<executionID>.tar.gz, uploaded by compute nodes through URLs
+  // the orchestrator presigns with its own AWS credentials; "" = no managed bucket.
+  struct S3Managed {
+    std::string bucket;
+    std::string key = "cod-results";
+    std::string region;
+    std::string endpoint;
+    Duration expiration = std::chrono::hours(1);
+  } s3_managed;
   // Host paths `local` inputs may mount ("/data", or "/data:rw" to allow ReadWrite).
   std::vector<std::string> allow_listed_local_paths;
   // Jobs asking for a network: Full/Bridge/HTTP need allow_networked_jobs, Host needs

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/paths.h"
 #include "common/strings.h"
 #include "common/units.h"
 #include "common/version.h"
@@ -34,6 +35,34 @@ transport::NatsTransportConfig natsConfig(const ServeOptions& options, const std
 }
 
 }  // namespace
+
+models::SpecConfig presignManagedResult(const models::SpecConfig& result,
+                                        const ServeOptions::S3Managed& managed) {
+  if (!equalsIgnoreCase(result.type, "s3managed") || managed.bucket.empty()) return result;
+  auto param = [&](std::string_view key) {
+    const auto* v = models::findKey(result.params, key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  // The IDs came back from a compute node: only safe ones make a key.
+  const std::string job_id = param("JobID");
+  const std::string execution_id = param("ExecutionID");
+  if (!idProblem(job_id).empty() || !idProblem(execution_id).empty()) return result;
+  const std::string key = publisher::managedResultKey(managed.key, job_id, execution_id);
+  s3::S3Client client(s3::configFromEnvironment(managed.region, managed.endpoint));
+  auto url = client.presignGetObject(
+      managed.bucket, key,
+      std::chrono::duration_cast<std::chrono::seconds>(managed.expiration).count());
+  if (!url.isOk()) return result;
+  models::SpecConfig out;
+  out.type = "s3PreSigned";
+  boost::json::object source{{"Bucket", managed.bucket}, {"Key", key}};
+  if (!managed.region.empty()) source["Region"] = managed.region;
+  if (!managed.endpoint.empty()) source["Endpoint"] = managed.endpoint;
+  out.params["SourceSpec"] = std::move(source);
+  out.params["PreSignedURL"] = *url;
+  out.params["Managed"] = true;
+  return out;
+}
 
 models::SpecConfig presignS3Result(const models::SpecConfig& result, Duration expires) {
   if (!equalsIgnoreCase(result.type, "s3")) return result;
@@ -101,6 +130,16 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   config.nodes.disconnect_timeout = options.node_disconnect_timeout;
   config.scheduler.queue_backoff = options.queue_backoff;
   config.job_limits.max_count = options.max_job_count;
+  if (!options.s3_managed.bucket.empty()) {
+    config.presign_managed_upload = [managed = options.s3_managed](
+                                        const std::string& job_id,
+                                        const std::string& execution_id) -> Result<std::string> {
+      s3::S3Client client(s3::configFromEnvironment(managed.region, managed.endpoint));
+      return client.presign(
+          "PUT", managed.bucket, publisher::managedResultKey(managed.key, job_id, execution_id),
+          std::chrono::duration_cast<std::chrono::seconds>(managed.expiration).count());
+    };
+  }
   s->orchestrator = std::make_unique<orchestrator::Orchestrator>(
       orchestrator::Orchestrator::Deps{s->store.get(), s->transport.get(), &SystemClock::instance(),
                                        &SystemRandom::instance()},
@@ -120,12 +159,12 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   models::NodeInfo info = s->info;
   deps.node_info = [info] { return info; };
   deps.version = info.bacalhau_version;
-  if (!options.s3_presigned_url_disabled) {
-    deps.transform_result = [expires =
-                                 options.s3_presigned_url_expiration](const models::SpecConfig& r) {
-      return presignS3Result(r, expires);
-    };
-  }
+  deps.transform_result = [disabled = options.s3_presigned_url_disabled,
+                           expires = options.s3_presigned_url_expiration,
+                           managed = options.s3_managed](const models::SpecConfig& r) {
+    if (equalsIgnoreCase(r.type, "s3managed")) return presignManagedResult(r, managed);
+    return disabled ? r : presignS3Result(r, expires);
+  };
   api::ApiConfig api_config;
   api_config.host = options.api_host;
   api_config.port = static_cast<uint16_t>(options.api_port);
@@ -198,6 +237,15 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   s->noop_publisher = std::make_unique<publisher::NoopPublisher>();
   s->s3_publisher = std::make_unique<publisher::S3Publisher>(id);
   s->ipfs_publisher = std::make_unique<publisher::IpfsPublisher>(options.ipfs_connect);
+  // Upload URLs come from the orchestrator over the node's transport, made further down.
+  s->s3managed_publisher = std::make_unique<publisher::S3ManagedPublisher>(
+      [stack = s.get(), id](const std::string& job_id,
+                            const std::string& execution_id) -> Result<std::string> {
+        COD_ASSIGN_OR_RETURN(transport::PresignUploadResponse r,
+                             stack->transport->presignUpload({id, job_id, execution_id}));
+        if (r.url.empty()) return failedPrecondition(r.reason);
+        return r.url;
+      });
   // The results are served where the node says they are, not on every interface.
   const std::string& results_host =
       options.publisher_host.empty() ? options.advertise_address : options.publisher_host;
@@ -241,7 +289,7 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   plugins.storages = {s->inline_storage.get(), s->url_storage.get(), s->s3_storage.get(),
                       s->local_storage.get(), s->ipfs_storage.get()};
   plugins.publishers = {s->local.get(), s->s3_publisher.get(), s->ipfs_publisher.get(),
-                        s->noop_publisher.get()};
+                        s->s3managed_publisher.get(), s->noop_publisher.get()};
   plugins.disable(options.disabled_engines, options.disabled_input_sources,
                   options.disabled_publishers);
   compute::ComputeDeps deps{s->transport.get(), s->store.get(), plugins, &SystemClock::instance(),

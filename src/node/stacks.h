@@ -19,6 +19,7 @@
 #include "publisher/local/local_publisher.h"
 #include "publisher/noop/noop_publisher.h"
 #include "publisher/s3/s3_publisher.h"
+#include "publisher/s3managed/s3managed_publisher.h"
 #include "storage/inline/inline_storage.h"
 #include "storage/ipfs/ipfs_storage.h"
 #include "storage/local/local_storage.h"
@@ -35,6 +36,10 @@ namespace cod::node {
 // a URL signed with this process's AWS credentials, valid for `expires`; other results, and s3
 // results when there are no credentials, unchanged.
 models::SpecConfig presignS3Result(const models::SpecConfig& result, Duration expires);
+// The s3PreSigned form (Managed: true) of an s3managed result: a download URL for where the
+// managed bucket keeps it.
+models::SpecConfig presignManagedResult(const models::SpecConfig& result,
+                                        const ServeOptions::S3Managed& managed);
 
 struct OrchestratorStack {
   std::unique_ptr<transport::NatsServerProcess> nats;
@@ -68,6 +73,7 @@ struct ComputeStack {
   std::unique_ptr<publisher::NoopPublisher> noop_publisher;
   std::unique_ptr<publisher::S3Publisher> s3_publisher;
   std::unique_ptr<publisher::IpfsPublisher> ipfs_publisher;
+  std::unique_ptr<publisher::S3ManagedPublisher> s3managed_publisher;
   std::unique_ptr<ResultServer> results;
   std::unique_ptr<compute::ComputeNode> node;
 

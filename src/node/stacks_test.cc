@@ -57,5 +57,29 @@ TEST_F(PresignTest, PrefixesOtherResultsAndMissingCredentialsStayAsTheyAre) {
   EXPECT_EQ(presignS3Result(s3Result("j-1/e-1.tar.gz"), std::chrono::minutes(30)).type, "s3");
 }
 
+TEST_F(PresignTest, ManagedResultsPointIntoTheManagedBucketAndOnlyForSafeIds) {
+  ServeOptions::S3Managed managed;
+  managed.bucket = "managed-results";
+  managed.key = "/cod-results/";
+  managed.endpoint = "http://s3.local:9000";
+  models::SpecConfig r;
+  r.type = "s3managed";
+  r.params["JobID"] = "j-1";
+  r.params["ExecutionID"] = "e-2";
+  auto out = presignManagedResult(r, managed);
+  ASSERT_EQ(out.type, "s3PreSigned");
+  EXPECT_TRUE(out.params.at("Managed").as_bool());
+  std::string url(out.params.at("PreSignedURL").as_string());
+  EXPECT_EQ(url.rfind("http://s3.local:9000/managed-results/cod-results/j-1/e-2.tar.gz?", 0), 0u)
+      << url;
+  EXPECT_NE(url.find("X-Amz-Expires=3600"), std::string::npos) << url;
+  // IDs that would reach another key are not signed for.
+  r.params["ExecutionID"] = "../../other-bucket-object";
+  EXPECT_EQ(presignManagedResult(r, managed).type, "s3managed");
+  // Without a managed bucket the result stays as published.
+  r.params["ExecutionID"] = "e-2";
+  EXPECT_EQ(presignManagedResult(r, ServeOptions::S3Managed{}).type, "s3managed");
+}
+
 }  // namespace
 }  // namespace cod::node

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "common/strings.h"
 
 namespace cod::orchestrator {
 
@@ -193,6 +194,29 @@ transport::UpdateNodeInfoResponse Orchestrator::onUpdateNodeInfo(
 
 transport::ReconcileResponse Orchestrator::onReconcile(const transport::ReconcileRequest& req) {
   return updater_->reconcile(req);
+}
+
+transport::PresignUploadResponse Orchestrator::onPresignUpload(
+    const transport::PresignUploadRequest& req) {
+  if (!config_.presign_managed_upload) {
+    return {"",
+            "this orchestrator manages no S3 bucket (set Publishers.Types.S3Managed.Bucket "
+            "in its config)"};
+  }
+  // Only for an execution of that job, on that node, publishing to the managed bucket.
+  auto execution = deps_.store->getExecution(req.execution_id);
+  if (!execution.isOk() || execution->job_id != req.job_id || execution->node_id != req.node_id) {
+    return {"", "no execution " + req.execution_id + " of job " + req.job_id + " on node " +
+                    req.node_id};
+  }
+  auto job = deps_.store->getJob(req.job_id);
+  if (!job.isOk() || job->tasks.empty() ||
+      !equalsIgnoreCase(trim(job->task().publisher.type), "s3managed")) {
+    return {"", "job " + req.job_id + " does not publish to the managed bucket"};
+  }
+  auto url = config_.presign_managed_upload(req.job_id, req.execution_id);
+  if (!url.isOk()) return {"", url.status().message()};
+  return {*url, ""};
 }
 
 // ---- timers ----

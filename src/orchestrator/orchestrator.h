@@ -45,6 +45,11 @@ struct OrchestratorConfig {
   Duration housekeeping_interval = std::chrono::seconds(10);
   // Start no threads: tests drive processOne()/tick() themselves.
   bool manual = false;
+  // The s3managed publisher's upload URLs: a presigned PUT for one execution's results in the
+  // bucket this orchestrator manages (node/ fills it from Publishers.Types.S3Managed; unset = no
+  // managed bucket).
+  std::function<Result<std::string>(const std::string& job_id, const std::string& execution_id)>
+      presign_managed_upload;
 };
 
 class Orchestrator final : public transport::OrchestratorHandler {
@@ -79,6 +84,8 @@ class Orchestrator final : public transport::OrchestratorHandler {
   transport::UpdateNodeInfoResponse onUpdateNodeInfo(
       const transport::UpdateNodeInfoRequest& req) override;
   transport::ReconcileResponse onReconcile(const transport::ReconcileRequest& req) override;
+  transport::PresignUploadResponse onPresignUpload(
+      const transport::PresignUploadRequest& req) override;
   void onMessage(const transport::ToOrchestratorMessage& msg) override;
 
  private:

@@ -2,7 +2,7 @@
 
 // A Publisher uploads an execution's result folder somewhere a client can download it from and
 // says where (Execution.PublishedResult). Implementations: `local/` (a tar.gz the compute node
-// serves over HTTP), `s3/`, `ipfs/`, `noop/`.
+// serves over HTTP), `s3/`, `s3managed/`, `ipfs/`, `noop/`.
 //
 // Contract: publish() is called on a run thread, after the task ended, with the complete result
 // folder (stdout, stderr, exitCode, one folder per ResultPath); it may block, and stops with

@@ -254,12 +254,13 @@ Result<std::string> S3Client::target(const std::string& bucket, const std::strin
   return config_.endpoint.substr(0, config_.endpoint.find("://") + 3) + in->host;
 }
 
-Result<std::string> S3Client::presignGetObject(const std::string& bucket, const std::string& key,
-                                               int64_t expires_secs) const {
+Result<std::string> S3Client::presign(const std::string& method, const std::string& bucket,
+                                      const std::string& key, int64_t expires_secs) const {
   if (config_.credentials.empty()) {
     return failedPrecondition("no AWS credentials to presign s3://" + bucket + "/" + key + " with");
   }
   SignInput in;
+  in.method = method;
   COD_ASSIGN_OR_RETURN(std::string scheme_host, target(bucket, key, &in));
   return scheme_host +
          presignV4(in, config_.credentials, config_.region, config_.clock->now(), expires_secs);

@@ -68,7 +68,12 @@ class S3Client {
   // A URL anyone may GET the object with for `expires_secs` (SigV4 query form);
   // FailedPrecondition without credentials.
   Result<std::string> presignGetObject(const std::string& bucket, const std::string& key,
-                                       int64_t expires_secs) const;
+                                       int64_t expires_secs) const {
+    return presign("GET", bucket, key, expires_secs);
+  }
+  // The same for PUTting the object (any body).
+  Result<std::string> presign(const std::string& method, const std::string& bucket,
+                              const std::string& key, int64_t expires_secs) const;
 
  private:
   struct Prepared {

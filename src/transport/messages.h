@@ -53,6 +53,19 @@ struct UpdateNodeInfoResponse {
   std::string reason;
 };
 
+// The s3managed publisher's ask (Bacalhau's managedPublisher.PreSignURLRequest): a URL to PUT one
+// execution's results to, in the bucket the orchestrator manages, so compute nodes need no S3
+// credentials of their own.
+struct PresignUploadRequest {
+  std::string node_id;
+  std::string job_id;
+  std::string execution_id;
+};
+struct PresignUploadResponse {
+  std::string url;     // "" when refused
+  std::string reason;  // why it was refused
+};
+
 // What a compute node holds, so the orchestrator can answer with what it should do about each.
 struct ExecutionReport {
   std::string execution_id;

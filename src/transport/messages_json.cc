@@ -284,6 +284,32 @@ Result<UpdateNodeInfoResponse> decodeUpdateNodeInfoResponse(std::string_view tex
   return UpdateNodeInfoResponse{boolean(opened.second, "Accepted"), str(opened.second, "Reason")};
 }
 
+std::string encode(const PresignUploadRequest& m) {
+  bj::object p;
+  p["NodeID"] = m.node_id;
+  p["JobID"] = m.job_id;
+  p["ExecutionID"] = m.execution_id;
+  return envelope("PresignUploadRequest", std::move(p));
+}
+
+Result<PresignUploadRequest> decodePresignUploadRequest(std::string_view text) {
+  COD_ASSIGN_OR_RETURN(auto opened, open(text));
+  return PresignUploadRequest{str(opened.second, "NodeID"), str(opened.second, "JobID"),
+                              str(opened.second, "ExecutionID")};
+}
+
+std::string encode(const PresignUploadResponse& m) {
+  bj::object p;
+  p["URL"] = m.url;
+  p["Reason"] = m.reason;
+  return envelope("PresignUploadResponse", std::move(p));
+}
+
+Result<PresignUploadResponse> decodePresignUploadResponse(std::string_view text) {
+  COD_ASSIGN_OR_RETURN(auto opened, open(text));
+  return PresignUploadResponse{str(opened.second, "URL"), str(opened.second, "Reason")};
+}
+
 std::string encode(const ReconcileRequest& m) {
   bj::object p;
   p["NodeID"] = m.node_id;

@@ -32,6 +32,10 @@ Result<HeartbeatRequest> decodeHeartbeatRequest(std::string_view text);
 Result<HeartbeatResponse> decodeHeartbeatResponse(std::string_view text);
 Result<UpdateNodeInfoRequest> decodeUpdateNodeInfoRequest(std::string_view text);
 Result<UpdateNodeInfoResponse> decodeUpdateNodeInfoResponse(std::string_view text);
+std::string encode(const PresignUploadRequest& m);
+std::string encode(const PresignUploadResponse& m);
+Result<PresignUploadRequest> decodePresignUploadRequest(std::string_view text);
+Result<PresignUploadResponse> decodePresignUploadResponse(std::string_view text);
 Result<ReconcileRequest> decodeReconcileRequest(std::string_view text);
 Result<ReconcileResponse> decodeReconcileResponse(std::string_view text);
 

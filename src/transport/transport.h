@@ -24,6 +24,10 @@ class OrchestratorHandler {
   virtual HeartbeatResponse onHeartbeat(const HeartbeatRequest& req) = 0;
   virtual UpdateNodeInfoResponse onUpdateNodeInfo(const UpdateNodeInfoRequest& req) = 0;
   virtual ReconcileResponse onReconcile(const ReconcileRequest& req) = 0;
+  // An upload URL for the s3managed publisher; refused unless the orchestrator manages a bucket.
+  virtual PresignUploadResponse onPresignUpload(const PresignUploadRequest&) {
+    return {"", "this orchestrator manages no S3 bucket"};
+  }
   virtual void onMessage(const ToOrchestratorMessage& msg) = 0;
 };
 
@@ -61,6 +65,9 @@ class ComputeTransport {
   virtual Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& req) = 0;
   virtual Result<UpdateNodeInfoResponse> updateNodeInfo(const UpdateNodeInfoRequest& req) = 0;
   virtual Result<ReconcileResponse> reconcile(const ReconcileRequest& req) = 0;
+  virtual Result<PresignUploadResponse> presignUpload(const PresignUploadRequest&) {
+    return unimplemented("this transport cannot ask for upload URLs");
+  }
   // Queues a message for the orchestrator; never blocks on the network.
   virtual Status send(const ToOrchestratorMessage& msg) = 0;
 };

@@ -32,6 +32,12 @@ HeartbeatResponse RecordingOrchestrator::onHeartbeat(const HeartbeatRequest& req
   return {req.node_id != "n-unknown"};
 }
 
+PresignUploadResponse RecordingOrchestrator::onPresignUpload(const PresignUploadRequest& req) {
+  if (req.node_id == "n-unmanaged") return {"", "no managed bucket"};
+  return {"https://bucket.example/" + req.job_id + "/" + req.execution_id + "?X-Amz-Signature=s",
+          ""};
+}
+
 UpdateNodeInfoResponse RecordingOrchestrator::onUpdateNodeInfo(const UpdateNodeInfoRequest& req) {
   std::lock_guard lock(mu_);
   updates_.push_back(req);
@@ -360,6 +366,14 @@ TEST_P(TransportConformanceTest, HeartbeatUpdateAndReconcileRoundTrip) {
   EXPECT_EQ(answer->executions[2].execution_id, "e-3");
   ASSERT_EQ(orchestrator_handler_.reconciles().size(), 1u);
   EXPECT_EQ(encode(orchestrator_handler_.reconciles()[0]), encode(rec));
+
+  auto url = node->presignUpload({"n-1", "j-1", "e-1"});
+  ASSERT_TRUE(url.isOk()) << url.status().toString();
+  EXPECT_EQ(url->url, "https://bucket.example/j-1/e-1?X-Amz-Signature=s");
+  auto refused = node->presignUpload({"n-unmanaged", "j-1", "e-1"});
+  ASSERT_TRUE(refused.isOk()) << refused.status().toString();
+  EXPECT_TRUE(refused->url.empty());
+  EXPECT_EQ(refused->reason, "no managed bucket");
 }
 
 TEST_P(TransportConformanceTest, MessagesToComputeArriveIntact) {

@@ -51,6 +51,8 @@ class RecordingOrchestrator final : public OrchestratorHandler {
   HeartbeatResponse onHeartbeat(const HeartbeatRequest& req) override;
   UpdateNodeInfoResponse onUpdateNodeInfo(const UpdateNodeInfoRequest& req) override;
   ReconcileResponse onReconcile(const ReconcileRequest& req) override;
+  // A URL naming the request's IDs; refused for node "n-unmanaged".
+  PresignUploadResponse onPresignUpload(const PresignUploadRequest& req) override;
   void onMessage(const ToOrchestratorMessage& msg) override;
 
   // While blocked, onMessage waits (a slow handler); unblock() lets it go on.

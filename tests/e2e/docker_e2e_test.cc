@@ -616,5 +616,49 @@ TEST_F(DockerE2E, ARepeatedJobRunsWhereItsDataIsAndStagesFromTheCache) {
   EXPECT_NE(describe.out.find("Hits: 3"), std::string::npos) << describe.out;
 }
 
+// The s3managed publisher: results go to the bucket the orchestrator manages, through upload URLs
+// it presigns per execution; the results API hands out download URLs, so neither the compute
+// nodes' publisher nor the client needs bucket names or credentials of its own.
+TEST_F(DockerE2E, S3ManagedResultsGoToTheOrchestratorsBucket) {
+  std::string why;
+  TestS3Server* s3 = TestS3Server::get(&why);
+  ASSERT_NE(s3, nullptr) << why;
+  for (const auto& [k, v] : s3->awsEnv()) {
+    if (k != "HOME") extra_env_[k] = v;
+  }
+  std::string config = writeFile("managed.yaml", std::string(R"(Publishers:
+  Types:
+    S3Managed:
+      Bucket: )") + TestS3Server::kBucket + R"(
+      Key: managed
+      Endpoint: )" + s3->endpoint() + R"(
+      Region: us-east-1
+)");
+  startServer(
+      {"devstack", "--computes", "2", "--nats-port", "0", "--publisher-port", "0", "-c", config});
+  ASSERT_TRUE(waitForComputeNodes(2));
+  auto run = cod({"docker", "run", "-o", "outputs:/outputs", "-p", "s3managed", kImage, "--", "sh",
+                  "-c", "echo managed | tee /outputs/note"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  auto execs = executions(id);
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0].published_result.type, "s3managed");
+  // In the bucket where the orchestrator said, read back with awscli.
+  std::string object = "managed/" + id + "/" + execs[0].id + ".tar.gz";
+  ASSERT_TRUE(s3->download(object, (dir_ / "managed.tar.gz").string())) << object;
+  auto results = client().jobResults(id);
+  ASSERT_TRUE(results.isOk() && results->size() == 1u) << results.status().toString();
+  EXPECT_EQ((*results)[0].type, "s3PreSigned");
+  EXPECT_TRUE(models::findKey((*results)[0].params, "Managed")->as_bool());
+
+  for (const char* k : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}) extra_env_.erase(k);
+  extra_env_["AWS_SHARED_CREDENTIALS_FILE"] = (dir_ / "no-credentials").string();
+  std::string out = (dir_ / "managed-out").string();
+  auto get = cod({"job", "get", id, "--output-dir", out});
+  ASSERT_EQ(get.code, 0) << get.out << get.err;
+  EXPECT_EQ(slurp(fs::path(out) / "outputs" / "note"), "managed\n");
+}
+
 }  // namespace
 }  // namespace cod::testing

@@ -66,6 +66,10 @@ class InprocComputeTransport final : public ComputeTransport {
   Result<ReconcileResponse> reconcile(const ReconcileRequest& req) override {
     return call<ReconcileResponse>([&](OrchestratorHandler* h) { return h->onReconcile(req); });
   }
+  Result<PresignUploadResponse> presignUpload(const PresignUploadRequest& req) override {
+    return call<PresignUploadResponse>(
+        [&](OrchestratorHandler* h) { return h->onPresignUpload(req); });
+  }
 
   Status send(const ToOrchestratorMessage& msg) override {
     if (hub_->partitioned(node_id_)) return unavailable("the orchestrator is unreachable");

@@ -149,6 +149,9 @@ void NatsOrchestratorTransport::onControl(std::string_view data, const char* rep
   } else if (type == "ReconcileRequest") {
     answer = answerWith(decodeReconcileRequest(data), type,
                         [&](const ReconcileRequest& r) { return handler->onReconcile(r); });
+  } else if (type == "PresignUploadRequest") {
+    answer = answerWith(decodePresignUploadRequest(data), type,
+                        [&](const PresignUploadRequest& r) { return handler->onPresignUpload(r); });
   } else {
     Status why = type.empty()
                      ? invalidArgument("the request is not a cod message envelope")
@@ -240,6 +243,11 @@ Result<UpdateNodeInfoResponse> NatsComputeTransport::updateNodeInfo(
     const UpdateNodeInfoRequest& req) {
   return call<UpdateNodeInfoResponse>(link_.get(), encode(req), "node info update",
                                       decodeUpdateNodeInfoResponse);
+}
+
+Result<PresignUploadResponse> NatsComputeTransport::presignUpload(const PresignUploadRequest& req) {
+  return call<PresignUploadResponse>(link_.get(), encode(req), "upload URL request",
+                                     decodePresignUploadResponse);
 }
 
 Result<ReconcileResponse> NatsComputeTransport::reconcile(const ReconcileRequest& req) {

@@ -90,6 +90,7 @@ class NatsComputeTransport final : public ComputeTransport {
   Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& req) override;
   Result<UpdateNodeInfoResponse> updateNodeInfo(const UpdateNodeInfoRequest& req) override;
   Result<ReconcileResponse> reconcile(const ReconcileRequest& req) override;
+  Result<PresignUploadResponse> presignUpload(const PresignUploadRequest& req) override;
   Status send(const ToOrchestratorMessage& msg) override;
 
  private:
