@@ -180,6 +180,12 @@ void validateSourceParams(const InputSource& in, const std::string& path, Errors
     if (!startsWith(url, "http://") && !startsWith(url, "https://")) {
       errors.add(path + ".URL", "must be an http:// or https:// URL for urlDownload inputs");
     }
+  } else if (type == "s3presigned") {
+    std::string url = toLower(stringParam(in.source, "PreSignedURL"));
+    if (!startsWith(url, "http://") && !startsWith(url, "https://")) {
+      errors.add(path + ".PreSignedURL",
+                 "must be an http:// or https:// URL for s3PreSigned inputs");
+    }
   } else if (type == "inline") {
     if (!startsWith(toLower(stringParam(in.source, "URL")), "data:")) {
       errors.add(path + ".URL", "must be a data URL (\"data:…;base64,…\") for inline inputs");

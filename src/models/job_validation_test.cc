@@ -500,9 +500,13 @@ TEST(ValidateJobTest, KnownInputTypesNeedTheirParams) {
       {{"s3", {{"Bucket", "b"}, {"Endpoint", "file:///etc"}}}, "", "/g"},
       {{"somethingNew", {}}, "", "/f"},  // a node may know it
       {{"ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa&arg=/etc"}}}, "", "/h"},
+      {{"s3PreSigned", {{"PreSignedURL", "file:///etc/shadow"}}}, "", "/i"},
   };
   auto lines = failures(job);
-  ASSERT_EQ(lines.size(), 7u) << join(lines, "\n");
+  ASSERT_EQ(lines.size(), 8u) << join(lines, "\n");
+  EXPECT_EQ(lines[7],
+            "Job.Tasks[0].InputSources[8].Source.Params.PreSignedURL: must be an http:// or "
+            "https:// URL for s3PreSigned inputs");
   EXPECT_TRUE(startsWith(lines[0],
                          "Job.Tasks[0].InputSources[0].Source.Params.URL: must be an "
                          "http:// or https:// URL"));

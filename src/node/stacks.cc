@@ -213,6 +213,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   storage::UrlStorageConfig url_config;
   url_config.cache = s->input_cache.get();
   s->url_storage = std::make_unique<storage::UrlStorage>(url_config);
+  s->presigned_storage = std::make_unique<storage::S3PresignedStorage>(s->url_storage.get());
+  s->noop_storage = std::make_unique<storage::NoopStorage>();
   storage::S3StorageConfig s3_config;
   s3_config.cache = s->input_cache.get();
   s->s3_storage = std::make_unique<storage::S3Storage>(s3_config);
@@ -286,8 +288,9 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   // The node's plugins, one table per kind, in order (STYLE: no static registration).
   compute::Plugins plugins;
   plugins.executors = {s->docker.get(), s->noop.get()};
-  plugins.storages = {s->inline_storage.get(), s->url_storage.get(), s->s3_storage.get(),
-                      s->local_storage.get(), s->ipfs_storage.get()};
+  plugins.storages = {s->inline_storage.get(), s->url_storage.get(),  s->s3_storage.get(),
+                      s->local_storage.get(),  s->ipfs_storage.get(), s->presigned_storage.get(),
+                      s->noop_storage.get()};
   plugins.publishers = {s->local.get(), s->s3_publisher.get(), s->ipfs_publisher.get(),
                         s->s3managed_publisher.get(), s->noop_publisher.get()};
   plugins.disable(options.disabled_engines, options.disabled_input_sources,

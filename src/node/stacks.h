@@ -65,6 +65,8 @@ struct ComputeStack {
   std::unique_ptr<executor::NoopExecutor> noop;
   std::unique_ptr<storage::InlineStorage> inline_storage;
   std::unique_ptr<storage::UrlStorage> url_storage;
+  std::unique_ptr<storage::S3PresignedStorage> presigned_storage;  // downloads via url_storage
+  std::unique_ptr<storage::NoopStorage> noop_storage;
   std::unique_ptr<storage::InputCache> input_cache;  // before the storages that use it
   std::unique_ptr<storage::S3Storage> s3_storage;
   std::unique_ptr<storage::IpfsStorage> ipfs_storage;

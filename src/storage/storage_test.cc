@@ -243,6 +243,28 @@ INSTANTIATE_TEST_SUITE_P(
                   input("ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa/../x"}}),
                   input("ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa&arg=x"}})};
             }},
+        Backend{"S3Presigned",
+                [](const std::string&) -> std::unique_ptr<StorageProvider> {
+                  static UrlStorage downloads(fastRetries());
+                  return std::make_unique<S3PresignedStorage>(&downloads);
+                },
+                [](const std::string&) {
+                  return input(
+                      "s3PreSigned",
+                      {{"PreSignedURL", web().url("/data.csv")},
+                       {"SourceSpec", boost::json::object{{"Bucket", "b"}, {"Key", "data.csv"}}}});
+                },
+                {{"data.csv", "a,b\n1,2\n"}},
+                [](const std::string&) {
+                  return std::vector<models::InputSource>{
+                      input("s3PreSigned", {}),
+                      input("s3PreSigned", {{"PreSignedURL", "file:///etc/passwd"}})};
+                }},
+        Backend{"Noop",
+                [](const std::string&) { return std::make_unique<NoopStorage>(); },
+                [](const std::string&) { return input("noop", {}); },
+                {},
+                [](const std::string&) { return std::vector<models::InputSource>{}; }},
         Backend{"Local",
                 [](const std::string& fixture) {
                   fs::create_directories(fixture + "/allowed/in");

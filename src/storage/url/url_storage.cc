@@ -135,4 +135,42 @@ Result<Mount> UrlStorage::prepare(const models::InputSource& input, const Partit
   return Mount{folder.string(), input.target, true};
 }
 
+models::InputSource S3PresignedStorage::asDownload(const models::InputSource& input) {
+  models::InputSource download = input;
+  download.source.type = "urlDownload";
+  download.source.params = {{"URL", stringParam(input, "PreSignedURL")}};
+  return download;
+}
+
+Status S3PresignedStorage::validate(const models::InputSource& input) {
+  if (stringParam(input, "PreSignedURL").empty()) {
+    return invalidArgument("s3PreSigned Source.Params.PreSignedURL is required");
+  }
+  Status st = downloads_->validate(asDownload(input));
+  if (!st.isOk()) {
+    return invalidArgument(
+        "s3PreSigned Source.Params.PreSignedURL must be an http:// or https:// "
+        "URL, got \"" +
+        http::redactUrl(stringParam(input, "PreSignedURL")) + "\"");
+  }
+  return Status::ok();
+}
+
+Result<Mount> S3PresignedStorage::prepare(const models::InputSource& input,
+                                          const Partition& partition, const std::string& dir,
+                                          CancelToken& cancel) {
+  COD_RETURN_IF_ERROR(validate(input));
+  return downloads_->prepare(asDownload(input), partition, dir, cancel);
+}
+
+Result<Mount> NoopStorage::prepare(const models::InputSource& input, const Partition&,
+                                   const std::string& dir, CancelToken& cancel) {
+  if (cancel.cancelled()) return cancelled("staging cancelled");
+  fs::path empty = fs::path(dir) / "empty";
+  std::error_code ec;
+  fs::create_directory(empty, ec);
+  if (ec) return internalError("cannot create " + empty.string() + ": " + ec.message());
+  return Mount{empty.string(), input.target, true};
+}
+
 }  // namespace cod::storage

@@ -43,6 +43,31 @@ class UrlStorage final : public StorageProvider {
   UrlStorageConfig config_;
 };
 
+// `s3PreSigned` inputs (reference §5.5): Params.PreSignedURL (with the object's SourceSpec
+// alongside), downloaded as a urlDownload of that URL would be — the form the results API hands
+// out, so one job's results can feed another's inputs.
+class S3PresignedStorage final : public StorageProvider {
+ public:
+  explicit S3PresignedStorage(UrlStorage* downloads) : downloads_(downloads) {}
+  std::string name() const override { return "s3PreSigned"; }
+  Status validate(const models::InputSource& input) override;
+  Result<Mount> prepare(const models::InputSource& input, const Partition& partition,
+                        const std::string& dir, CancelToken& cancel) override;
+
+ private:
+  static models::InputSource asDownload(const models::InputSource& input);
+  UrlStorage* downloads_;
+};
+
+// `noop` inputs: nothing to fetch; the task sees an empty folder at Target.
+class NoopStorage final : public StorageProvider {
+ public:
+  std::string name() const override { return "noop"; }
+  Status validate(const models::InputSource&) override { return Status::ok(); }
+  Result<Mount> prepare(const models::InputSource& input, const Partition& partition,
+                        const std::string& dir, CancelToken& cancel) override;
+};
+
 // The file name a download is saved under (always one plain path segment).
 std::string downloadFileName(const std::string& url, const std::string& content_disposition);
 
