@@ -351,8 +351,15 @@ Status S3Client::getObject(const std::string& bucket, const std::string& key,
   COD_ASSIGN_OR_RETURN(Prepared req, prepare("GET", bucket, key, query));
   http::DownloadOptions options = config_.http;
   options.headers = req.headers;
+  // The bytes must be those the listing named (the input cache keys them by that ETag).
+  if (!etag.empty()) options.headers.emplace_back("If-Match", etag);
   auto got = http::download(req.url, path, options, cancel);
   if (got.isOk()) return Status::ok();
+  if (got.status().message().find("HTTP 412") != std::string::npos) {
+    return unavailable(what +
+                       ": the object changed while it was being staged; a retry lists it "
+                       "again");
+  }
   switch (got.status().code()) {
     case StatusCode::kNotFound:
     case StatusCode::kFailedPrecondition: {

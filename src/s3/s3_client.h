@@ -52,8 +52,10 @@ class S3Client {
   // Every object whose key starts with `prefix`, in key order.
   Result<std::vector<ObjectInfo>> listObjects(const std::string& bucket, const std::string& prefix,
                                               CancelToken* cancel) const;
-  // The object (a given version, when `version_id` is set) into the file `path`. With its size
-  // and ETag from a listing, a large object comes in parallel ranges (see ClientConfig).
+  // The object (a given version, when `version_id` is set) into the file `path`. With its ETag
+  // from a listing the GET is pinned to it (If-Match: an object replaced meanwhile is
+  // Unavailable, for a retry to list again); with its size too, a large object comes in parallel
+  // ranges (see ClientConfig).
   Status getObject(const std::string& bucket, const std::string& key, const std::string& version_id,
                    const std::string& path, CancelToken* cancel, uint64_t size = 0,
                    const std::string& etag = "") const;
