@@ -16,6 +16,8 @@
 #include <boost/json/value.hpp>
 
 #include "common/status.h"
+#include "models/execution.h"
+#include "models/job.h"
 #include "models/node.h"
 
 namespace cod::orchestrator {
@@ -46,9 +48,11 @@ struct ApiDeps {
   // /api/v1/agent/config (a summary of the API settings when unset). Secrets must be redacted.
   std::function<boost::json::value()> debug_info;
   std::function<boost::json::value()> config_info;
-  // Optional: how GET /jobs/:id/results shows a published result (reference §2.10's result
-  // transformers: s3 results become s3PreSigned URLs). Unset = as published.
-  std::function<models::SpecConfig(const models::SpecConfig&)> transform_result;
+  // Optional: how GET /jobs/:id/results shows an execution's published result (reference §2.10's
+  // result transformers: s3 results become s3PreSigned URLs). The result came from a compute
+  // node: a transformer must check it against the job and execution before signing anything.
+  // Unset = as published.
+  std::function<models::SpecConfig(const models::Job&, const models::Execution&)> transform_result;
 };
 
 struct ApiConfig {

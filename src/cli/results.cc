@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 #include "common/archive.h"
 #include "common/ids.h"
@@ -43,6 +44,7 @@ class ProgressLine {
 
  private:
   void draw(uint64_t done, uint64_t total) {
+    std::lock_guard lock(mu_);  // parallel ranged GETs report from several threads
     auto now = std::chrono::steady_clock::now();
     bool finished = total > 0 && done >= total;
     if (total < (uint64_t{4} << 20) ||
@@ -56,6 +58,7 @@ class ProgressLine {
   }
 
   CliContext& ctx_;
+  std::mutex mu_;
   std::string label_;
   std::chrono::steady_clock::time_point last_{};
   bool drawn_ = false;

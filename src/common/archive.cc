@@ -116,8 +116,8 @@ Result<ArchiveStats> extractTar(const std::string& archive_path, const std::stri
   ArchivePtr out(archive_write_disk_new());
   // Entry names are checked below and then made absolute under `dir` (so no chdir is needed);
   // libarchive still refuses ".." and writing through a symlink on the way.
-  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-                                                ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+  // No ARCHIVE_EXTRACT_PERM: modes are masked below (no setuid/setgid from an archive).
+  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS);
   ArchiveStats stats;
   struct archive_entry* entry;
@@ -125,6 +125,11 @@ Result<ArchiveStats> extractTar(const std::string& archive_path, const std::stri
   while ((rc = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
     std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
     auto type = archive_entry_filetype(entry);
+    // A hard link entry looks like a regular file but names a target that is never checked
+    // (it could be any file of the host): refused like symlinks.
+    if (archive_entry_hardlink(entry) != nullptr) {
+      return invalidArgument("refusing archive entry \"" + name + "\": hard links are not allowed");
+    }
     if (type != AE_IFREG && type != AE_IFDIR) {
       return invalidArgument("refusing archive entry \"" + name +
                              "\": only regular files and folders are allowed");
@@ -135,6 +140,7 @@ Result<ArchiveStats> extractTar(const std::string& archive_path, const std::stri
     }
     std::string target = (fs::path(dir) / name).string();
     archive_entry_set_pathname(entry, target.c_str());
+    archive_entry_set_perm(entry, archive_entry_perm(entry) & 0777);
     if (archive_write_header(out.get(), entry) != ARCHIVE_OK) {
       return archiveError(out.get(), "extracting " + name);
     }

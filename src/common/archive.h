@@ -3,7 +3,8 @@
 // tar.gz archives of result folders (libarchive), made and unpacked safely: nothing outside the
 // given folder is ever read or written. Entries are relative ("stdout", "outputs/a.txt"), with no
 // top folder; symbolic links are left out when packing (a task could point them anywhere) and
-// refused when unpacking, as are absolute paths and "..".
+// refused when unpacking, as are hard links, absolute paths and ".."; unpacked modes keep only
+// rwx bits (no setuid/setgid).
 
 #include <cstdint>
 #include <string>

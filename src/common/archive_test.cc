@@ -78,5 +78,49 @@ TEST_F(ArchiveTest, RefusesEntriesThatEscape) {
   }
 }
 
+// A hard link entry is a regular file to the type check, but its target is a host path: with
+// libarchive's defaults it would link (and, with data, overwrite) that file.
+TEST_F(ArchiveTest, RefusesHardLinksAndDropsSetuidBits) {
+  write(root_ / "host-secret", "secret");
+  fs::path tar = root_ / "link.tar";
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_open_filename(a, tar.c_str());
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, "innocent.txt");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_hardlink(e, (root_ / "host-secret").c_str());
+  archive_entry_set_size(e, 0);
+  archive_write_header(a, e);
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  auto r = extractTar(tar.string(), (root_ / "out").string());
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("hard links are not allowed"), std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "out" / "innocent.txt"));
+  EXPECT_EQ(read(root_ / "host-secret"), "secret");
+
+  fs::path suid = root_ / "suid.tar";
+  a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_open_filename(a, suid.c_str());
+  e = archive_entry_new();
+  archive_entry_set_pathname(e, "tool");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 04755);
+  archive_entry_set_size(e, 2);
+  archive_write_header(a, e);
+  archive_write_data(a, "#!", 2);
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  ASSERT_TRUE(extractTar(suid.string(), (root_ / "suid-out").string()).isOk());
+  auto perms = fs::status(root_ / "suid-out" / "tool").permissions();
+  EXPECT_EQ(perms & fs::perms::set_uid, fs::perms::none);
+}
+
 }  // namespace
 }  // namespace cod

@@ -54,4 +54,19 @@ bool isCid(std::string_view cid) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
 }
 
+bool isS3BucketName(std::string_view bucket) {
+  return !bucket.empty() && bucket.size() <= 255 &&
+         std::all_of(bucket.begin(), bucket.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' ||
+                  c == '_';
+         });
+}
+
+bool isS3RegionName(std::string_view region) {
+  return !region.empty() && region.size() <= 64 &&
+         std::all_of(region.begin(), region.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
+}
+
 }  // namespace cod

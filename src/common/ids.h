@@ -26,4 +26,9 @@ std::string shortId(std::string_view id);
 // specially. Syntax only.
 bool isCid(std::string_view cid);
 
+// Whether a name is safe where S3 puts it into a host name (bucket.s3.region.amazonaws.com):
+// a bucket of letters, digits, '-', '.', '_'; a region of lower-case letters, digits, '-'.
+bool isS3BucketName(std::string_view bucket);
+bool isS3RegionName(std::string_view region);
+
 }  // namespace cod

@@ -118,7 +118,11 @@ size_t onHeader(char* data, size_t size, size_t n, void* user) {
   if (line.size() > kName.size() && equalsIgnoreCase(line.substr(0, kName.size()), kName)) {
     t->content_disposition = std::string(trim(line.substr(kName.size())));
   }
-  if (startsWith(line, "HTTP/")) t->validator.clear();  // a new answer (after a redirect)
+  if (startsWith(line, "HTTP/")) {  // a new answer (after a redirect): forget the last one's
+    t->validator.clear();
+    t->content_disposition.clear();
+    if (t->headers != nullptr) t->headers->clear();
+  }
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string name = toLower(trim(line.substr(0, colon)));

@@ -144,13 +144,16 @@ Status IpfsClient::get(const std::string& cid, const std::string& dest, CancelTo
   options.timeout = config_.get_timeout + std::chrono::seconds(15);
   options.stall_timeout = std::chrono::ceil<std::chrono::seconds>(options.timeout);
   options.attempts = 1;  // a retry would only wait as long again
+  options.max_bytes = config_.max_bytes;
   options.allow_link_local = true;
   const std::string url =
       base_ + "/api/v0/get?arg=" + cid + "&timeout=" + seconds(config_.get_timeout);
   auto got = http::download(url, archive.string(), options, cancel);
   if (!got.isOk()) {
     const Status& st = got.status();
-    if (st.code() == StatusCode::kCancelled) return st;
+    if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kResourceExhausted) {
+      return st;
+    }
     std::string message = fs::exists(archive) ? errorMessage(readPrefix(archive, 4096)) : "";
     if (st.code() == StatusCode::kUnavailable && message.empty()) {
       return Status(StatusCode::kUnavailable, "fetching " + cid + " from the IPFS node at " +

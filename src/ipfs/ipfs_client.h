@@ -29,6 +29,9 @@ struct IpfsClientConfig {
   // fails on its own (the node keeps asking its peers).
   std::chrono::milliseconds get_timeout{std::chrono::minutes(5)};
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+  // A get larger than this is refused (ResourceExhausted): a CID can name terabytes of
+  // deduplicated blocks. The archive is about the size of what it unpacks to.
+  uint64_t max_bytes = uint64_t{10} * 1024 * 1024 * 1024;
 };
 
 class IpfsClient {

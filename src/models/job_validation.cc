@@ -164,6 +164,16 @@ std::string stringParam(const SpecConfig& spec, std::string_view key) {
 
 // An S3 Endpoint, when given, is the base URL the compute node talks to: http or https only.
 void validateEndpoint(const SpecConfig& spec, const std::string& path, Errors& errors) {
+  // Bucket and Region become part of a host name on AWS.
+  std::string bucket = stringParam(spec, "Bucket");
+  if (!bucket.empty() && !isS3BucketName(bucket)) {
+    errors.add(path + ".Bucket",
+               "must be a bucket name (letters, digits, '-', '.', '_'), got " + quoted(bucket));
+  }
+  std::string region = stringParam(spec, "Region");
+  if (!region.empty() && !isS3RegionName(region)) {
+    errors.add(path + ".Region", "must be a region name like eu-west-1, got " + quoted(region));
+  }
   std::string endpoint = stringParam(spec, "Endpoint");
   std::string lower = toLower(endpoint);
   if (!endpoint.empty() && !startsWith(lower, "http://") && !startsWith(lower, "https://")) {

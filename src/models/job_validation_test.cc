@@ -501,9 +501,13 @@ TEST(ValidateJobTest, KnownInputTypesNeedTheirParams) {
       {{"somethingNew", {}}, "", "/f"},  // a node may know it
       {{"ipfs", {{"CID", "QmUKpBKnu8nKiSJM45JTicuDhqwR7XuXZ6dn1HdHZdrgVa&arg=/etc"}}}, "", "/h"},
       {{"s3PreSigned", {{"PreSignedURL", "file:///etc/shadow"}}}, "", "/i"},
+      {{"s3", {{"Bucket", "victim"}, {"Region", "x@attacker.example#"}}}, "", "/j"},
   };
   auto lines = failures(job);
-  ASSERT_EQ(lines.size(), 8u) << join(lines, "\n");
+  ASSERT_EQ(lines.size(), 9u) << join(lines, "\n");
+  EXPECT_EQ(lines[8],
+            "Job.Tasks[0].InputSources[9].Source.Params.Region: must be a region name like "
+            "eu-west-1, got \"x@attacker.example#\"");
   EXPECT_EQ(lines[7],
             "Job.Tasks[0].InputSources[8].Source.Params.PreSignedURL: must be an http:// or "
             "https:// URL for s3PreSigned inputs");

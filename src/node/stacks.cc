@@ -36,18 +36,39 @@ transport::NatsTransportConfig natsConfig(const ServeOptions& options, const std
 
 }  // namespace
 
-models::SpecConfig presignManagedResult(const models::SpecConfig& result,
+namespace {
+
+std::string param(const models::SpecConfig& spec, std::string_view key) {
+  const auto* v = models::findKey(spec.params, key);
+  return v != nullptr && v->is_string() ? std::string(trim(v->as_string())) : std::string();
+}
+
+// Whether the s3 result a compute node reported is where the job's publisher spec sends results:
+// same bucket, endpoint and region, and a key under the spec's fixed prefix (the part before its
+// first placeholder). Anything else is not signed for: a hostile node could name any object.
+bool matchesPublisher(const models::SpecConfig& result, const models::SpecConfig& publisher) {
+  if (!equalsIgnoreCase(publisher.type, "s3")) return false;
+  if (param(result, "Bucket") != param(publisher, "Bucket") ||
+      !equalsIgnoreCase(param(result, "Endpoint"), param(publisher, "Endpoint"))) {
+    return false;
+  }
+  std::string region = param(publisher, "Region");
+  if (!region.empty() && param(result, "Region") != region) return false;
+  std::string prefix = param(publisher, "Key");
+  prefix = prefix.substr(0, prefix.find('{'));
+  while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
+  std::string key = param(result, "Key");
+  return startsWith(key, prefix) && key.find("..") == std::string::npos;
+}
+
+}  // namespace
+
+models::SpecConfig presignManagedResult(const models::Execution& execution,
                                         const ServeOptions::S3Managed& managed) {
+  const models::SpecConfig& result = execution.published_result;
   if (!equalsIgnoreCase(result.type, "s3managed") || managed.bucket.empty()) return result;
-  auto param = [&](std::string_view key) {
-    const auto* v = models::findKey(result.params, key);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-  };
-  // The IDs came back from a compute node: only safe ones make a key.
-  const std::string job_id = param("JobID");
-  const std::string execution_id = param("ExecutionID");
-  if (!idProblem(job_id).empty() || !idProblem(execution_id).empty()) return result;
-  const std::string key = publisher::managedResultKey(managed.key, job_id, execution_id);
+  // The key is made from the execution's own IDs, never from what the node reported.
+  const std::string key = publisher::managedResultKey(managed.key, execution.job_id, execution.id);
   s3::S3Client client(s3::configFromEnvironment(managed.region, managed.endpoint));
   auto url = client.presignGetObject(
       managed.bucket, key,
@@ -64,17 +85,17 @@ models::SpecConfig presignManagedResult(const models::SpecConfig& result,
   return out;
 }
 
-models::SpecConfig presignS3Result(const models::SpecConfig& result, Duration expires) {
+models::SpecConfig presignS3Result(const models::Job& job, const models::SpecConfig& result,
+                                   Duration expires) {
   if (!equalsIgnoreCase(result.type, "s3")) return result;
-  auto param = [&](std::string_view key) {
-    const auto* v = models::findKey(result.params, key);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-  };
-  const std::string key = param("Key");
+  const std::string key = param(result, "Key");
   if (!endsWith(key, ".tar.gz")) return result;  // plain results are a prefix: no one URL
-  s3::S3Client client(s3::configFromEnvironment(param("Region"), param("Endpoint")));
-  auto url = client.presignGetObject(
-      param("Bucket"), key, std::chrono::duration_cast<std::chrono::seconds>(expires).count());
+  if (job.tasks.empty() || !matchesPublisher(result, job.task().publisher)) return result;
+  s3::S3Client client(
+      s3::configFromEnvironment(param(result, "Region"), param(result, "Endpoint")));
+  auto url =
+      client.presignGetObject(param(result, "Bucket"), key,
+                              std::chrono::duration_cast<std::chrono::seconds>(expires).count());
   if (!url.isOk()) return result;  // no credentials here: the client uses its own
   models::SpecConfig out;
   out.type = "s3PreSigned";
@@ -159,12 +180,13 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   models::NodeInfo info = s->info;
   deps.node_info = [info] { return info; };
   deps.version = info.bacalhau_version;
-  deps.transform_result = [disabled = options.s3_presigned_url_disabled,
-                           expires = options.s3_presigned_url_expiration,
-                           managed = options.s3_managed](const models::SpecConfig& r) {
-    if (equalsIgnoreCase(r.type, "s3managed")) return presignManagedResult(r, managed);
-    return disabled ? r : presignS3Result(r, expires);
-  };
+  deps.transform_result =
+      [disabled = options.s3_presigned_url_disabled, expires = options.s3_presigned_url_expiration,
+       managed = options.s3_managed](const models::Job& job, const models::Execution& e) {
+        const models::SpecConfig& r = e.published_result;
+        if (equalsIgnoreCase(r.type, "s3managed")) return presignManagedResult(e, managed);
+        return disabled ? r : presignS3Result(job, r, expires);
+      };
   api::ApiConfig api_config;
   api_config.host = options.api_host;
   api_config.port = static_cast<uint16_t>(options.api_port);

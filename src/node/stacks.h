@@ -35,10 +35,13 @@ namespace cod::node {
 // The s3PreSigned form of an s3 result (one .tar.gz object) that GET /jobs/:id/results shows:
 // a URL signed with this process's AWS credentials, valid for `expires`; other results, and s3
 // results when there are no credentials, unchanged.
-models::SpecConfig presignS3Result(const models::SpecConfig& result, Duration expires);
-// The s3PreSigned form (Managed: true) of an s3managed result: a download URL for where the
-// managed bucket keeps it.
-models::SpecConfig presignManagedResult(const models::SpecConfig& result,
+// Only for a result where the job's publisher spec sends results (same bucket, endpoint, region,
+// a key under its fixed prefix): the result came from a compute node, which could name any object.
+models::SpecConfig presignS3Result(const models::Job& job, const models::SpecConfig& result,
+                                   Duration expires);
+// The s3PreSigned form (Managed: true) of an execution's s3managed result: a download URL for
+// where the managed bucket keeps it, made from the execution's own IDs.
+models::SpecConfig presignManagedResult(const models::Execution& execution,
                                         const ServeOptions::S3Managed& managed);
 
 struct OrchestratorStack {

@@ -17,6 +17,19 @@ models::SpecConfig s3Result(const std::string& key) {
   return r;
 }
 
+// A job publishing to s3://results/out/{jobID}/{executionID} on the same endpoint.
+models::Job s3Job() {
+  models::Job job;
+  job.id = "j-1";
+  job.tasks.resize(1);
+  job.task().publisher.type = "s3";
+  job.task().publisher.params["Bucket"] = "results";
+  job.task().publisher.params["Key"] = "j-1/{executionID}";
+  job.task().publisher.params["Endpoint"] = "http://s3.local:9000";
+  job.task().publisher.params["Region"] = "eu-west-1";
+  return job;
+}
+
 class PresignTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -34,7 +47,7 @@ class PresignTest : public ::testing::Test {
 };
 
 TEST_F(PresignTest, OneObjectResultsBecomePresignedUrls) {
-  auto out = presignS3Result(s3Result("j-1/e-1.tar.gz"), std::chrono::minutes(30));
+  auto out = presignS3Result(s3Job(), s3Result("j-1/e-1.tar.gz"), std::chrono::minutes(30));
   EXPECT_EQ(out.type, "s3PreSigned");
   std::string url(out.params.at("PreSignedURL").as_string());
   EXPECT_EQ(url.rfind("http://s3.local:9000/results/j-1/e-1.tar.gz?X-Amz-Algorithm=", 0), 0u)
@@ -47,38 +60,46 @@ TEST_F(PresignTest, OneObjectResultsBecomePresignedUrls) {
 }
 
 TEST_F(PresignTest, PrefixesOtherResultsAndMissingCredentialsStayAsTheyAre) {
-  EXPECT_EQ(presignS3Result(s3Result("j-1/e-1/"), std::chrono::minutes(30)).type, "s3");
+  EXPECT_EQ(presignS3Result(s3Job(), s3Result("j-1/e-1/"), std::chrono::minutes(30)).type, "s3");
   models::SpecConfig url;
   url.type = "urlDownload";
   url.params["URL"] = "http://n:6001/e-1.tar.gz";
-  EXPECT_EQ(presignS3Result(url, std::chrono::minutes(30)).type, "urlDownload");
+  EXPECT_EQ(presignS3Result(s3Job(), url, std::chrono::minutes(30)).type, "urlDownload");
+  // A compute node reporting an object the job's publisher spec does not send results to.
+  models::SpecConfig elsewhere = s3Result("payroll/2026.tar.gz");
+  EXPECT_EQ(presignS3Result(s3Job(), elsewhere, std::chrono::minutes(30)).type, "s3");
+  models::SpecConfig other_bucket = s3Result("j-1/e-1.tar.gz");
+  other_bucket.params["Bucket"] = "finance";
+  EXPECT_EQ(presignS3Result(s3Job(), other_bucket, std::chrono::minutes(30)).type, "s3");
+  models::SpecConfig climbing = s3Result("j-1/../payroll.tar.gz");
+  EXPECT_EQ(presignS3Result(s3Job(), climbing, std::chrono::minutes(30)).type, "s3");
   ::unsetenv("AWS_ACCESS_KEY_ID");
   ::unsetenv("AWS_SECRET_ACCESS_KEY");
-  EXPECT_EQ(presignS3Result(s3Result("j-1/e-1.tar.gz"), std::chrono::minutes(30)).type, "s3");
+  EXPECT_EQ(presignS3Result(s3Job(), s3Result("j-1/e-1.tar.gz"), std::chrono::minutes(30)).type,
+            "s3");
 }
 
-TEST_F(PresignTest, ManagedResultsPointIntoTheManagedBucketAndOnlyForSafeIds) {
+TEST_F(PresignTest, ManagedResultsPointWhereTheExecutionsOwnIdsSay) {
   ServeOptions::S3Managed managed;
   managed.bucket = "managed-results";
   managed.key = "/cod-results/";
   managed.endpoint = "http://s3.local:9000";
-  models::SpecConfig r;
-  r.type = "s3managed";
-  r.params["JobID"] = "j-1";
-  r.params["ExecutionID"] = "e-2";
-  auto out = presignManagedResult(r, managed);
+  models::Execution e;
+  e.id = "e-2";
+  e.job_id = "j-1";
+  e.published_result.type = "s3managed";
+  // What the node reported does not pick the object.
+  e.published_result.params["JobID"] = "j-other";
+  e.published_result.params["ExecutionID"] = "../../other-bucket-object";
+  auto out = presignManagedResult(e, managed);
   ASSERT_EQ(out.type, "s3PreSigned");
   EXPECT_TRUE(out.params.at("Managed").as_bool());
   std::string url(out.params.at("PreSignedURL").as_string());
   EXPECT_EQ(url.rfind("http://s3.local:9000/managed-results/cod-results/j-1/e-2.tar.gz?", 0), 0u)
       << url;
   EXPECT_NE(url.find("X-Amz-Expires=3600"), std::string::npos) << url;
-  // IDs that would reach another key are not signed for.
-  r.params["ExecutionID"] = "../../other-bucket-object";
-  EXPECT_EQ(presignManagedResult(r, managed).type, "s3managed");
   // Without a managed bucket the result stays as published.
-  r.params["ExecutionID"] = "e-2";
-  EXPECT_EQ(presignManagedResult(r, ServeOptions::S3Managed{}).type, "s3managed");
+  EXPECT_EQ(presignManagedResult(e, ServeOptions::S3Managed{}).type, "s3managed");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/ids.h"
 #include "common/strings.h"
 
 namespace cod::s3 {
@@ -237,6 +239,15 @@ Result<S3Client::Prepared> S3Client::prepare(
 
 Result<std::string> S3Client::target(const std::string& bucket, const std::string& key,
                                      SignInput* in) const {
+  // Both become part of a host name on AWS: nothing that could change which host is reached.
+  if (!isS3BucketName(bucket)) {
+    return invalidArgument("S3 bucket \"" + bucket +
+                           "\" is not a bucket name (letters, digits, '-', '.', '_')");
+  }
+  if (!isS3RegionName(config_.region)) {
+    return invalidArgument("S3 region \"" + config_.region +
+                           "\" is not a region name (like eu-west-1)");
+  }
   if (config_.endpoint.empty()) {
     in->host = bucket + ".s3." + config_.region + ".amazonaws.com";
     in->path = "/" + key;
@@ -351,8 +362,15 @@ Status S3Client::getObject(const std::string& bucket, const std::string& key,
   COD_ASSIGN_OR_RETURN(Prepared req, prepare("GET", bucket, key, query));
   http::DownloadOptions options = config_.http;
   options.headers = req.headers;
-  // The bytes must be those the listing named (the input cache keys them by that ETag).
+  // The bytes must be those the listing named (the input cache keys them by that ETag), and no
+  // more of them than it said; a server that trickles still ends (at 1 MiB/s plus 10 minutes).
   if (!etag.empty()) options.headers.emplace_back("If-Match", etag);
+  if (size > 0) {
+    options.max_bytes = size;
+    if (options.timeout.count() == 0) {
+      options.timeout = std::chrono::minutes(10) + std::chrono::seconds(size >> 20);
+    }
+  }
   auto got = http::download(req.url, path, options, cancel);
   if (got.isOk()) return Status::ok();
   if (got.status().message().find("HTTP 412") != std::string::npos) {

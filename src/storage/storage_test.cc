@@ -229,6 +229,9 @@ INSTANTIATE_TEST_SUITE_P(
                       input("s3", {{"Bucket", "b"}, {"Filter", "(unclosed"}}),
                       input("s3", {{"Bucket", "b"}, {"Endpoint", "file:///x"}}),
                       input("s3", {{"Bucket", "b"}, {"ChecksumSHA256", "short"}}),
+                      // Would make the AWS host name b.s3.x@attacker.example#.amazonaws.com.
+                      input("s3", {{"Bucket", "b"}, {"Region", "x@attacker.example#"}}),
+                      input("s3", {{"Bucket", "b/../other"}}),
                       input("s3", {{"Bucket", "b"},
                                    {"Partition", boost::json::object{{"Type", "shuffle"}}}})};
                 }},

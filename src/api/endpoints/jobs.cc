@@ -299,9 +299,8 @@ class JobRoutes {
     for (const models::Execution& e : executions) {
       if (e.compute_state.state_type != models::ExecutionStateType::kCompleted) continue;
       if (e.published_result.type.empty()) continue;
-      items.push_back(models::toJson(deps_.transform_result
-                                         ? deps_.transform_result(e.published_result)
-                                         : e.published_result));
+      items.push_back(models::toJson(deps_.transform_result ? deps_.transform_result(job, e)
+                                                            : e.published_result));
     }
     json::object body{{"NextToken", ""}, {"Items", std::move(items)}};
     HttpResponse resp = jsonOk(body);

@@ -6,6 +6,7 @@
 #include <regex>
 #include <vector>
 
+#include "common/ids.h"
 #include "common/paths.h"
 #include "common/strings.h"
 #include "common/units.h"
@@ -103,6 +104,14 @@ Result<S3Params> parse(const models::InputSource& input) {
   p.version_id = stringParam(input, "VersionID");
   p.checksum_sha256 = stringParam(input, "ChecksumSHA256");
   if (p.bucket.empty()) return invalidArgument("s3 Source.Params.Bucket is required");
+  if (!isS3BucketName(p.bucket)) {
+    return invalidArgument("s3 Source.Params.Bucket \"" + p.bucket +
+                           "\" is not a bucket name (letters, digits, '-', '.', '_')");
+  }
+  if (!p.region.empty() && !isS3RegionName(p.region)) {
+    return invalidArgument("s3 Source.Params.Region \"" + p.region +
+                           "\" is not a region name (like eu-west-1)");
+  }
   if (!p.endpoint.empty()) {
     std::string lower = toLower(p.endpoint);
     if (!startsWith(lower, "http://") && !startsWith(lower, "https://")) {
@@ -238,8 +247,8 @@ Result<Mount> S3Storage::prepare(const models::InputSource& input, const Partiti
   const std::string locator = models::inputLocator(input);
   auto cache_key = [&](const s3::ObjectInfo& object, const std::string& version) {
     // An object's bytes are named by its ETag (and VersionID, when one is asked for).
-    return "s3\n" + client_config.endpoint + "\n" + p.bucket + "\n" + object.key + "\n" +
-           object.etag + "\n" + version;
+    return "s3\n" + client_config.endpoint + "\n" + client_config.region + "\n" + p.bucket + "\n" +
+           object.key + "\n" + object.etag + "\n" + version;
   };
   // Refuse before the first byte when the share would not fit (cached objects cost nothing).
   uint64_t needed = 0;
