@@ -163,6 +163,10 @@ bool number(std::string_view& s, bool fixed, size_t width, int* out) {
   return true;
 }
 
+// Z07:00 and Z0700 write UTC as "Z"; Z07:00 and -07:00 put a colon between hours and minutes.
+bool zoneAllowsZ(Elem e) { return e == Elem::kZoneZColon || e == Elem::kZoneZ; }
+bool zoneHasColon(Elem e) { return e == Elem::kZoneZColon || e == Elem::kZoneColon; }
+
 bool zone(std::string_view& s, bool z, bool colon, int* minutes) {
   if (z && !s.empty() && s[0] == 'Z') {
     s.remove_prefix(1);
@@ -272,12 +276,9 @@ bool parse(const std::vector<Token>& tokens, std::string_view s, Fields* f) {
       case Elem::kZoneZColon:
       case Elem::kZoneZ:
       case Elem::kZoneColon:
-      case Elem::kZone: {
-        bool z = t.elem == Elem::kZoneZColon || t.elem == Elem::kZoneZ;
-        bool colon = t.elem == Elem::kZoneZColon || t.elem == Elem::kZoneColon;
-        if (!zone(s, z, colon, &f->offset_minutes)) return false;
+      case Elem::kZone:
+        if (!zone(s, zoneAllowsZ(t.elem), zoneHasColon(t.elem), &f->offset_minutes)) return false;
         break;
-      }
       case Elem::kUnsupported: return false;
     }
   }
@@ -326,16 +327,14 @@ std::string format(const std::vector<Token>& tokens, const Fields& f) {
       case Elem::kZoneZ:
       case Elem::kZoneColon:
       case Elem::kZone: {
-        bool z = t.elem == Elem::kZoneZColon || t.elem == Elem::kZoneZ;
-        bool colon = t.elem == Elem::kZoneZColon || t.elem == Elem::kZoneColon;
-        if (z && f.offset_minutes == 0) {
+        if (zoneAllowsZ(t.elem) && f.offset_minutes == 0) {
           out += 'Z';
           break;
         }
         int m = f.offset_minutes < 0 ? -f.offset_minutes : f.offset_minutes;
         out += f.offset_minutes < 0 ? '-' : '+';
         put("%02d", m / 60);
-        if (colon) out += ':';
+        if (zoneHasColon(t.elem)) out += ':';
         put("%02d", m % 60);
         break;
       }
