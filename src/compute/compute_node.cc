@@ -100,7 +100,17 @@ Status ComputeNode::start() {
   if (ec) {
     return internalError("cannot create " + config_.data_dir + "/executions: " + ec.message());
   }
-  // What an earlier life of this node left behind.
+  // What an earlier life of this node left behind: each engine's sandboxes, then its executions.
+  for (executor::Executor* e : deps_.plugins.executors) {
+    auto removed = e->recover();
+    if (!removed.isOk()) {
+      spdlog::warn("{}: cleaning up after an earlier run failed: {}", e->name(),
+                   removed.status().toString());
+    } else if (*removed > 0) {
+      spdlog::info("{}: removed {} sandboxes left over from before this node restarted", e->name(),
+                   *removed);
+    }
+  }
   COD_ASSIGN_OR_RETURN(auto stored, deps_.store->list());
   for (auto& e : stored) {
     auto s = e.state();

@@ -1,7 +1,8 @@
 #pragma once
 
 // An Executor runs one task to completion in its sandbox (DESIGN §6). Implementations:
-// `docker/` (Docker Engine API), `noop/` (tests and benchmarks); `wasm/` later.
+// `docker/` (Docker Engine API), `wasm/` (WASI modules in a
+// sandboxed Node), `noop/` (tests and benchmarks).
 //
 // Contract:
 // * run() blocks until the task ends, is cancelled, or times out; the compute node calls it on one
@@ -46,6 +47,8 @@ struct ExecutionRequest {
   std::vector<models::Mount> inputs;
   // 0 = none.
   Duration timeout{0};
+  // The GPUs the compute node allocated to this execution (no other running execution has them).
+  std::vector<models::Gpu> gpus;
 };
 
 class Executor {
@@ -62,6 +65,10 @@ class Executor {
   // Whether run() needs a results folder even when no publisher will read it (a sandbox that
   // mounts its output paths or streams its logs there does).
   virtual bool needsResultsDir() const { return true; }
+  // Called once when the compute node starts, before any run(): cleans up what an earlier life of
+  // the node left behind (containers, sandboxes, runner processes). Returns how many things it
+  // removed.
+  virtual Result<int> recover() { return 0; }
 };
 
 // Writes `stdout`/`stderr` files and returns the RunOutput prefix (first 2 KiB + truncated flag).

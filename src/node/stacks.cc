@@ -213,13 +213,7 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
 
   s->docker = std::make_unique<executor::DockerExecutor>(
       executor::DockerExecutorConfig{options.docker_socket, id, 2048});
-  if (s->docker->isInstalled()) {
-    // Containers of an earlier life of this node: their executions are over.
-    auto removed = s->docker->removeOrphans();
-    if (removed.isOk() && *removed > 0) {
-      spdlog::info("removed {} containers left over from before this node restarted", *removed);
-    }
-  } else {
+  if (!s->docker->isInstalled()) {
     spdlog::warn("docker is not available at {}: this node will not run docker jobs",
                  s->docker->client().socketPath());
   }

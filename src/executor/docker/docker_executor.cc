@@ -279,7 +279,8 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
   return result;
 }
 
-Result<int> DockerExecutor::removeOrphans() {
+Result<int> DockerExecutor::recover() {
+  if (!isInstalled()) return 0;
   COD_ASSIGN_OR_RETURN(auto ids, client_.listContainers({{kLabelNode, config_.node_id}}));
   int removed = 0;
   for (const auto& id : ids) {

@@ -6,7 +6,7 @@
 // EnvironmentVariables []string "K=V", WorkingDirectory (absolute).
 //
 // Each execution is one container named cod-<execution-id> and labelled with the execution, job
-// and node IDs, so that a restarted node can remove what it left behind (removeOrphans). The image
+// and node IDs, so that a restarted node can remove what it left behind (recover). The image
 // is used when present locally and pulled otherwise. Resources become NanoCpus/Memory limits;
 // the network is `none` unless the task asks for Host (host) or Full/Bridge (bridge); every
 // container gets `no-new-privileges` and a pids limit. Each ResultPath is a read-write bind mount
@@ -40,8 +40,8 @@ class DockerExecutor final : public Executor {
                                        CancelToken& cancel) override;
 
   // Removes every container labelled with this node's ID (they belong to executions of an earlier
-  // life of the node). Returns how many were removed.
-  Result<int> removeOrphans();
+  // life of the node). Returns how many were removed; 0 when Docker is not available.
+  Result<int> recover() override;
 
   DockerClient& client() { return client_; }
 

@@ -174,7 +174,7 @@ TEST_F(DockerExecutorTest, RemovesOrphansOfThisNode) {
   auto id = executor_->client().createContainer(spec, "cod-orphan-" + newUuid());
   ASSERT_TRUE(id.isOk()) << id.status().toString();
   ASSERT_EQ(containersOfThisNode(), 1u);
-  auto removed = executor_->removeOrphans();
+  auto removed = executor_->recover();
   ASSERT_TRUE(removed.isOk());
   EXPECT_EQ(*removed, 1);
   EXPECT_EQ(containersOfThisNode(), 0u);
