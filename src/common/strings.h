@@ -35,6 +35,9 @@ bool isValidUtf8(std::string_view s);
 // `s` with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD, the way
 // Go's strings.ToValidUTF8 and browsers do; valid input comes back unchanged.
 std::string toValidUtf8(std::string_view s);
+// A spec string in an error message, in quotes, with control characters escaped (a newline in a
+// hostile value must not start a new line of a one-failure-per-line message).
+std::string quoted(std::string_view s);
 // The longest prefix of valid UTF-8 `s` that is at most `max_bytes` long and does not split a
 // character.
 std::string_view utf8Prefix(std::string_view s, size_t max_bytes);

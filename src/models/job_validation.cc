@@ -11,6 +11,7 @@
 #include "models/label_selector.h"
 #include "models/resources.h"
 #include "models/spec_loader.h"
+#include "models/wasm_params.h"
 
 namespace cod::models {
 
@@ -22,28 +23,6 @@ constexpr int64_t kMaxPort = 65535;
 constexpr size_t kDiffContext = 3;
 
 bool isDaemonOrOps(const Job& job) { return job.type == kJobTypeDaemon || job.type == kJobTypeOps; }
-
-// A spec string in an error message, in quotes, with control characters escaped (a newline in a
-// hostile value must not start a new line of the one-failure-per-line message).
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      constexpr const char* kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 // Lower-cases and removes every whitespace character ("512 MB" → "512mb").
 std::string normalizeQuantity(std::string_view s) {
@@ -238,6 +217,13 @@ void validatePublisherParams(const SpecConfig& publisher, const std::string& pat
   validateEndpoint(publisher, path, errors);
 }
 
+// A Target or Path as the checks see it: relative ones are allowed for engines whose guest file
+// system is rooted at "/" (wasm, python), and mean the same path from "/".
+std::string taskPath(const Task& task, const std::string& p) {
+  if (!p.empty() && p[0] != '/' && engineAcceptsRelativePaths(task.engine.type)) return "/" + p;
+  return p;
+}
+
 void validateInputsAndResults(const Task& task, const std::string& path, Errors& errors) {
   std::vector<std::string> aliases;
   std::vector<std::string> targets;
@@ -249,16 +235,18 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
                  "must not be blank; say where the input comes from "
                  "(s3, ipfs, urlDownload, inline, local)");
     }
+    const std::string target = taskPath(task, in.target);
     if (trim(in.target).empty()) {
       errors.add(at + ".Target",
                  "must not be blank; give the absolute path where the input "
                  "appears inside the task (like \"/inputs\")");
-    } else if (in.target[0] != '/') {
-      errors.add(at + ".Target", "must be an absolute path, got " + quoted(in.target));
-    } else if (std::string problem = containerPathProblem(in.target); !problem.empty()) {
+    } else if (target[0] != '/') {
+      errors.add(at + ".Target", "must be an absolute path, got " + quoted(in.target) +
+                                     " (only wasm and python tasks take paths relative to /)");
+    } else if (std::string problem = containerPathProblem(target); !problem.empty()) {
       errors.add(at + ".Target", "must be a plain absolute path like \"/inputs/data\", but " +
                                      quoted(in.target) + " " + problem);
-    } else if (isReservedContainerPath(in.target)) {
+    } else if (isReservedContainerPath(target)) {
       errors.add(at + ".Target", quoted(in.target) +
                                      " is the root or a kernel file system (/proc, /sys, /dev); "
                                      "mount the input elsewhere, like \"/inputs\"");
@@ -273,7 +261,7 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
     }
     validateSourceParams(in, at + ".Source.Params", errors);
     aliases.push_back(in.alias);
-    targets.push_back(in.target);
+    targets.push_back(target);
   }
   checkUnique(aliases, path + ".InputSources", "Alias", "alias", errors);
   checkUnique(targets, path + ".InputSources", "Target", "target", errors);
@@ -291,23 +279,25 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
                  "\".\" or \"..\", no control characters), but " +
                      quoted(r.name) + " " + problem);
     }
+    const std::string result_path = taskPath(task, r.path);
     if (trim(r.path).empty()) {
       errors.add(at + ".Path",
                  "must not be blank; give the absolute path inside the task whose "
                  "contents are published");
-    } else if (r.path[0] != '/') {
-      errors.add(at + ".Path", "must be an absolute path, got " + quoted(r.path));
-    } else if (std::string problem = containerPathProblem(r.path); !problem.empty()) {
+    } else if (result_path[0] != '/') {
+      errors.add(at + ".Path", "must be an absolute path, got " + quoted(r.path) +
+                                   " (only wasm and python tasks take paths relative to /)");
+    } else if (std::string problem = containerPathProblem(result_path); !problem.empty()) {
       errors.add(at + ".Path", "must be a plain absolute path like \"/outputs\", but " +
                                    quoted(r.path) + " " + problem);
-    } else if (isReservedContainerPath(r.path)) {
+    } else if (isReservedContainerPath(result_path)) {
       errors.add(at + ".Path", quoted(r.path) +
                                    " is the root or a kernel file system (/proc, /sys, /dev), "
                                    "which a task cannot publish; write results to a folder of "
                                    "their own, like \"/outputs\"");
     }
     names.push_back(r.name);
-    paths.push_back(r.path);
+    paths.push_back(result_path);
   }
   checkUnique(names, path + ".ResultPaths", "Name", "result name", errors);
   checkUnique(paths, path + ".ResultPaths", "Path", "result path", errors);
@@ -366,6 +356,11 @@ void validateTask(const Task& task, const std::string& path, Errors& errors) {
   // parseResources names the field from "Resources." on.
   if (!resources.isOk()) errors.addLine(path + "." + resources.error().message());
   validateInputsAndResults(task, path, errors);
+  if (equalsIgnoreCase(task.engine.type, kWasmEngine)) {
+    if (auto wasm = parseWasmParams(task); !wasm.isOk()) {
+      errors.addLine(path + "." + wasm.error().message());
+    }
+  }
   validateNetwork(task.network, path + ".Network", errors);
 }
 
@@ -511,20 +506,22 @@ std::string unsafePathReason(const Job& job, std::string_view execution_id) {
       if (std::string problem = pathSegmentProblem(r.name); !problem.empty()) {
         return rp + ".Name " + quoted(r.name) + " " + problem;
       }
-      if (std::string problem = containerPathProblem(r.path); !problem.empty()) {
+      const std::string result_path = taskPath(task, r.path);
+      if (std::string problem = containerPathProblem(result_path); !problem.empty()) {
         return rp + ".Path " + quoted(r.path) + " " + problem;
       }
-      if (isReservedContainerPath(r.path)) {
+      if (isReservedContainerPath(result_path)) {
         return rp + ".Path " + quoted(r.path) + " is the root or a kernel file system";
       }
     }
     for (size_t i = 0; i < task.input_sources.size(); ++i) {
       const InputSource& in = task.input_sources[i];
       std::string is = at + ".InputSources[" + std::to_string(i) + "]";
-      if (std::string problem = containerPathProblem(in.target); !problem.empty()) {
+      const std::string target = taskPath(task, in.target);
+      if (std::string problem = containerPathProblem(target); !problem.empty()) {
         return is + ".Target " + quoted(in.target) + " " + problem;
       }
-      if (isReservedContainerPath(in.target)) {
+      if (isReservedContainerPath(target)) {
         return is + ".Target " + quoted(in.target) + " is the root or a kernel file system";
       }
     }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "common/strings.h"
+#include "models/json.h"
+#include "models/wasm_params.h"
 
 namespace cod::models {
 namespace {
@@ -246,14 +248,16 @@ TEST(ValidateJobTest, InputsAndResults) {
   Job job = validJob();
   Task& t = job.task();
   t.input_sources = {{{"", {}}, "", ""}, {{"s3", {{"Bucket", "b"}}}, "a", "relative"}};
-  EXPECT_EQ(failures(job),
-            (std::vector<std::string>{
-                "Job.Tasks[0].InputSources[0].Source.Type: must not be blank; say where the input "
-                "comes from (s3, ipfs, urlDownload, inline, local)",
-                "Job.Tasks[0].InputSources[0].Target: must not be blank; give the absolute path "
-                "where the input appears inside the task (like \"/inputs\")",
-                "Job.Tasks[0].InputSources[1].Target: must be an absolute path, got \"relative\"",
-            }));
+  EXPECT_EQ(
+      failures(job),
+      (std::vector<std::string>{
+          "Job.Tasks[0].InputSources[0].Source.Type: must not be blank; say where the input "
+          "comes from (s3, ipfs, urlDownload, inline, local)",
+          "Job.Tasks[0].InputSources[0].Target: must not be blank; give the absolute path "
+          "where the input appears inside the task (like \"/inputs\")",
+          "Job.Tasks[0].InputSources[1].Target: must be an absolute path, got \"relative\" (only "
+          "wasm and python tasks take paths relative to /)",
+      }));
 
   t.input_sources = {
       {{"s3", {{"Bucket", "b"}}}, "a", "/in"},
@@ -270,16 +274,18 @@ TEST(ValidateJobTest, InputsAndResults) {
   t.input_sources.clear();
   t.publisher.type = "local";
   t.result_paths = {{"", "out"}, {"out", "/out"}, {"out", "/out"}};
-  EXPECT_EQ(failures(job),
-            (std::vector<std::string>{
-                "Job.Tasks[0].ResultPaths[0].Name: must not be blank; it names the folder of this "
-                "result",
-                "Job.Tasks[0].ResultPaths[0].Path: must be an absolute path, got \"out\"",
-                "Job.Tasks[0].ResultPaths[2].Name: duplicate result name \"out\" (also used by "
-                "[1]); each must be unique",
-                "Job.Tasks[0].ResultPaths[2].Path: duplicate result path \"/out\" (also used by "
-                "[1]); each must be unique",
-            }));
+  EXPECT_EQ(
+      failures(job),
+      (std::vector<std::string>{
+          "Job.Tasks[0].ResultPaths[0].Name: must not be blank; it names the folder of this "
+          "result",
+          "Job.Tasks[0].ResultPaths[0].Path: must be an absolute path, got \"out\" (only wasm and "
+          "python tasks take paths relative to /)",
+          "Job.Tasks[0].ResultPaths[2].Name: duplicate result name \"out\" (also used by "
+          "[1]); each must be unique",
+          "Job.Tasks[0].ResultPaths[2].Path: duplicate result path \"/out\" (also used by "
+          "[1]); each must be unique",
+      }));
 }
 
 TEST(ValidateJobTest, ResultPathsNeedAPublisher) {
@@ -539,6 +545,99 @@ TEST(ValidateJobTest, S3PublisherParamsAreCheckedAtSubmit) {
   EXPECT_TRUE(startsWith(lines[3], "Job.Tasks[0].Publisher.Params.Endpoint: must be an http://"));
   job.task().publisher = {"s3", {{"bucket", "b"}, {"key", "out/{jobID}"}}};  // the CLI's -p form
   EXPECT_TRUE(failures(job).empty()) << join(failures(job), "\n");
+}
+
+}  // namespace
+}  // namespace cod::models
+
+namespace cod::models {
+namespace {
+
+Job wasmJob(const std::string& entry_module, const std::string& target) {
+  Job job = validJob();
+  Task& t = job.task();
+  t.engine = {"wasm", {{"EntryModule", entry_module}}};
+  t.input_sources = {{{"inline", {{"URL", "data:,x"}}}, "", target}};
+  return job;
+}
+
+TEST(ValidateWasmTest, RelativeTargetsAreGuestPathsForWasmOnly) {
+  // Bacalhau's wasm examples: relative Targets and module paths, from the guest's "/".
+  EXPECT_EQ(failures(wasmJob("main.wasm", "main.wasm")), std::vector<std::string>{});
+  EXPECT_EQ(failures(wasmJob("/main.wasm", "main.wasm")), std::vector<std::string>{});
+  EXPECT_EQ(failures(wasmJob("inputs/lib/main.wasm", "/inputs")), std::vector<std::string>{});
+  Job job = wasmJob("main.wasm", "main.wasm");
+  job.task().result_paths = {{"outputs", "outputs"}};
+  job.task().publisher = {"local", {}};
+  EXPECT_EQ(failures(job), std::vector<std::string>{});
+  // Relative paths still may not climb out or name the kernel's file systems.
+  EXPECT_EQ(failures(wasmJob("main.wasm", "../main.wasm"))
+                .front()
+                .rfind("Job.Tasks[0].InputSources[0].Target: must be a plain absolute path", 0),
+            0u);
+  EXPECT_EQ(
+      onlyFailure(wasmJob("proc/x", "proc/x")).rfind("Job.Tasks[0].InputSources[0].Target", 0), 0u);
+  // Docker tasks keep requiring absolute ones, with the same 400.
+  Job docker = wasmJob("main.wasm", "main.wasm");
+  docker.task().engine = {"docker", {{"Image", "busybox"}}};
+  EXPECT_EQ(onlyFailure(docker),
+            "Job.Tasks[0].InputSources[0].Target: must be an absolute path, "
+            "got \"main.wasm\" (only wasm and python tasks take paths "
+            "relative to /)");
+}
+
+TEST(ValidateWasmTest, ParamsNameTheirField) {
+  Job job = wasmJob("main.wasm", "main.wasm");
+  job.task().engine.params.erase("EntryModule");
+  EXPECT_EQ(onlyFailure(job).rfind("Job.Tasks[0].Engine.Params.EntryModule: is required", 0), 0u);
+  EXPECT_EQ(onlyFailure(wasmJob("other.wasm", "main.wasm"))
+                .rfind("Job.Tasks[0].Engine.Params.EntryModule: \"other.wasm\" is not provided by "
+                       "any InputSource",
+                       0),
+            0u);
+  EXPECT_NE(onlyFailure(wasmJob("../main.wasm", "main.wasm")).find("\"..\" segment"),
+            std::string::npos);
+  job = wasmJob("main.wasm", "main.wasm");
+  job.task().engine.params["Entrypoint"] = "bad\nname";
+  EXPECT_EQ(
+      onlyFailure(job).rfind("Job.Tasks[0].Engine.Params.Entrypoint: \"bad\\nname\" is not", 0),
+      0u);
+  job = wasmJob("main.wasm", "main.wasm");
+  job.task().engine.params["Parameters"] = boost::json::array{"a", 1};
+  EXPECT_EQ(onlyFailure(job), "Job.Tasks[0].Engine.Params.Parameters[1]: expected a string");
+  job = wasmJob("main.wasm", "main.wasm");
+  job.task().engine.params["ImportModules"] = boost::json::array{"lib.wasm"};
+  EXPECT_EQ(onlyFailure(job).rfind("Job.Tasks[0].Engine.Params.ImportModules[0]: \"lib.wasm\" is "
+                                   "not provided",
+                                   0),
+            0u);
+}
+
+TEST(ValidateWasmTest, TheLegacyFormatIsRewrittenAsBacalhauDoes) {
+  Task t;
+  t.name = "main";
+  auto legacy = parseJson(R"({"EntryModule":{"Alias":"","Target":"","Source":{"Type":"inline",
+      "Params":{"URL":"data:,x"}}},"EntryPoint":"_start","EnvironmentVariables":["A=1"],
+      "ImportModules":[{"Source":{"Type":"inline","Params":{"URL":"data:,y"}}}],
+      "Parameters":["p"]})");
+  ASSERT_TRUE(legacy.isOk());
+  t.engine = {"wasm", legacy->as_object()};
+  ASSERT_TRUE(rewriteLegacyWasmParams(t).isOk());
+  ASSERT_EQ(t.input_sources.size(), 2u);
+  EXPECT_EQ(t.input_sources[0].target, "/wasm/entry.wasm");
+  EXPECT_EQ(t.input_sources[0].source.type, "inline");
+  EXPECT_EQ(t.input_sources[1].target, "/wasm/imports/module_0.wasm");
+  EXPECT_EQ(serialize(boost::json::value(t.engine.params)),
+            R"({"EntryModule":"/wasm/entry.wasm","ImportModules":["/wasm/imports/module_0.wasm"],)"
+            R"("Entrypoint":"_start","Parameters":["p"]})");
+  EXPECT_EQ(t.env.at("A"), "1");
+  auto params = parseWasmParams(t);
+  ASSERT_TRUE(params.isOk()) << params.status().toString();
+  EXPECT_EQ(params->entry_module, "/wasm/entry.wasm");
+  // The current format is left alone.
+  Task current = t;
+  ASSERT_TRUE(rewriteLegacyWasmParams(current).isOk());
+  EXPECT_EQ(current, t);
 }
 
 }  // namespace

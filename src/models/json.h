@@ -58,6 +58,8 @@ Result<NodeState> nodeStateFromJson(const boost::json::value& v, const DecodeOpt
 Result<BuildVersionInfo> buildVersionInfoFromJson(const boost::json::value& v,
                                                   const DecodeOptions& opts = {});
 Result<Task> taskFromJson(const boost::json::value& v, const DecodeOptions& opts = {});
+Result<InputSource> inputSourceFromJson(const boost::json::value& v,
+                                        const DecodeOptions& opts = {});
 Result<RunCommandResult> runCommandResultFromJson(const boost::json::value& v,
                                                   const DecodeOptions& opts = {});
 Result<LabelSelectorRequirement> labelSelectorRequirementFromJson(const boost::json::value& v,

@@ -271,6 +271,13 @@ Result<Job> jobFromJson(const value& v, const DecodeOptions& opts) {
   return out;
 }
 
+Result<InputSource> inputSourceFromJson(const value& v, const DecodeOptions& opts) {
+  InputSource out;
+  COD_RETURN_IF_ERROR(
+      decodeInputSource(v, json_internal::rootPath(opts, "InputSource"), opts, &out));
+  return out;
+}
+
 Result<Task> taskFromJson(const value& v, const DecodeOptions& opts) {
   Task out;
   COD_RETURN_IF_ERROR(decodeTask(v, json_internal::rootPath(opts, "Task"), opts, &out));

@@ -3,6 +3,7 @@
 #include "common/ids.h"
 #include "common/strings.h"
 #include "models/job_validation.h"
+#include "models/wasm_params.h"
 #include "orchestrator/broker/evaluation_broker.h"
 #include "orchestrator/events.h"
 
@@ -44,6 +45,12 @@ Result<std::vector<std::string>> JobService::prepare(models::Job& job,
                                                      const models::StringMap& client_meta) {
   models::normalizeJob(job);
   std::vector<std::string> warnings = models::sanitizeSubmittedJob(job);
+  for (models::Task& task : job.tasks) {
+    Status rewritten = models::rewriteLegacyWasmParams(task);
+    if (!rewritten.isOk()) {
+      return std::move(rewritten).prepend("Job.Tasks[0].Engine.Params").withComponent(kComponent);
+    }
+  }
   Status valid = models::validateJob(job, limits_);
   if (!valid.isOk()) return std::move(valid).withComponent(kComponent);
   if (job.type == models::kJobTypeOps || job.type == models::kJobTypeDaemon) {
