@@ -38,4 +38,17 @@ Result<std::pair<std::string, bool>> readOutputPrefix(const std::string& path) {
   return std::make_pair(std::move(prefix), truncated || more);
 }
 
+Result<models::RunCommandResult> resultFromOutputFiles(const std::string& results_dir,
+                                                       int64_t exit_code) {
+  models::RunCommandResult result;
+  result.exit_code = exit_code;
+  COD_ASSIGN_OR_RETURN(auto out, readOutputPrefix(results_dir + "/stdout"));
+  COD_ASSIGN_OR_RETURN(auto err, readOutputPrefix(results_dir + "/stderr"));
+  result.stdout_text = std::move(out.first);
+  result.stdout_truncated = out.second;
+  result.stderr_text = std::move(err.first);
+  result.stderr_truncated = err.second;
+  return result;
+}
+
 }  // namespace cod::executor

@@ -79,5 +79,9 @@ Status writeOutputFile(const std::string& dir, const std::string& name, const st
 std::pair<std::string, bool> outputPrefix(std::string_view text);
 // outputPrefix of a file's first bytes; truncated when the file is longer.
 Result<std::pair<std::string, bool>> readOutputPrefix(const std::string& path);
+// The RunCommandResult of a task that exited with `exit_code` and left `stdout`/`stderr` files in
+// `results_dir`.
+Result<models::RunCommandResult> resultFromOutputFiles(const std::string& results_dir,
+                                                       int64_t exit_code);
 
 }  // namespace cod::executor

@@ -218,6 +218,15 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
                  s->docker->client().socketPath());
   }
   s->noop = std::make_unique<executor::NoopExecutor>();
+  executor::WasmExecutorConfig wasm_config;
+  wasm_config.node_id = id;
+  s->wasm = std::make_unique<executor::WasmExecutor>(
+      wasm_config,
+      std::make_unique<executor::NodeWasmEngine>(executor::NodeRuntimeConfig{
+          "node", (fs::path(dir) / "wasm").string(), wasm_config.uid, wasm_config.gid}));
+  if (!s->wasm->isInstalled()) {
+    spdlog::warn("this node will not run wasm jobs: {}", s->wasm->engine().describe());
+  }
 
   COD_ASSIGN_OR_RETURN(uint64_t cache_bytes, parseByteSize(options.input_cache_size));
   if (cache_bytes > 0) {
@@ -303,7 +312,7 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   }
   // The node's plugins, one table per kind, in order (STYLE: no static registration).
   compute::Plugins plugins;
-  plugins.executors = {s->docker.get(), s->noop.get()};
+  plugins.executors = {s->docker.get(), s->wasm.get(), s->noop.get()};
   plugins.storages = {s->inline_storage.get(), s->url_storage.get(),  s->s3_storage.get(),
                       s->local_storage.get(),  s->ipfs_storage.get(), s->presigned_storage.get(),
                       s->noop_storage.get()};

@@ -12,6 +12,7 @@
 #include "compute/compute_node.h"
 #include "executor/docker/docker_executor.h"
 #include "executor/noop/noop_executor.h"
+#include "executor/wasm/wasm_executor.h"
 #include "node/node.h"
 #include "node/result_server.h"
 #include "orchestrator/orchestrator.h"
@@ -66,6 +67,7 @@ struct ComputeStack {
   std::unique_ptr<store::SqliteExecutionStore> store;
   std::unique_ptr<executor::DockerExecutor> docker;
   std::unique_ptr<executor::NoopExecutor> noop;
+  std::unique_ptr<executor::WasmExecutor> wasm;
   std::unique_ptr<storage::InlineStorage> inline_storage;
   std::unique_ptr<storage::UrlStorage> url_storage;
   std::unique_ptr<storage::S3PresignedStorage> presigned_storage;  // downloads via url_storage

@@ -264,16 +264,7 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
                       .withHint("Request more memory for the task (e.g. --memory 2gb)")
                       .withComponent("Docker"));
   }
-  models::RunCommandResult result;
-  result.exit_code = *waited;
-  COD_ASSIGN_OR_RETURN(auto so,
-                       readOutputPrefix((fs::path(request.results_dir) / "stdout").string()));
-  COD_ASSIGN_OR_RETURN(auto se,
-                       readOutputPrefix((fs::path(request.results_dir) / "stderr").string()));
-  result.stdout_text = std::move(so.first);
-  result.stdout_truncated = so.second;
-  result.stderr_text = std::move(se.first);
-  result.stderr_truncated = se.second;
+  auto result = resultFromOutputFiles(request.results_dir, *waited);
   Status done = finish(Status::ok());
   (void)done;
   return result;

@@ -1,0 +1,130 @@
+#include "executor/sandbox/node_runtime.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/ids.h"
+#include "common/strings.h"
+
+namespace cod::executor {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string findOnPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  for (const std::string& dir : split(path ? path : "/usr/local/bin:/usr/bin:/bin", ':')) {
+    if (dir.empty()) continue;
+    std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+bool under(const std::string& path, const std::vector<std::string>& dirs) {
+  for (const std::string& d : dirs) {
+    std::error_code ec;
+    std::string real = fs::weakly_canonical(d, ec).string();
+    if (ec) continue;
+    if (path == real || path.starts_with(real + "/")) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+NodeRuntime::NodeRuntime(NodeRuntimeConfig config) : config_(std::move(config)) {
+  if (config_.node.empty()) config_.node = "node";
+}
+
+bool NodeRuntime::available() {
+  std::call_once(probed_, [this] { probe(); });
+  return available_;
+}
+
+std::string NodeRuntime::describe() {
+  available();
+  return description_;
+}
+
+int NodeRuntime::majorVersion() {
+  available();
+  return major_;
+}
+
+void NodeRuntime::probe() {
+  std::string found = findOnPath(config_.node);
+  std::error_code ec;
+  node_path_ = found.empty() ? "" : fs::canonical(found, ec).string();
+  if (node_path_.empty() || ec) {
+    description_ = "no node executable (" + config_.node + ") on this machine";
+    return;
+  }
+  system_paths_ = SandboxSpec::defaultSystemPaths();
+  // Node installed outside the system folders (a tarball in /opt, say) comes with its folder.
+  if (!under(node_path_, system_paths_)) {
+    system_paths_.push_back(fs::path(node_path_).parent_path().parent_path().string());
+  }
+  fs::path root = fs::path(config_.work_dir) / "root";
+  fs::create_directories(root, ec);
+  fs::path out = fs::path(config_.work_dir) / ("probe-" + newUuid());
+  SandboxSpec s;
+  s.root_dir = root.string();
+  s.system_paths = system_paths_;
+  s.argv = {node_path_, "--version"};
+  s.uid = config_.uid;
+  s.gid = config_.gid;
+  s.stdout_path = out.string();
+  s.stderr_path = out.string() + ".err";
+  s.timeout = std::chrono::seconds(30);
+  CancelToken never;
+  auto r = runSandboxed(s, never);
+  std::ifstream in(out);
+  std::string version;
+  std::getline(in, version);
+  std::ifstream err_in(s.stderr_path);
+  std::stringstream err;
+  err << err_in.rdbuf();
+  fs::remove(out, ec);
+  fs::remove(s.stderr_path, ec);
+  if (!r.isOk()) {
+    description_ = r.status().message();
+    return;
+  }
+  if (r->exit_code != 0 || !version.starts_with("v")) {
+    description_ = node_path_ + " --version failed in the sandbox (exit " +
+                   std::to_string(r->exit_code) + "): " + std::string(trim(err.str()));
+    return;
+  }
+  major_ = std::atoi(version.c_str() + 1);
+  if (major_ < 18) {
+    description_ = "node " + version + " is too old; node:wasi needs Node.js 18 or later";
+    return;
+  }
+  available_ = true;
+  description_ = "node " + version;
+}
+
+SandboxSpec NodeRuntime::spec(const std::vector<std::string>& node_flags, const std::string& script,
+                              const std::vector<std::string>& args,
+                              std::vector<SandboxMount> mounts) const {
+  SandboxSpec s;
+  s.root_dir = (fs::path(config_.work_dir) / "root").string();
+  s.system_paths = system_paths_;
+  s.mounts = std::move(mounts);
+  // Experimental-feature warnings would land in the task's stderr; the fast-API flag avoids
+  // Node's WASI use-after-free after memory.grow (nodejs/node#46777).
+  s.argv = {node_path_, "--no-warnings", "--no-turbo-fast-api-calls"};
+  s.argv.insert(s.argv.end(), node_flags.begin(), node_flags.end());
+  s.argv.push_back(script);
+  s.argv.insert(s.argv.end(), args.begin(), args.end());
+  s.uid = config_.uid;
+  s.gid = config_.gid;
+  return s;
+}
+
+}  // namespace cod::executor

@@ -1,0 +1,53 @@
+#pragma once
+
+// Node.js as the wasm and python engines run it: found once, checked by running it inside the
+// sandbox (so "available" means node, its libraries and the namespaces all work here), and turned
+// into a SandboxSpec with the flags every run needs (wasm-runtime.md: --no-warnings,
+// --no-turbo-fast-api-calls, an empty environment).
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "executor/sandbox/sandbox.h"
+
+namespace cod::executor {
+
+struct NodeRuntimeConfig {
+  std::string node;      // a path, or a name looked up on PATH ("node")
+  std::string work_dir;  // the engine's folder on the node (holds the sandbox's mount point)
+  uid_t uid = 65534;
+  gid_t gid = 65534;
+};
+
+class NodeRuntime {
+ public:
+  explicit NodeRuntime(NodeRuntimeConfig config);
+
+  // Whether node runs in the sandbox here; checked once, then remembered.
+  bool available();
+  // "node v20.20.2", or why it is unavailable.
+  std::string describe();
+  int majorVersion();
+
+  // A sandbox that runs `node <flags> <script> <args>` with `mounts`; the caller fills the output
+  // paths and the timeout.
+  SandboxSpec spec(const std::vector<std::string>& node_flags, const std::string& script,
+                   const std::vector<std::string>& args, std::vector<SandboxMount> mounts) const;
+
+  const NodeRuntimeConfig& config() const { return config_; }
+
+ private:
+  void probe();
+
+  NodeRuntimeConfig config_;
+  std::string node_path_;  // resolved, absolute
+  std::vector<std::string> system_paths_;
+  std::once_flag probed_;
+  bool available_ = false;
+  int major_ = 0;
+  std::string description_;
+};
+
+}  // namespace cod::executor

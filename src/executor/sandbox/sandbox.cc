@@ -1,0 +1,399 @@
+#include "executor/sandbox/sandbox.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "common/strings.h"
+
+namespace cod::executor {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One step of building the child's root, prepared by the parent: the child (a clone of a
+// multi-threaded process) makes only system calls, no allocations.
+struct Step {
+  enum Kind { kMkdir, kTouch, kSymlink, kBind, kRemountReadOnly, kTmpfs, kProc, kSeal } kind;
+  std::string path;    // in the host's view, under the root folder
+  std::string source;  // kBind: the host path; kSymlink: the link's contents
+  std::string what;    // for the error message: the sandbox path it is about
+};
+
+bool isUnder(std::string_view path, std::string_view dir) {
+  if (dir == "/") return true;
+  return path == dir ||
+         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+}
+
+// mkdir -p of `target`'s parents (and `target` itself when `self`), as steps.
+void addParents(std::vector<Step>& steps, const std::string& root, const std::string& target,
+                bool self) {
+  fs::path p(target);
+  std::vector<std::string> dirs;
+  for (fs::path d = self ? p : p.parent_path(); d != d.root_path() && !d.empty();
+       d = d.parent_path()) {
+    dirs.push_back(d.string());
+  }
+  std::reverse(dirs.begin(), dirs.end());
+  for (const auto& d : dirs) steps.push_back({Step::kMkdir, root + d, "", d});
+}
+
+void addMount(std::vector<Step>& steps, const std::string& root, const std::string& host,
+              const std::string& target, bool read_only) {
+  bool dir = fs::is_directory(host);
+  addParents(steps, root, target, dir);
+  if (!dir) steps.push_back({Step::kTouch, root + target, "", target});
+  steps.push_back({Step::kBind, root + target, host, target});
+  if (read_only) steps.push_back({Step::kRemountReadOnly, root + target, "", target});
+}
+
+Result<std::vector<Step>> planRoot(const SandboxSpec& spec) {
+  const std::string& root = spec.root_dir;
+  std::vector<Step> steps;
+  steps.push_back({Step::kTmpfs, root, "", "/"});
+  std::vector<std::string> reserved = {"/dev", "/proc"};
+  for (const std::string& p : spec.system_paths) {
+    std::error_code ec;
+    auto st = fs::symlink_status(p, ec);
+    if (ec || !fs::exists(st)) continue;
+    reserved.push_back(p);
+    if (fs::is_symlink(st)) {
+      addParents(steps, root, p, false);
+      steps.push_back({Step::kSymlink, root + p, fs::read_symlink(p, ec).string(), p});
+    } else {
+      addMount(steps, root, p, p, true);
+    }
+  }
+  addParents(steps, root, "/dev", true);
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"}) {
+    steps.push_back({Step::kTouch, root + dev, "", dev});
+    steps.push_back({Step::kBind, root + dev, dev, dev});
+  }
+  steps.push_back({Step::kMkdir, root + "/proc", "", "/proc"});
+  steps.push_back({Step::kProc, root + "/proc", "", "/proc"});
+  std::vector<std::string> targets;
+  for (const SandboxMount& m : spec.mounts) {
+    if (m.target.empty() || m.target[0] != '/' || m.target.find("/../") != std::string::npos ||
+        m.target.ends_with("/..") || m.target == "/") {
+      return invalidArgument("sandbox mount target '" + m.target +
+                             "' is not an absolute path below /");
+    }
+    for (const std::string& other : reserved) {
+      if (isUnder(m.target, other) || isUnder(other, m.target)) {
+        return invalidArgument("sandbox mount target '" + m.target + "' overlaps " + other);
+      }
+    }
+    for (const std::string& other : targets) {
+      if (isUnder(m.target, other) || isUnder(other, m.target)) {
+        return invalidArgument("sandbox mount targets '" + other + "' and '" + m.target +
+                               "' lie inside one another; give each its own folder");
+      }
+    }
+    if (!fs::exists(m.host_path)) return notFound("sandbox mount source " + m.host_path);
+    targets.push_back(m.target);
+    addMount(steps, root, m.host_path, m.target, m.read_only);
+  }
+  // Nothing else can be written in the root: the guest writes only where a mount lets it.
+  steps.push_back({Step::kSeal, root, "", "/"});
+  return steps;
+}
+
+std::vector<char*> cStrings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (auto& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+struct ChildArgs {
+  const std::vector<Step>* steps;
+  const char* root;
+  const char* cwd;
+  char* const* argv;
+  char* const* envp;
+  uid_t uid;
+  gid_t gid;
+  int out_fd;
+  int err_fd;
+  int report_fd;  // close-on-exec: closed by a successful execve, otherwise carries the failure
+};
+
+// What the child reports when a step fails: which step (an index into the plan, or one of the
+// negative stages below) and errno.
+struct ChildFailure {
+  int step;
+  int error;
+};
+enum Stage {
+  kStagePrivate = -1,
+  kStagePivot = -2,
+  kStageCwd = -3,
+  kStageIds = -4,
+  kStagePrctl = -5,
+  kStageStdio = -6,
+  kStageExec = -7
+};
+
+[[noreturn]] void childFail(const ChildArgs& a, int step) {
+  ChildFailure f{step, errno};
+  (void)!write(a.report_fd, &f, sizeof f);
+  _exit(127);
+}
+
+int childMain(void* arg) {
+  const auto& a = *static_cast<const ChildArgs*>(arg);
+  // Mounts made here must not reach the host.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) childFail(a, kStagePrivate);
+  const auto& steps = *a.steps;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    const char* path = s.path.c_str();
+    int rc = 0;
+    switch (s.kind) {
+      case Step::kMkdir:
+        rc = mkdir(path, 0755);
+        if (rc != 0 && errno == EEXIST) rc = 0;
+        break;
+      case Step::kTouch: {
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        rc = fd < 0 ? -1 : close(fd);
+        break;
+      }
+      case Step::kSymlink: rc = symlink(s.source.c_str(), path); break;
+      case Step::kBind:
+        rc = mount(s.source.c_str(), path, nullptr, MS_BIND | MS_REC, nullptr);
+        break;
+      case Step::kRemountReadOnly:
+        rc = mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                   nullptr);
+        break;
+      case Step::kSeal:  // the root's own tmpfs, not a bind mount
+        rc = mount(nullptr, path, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr);
+        break;
+      case Step::kTmpfs:
+        rc = mount("cod-sandbox", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755");
+        break;
+      case Step::kProc:
+        rc = mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+        break;
+    }
+    if (rc != 0) childFail(a, static_cast<int>(i));
+  }
+  // The root becomes "/", the host's tree goes away.
+  if (chdir(a.root) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
+      umount2(".", MNT_DETACH) != 0 || chdir("/") != 0) {
+    childFail(a, kStagePivot);
+  }
+  if (chdir(a.cwd) != 0) childFail(a, kStageCwd);
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(a.out_fd, 1) < 0 || dup2(a.err_fd, 2) < 0) {
+    childFail(a, kStageStdio);
+  }
+  // Raw system calls: glibc's wrappers signal every thread of the parent to change its ids too,
+  // and wait for threads that do not exist in this clone.
+  if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, a.gid, a.gid, a.gid) != 0 ||
+      syscall(SYS_setresuid, a.uid, a.uid, a.uid) != 0) {
+    childFail(a, kStageIds);
+  }
+  // After the uid change, which clears the parent-death signal.
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    childFail(a, kStagePrctl);
+  }
+  if (a.report_fd > 3) close_range(3, static_cast<unsigned>(a.report_fd) - 1, 0);
+  close_range(static_cast<unsigned>(a.report_fd) + 1, ~0U, 0);
+  execve(a.argv[0], a.argv, a.envp);
+  childFail(a, kStageExec);
+}
+
+std::string describeFailure(const std::vector<Step>& steps, const ChildFailure& f,
+                            const SandboxSpec& spec) {
+  std::string why = std::strerror(f.error);
+  switch (f.step) {
+    case kStagePrivate: return "making the sandbox's mounts private: " + why;
+    case kStagePivot: return "entering the sandbox's root: " + why;
+    case kStageCwd: return "working directory " + spec.cwd + ": " + why;
+    case kStageIds: return "dropping to uid " + std::to_string(spec.uid) + ": " + why;
+    case kStagePrctl: return "setting no_new_privs: " + why;
+    case kStageStdio: return "redirecting stdio: " + why;
+    case kStageExec: return "running " + spec.argv[0] + " in the sandbox: " + why;
+    default: break;
+  }
+  if (f.step < 0 || static_cast<size_t>(f.step) >= steps.size()) return "sandbox setup: " + why;
+  const Step& s = steps[static_cast<size_t>(f.step)];
+  const char* verb = "preparing";
+  if (s.kind == Step::kBind) verb = "mounting";
+  if (s.kind == Step::kRemountReadOnly || s.kind == Step::kSeal) verb = "making read-only";
+  if (s.kind == Step::kTmpfs || s.kind == Step::kProc) verb = "mounting a file system at";
+  return std::string(verb) + " " + s.what + " in the sandbox: " + why;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+std::vector<std::string> SandboxSpec::defaultSystemPaths() {
+  return {"/usr", "/bin", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache", "/etc/localtime"};
+}
+
+Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel) {
+  if (spec.argv.empty()) return invalidArgument("sandbox: no program to run");
+  if (spec.root_dir.empty() || !fs::is_directory(spec.root_dir)) {
+    return failedPrecondition("sandbox root folder " + spec.root_dir + " does not exist");
+  }
+  COD_ASSIGN_OR_RETURN(std::vector<Step> steps, planRoot(spec));
+  Fd out(open(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  Fd err(open(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (out.get() < 0 || err.get() < 0) {
+    return internalError("cannot create the output files in " +
+                         fs::path(spec.stdout_path).parent_path().string() + ": " +
+                         std::strerror(errno));
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return internalError(std::string("pipe: ") + strerror(errno));
+  Fd report_read(report[0]);
+  Fd report_write(report[1]);
+
+  std::vector<std::string> argv = spec.argv;
+  std::vector<std::string> env = spec.env;
+  std::vector<char*> c_argv = cStrings(argv);
+  std::vector<char*> c_env = cStrings(env);
+  ChildArgs args{&steps,           spec.root_dir.c_str(),
+                 spec.cwd.c_str(), c_argv.data(),
+                 c_env.data(),     spec.uid,
+                 spec.gid,         out.get(),
+                 err.get(),        report_write.get()};
+
+  constexpr size_t kStackSize = 256 * 1024;
+  void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return internalError(std::string("mmap: ") + strerror(errno));
+  pid_t pid = clone(
+      childMain, static_cast<char*>(stack) + kStackSize,
+      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, &args);
+  int clone_errno = errno;
+  report_write.reset();
+  if (pid < 0) {
+    munmap(stack, kStackSize);
+    return failedPrecondition(std::string("cannot create the sandbox's namespaces: ") +
+                              strerror(clone_errno))
+        .withHint("the wasm and python engines need root on the compute node");
+  }
+  // The child reports a failed step, or closes the pipe by exec'ing.
+  ChildFailure failure{};
+  ssize_t n;
+  do {
+    n = read(report_read.get(), &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  munmap(stack, kStackSize);
+  if (n == static_cast<ssize_t>(sizeof failure)) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return failedPrecondition("sandbox: " + describeFailure(steps, failure, spec));
+  }
+
+  SandboxExit result;
+  // glibc 2.36 declares pidfd_open without C linkage; the system call is the same.
+  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  auto deadline = spec.timeout.count() > 0 ? std::chrono::steady_clock::now() + spec.timeout
+                                           : std::chrono::steady_clock::time_point::max();
+  int status = 0;
+  for (;;) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (cancel.cancelled() || std::chrono::steady_clock::now() >= deadline) {
+      result.cancelled = cancel.cancelled();
+      result.timed_out = !result.cancelled;
+      kill(pid, SIGKILL);  // the namespace's init: the kernel kills the rest with it
+      waitpid(pid, &status, 0);
+      break;
+    }
+    // Wake for the exit at once, and often enough to see a cancellation or the deadline.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    int wait_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 1, 20));
+    if (pidfd.get() >= 0) {
+      pollfd p{pidfd.get(), POLLIN, 0};
+      poll(&p, 1, wait_ms);
+    } else {
+      cancel.waitFor(std::chrono::milliseconds(wait_ms));
+    }
+  }
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.signal = WTERMSIG(status);
+    result.exit_code = 128 + result.signal;
+  }
+  return result;
+}
+
+bool sandboxAvailable() {
+  static std::once_flag once;
+  static bool available = false;
+  std::call_once(once, [] {
+    std::error_code ec;
+    fs::path root = fs::temp_directory_path(ec) / ("cod-sandbox-probe-" + std::to_string(getpid()));
+    fs::create_directories(root, ec);
+    SandboxSpec spec;
+    spec.root_dir = root.string();
+    spec.argv = {"/bin/true"};
+    spec.stdout_path = "/dev/null";
+    spec.stderr_path = "/dev/null";
+    spec.timeout = std::chrono::seconds(10);
+    CancelToken never;
+    auto r = runSandboxed(spec, never);
+    available = r.isOk() && r->exit_code == 0;
+    fs::remove(root, ec);
+  });
+  return available;
+}
+
+int killSandboxesMarked(const std::string& marker) {
+  if (marker.empty()) return 0;
+  int killed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) == std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid != getpid() && kill(pid, SIGKILL) == 0) ++killed;
+  }
+  return killed;
+}
+
+}  // namespace cod::executor

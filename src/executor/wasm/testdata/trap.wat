@@ -1,0 +1,4 @@
+;; _start traps at once.
+(module
+  (memory (export "memory") 1)
+  (func (export "_start") unreachable))
