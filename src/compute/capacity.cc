@@ -7,7 +7,7 @@
 
 namespace cod::compute {
 
-models::Resources machineResources(const std::string& path) {
+models::Resources machineResources(const std::string& path, const GpuDetectOptions& gpu) {
   models::Resources r;
   r.cpu = static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
   long pages = sysconf(_SC_PHYS_PAGES);
@@ -16,6 +16,8 @@ models::Resources machineResources(const std::string& path) {
     r.memory = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
   }
   r.disk = freeDisk(path);
+  r.gpus = detectGpus(gpu);
+  r.gpu = r.gpus.size();
   return r;
 }
 
@@ -25,8 +27,12 @@ uint64_t freeDisk(const std::string& path) {
   return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
-models::Resources defaultCapacity(const std::string& path) {
-  return machineResources(path).scaled(0.8);
+models::Resources defaultCapacity(const std::string& path, const GpuDetectOptions& gpu) {
+  models::Resources machine = machineResources(path, gpu);
+  models::Resources offered = machine.scaled(0.8);
+  offered.gpu = machine.gpu;
+  offered.gpus = machine.gpus;
+  return offered;
 }
 
 }  // namespace cod::compute
