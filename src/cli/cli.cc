@@ -145,6 +145,7 @@ int runCli(const std::vector<std::string>& args, CliEnv& env) {
 
   registerJobCommands(root, ctx);
   registerDockerCommands(root, ctx);
+  registerWasmCommands(root, ctx);
   registerNodeCommands(root, ctx);
   registerAgentCommands(root, ctx);
   registerServeCommands(root, ctx);

@@ -21,18 +21,6 @@ bj::value listOrNull(const std::vector<std::string>& items) {
   return arr;
 }
 
-Status checkEnv(const std::string& item) {
-  size_t eq = item.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return invalidArgument("--env: '" + item + "' must be written NAME=value");
-  }
-  if (startsWith(toUpper(item.substr(0, eq)), "BACALHAU_")) {
-    return invalidArgument("--env: '" + item.substr(0, eq) +
-                           "' is reserved: names starting with BACALHAU_ are set by cod");
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 Result<models::SpecConfig> buildDockerEngine(const DockerRunFlags& flags) {
@@ -45,7 +33,7 @@ Result<models::SpecConfig> buildDockerEngine(const DockerRunFlags& flags) {
   }
   std::vector<std::string> parameters(args.begin() + 1, args.end());
   if (!parameters.empty() && parameters.front() == "--") parameters.erase(parameters.begin());
-  for (const auto& e : flags.env) COD_RETURN_IF_ERROR(checkEnv(e));
+  for (const auto& e : flags.env) COD_RETURN_IF_ERROR(checkEnvFlag(e));
   if (!flags.workdir.empty() && flags.workdir.front() != '/') {
     return invalidArgument("--workdir: '" + flags.workdir + "' must be an absolute path");
   }

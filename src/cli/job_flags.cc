@@ -213,6 +213,28 @@ Result<std::vector<models::ResultPath>> parseOutputs(const std::vector<std::stri
   return out;
 }
 
+Status checkEnvFlag(const std::string& item) {
+  size_t eq = item.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return invalidArgument("--env: '" + item + "' must be written NAME=value");
+  }
+  if (startsWith(toUpper(item.substr(0, eq)), "BACALHAU_")) {
+    return invalidArgument("--env: '" + item.substr(0, eq) +
+                           "' is reserved: names starting with BACALHAU_ are set by cod");
+  }
+  return Status::ok();
+}
+
+Result<models::StringMap> parseEnvFlags(const std::vector<std::string>& items) {
+  models::StringMap env;
+  for (const std::string& item : items) {
+    COD_RETURN_IF_ERROR(checkEnvFlag(item));
+    size_t eq = item.find('=');
+    env[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return env;
+}
+
 Result<models::Job> buildJob(const JobFlags& f, models::SpecConfig engine) {
   models::Job job;
   job.name = f.name;

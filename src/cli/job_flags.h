@@ -57,6 +57,11 @@ void addJobFlags(CLI::App* cmd, JobFlags* flags);
 // `with_download` adds --download/--output-dir (engine run commands only).
 void addRunFlags(CLI::App* cmd, RunFlags* flags, bool with_download);
 
+// -e/--env: "NAME=value", where NAME may not start with BACALHAU_ (cod sets those).
+Status checkEnvFlag(const std::string& item);
+// -e/--env values as Task.Env.
+Result<models::StringMap> parseEnvFlags(const std::vector<std::string>& items);
+
 // Builds a one-task job running `engine` from the flags. Errors: InvalidArgument naming the flag.
 Result<models::Job> buildJob(const JobFlags& flags, models::SpecConfig engine);
 
