@@ -128,6 +128,19 @@ TEST_F(JobsApiTest, WrongTypesAndInvalidSpecsName400TheField) {
   EXPECT_EQ(empty.json().at("Status").as_int64(), 400);
 }
 
+TEST_F(JobsApiTest, GpuCountsThatAreNotSmallWholeNumbersAre400NamingResourcesGpu) {
+  for (const char* gpu : {R"("-1")", R"("1.5")", R"("lots")", R"("100000")",
+                          R"("99999999999999999999999")", R"(-3)", R"([1])"}) {
+    std::string body =
+        std::string(R"({"Job":{"Type":"batch","Tasks":[{"Name":"main","Engine":{"Type":"docker",)"
+                    R"("Params":{"Image":"b"}},"Resources":{"GPU":)") +
+        gpu + "}}]}}";
+    TestResponse res = client_->put(kJobs, body);
+    EXPECT_EQ(res.status, 400) << gpu << ": " << res.body;
+    EXPECT_NE(res.body.find("Resources.GPU"), std::string::npos) << gpu << ": " << res.body;
+  }
+}
+
 TEST_F(JobsApiTest, ResubmittingTheSameSpecIsAConflictUnlessForced) {
   std::string id = submit("same");
   TestResponse again = client_->put(kJobs, jobBody("same"));

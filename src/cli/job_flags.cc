@@ -6,6 +6,7 @@
 #include "common/strings.h"
 #include "common/units.h"
 #include "models/label_selector.h"
+#include "models/resources.h"
 
 namespace cod::cli {
 
@@ -17,9 +18,13 @@ Status checkResource(const std::string& flag, const std::string& value) {
     auto cpu = parseCpuQuantity(value);
     if (!cpu.isOk()) return invalidArgument("--cpu: " + cpu.error().message());
   } else if (flag == "--gpu") {
-    int64_t n = 0;
-    if (!parseInt64(trim(value), &n) || n < 0) {
+    uint64_t n = 0;
+    if (!parseUint64(trim(value), &n)) {
       return invalidArgument("--gpu: '" + value + "' is not a number of GPUs");
+    }
+    if (n > models::kMaxTaskGpus) {
+      return invalidArgument("--gpu: " + value + " is more GPUs than a task may ask for (at most " +
+                             std::to_string(models::kMaxTaskGpus) + ")");
     }
   } else {
     auto bytes = parseByteSize(value);

@@ -130,6 +130,9 @@ TEST(DockerJobTest, BadFlagsNameTheFlag) {
   EXPECT_THAT(error([](DockerRunFlags& f) { f.job.memory = "lots"; }), HasSubstr("--memory"));
   EXPECT_THAT(error([](DockerRunFlags& f) { f.job.cpu = "x"; }), HasSubstr("--cpu"));
   EXPECT_THAT(error([](DockerRunFlags& f) { f.job.gpu = "-1"; }), HasSubstr("--gpu"));
+  EXPECT_THAT(error([](DockerRunFlags& f) { f.job.gpu = "+1"; }), HasSubstr("--gpu"));
+  EXPECT_THAT(error([](DockerRunFlags& f) { f.job.gpu = "1.5"; }), HasSubstr("--gpu"));
+  EXPECT_THAT(error([](DockerRunFlags& f) { f.job.gpu = "5000"; }), HasSubstr("at most 1024"));
   EXPECT_THAT(error([](DockerRunFlags& f) { f.job.outputs = {"/out"}; }),
               HasSubstr("--output-volumes"));
   EXPECT_THAT(error([](DockerRunFlags& f) { f.job.outputs = {"o:rel"}; }), HasSubstr("absolute"));

@@ -90,6 +90,11 @@ Result<Resources> parseResources(const ResourcesConfig& config) {
       return invalidArgument("Resources.GPU: invalid GPU count \"" + config.gpu +
                              "\": expected a whole number like \"1\"");
     }
+    if (gpu > kMaxTaskGpus) {
+      return invalidArgument("Resources.GPU: " + std::to_string(gpu) +
+                             " GPUs is more than a task may ask for (at most " +
+                             std::to_string(kMaxTaskGpus) + ")");
+    }
     r.gpu = gpu;
   }
   return r;

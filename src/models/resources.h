@@ -55,7 +55,12 @@ struct ResourcesConfig {
   bool operator==(const ResourcesConfig&) const = default;
 };
 
-// Parses a ResourcesConfig. Errors name the field: "Resources.Memory: invalid size …".
+// The most GPUs a task may ask for: more than any one machine has, far fewer than a count that
+// only a hostile or mistyped spec would carry.
+inline constexpr uint64_t kMaxTaskGpus = 1024;
+
+// Parses a ResourcesConfig. Errors name the field: "Resources.Memory: invalid size …";
+// Resources.GPU must be a whole number from 0 to kMaxTaskGpus.
 Result<Resources> parseResources(const ResourcesConfig& config);
 
 }  // namespace cod::models

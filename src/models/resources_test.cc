@@ -43,6 +43,24 @@ TEST(ParseResourcesTest, ErrorsNameTheField) {
             "Resources.GPU: invalid GPU count \"0.5\": expected a whole number like \"1\"");
 }
 
+TEST(ParseResourcesTest, GpuCountsMustBeSmallWholeNumbers) {
+  for (const char* bad : {"-1", "1.5", "+1", "1e3", "0x10", "two", "1 2", "18446744073709551616"}) {
+    auto r = parseResources({"", "", "", bad});
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message().rfind("Resources.GPU: invalid GPU count", 0), 0u)
+        << r.status().message();
+  }
+  auto absurd = parseResources({"", "", "", "4294967296"});
+  ASSERT_FALSE(absurd.isOk());
+  EXPECT_EQ(absurd.status().message(),
+            "Resources.GPU: 4294967296 GPUs is more than a task may ask for (at most 1024)");
+  EXPECT_FALSE(parseResources({"", "", "", "1025"}).isOk());
+  EXPECT_EQ(parseResources({"", "", "", "1024"})->gpu, 1024u);
+  EXPECT_EQ(parseResources({"", "", "", " 2 "})->gpu, 2u);
+  EXPECT_EQ(parseResources({"", "", "", "0"})->gpu, 0u);
+}
+
 TEST(ResourcesTest, ArithmeticAndFitting) {
   Resources node = parsed({"4", "8gb", "100gb", "1"});
   Resources job = parsed({"500m", "512mb", "", ""});
