@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -53,11 +54,28 @@ bool isRetryable(const Status& s) {
   }
 }
 
+// A label value made of what label selectors accept: "NVIDIA H200 (SXM)" → "NVIDIA-H200--SXM-".
+std::string labelValue(std::string_view text) {
+  std::string out(trim(text));
+  for (char& c : out) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '-';
+  }
+  return out;
+}
+
 }  // namespace
 
 ComputeNode::ComputeNode(ComputeDeps deps, ComputeConfig config)
     : deps_(std::move(deps)), config_(std::move(config)) {
   if (config_.capacity.isZero()) config_.capacity = defaultCapacity(config_.data_dir);
+  models::Resources& cap = config_.capacity;
+  if (cap.gpu > cap.gpus.size()) {
+    spdlog::warn("the configured capacity offers {} GPUs, but this node has {}: it offers {}",
+                 cap.gpu, cap.gpus.size(), cap.gpus.size());
+    cap.gpu = cap.gpus.size();
+  }
+  cap.gpus.resize(cap.gpu);  // an operator who offers fewer keeps the rest for themselves
+  gpu_in_use_.assign(cap.gpus.size(), false);
   heartbeat_interval_ = config_.heartbeat_interval;
 }
 
@@ -72,6 +90,13 @@ models::NodeInfo ComputeNode::nodeInfo() const {
   info.labels["os_arch"] = arch();
   info.labels["name"] = config_.node_id;
   info.labels["hostname"] = hostName();
+  // Bacalhau's GPU labels, so that a selector can ask for a model ("GPU-0=NVIDIA-H200").
+  for (size_t i = 0; i < config_.capacity.gpus.size(); ++i) {
+    const models::Gpu& g = config_.capacity.gpus[i];
+    std::string key = "GPU-" + std::to_string(i);
+    info.labels[key] = labelValue(g.name);
+    info.labels[key + "-Memory"] = std::to_string(g.memory) + "-MiB";
+  }
   info.supported_protocols = {"cod/v1"};
   auto& ci = info.compute_node_info;
   ci.execution_engines = deps_.plugins.engineNames();
@@ -82,6 +107,10 @@ models::NodeInfo ComputeNode::nodeInfo() const {
   {
     std::lock_guard lock(mu_);
     ci.available_capacity = config_.capacity - used_;
+    ci.available_capacity.gpus.clear();
+    for (size_t i = 0; i < gpu_in_use_.size(); ++i) {
+      if (!gpu_in_use_[i]) ci.available_capacity.gpus.push_back(config_.capacity.gpus[i]);
+    }
     for (const auto& id : queue_) ci.queue_capacity += executions_.at(id).resources;
     ci.running_executions = static_cast<int64_t>(running_.size());
     ci.enqueued_executions = static_cast<int64_t>(queue_.size());
@@ -272,6 +301,13 @@ std::string ComputeNode::networkRefusal(const models::NetworkConfig& network) co
   return "unknown network type";
 }
 
+std::string ComputeNode::gpuRefusal(uint64_t wanted) const {
+  uint64_t have = config_.capacity.gpu;
+  if (wanted <= have) return "";
+  return "this node has " + std::to_string(have) + (have == 1 ? " GPU" : " GPUs") +
+         "; the task asks for " + std::to_string(wanted);
+}
+
 void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
   const auto& id = m.execution.id;
   store::LocalExecution existing;
@@ -310,6 +346,8 @@ void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
       reason = no_room;
     } else if (!res.isOk()) {
       reason = res.status().message();
+    } else if (std::string no_gpu = gpuRefusal(res->gpu); !no_gpu.empty()) {
+      reason = no_gpu;
     } else if (std::string why = res->exceedsReason(config_.capacity); !why.empty()) {
       reason = "the job needs more than this node has: " + why;
     } else {
@@ -423,30 +461,74 @@ void ComputeNode::handleCancel(const std::string& execution_id, const std::strin
 }
 
 void ComputeNode::startQueuedRuns() {
-  std::vector<std::pair<store::LocalExecution, std::shared_ptr<CancelToken>>> to_start;
+  struct Start {
+    store::LocalExecution execution;
+    std::shared_ptr<CancelToken> token;
+    std::vector<models::Gpu> gpus;
+  };
+  std::vector<Start> to_start;
+  std::vector<std::pair<std::string, std::string>> unrunnable;  // execution ID, why
   {
     std::lock_guard lock(mu_);
     while (!queue_.empty()) {
       auto& next = executions_.at(queue_.front());
+      uint64_t wanted = next.resources.gpu;
+      if (wanted > gpu_in_use_.size()) {
+        // Accepted by an earlier life of the node that had more GPUs: it would hold up the
+        // queue for ever.
+        unrunnable.emplace_back(next.id(), gpuRefusal(wanted));
+        queue_.pop_front();
+        continue;
+      }
+      // GPUs are never shared, so they are the one dimension in which even an idle node waits
+      // (it never has to: idle, every GPU is free).
+      std::vector<size_t> slots;
+      for (size_t i = 0; i < gpu_in_use_.size() && slots.size() < wanted; ++i) {
+        if (!gpu_in_use_[i]) slots.push_back(i);
+      }
+      if (slots.size() < wanted) break;
       // A job bigger than what is free still runs when the node is idle (it fits the node).
       if (!running_.empty() && !(used_ + next.resources).fitsIn(config_.capacity)) break;
       queue_.pop_front();
       used_ += next.resources;
+      std::vector<models::Gpu> gpus;
+      for (size_t slot : slots) {
+        gpu_in_use_[slot] = true;
+        gpus.push_back(config_.capacity.gpus[slot]);
+      }
       auto token = std::make_shared<CancelToken>();
-      running_[next.id()] = Running{token};
+      running_[next.id()] = Running{token, next.resources, std::move(slots)};
       next.execution.compute_state = {ExecutionStateType::kRunning, "", {}};
-      to_start.emplace_back(next, token);
+      to_start.push_back({next, token, std::move(gpus)});
     }
   }
-  for (auto& started : to_start) {
-    save(started.first);
+  for (const auto& refused : unrunnable) failUnrunnable(refused.first, refused.second);
+  for (Start& started : to_start) {
+    save(started.execution);
     {
       std::lock_guard lock(runs_mu_);
       runs_.emplace_back(
-          [this, e = std::move(started.first), token = started.second] { runOnThread(e, token); });
+          [this, e = std::move(started.execution), token = started.token,
+           gpus = std::move(started.gpus)]() mutable { runOnThread(e, token, std::move(gpus)); });
     }
     runs_cv_.notify_one();
   }
+}
+
+void ComputeNode::failUnrunnable(const std::string& execution_id, const std::string& reason) {
+  store::LocalExecution e;
+  {
+    std::lock_guard lock(mu_);
+    auto it = executions_.find(execution_id);
+    if (it == executions_.end()) return;
+    e = it->second;
+  }
+  e.error = reason;
+  e.error_code = "Compute:ResourceExhausted";
+  e.retryable = true;  // another node may have the GPUs
+  e.execution.compute_state = {ExecutionStateType::kFailed, reason, {}};
+  save(e);
+  resendOutcome(e);
 }
 
 void ComputeNode::runWorkerLoop() {
@@ -464,7 +546,8 @@ void ComputeNode::runWorkerLoop() {
 }
 
 void ComputeNode::runOnThread(const store::LocalExecution& e,
-                              const std::shared_ptr<CancelToken>& cancel) {
+                              const std::shared_ptr<CancelToken>& cancel,
+                              std::vector<models::Gpu> gpus) {
   const models::Job& job = *e.execution.job;
   executor::ExecutionRequest req;
   req.execution_id = e.id();
@@ -472,6 +555,7 @@ void ComputeNode::runOnThread(const store::LocalExecution& e,
   req.job = e.execution.job;
   req.partition_index = e.execution.partition_index;
   req.resources = e.resources;
+  req.gpus = std::move(gpus);
   req.results_dir = executionDir(e.id());
   const auto& t = job.task().timeouts;
   int64_t timeout = t.execution_timeout > 0 ? t.execution_timeout : t.total_timeout;
@@ -507,8 +591,11 @@ void ComputeNode::handleRunFinished(RunFinished& f) {
     auto r = running_.find(f.execution_id);
     auto it = executions_.find(f.execution_id);
     if (r != running_.end()) {
+      // What it held goes back whatever became of it (done, failed, cancelled, timed out, or
+      // already forgotten by a reconciliation).
+      used_ -= r->second.reserved;
+      for (size_t slot : r->second.gpu_slots) gpu_in_use_[slot] = false;
       running_.erase(r);
-      if (it != executions_.end()) used_ -= it->second.resources;
     }
     known = it != executions_.end();
     if (known) e = it->second;

@@ -42,7 +42,9 @@ namespace cod::compute {
 struct ComputeConfig {
   std::string node_id;
   models::StringMap labels;  // added to the automatic os_type/os_arch/name/hostname labels
-  // Zero = 80 % of the machine.
+  // Zero = 80 % of the machine and all of its GPUs (defaultCapacity). `capacity.gpus` are the
+  // devices the node hands out, one execution at a time each; `capacity.gpu` may offer fewer of
+  // them (the first ones), never more: a GPU the node cannot name cannot be given to a container.
   models::Resources capacity;
   // Executions' working folders go under <data_dir>/executions.
   std::string data_dir;
@@ -101,6 +103,8 @@ class ComputeNode final : public transport::ComputeHandler {
 
   struct Running {
     std::shared_ptr<CancelToken> cancel;
+    models::Resources reserved;     // what used_ holds for it
+    std::vector<size_t> gpu_slots;  // positions in config_.capacity.gpus
   };
 
   void post(Event event);
@@ -113,7 +117,10 @@ class ComputeNode final : public transport::ComputeHandler {
   void handleRunFinished(RunFinished& f);
   void handleReconcile(const transport::ReconcileResponse& r);
   void startQueuedRuns();
-  void runOnThread(const store::LocalExecution& exec, const std::shared_ptr<CancelToken>& cancel);
+  void runOnThread(const store::LocalExecution& exec, const std::shared_ptr<CancelToken>& cancel,
+                   std::vector<models::Gpu> gpus);
+  // Fails an approved execution that can never start here (its GPUs outnumber the node's).
+  void failUnrunnable(const std::string& execution_id, const std::string& reason);
   void runWorkerLoop();
   void resendOutcome(const store::LocalExecution& e);
   void save(store::LocalExecution& e);
@@ -124,6 +131,8 @@ class ComputeNode final : public transport::ComputeHandler {
   std::string inputsDiskRefusal(const models::Task& task) const;
   // Why this node will not give a task the network it asks for ("" = it will).
   std::string networkRefusal(const models::NetworkConfig& network) const;
+  // Why this node cannot give a task `wanted` GPUs ("" = it can, when enough are free).
+  std::string gpuRefusal(uint64_t wanted) const;
 
   void connectionLoop();
   bool handshakeOnce();
@@ -140,6 +149,8 @@ class ComputeNode final : public transport::ComputeHandler {
   std::deque<std::string> queue_;  // approved, waiting for capacity
   std::map<std::string, Running> running_;
   models::Resources used_;  // reserved by running executions
+  // Which of config_.capacity.gpus a running execution holds (no two ever share one).
+  std::vector<bool> gpu_in_use_;
 
   std::mutex events_mu_;
   std::condition_variable events_cv_;

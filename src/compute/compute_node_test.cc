@@ -9,11 +9,14 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "common/ids.h"
 #include "common/strings.h"
 #include "executor/noop/noop_executor.h"
+#include "models/json.h"
 #include "publisher/noop/noop_publisher.h"
 #include "storage/inline/inline_storage.h"
 #include "store/memory/memory_execution_store.h"
@@ -116,6 +119,78 @@ class RecordingPublisher final : public publisher::Publisher {
   std::map<std::string, std::map<std::string, std::string>> published_;
 };
 
+// The noop engine, recording the GPUs each run was given and counting any device that two runs
+// held at once. A run whose Params has "Hold" lasts until the test releases it (or it is
+// cancelled), so a test can keep GPUs busy for exactly as long as it wants.
+class GpuRecordingExecutor final : public executor::Executor {
+ public:
+  std::string name() const override { return "noop"; }
+  bool isInstalled() override { return true; }
+  Status validate(const models::Task& task) override { return noop_.validate(task); }
+  bool needsResultsDir() const override { return false; }
+  Result<models::RunCommandResult> run(const executor::ExecutionRequest& req,
+                                       CancelToken& cancel) override {
+    {
+      std::lock_guard lock(mu_);
+      given_[req.execution_id] = req.gpus;
+      for (const auto& g : req.gpus) {
+        if (!held_.insert(g.index).second) ++shared_;
+      }
+    }
+    cv_.notify_all();
+    if (models::findKey(req.job->task().engine.params, "Hold") != nullptr) {
+      cancel.onCancel([this] {
+        std::lock_guard lock(mu_);
+        cv_.notify_all();
+      });
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return released_.count(req.execution_id) > 0 || cancel.cancelled(); });
+    }
+    auto result = noop_.run(req, cancel);
+    {
+      // Before the node hears that the run ended, so a device handed on is never counted twice.
+      std::lock_guard lock(mu_);
+      for (const auto& g : req.gpus) held_.erase(g.index);
+    }
+    return result;
+  }
+
+  void release(const std::string& execution_id) {
+    {
+      std::lock_guard lock(mu_);
+      released_.insert(execution_id);
+    }
+    cv_.notify_all();
+  }
+  bool started(const std::string& execution_id) {
+    std::lock_guard lock(mu_);
+    return given_.count(execution_id) > 0;
+  }
+  std::vector<models::Gpu> given(const std::string& execution_id) {
+    std::lock_guard lock(mu_);
+    return given_.at(execution_id);
+  }
+  int shared() {
+    std::lock_guard lock(mu_);
+    return shared_;
+  }
+
+ private:
+  executor::NoopExecutor noop_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::vector<models::Gpu>> given_;
+  std::set<uint64_t> held_;
+  std::set<std::string> released_;
+  int shared_ = 0;
+};
+
+std::set<uint64_t> indices(const std::vector<models::Gpu>& gpus) {
+  std::set<uint64_t> out;
+  for (const auto& g : gpus) out.insert(g.index);
+  return out;
+}
+
 class ComputeNodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -136,6 +211,8 @@ class ComputeNodeTest : public ::testing::Test {
     config.data_dir = dir_.string();
     config.capacity.cpu = 1;
     config.capacity.memory = 1'000'000'000;
+    config.capacity.gpu = gpus_.size();
+    config.capacity.gpus = gpus_;
     config.heartbeat_interval = 50ms;
     config.reconcile_interval = 1h;  // reconciliation is driven by the tests
     config.labels = {{"zone", "a"}};
@@ -168,6 +245,42 @@ class ComputeNodeTest : public ::testing::Test {
     return {e, false};
   }
 
+  // An AskForBid for a noop job that asks for `gpus` GPUs.
+  transport::AskForBid askGpus(uint64_t gpus, boost::json::object params = {}) {
+    auto a = ask("100m", std::move(params));
+    auto job = std::make_shared<models::Job>(*a.execution.job);
+    job->tasks[0].resources.gpu = std::to_string(gpus);
+    a.execution.job = job;
+    return a;
+  }
+
+  // Bids and approves; false if the node declined.
+  bool bidAndApprove(const transport::AskForBid& a) {
+    transport_.deliver(a);
+    if (!eventually(
+            [&] { return !transport_.sentOf<transport::BidResult>(a.execution.id).empty(); })) {
+      return false;
+    }
+    if (!transport_.sentOf<transport::BidResult>(a.execution.id)[0].accepted) return false;
+    transport_.deliver(transport::BidAccepted{a.execution.id, a.execution.job_id});
+    return true;
+  }
+
+  // Restarts the node with these GPUs.
+  void restartWithGpus(std::vector<models::Gpu> gpus) {
+    node_->stop();
+    gpus_ = std::move(gpus);
+    start();
+  }
+
+  static std::vector<models::Gpu> nvidiaGpus(uint64_t n) {
+    std::vector<models::Gpu> out;
+    for (uint64_t i = 0; i < n; ++i) {
+      out.push_back({i, "NVIDIA H200", "NVIDIA", 143771, "0000:1" + std::to_string(i) + ":00.0"});
+    }
+    return out;
+  }
+
   models::ExecutionStateType localState(const std::string& id) {
     auto e = store_.get(id);
     return e.isOk() ? e->state() : ExecutionStateType::kUndefined;
@@ -177,7 +290,8 @@ class ComputeNodeTest : public ::testing::Test {
   std::atomic<uint64_t> free_disk_{uint64_t{1} << 40};
   ScriptedTransport transport_;
   store::MemoryExecutionStore store_;
-  executor::NoopExecutor noop_;
+  std::vector<models::Gpu> gpus_;  // what the node is started with
+  GpuRecordingExecutor noop_;
   storage::InlineStorage inline_storage_;
   publisher::NoopPublisher noop_publisher_;
   RecordingPublisher recording_publisher_;
@@ -497,6 +611,166 @@ TEST_F(ComputeNodeTest, InputsLargerThanTheFreeDiskAreRefusedAtBidTime) {
   EXPECT_NE(refused.reason.find("free where it stages them"), std::string::npos) << refused.reason;
   free_disk_ = 1'000'000;
   EXPECT_TRUE(with_input(1000).accepted);
+}
+
+TEST_F(ComputeNodeTest, AdvertisesItsGpusWithBacalhausLabels) {
+  auto gpus = nvidiaGpus(2);
+  gpus[1].name = "NVIDIA GeForce RTX 4090 (rev a1)";
+  restartWithGpus(gpus);
+  auto info = node_->nodeInfo();
+  EXPECT_EQ(info.compute_node_info.max_capacity.gpu, 2u);
+  EXPECT_EQ(info.compute_node_info.max_capacity.gpus, gpus);
+  EXPECT_EQ(info.compute_node_info.available_capacity.gpus, gpus);
+  EXPECT_EQ(info.labels.at("GPU-0"), "NVIDIA-H200");
+  EXPECT_EQ(info.labels.at("GPU-0-Memory"), "143771-MiB");
+  EXPECT_EQ(info.labels.at("GPU-1"), "NVIDIA-GeForce-RTX-4090--rev-a1-");
+}
+
+TEST_F(ComputeNodeTest, RefusesTasksThatAskForMoreGpusThanItHas) {
+  auto none = askGpus(2);
+  transport_.deliver(none);
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::BidResult>(none.execution.id).size() == 1; }));
+  auto bid = transport_.sentOf<transport::BidResult>(none.execution.id)[0];
+  EXPECT_FALSE(bid.accepted);
+  EXPECT_EQ(bid.reason, "this node has 0 GPUs; the task asks for 2");
+
+  restartWithGpus(nvidiaGpus(1));
+  auto two = askGpus(2);
+  auto one = askGpus(1);
+  transport_.deliver(two);
+  transport_.deliver(one);
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::BidResult>(one.execution.id).size() == 1; }));
+  EXPECT_EQ(transport_.sentOf<transport::BidResult>(two.execution.id).at(0).reason,
+            "this node has 1 GPU; the task asks for 2");
+  auto accepted = transport_.sentOf<transport::BidResult>(one.execution.id)[0];
+  EXPECT_TRUE(accepted.accepted);
+  EXPECT_EQ(accepted.allocated.gpu, 1u);
+}
+
+TEST_F(ComputeNodeTest, EachRunGetsItsOwnGpusAndAQueuedOneWaitsForOneToFree) {
+  restartWithGpus(nvidiaGpus(3));
+  boost::json::object hold{{"Hold", true}};
+  auto two = askGpus(2, hold);
+  auto one = askGpus(1, hold);
+  auto waits = askGpus(1, hold);
+  auto cpu_only = askGpus(0);
+  for (auto* a : {&two, &one, &waits, &cpu_only}) ASSERT_TRUE(bidAndApprove(*a));
+  ASSERT_TRUE(eventually([&] {
+    auto info = node_->nodeInfo().compute_node_info;
+    return info.running_executions == 2 && info.enqueued_executions == 2;
+  }));
+  auto held_by_two = indices(noop_.given(two.execution.id));
+  auto held_by_one = indices(noop_.given(one.execution.id));
+  EXPECT_EQ(held_by_two.size(), 2u);
+  EXPECT_EQ(held_by_one.size(), 1u);
+  EXPECT_EQ(held_by_two.count(*held_by_one.begin()), 0u) << "two runs share a GPU";
+  EXPECT_FALSE(noop_.started(waits.execution.id));
+  // Behind the execution that waits for a GPU, in order.
+  EXPECT_FALSE(noop_.started(cpu_only.execution.id));
+  auto busy = node_->nodeInfo().compute_node_info;
+  EXPECT_EQ(busy.available_capacity.gpu, 0u);
+  EXPECT_TRUE(busy.available_capacity.gpus.empty());
+  EXPECT_EQ(busy.max_capacity.gpu, 3u);
+  EXPECT_EQ(busy.queue_capacity.gpu, 1u);
+
+  // The one that held a single GPU ends: the waiting run gets exactly that device.
+  noop_.release(one.execution.id);
+  ASSERT_TRUE(eventually([&] { return noop_.started(waits.execution.id); }));
+  EXPECT_EQ(indices(noop_.given(waits.execution.id)), held_by_one);
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(cpu_only.execution.id).size() == 1; }));
+  EXPECT_TRUE(noop_.given(cpu_only.execution.id).empty());
+
+  noop_.release(two.execution.id);
+  noop_.release(waits.execution.id);
+  ASSERT_TRUE(eventually(
+      [&] { return node_->nodeInfo().compute_node_info.available_capacity.gpus.size() == 3; }));
+  EXPECT_EQ(node_->nodeInfo().compute_node_info.available_capacity.gpu, 3u);
+  EXPECT_EQ(noop_.shared(), 0);
+}
+
+TEST_F(ComputeNodeTest, ConcurrentRunsNeverShareAGpu) {
+  restartWithGpus(nvidiaGpus(4));
+  std::mt19937 random(7);
+  std::vector<transport::AskForBid> asks;
+  std::map<std::string, uint64_t> wanted;
+  for (int i = 0; i < 24; ++i) {
+    uint64_t n = 1 + random() % 4;
+    asks.push_back(askGpus(n, {{"Delay", std::to_string(random() % 15) + "ms"}}));
+    wanted[asks.back().execution.id] = n;
+  }
+  for (const auto& a : asks) ASSERT_TRUE(bidAndApprove(a));
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& a : asks) {
+          if (transport_.sentOf<transport::RunResult>(a.execution.id).empty()) return false;
+        }
+        return true;
+      },
+      20s));
+  EXPECT_EQ(noop_.shared(), 0);
+  for (const auto& a : asks) {
+    auto got = noop_.given(a.execution.id);
+    EXPECT_EQ(got.size(), wanted[a.execution.id]);
+    EXPECT_EQ(indices(got).size(), got.size()) << "a run got the same GPU twice";
+    for (const auto& g : got) EXPECT_LT(g.index, 4u);
+  }
+  EXPECT_EQ(node_->nodeInfo().compute_node_info.available_capacity.gpu, 4u);
+}
+
+TEST_F(ComputeNodeTest, GpusComeBackHoweverARunEnds) {
+  restartWithGpus(nvidiaGpus(1));
+  auto fails = askGpus(1, {{"Error", "boom"}});
+  auto cancelled = askGpus(1, {{"Hold", true}});
+  auto times_out = askGpus(1, {{"Delay", "30s"}});
+  {
+    auto job = std::make_shared<models::Job>(*times_out.execution.job);
+    job->tasks[0].timeouts.execution_timeout = 1;
+    times_out.execution.job = job;
+  }
+  auto last = askGpus(1);
+  for (auto* a : {&fails, &cancelled, &times_out, &last}) ASSERT_TRUE(bidAndApprove(*a));
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::ComputeError>(fails.execution.id).size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return noop_.started(cancelled.execution.id); }));
+  EXPECT_FALSE(noop_.started(times_out.execution.id));
+  transport_.deliver(
+      transport::CancelExecution{cancelled.execution.id, cancelled.execution.job_id, "stop"});
+  ASSERT_TRUE(eventually([&] { return noop_.started(times_out.execution.id); }));
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(last.execution.id).size() == 1; }));
+  auto timed_out = transport_.sentOf<transport::ComputeError>(times_out.execution.id);
+  ASSERT_EQ(timed_out.size(), 1u);
+  EXPECT_NE(timed_out[0].message.find("timed out"), std::string::npos) << timed_out[0].message;
+  for (auto* a : {&fails, &cancelled, &times_out, &last}) {
+    EXPECT_EQ(indices(noop_.given(a->execution.id)), std::set<uint64_t>{0});
+  }
+  EXPECT_EQ(noop_.shared(), 0);
+  ASSERT_TRUE(
+      eventually([&] { return node_->nodeInfo().compute_node_info.available_capacity.gpu == 1; }));
+}
+
+TEST_F(ComputeNodeTest, OffersOnlyTheGpusItCanName) {
+  node_->stop();
+  gpus_ = nvidiaGpus(2);
+  ComputeConfig config;
+  config.node_id = "n-test";
+  config.data_dir = dir_.string();
+  config.capacity.cpu = 1;
+  config.capacity.gpu = 5;  // more than it has
+  config.capacity.gpus = gpus_;
+  Plugins plugins{{&noop_}, {&inline_storage_}, {&noop_publisher_}};
+  ComputeNode more(ComputeDeps{&transport_, &store_, plugins, &SystemClock::instance(), nullptr},
+                   config);
+  EXPECT_EQ(more.nodeInfo().compute_node_info.max_capacity.gpu, 2u);
+  config.capacity.gpu = 1;  // fewer: the first one
+  ComputeNode fewer(ComputeDeps{&transport_, &store_, plugins, &SystemClock::instance(), nullptr},
+                    config);
+  EXPECT_EQ(fewer.nodeInfo().compute_node_info.max_capacity.gpus,
+            std::vector<models::Gpu>{gpus_[0]});
+  start();
 }
 
 TEST(PluginsTest, TheOperatorCanSwitchPluginsOff) {
