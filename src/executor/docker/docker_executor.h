@@ -10,14 +10,17 @@
 // is used when present locally and pulled otherwise. Resources become NanoCpus/Memory limits;
 // the network is `none` unless the task asks for Host (host) or Full/Bridge (bridge); every
 // container gets `no-new-privileges` and a pids limit. Each ResultPath is a read-write bind mount
-// of <results_dir>/<name>. Logs are demultiplexed into <results_dir>/stdout and stderr. The
-// container is removed afterwards, whatever happened.
+// of <results_dir>/<name>. The GPUs the compute node allocated are passed as DeviceRequests
+// (NVIDIA) or as their device files (AMD, Intel); container_spec.h builds the create call's body.
+// Logs are demultiplexed into <results_dir>/stdout and stderr. The container is removed
+// afterwards, whatever happened.
 
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
 
+#include "executor/docker/container_spec.h"
 #include "executor/docker/docker_client.h"
 #include "executor/executor.h"
 

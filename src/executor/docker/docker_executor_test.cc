@@ -42,7 +42,7 @@ class DockerExecutorTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  ExecutionRequest request(std::vector<std::string> cmd,
+  ExecutionRequest request(const std::vector<std::string>& cmd,
                            const std::string& image = testing::TestDockerd::kImage) {
     auto job = std::make_shared<models::Job>();
     job->id = "j-test";
@@ -154,6 +154,21 @@ TEST_F(DockerExecutorTest, CancelStopsTheContainer) {
   canceller.join();
   ASSERT_FALSE(out.isOk());
   EXPECT_EQ(out.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(containersOfThisNode(), 0u);
+}
+
+// The test dockerd has no NVIDIA container toolkit: asking for a GPU reaches the daemon, which
+// names the device driver it lacks, and the error says what to install. (bench/gpu_check.sh runs
+// it for real where there is a GPU.)
+TEST_F(DockerExecutorTest, AGpuOnADaemonWithoutTheNvidiaToolkitFailsSayingWhatIsMissing) {
+  auto r = request({"true"});
+  r.resources.gpu = 1;
+  r.gpus = {{0, "NVIDIA H200", "NVIDIA", 143771, "0000:18:00.0"}};
+  auto out = executor_->run(r, cancel_);
+  if (out.isOk()) GTEST_SKIP() << "this dockerd has an nvidia device driver";
+  EXPECT_NE(out.status().message().find("nvidia"), std::string::npos) << out.status().toString();
+  EXPECT_NE(out.status().hint().find("NVIDIA container toolkit"), std::string::npos)
+      << out.status().toString();
   EXPECT_EQ(containersOfThisNode(), 0u);
 }
 
