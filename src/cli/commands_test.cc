@@ -402,6 +402,57 @@ TEST_F(CommandsTest, NodeListShowsCapacityAsAvailableOverMax) {
             "/api/v1/orchestrator/nodes?order_by=id&filter-approval=approved");
 }
 
+TEST_F(CommandsTest, NodeListShowsGpusOnlyForNodesThatHaveThem) {
+  route("GET", "/api/v1/orchestrator/nodes", 200,
+        R"({"Nodes":[{"Info":{"NodeID":"n-2c4d5e6f-aaaa","NodeType":"Compute",)"
+        R"("ComputeNodeInfo":{"MaxCapacity":{"CPU":8,"Memory":8000000000,"GPU":2},)"
+        R"("AvailableCapacity":{"CPU":7,"Memory":7000000000,"GPU":1}}},"Membership":"APPROVED",)"
+        R"("ConnectionState":{"Status":"CONNECTED"}},)"
+        R"({"Info":{"NodeID":"n-33333333-cccc","NodeType":"Compute",)"
+        R"("ComputeNodeInfo":{"MaxCapacity":{"CPU":4,"Memory":4000000000},)"
+        R"("AvailableCapacity":{"CPU":4,"Memory":4000000000}}},"Membership":"APPROVED",)"
+        R"("ConnectionState":{"Status":"CONNECTED"}}]})");
+  EXPECT_EQ(run({"node", "list"}), 0) << err_.str();
+  std::string out = out_.str();
+  EXPECT_THAT(out, HasSubstr("7 / 8"));
+  EXPECT_THAT(out, HasSubstr("1 / 2\n"));
+  std::string no_gpus = out.substr(out.find("n-33333333"));
+  EXPECT_THAT(no_gpus, HasSubstr("4 / 4"));
+  EXPECT_THAT(no_gpus, Not(HasSubstr("0 / 0")));
+}
+
+TEST_F(CommandsTest, NodeDescribeListsTheGpus) {
+  route("GET", "/api/v1/orchestrator/nodes/n-2c4d", 200,
+        R"({"Node":{"Info":{"NodeID":"n-2c4d5e6f-aaaa","NodeType":"Compute",)"
+        R"("ComputeNodeInfo":{"MaxCapacity":{"CPU":8,"GPU":2,"GPUs":[)"
+        R"({"Index":0,"Name":"NVIDIA H200","Vendor":"NVIDIA","Memory":143771,)"
+        R"("PCIAddress":"0000:18:00.0"},)"
+        R"({"Index":1,"Name":"NVIDIA H200","Vendor":"NVIDIA","Memory":143771,)"
+        R"("PCIAddress":"0000:2a:00.0"}]}}},"Membership":"APPROVED",)"
+        R"("ConnectionState":{"Status":"CONNECTED"}}})");
+  EXPECT_EQ(run({"node", "describe", "n-2c4d"}), 0) << err_.str();
+  std::string out = out_.str();
+  for (const char* field : {"Index: 1", "Name: NVIDIA H200", "Vendor: NVIDIA", "Memory: 143771",
+                            "PCIAddress: 0000:2a:00.0"}) {
+    EXPECT_THAT(out, HasSubstr(field));
+  }
+}
+
+TEST_F(CommandsTest, DockerRunGpuFlagBecomesResourcesGpu) {
+  route("PUT", "/api/v1/orchestrator/jobs", 200,
+        std::string(R"({"JobID":")") + kJobId + R"(","EvaluationID":"ev-1"})");
+  EXPECT_EQ(run({"docker", "run", "--no-wait", "--gpu", "2", "nvidia/cuda", "--", "nvidia-smi"}), 0)
+      << err_.str();
+  ASSERT_FALSE(requests_.empty());
+  auto body = models::parseJson(requests_.front().body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("Job").at("Tasks").at(0).at("Resources").at("GPU"), "2");
+  requests_.clear();
+  EXPECT_EQ(run({"docker", "run", "--gpu", "-1", "nvidia/cuda"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("--gpu"));
+  EXPECT_TRUE(requests_.empty()) << "nothing is submitted";
+}
+
 TEST_F(CommandsTest, NodeActions) {
   route("PUT", "/api/v1/orchestrator/nodes/n-1", 200, R"({"Success":true})");
   EXPECT_EQ(run({"node", "approve", "n-1", "-m", "looks good"}), 0);

@@ -92,7 +92,8 @@ Status runNodeList(CliContext& ctx, const NodeListOptions& o) {
         has_capacity ? capacityCell(formatCpu(avail.cpu), formatCpu(max.cpu)) : "",
         has_capacity ? capacityCell(formatBytes(avail.memory), formatBytes(max.memory)) : "",
         has_capacity ? capacityCell(formatBytes(avail.disk), formatBytes(max.disk)) : "",
-        has_capacity ? capacityCell(std::to_string(avail.gpu), std::to_string(max.gpu)) : "",
+        // Free / all GPUs, only for nodes that have any: most have none.
+        max.gpu > 0 ? capacityCell(std::to_string(avail.gpu), std::to_string(max.gpu)) : "",
     });
   }
   ctx.out() << table.render(style);
