@@ -360,6 +360,10 @@ void validateTask(const Task& task, const std::string& path, Errors& errors) {
     if (auto wasm = parseWasmParams(task); !wasm.isOk()) {
       errors.addLine(path + "." + wasm.error().message());
     }
+  } else if (equalsIgnoreCase(task.engine.type, kPythonEngine)) {
+    if (auto python = parsePythonParams(task); !python.isOk()) {
+      errors.addLine(path + "." + python.error().message());
+    }
   }
   validateNetwork(task.network, path + ".Network", errors);
 }

@@ -35,11 +35,11 @@ bool isUnder(std::string_view path, std::string_view dir) {
          (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
 }
 
-// A module path: a plain guest path that an input provides.
+// A module's (or program's) path: a plain guest path that an input provides.
 Result<std::string> modulePath(const Task& task, const std::string& field, std::string_view value) {
   if (trim(value).empty()) {
     return invalidArgument(field +
-                           ": must name the module's path, the Target of an InputSource "
+                           ": must name a path, the Target of an InputSource "
                            "(like \"main.wasm\")");
   }
   std::string guest = guestPath(value);
@@ -51,7 +51,9 @@ Result<std::string> modulePath(const Task& task, const std::string& field, std::
   }
   return invalidArgument(field + ": " + quoted(value) +
                          " is not provided by any InputSource; add an input whose Target is " +
-                         quoted(value) + " (cod wasm run does this for a local module)");
+                         quoted(value) +
+                         " (cod wasm run and cod run python do this for local "
+                         "files)");
 }
 
 bool isExportName(std::string_view name) {
@@ -115,6 +117,49 @@ Result<WasmParams> parseWasmParams(const Task& task) {
         modulePath(task, std::string(kParams) + "ImportModules[" + std::to_string(i) + "]",
                    imports[i]));
     p.import_modules.push_back(std::move(guest));
+  }
+  return p;
+}
+
+Result<PythonParams> parsePythonParams(const Task& task) {
+  const bj::object& params = task.engine.params;
+  PythonParams p;
+  auto string_param = [&params](std::string_view key, std::string* out) -> Status {
+    const bj::value* v = findKey(params, key);
+    if (v == nullptr || v->is_null()) return Status::ok();
+    if (!v->is_string()) return invalidArgument(kParams + std::string(key) + ": expected a string");
+    if (v->as_string().find('\0') != bj::string::npos) {
+      return invalidArgument(kParams + std::string(key) + ": must not contain a NUL");
+    }
+    *out = std::string(v->as_string());
+    return Status::ok();
+  };
+  std::string program;
+  std::string requirements;
+  std::string working_directory;
+  COD_RETURN_IF_ERROR(string_param("Command", &p.command));
+  COD_RETURN_IF_ERROR(string_param("Program", &program));
+  COD_RETURN_IF_ERROR(string_param("Requirements", &requirements));
+  COD_RETURN_IF_ERROR(string_param("WorkingDirectory", &working_directory));
+  COD_RETURN_IF_ERROR(readStrings(params, "Parameters", &p.parameters));
+  if (p.command.empty() == program.empty()) {
+    return invalidArgument(std::string(kParams) +
+                           "Command and Program: give exactly one, the code to run (like "
+                           "python -c) or the path of a .py file an InputSource provides");
+  }
+  if (!program.empty()) {
+    COD_ASSIGN_OR_RETURN(p.program, modulePath(task, std::string(kParams) + "Program", program));
+  }
+  if (!requirements.empty()) {
+    COD_ASSIGN_OR_RETURN(p.requirements,
+                         modulePath(task, std::string(kParams) + "Requirements", requirements));
+  }
+  if (!working_directory.empty()) {
+    p.working_directory = guestPath(working_directory);
+    if (std::string problem = containerPathProblem(p.working_directory); !problem.empty()) {
+      return invalidArgument(std::string(kParams) +
+                             "WorkingDirectory: " + quoted(working_directory) + " " + problem);
+    }
   }
   return p;
 }

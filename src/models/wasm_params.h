@@ -1,6 +1,7 @@
 #pragma once
 
-// The wasm engine's Params (reference §5.4), read the same way at submit (a 400 naming the field)
+// The Params of the engines that run in a guest file system (wasm, reference §5.4; python), read
+// the same way at submit (a 400 naming the field)
 // and on the compute node (the node's own check before it runs anything):
 //   {"EntryModule": "main.wasm", "Entrypoint": "_start", "Parameters": ["a", "b"],
 //    "ImportModules": ["lib.wasm"]}
@@ -39,6 +40,21 @@ std::string guestPath(std::string_view path);
 // Parses and checks task.engine.params for the wasm engine against the task's inputs. Errors name
 // the field: "Engine.Params.EntryModule: \"x.wasm\" is not provided by any InputSource …".
 Result<WasmParams> parseWasmParams(const Task& task);
+
+// The python engine's Params (cod's own; `cod run python` writes them): the program is either
+// `Command` (like python -c) or `Program` (a .py file an input provides), with `Parameters` as its
+// arguments, `WorkingDirectory` (default /) and `Requirements` (a requirements.txt an input
+// provides). Paths are guest paths, relative ones from "/".
+struct PythonParams {
+  std::string command;
+  std::string program;  // guest path
+  std::vector<std::string> parameters;
+  std::string working_directory = "/";
+  std::string requirements;  // guest path, "" = none
+};
+
+// Parses and checks task.engine.params for the python engine; errors name the field.
+Result<PythonParams> parsePythonParams(const Task& task);
 
 // Bacalhau's legacy wasm format: EntryModule / ImportModules given as InputSource objects and an
 // `EntryPoint` key. Appends those inputs to task.input_sources (default targets /wasm/entry.wasm

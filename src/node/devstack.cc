@@ -63,6 +63,7 @@ Status Devstack::start() {
     }
     if (options_.base.allow_host_network) args.emplace_back("--allow-host-network");
     args.insert(args.end(), {"--input-cache-size", options_.base.input_cache_size});
+    args.insert(args.end(), {"--pyodide-dir", options_.base.pyodide_dir});
     if (!options_.base.ipfs_connect.empty()) {
       args.insert(args.end(), {"--ipfs-connect", options_.base.ipfs_connect});
     }

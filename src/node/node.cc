@@ -18,6 +18,11 @@ namespace cod::node {
 
 namespace fs = std::filesystem;
 
+std::string defaultPyodideDir() {
+  const char* dir = std::getenv("COD_PYODIDE_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/usr/local/lib/cod/pyodide";
+}
+
 std::string resolveDataDir(const std::string& option) {
   if (!option.empty()) return option;
   if (const char* env = std::getenv("COD_DIR"); env && *env) return env;

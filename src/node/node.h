@@ -12,6 +12,9 @@
 
 namespace cod::node {
 
+// $COD_PYODIDE_DIR, else /usr/local/lib/cod/pyodide (scripts/install-pyodide.sh's default).
+std::string defaultPyodideDir();
+
 struct ServeOptions {
   std::string data_dir;  // "" = $COD_DIR or ~/.cod
   std::string api_host = "0.0.0.0";
@@ -66,6 +69,9 @@ struct ServeOptions {
   // The IPFS node's RPC API (a multiaddr like /ip4/127.0.0.1/tcp/5001, or a URL) that `ipfs`
   // inputs are fetched from and the `ipfs` publisher adds to; "" = this node offers neither.
   std::string ipfs_connect;
+  // Where scripts/install-pyodide.sh put Pyodide ($COD_PYODIDE_DIR): the python engine is offered
+  // when <dir>/node_modules/pyodide holds it.
+  std::string pyodide_dir = defaultPyodideDir();
   // The input cache's size limit under <data>/cache (S3 objects, CIDs); "0" = no cache.
   std::string input_cache_size = "10gb";
   // GET /jobs/:id/results shows s3 results as s3PreSigned URLs valid this long, signed with the

@@ -227,6 +227,15 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   if (!s->wasm->isInstalled()) {
     spdlog::warn("this node will not run wasm jobs: {}", s->wasm->engine().describe());
   }
+  executor::PythonExecutorConfig python_config;
+  python_config.node_id = id;
+  python_config.pyodide_dir = (fs::path(options.pyodide_dir) / "node_modules" / "pyodide").string();
+  python_config.runtime = {"node", (fs::path(dir) / "python").string(), wasm_config.uid,
+                           wasm_config.gid};
+  s->python = std::make_unique<executor::PythonExecutor>(python_config);
+  if (std::string why = s->python->unavailableReason(); !why.empty()) {
+    spdlog::warn("this node will not run python jobs: {}", why);
+  }
 
   COD_ASSIGN_OR_RETURN(uint64_t cache_bytes, parseByteSize(options.input_cache_size));
   if (cache_bytes > 0) {
@@ -312,7 +321,7 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   }
   // The node's plugins, one table per kind, in order (STYLE: no static registration).
   compute::Plugins plugins;
-  plugins.executors = {s->docker.get(), s->wasm.get(), s->noop.get()};
+  plugins.executors = {s->docker.get(), s->wasm.get(), s->python.get(), s->noop.get()};
   plugins.storages = {s->inline_storage.get(), s->url_storage.get(),  s->s3_storage.get(),
                       s->local_storage.get(),  s->ipfs_storage.get(), s->presigned_storage.get(),
                       s->noop_storage.get()};

@@ -12,6 +12,7 @@
 #include "compute/compute_node.h"
 #include "executor/docker/docker_executor.h"
 #include "executor/noop/noop_executor.h"
+#include "executor/python/python_executor.h"
 #include "executor/wasm/wasm_executor.h"
 #include "node/node.h"
 #include "node/result_server.h"
@@ -68,6 +69,7 @@ struct ComputeStack {
   std::unique_ptr<executor::DockerExecutor> docker;
   std::unique_ptr<executor::NoopExecutor> noop;
   std::unique_ptr<executor::WasmExecutor> wasm;
+  std::unique_ptr<executor::PythonExecutor> python;
   std::unique_ptr<storage::InlineStorage> inline_storage;
   std::unique_ptr<storage::UrlStorage> url_storage;
   std::unique_ptr<storage::S3PresignedStorage> presigned_storage;  // downloads via url_storage

@@ -127,4 +127,37 @@ SandboxSpec NodeRuntime::spec(const std::vector<std::string>& node_flags, const 
   return s;
 }
 
+Status writeScript(const fs::path& path, std::string_view text) {
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream current;
+    current << in.rdbuf();
+    if (in && current.str() == text) return Status::ok();
+  }
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) return internalError("cannot write " + tmp.string());
+  fs::permissions(tmp,
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                      fs::perms::others_read,
+                  ec);
+  fs::rename(tmp, path, ec);
+  if (ec) return internalError("cannot write " + path.string() + ": " + ec.message());
+  return Status::ok();
+}
+
+std::string runnerFailure(const std::string& stderr_path, std::string_view prefix) {
+  std::ifstream in(stderr_path, std::ios::binary);
+  std::string line;
+  std::string last;
+  while (std::getline(in, line)) {
+    if (line.starts_with(prefix)) last = line.substr(prefix.size());
+  }
+  return last;
+}
+
 }  // namespace cod::executor

@@ -5,6 +5,7 @@
 // into a SandboxSpec with the flags every run needs (wasm-runtime.md: --no-warnings,
 // --no-turbo-fast-api-calls, an empty environment).
 
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -49,5 +50,14 @@ class NodeRuntime {
   int major_ = 0;
   std::string description_;
 };
+
+// Writes a runner script to `path` (world-readable: the sandbox's user reads it) unless the file
+// already holds exactly `text` (another node process of the same version may be using it),
+// through a temporary file and a rename.
+Status writeScript(const std::filesystem::path& path, std::string_view text);
+
+// The last line of a runner's stderr that starts with `prefix`, without it: the reason a runner
+// gives when it cannot run the program at all. "" when there is none.
+std::string runnerFailure(const std::string& stderr_path, std::string_view prefix);
 
 }  // namespace cod::executor

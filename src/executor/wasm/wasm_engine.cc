@@ -16,31 +16,6 @@ namespace fs = std::filesystem;
 constexpr const char* kRunnerInSandbox = "/cod/wasm_runner.mjs";
 constexpr const char* kGuestRoot = "/guest";
 
-// Writes `text` to `path` unless it already holds exactly that (another node process of the same
-// version may be using it), through a temporary file and a rename.
-Status writeIfChanged(const fs::path& path, std::string_view text) {
-  {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream current;
-    current << in.rdbuf();
-    if (in && current.str() == text) return Status::ok();
-  }
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  if (!out) return internalError("cannot write " + tmp.string());
-  fs::permissions(tmp,
-                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                      fs::perms::others_read,
-                  ec);
-  fs::rename(tmp, path, ec);
-  if (ec) return internalError("cannot write " + path.string() + ": " + ec.message());
-  return Status::ok();
-}
-
 }  // namespace
 
 NodeWasmEngine::NodeWasmEngine(NodeRuntimeConfig runtime)
@@ -50,7 +25,7 @@ NodeWasmEngine::NodeWasmEngine(NodeRuntimeConfig runtime)
 bool NodeWasmEngine::available() {
   if (!runtime_.available()) return false;
   std::call_once(runner_written_,
-                 [this] { runner_status_ = writeIfChanged(runner_path_, kWasmRunnerSource); });
+                 [this] { runner_status_ = writeScript(runner_path_, kWasmRunnerSource); });
   return runner_status_.isOk();
 }
 
@@ -88,14 +63,10 @@ Result<SandboxExit> NodeWasmEngine::run(const WasmProgram& program, CancelToken&
   spec.timeout = program.timeout;
   COD_ASSIGN_OR_RETURN(SandboxExit exit, runSandboxed(spec, cancel));
   if (exit.exit_code == kWasmRunnerError && !exit.timed_out && !exit.cancelled) {
-    // The runner's own message (a missing export, not a module): the last line of stderr.
-    std::ifstream in(program.stderr_path, std::ios::binary);
-    std::string line;
-    std::string last;
-    while (std::getline(in, line)) {
-      if (line.starts_with("cod wasm runner: ")) last = line.substr(17);
+    // The runner's own reason (a missing export, not a module).
+    if (std::string why = runnerFailure(program.stderr_path, "cod wasm runner: "); !why.empty()) {
+      return failedPrecondition(why);
     }
-    if (!last.empty()) return failedPrecondition(last);
   }
   return exit;
 }

@@ -8,66 +8,11 @@
 #include "common/paths.h"
 #include "common/strings.h"
 #include "common/units.h"
+#include "executor/sandbox/guest.h"
 
 namespace cod::executor {
-namespace {
 
 namespace fs = std::filesystem;
-
-constexpr uint64_t kWasmPage = 64 * 1024;
-
-bool inside(std::string_view path, std::string_view dir) {
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
-
-// The host file behind a guest path, when a mount provides it.
-std::string hostFileOf(const std::vector<SandboxMount>& mounts, const std::string& guest) {
-  for (const SandboxMount& m : mounts) {
-    if (inside(guest, m.target)) return m.host_path + guest.substr(m.target.size());
-  }
-  return "";
-}
-
-}  // namespace
-
-Result<std::vector<SandboxMount>> guestMounts(const ExecutionRequest& request, uid_t uid,
-                                              gid_t gid) {
-  std::vector<SandboxMount> mounts;
-  auto add = [&mounts](SandboxMount m, const std::string& field) -> Status {
-    if (std::string problem = containerPathProblem(m.target); !problem.empty()) {
-      return invalidArgument(field + " " + cod::quoted(m.target) + " " + problem);
-    }
-    if (isReservedContainerPath(m.target)) {
-      return invalidArgument(field + " " + cod::quoted(m.target) +
-                             " is the root or a kernel file system");
-    }
-    for (const SandboxMount& other : mounts) {
-      if (inside(m.target, other.target) || inside(other.target, m.target)) {
-        return invalidArgument(field + " " + cod::quoted(m.target) + " and " +
-                               cod::quoted(other.target) +
-                               " lie inside one another; a wasm task needs a folder for each");
-      }
-    }
-    mounts.push_back(std::move(m));
-    return Status::ok();
-  };
-  for (const models::Mount& in : request.inputs) {
-    COD_RETURN_IF_ERROR(
-        add({in.host_path, models::guestPath(in.target), in.read_only}, "input Target"));
-  }
-  for (const models::ResultPath& r : request.job->task().result_paths) {
-    COD_ASSIGN_OR_RETURN(std::string dir, childPath(request.results_dir, r.name));
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return internalError("cannot create " + dir + ": " + ec.message());
-    if (chown(dir.c_str(), uid, gid) != 0) {
-      return internalError("cannot hand " + dir + " to the sandbox's user: " + strerror(errno));
-    }
-    COD_RETURN_IF_ERROR(add({dir, models::guestPath(r.path), false}, "ResultPath"));
-  }
-  return mounts;
-}
 
 WasmExecutor::WasmExecutor(WasmExecutorConfig config, std::unique_ptr<WasmEngine> engine)
     : config_(std::move(config)), engine_(std::move(engine)) {}
@@ -105,10 +50,7 @@ Result<models::RunCommandResult> WasmExecutor::run(const ExecutionRequest& reque
   // The execution's own variables win over the task's.
   for (const auto& [key, value] : request.env) program.env[key] = value;
   program.max_memory_pages = config_.max_memory_pages;
-  if (request.resources.memory > 0) {
-    program.max_memory_pages = std::min<uint64_t>(
-        program.max_memory_pages, std::max<uint64_t>(1, request.resources.memory / kWasmPage));
-  }
+  program.max_memory_pages = memoryPages(request.resources.memory, config_.max_memory_pages);
   program.stdout_path = (fs::path(request.results_dir) / "stdout").string();
   program.stderr_path = (fs::path(request.results_dir) / "stderr").string();
   program.timeout = request.timeout;

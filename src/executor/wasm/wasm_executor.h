@@ -49,10 +49,4 @@ class WasmExecutor final : public Executor {
   std::unique_ptr<WasmEngine> engine_;
 };
 
-// The guest's mounts for a request: inputs at their guest paths and each ResultPath at
-// <results_dir>/<name> (created, and handed to `uid`/`gid` so that the guest can write there).
-// Refuses targets that lie inside one another, which the sandbox cannot build safely.
-Result<std::vector<SandboxMount>> guestMounts(const ExecutionRequest& request, uid_t uid,
-                                              gid_t gid);
-
 }  // namespace cod::executor

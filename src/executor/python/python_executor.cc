@@ -1,0 +1,121 @@
+#include "executor/python/python_executor.h"
+
+#include <filesystem>
+
+#include "common/strings.h"
+#include "common/units.h"
+#include "executor/python/pyodide_runner_source.h"
+#include "models/wasm_params.h"
+
+namespace cod::executor {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kRunnerInSandbox = "/cod/pyodide_runner.mjs";
+constexpr const char* kPyodideInSandbox = "/cod/pyodide";
+constexpr const char* kGuestRoot = "/guest";
+// The runner's own exit codes: it could not run the program, or a requirement is not available.
+constexpr int kRunnerFailed = 125;
+constexpr int kRequirementsUnmet = 126;
+
+}  // namespace
+
+PythonExecutor::PythonExecutor(PythonExecutorConfig config)
+    : config_(std::move(config)),
+      runtime_(config_.runtime),
+      runner_path_((fs::path(config_.runtime.work_dir) / "pyodide_runner.mjs").string()) {}
+
+std::string PythonExecutor::unavailableReason() {
+  if (!runtime_.available()) return runtime_.describe();
+  std::error_code ec;
+  if (!fs::exists(fs::path(config_.pyodide_dir) / "pyodide.asm.wasm", ec)) {
+    return "Pyodide is not installed at " + config_.pyodide_dir +
+           " (scripts/install-pyodide.sh installs it)";
+  }
+  std::call_once(runner_written_,
+                 [this] { runner_status_ = writeScript(runner_path_, kPyodideRunnerSource); });
+  return runner_status_.isOk() ? "" : runner_status_.message();
+}
+
+bool PythonExecutor::isInstalled() { return unavailableReason().empty(); }
+
+Status PythonExecutor::validate(const models::Task& task) {
+  return models::parsePythonParams(task).status();
+}
+
+Result<int> PythonExecutor::recover() { return killSandboxesMarked(markerPrefix()); }
+
+Result<models::RunCommandResult> PythonExecutor::run(const ExecutionRequest& request,
+                                                     CancelToken& cancel) {
+  if (std::string why = unavailableReason(); !why.empty()) {
+    return unavailable("the python engine cannot run here: " + why);
+  }
+  const models::Task& task = request.job->task();
+  COD_ASSIGN_OR_RETURN(models::PythonParams params, models::parsePythonParams(task));
+  COD_ASSIGN_OR_RETURN(std::vector<SandboxMount> guest,
+                       guestMounts(request, config_.runtime.uid, config_.runtime.gid));
+  for (const std::string& path : {params.program, params.requirements}) {
+    std::error_code ec;
+    std::string host = path.empty() ? "" : hostFileOf(guest, path);
+    if (!path.empty() && (host.empty() || !fs::exists(fs::symlink_status(host, ec)))) {
+      return failedPrecondition("the file " + cod::quoted(path) +
+                                " is not in the task's inputs; check the input's Target and the "
+                                "path in Program/Requirements");
+    }
+  }
+
+  std::vector<SandboxMount> mounts = {{runner_path_, kRunnerInSandbox, true},
+                                      {config_.pyodide_dir, kPyodideInSandbox, true}};
+  std::vector<std::string> args = {"--sandbox", markerPrefix() + request.execution_id, "--pyodide",
+                                   kPyodideInSandbox};
+  for (const SandboxMount& m : guest) {
+    mounts.push_back({m.host_path, kGuestRoot + m.target, m.read_only});
+    args.insert(args.end(), {"--dir", kGuestRoot + m.target + ":" + m.target});
+  }
+  std::map<std::string, std::string> env(task.env.begin(), task.env.end());
+  for (const auto& [key, value] : request.env) env[key] = value;
+  for (const auto& [key, value] : env) args.insert(args.end(), {"--env", key + "=" + value});
+  args.insert(args.end(), {"--cwd", params.working_directory});
+  if (!params.requirements.empty())
+    args.insert(args.end(), {"--requirements", params.requirements});
+  if (params.program.empty()) {
+    args.insert(args.end(), {"--command", params.command});
+  } else {
+    args.insert(args.end(), {"--program-file", params.program});
+  }
+  args.push_back("--");
+  args.insert(args.end(), params.parameters.begin(), params.parameters.end());
+  // JSPI lets asyncio and sleep work without spinning; every node runs with the same flags, since
+  // they change how a program consumes (virtual) time.
+  std::vector<std::string> flags = {
+      "--experimental-wasm-stack-switching",
+      "--wasm-max-mem-pages=" +
+          std::to_string(memoryPages(request.resources.memory, config_.max_memory_pages))};
+
+  SandboxSpec spec = runtime_.spec(flags, kRunnerInSandbox, args, std::move(mounts));
+  spec.stdout_path = (fs::path(request.results_dir) / "stdout").string();
+  spec.stderr_path = (fs::path(request.results_dir) / "stderr").string();
+  spec.timeout = request.timeout;
+  auto exited = runSandboxed(spec, cancel);
+  if (!exited.isOk()) return Status(exited.status()).withComponent("Python");
+  if (exited->cancelled) return cancelled("execution cancelled");
+  if (exited->timed_out) {
+    return deadlineExceeded("execution timed out after " + formatDuration(request.timeout))
+        .withHint("Increase the task timeout (--timeout)")
+        .withComponent("Python");
+  }
+  if (exited->exit_code == kRunnerFailed || exited->exit_code == kRequirementsUnmet) {
+    if (std::string why = runnerFailure(spec.stderr_path, "cod-python: "); !why.empty()) {
+      Status failed = failedPrecondition(why).withComponent("Python");
+      if (exited->exit_code == kRequirementsUnmet) {
+        failed.withHint(
+            "use --deterministic=false to run the program in a Docker image that installs them");
+      }
+      return failed;
+    }
+  }
+  return resultFromOutputFiles(request.results_dir, exited->exit_code);
+}
+
+}  // namespace cod::executor
