@@ -146,6 +146,7 @@ int runCli(const std::vector<std::string>& args, CliEnv& env) {
   registerJobCommands(root, ctx);
   registerDockerCommands(root, ctx);
   registerWasmCommands(root, ctx);
+  registerPythonCommands(root, ctx);
   registerNodeCommands(root, ctx);
   registerAgentCommands(root, ctx);
   registerServeCommands(root, ctx);

@@ -90,6 +90,7 @@ void printStructured(CliContext& ctx, const boost::json::value& value, OutputFor
 void registerJobCommands(CLI::App& root, CliContext& ctx);
 void registerDockerCommands(CLI::App& root, CliContext& ctx);
 void registerWasmCommands(CLI::App& root, CliContext& ctx);
+void registerPythonCommands(CLI::App& root, CliContext& ctx);
 void registerNodeCommands(CLI::App& root, CliContext& ctx);
 void registerAgentCommands(CLI::App& root, CliContext& ctx);
 void registerServeCommands(CLI::App& root, CliContext& ctx);

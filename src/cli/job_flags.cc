@@ -63,7 +63,7 @@ std::vector<std::string> splitCommaList(const std::vector<std::string>& values) 
   return out;
 }
 
-void addJobFlags(CLI::App* cmd, JobFlags* f) {
+void addJobFlags(CLI::App* cmd, JobFlags* f, bool short_concurrency) {
   const std::string job_group = "Job";
   const std::string task_group = "Task";
   cmd->add_option("--name", f->name, "Job name (default: the job ID)")->group(job_group);
@@ -72,7 +72,9 @@ void addJobFlags(CLI::App* cmd, JobFlags* f) {
   cmd->add_option("--count", f->count, "Number of job executions (partitions)")
       ->capture_default_str()
       ->group(job_group);
-  cmd->add_option("-c,--concurrency", f->count, "Deprecated: use --count")->group(job_group);
+  cmd->add_option(short_concurrency ? "-c,--concurrency" : "--concurrency", f->count,
+                  short_concurrency ? "Deprecated: use --count" : "Number of job executions")
+      ->group(job_group);
   cmd->add_option("--target", f->target, "any: run on one node (batch); all: every node (ops)")
       ->check(CLI::IsMember({"any", "all"}, CLI::ignore_case))
       ->capture_default_str()

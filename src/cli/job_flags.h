@@ -53,7 +53,9 @@ struct RunFlags {
   std::string output_dir;  // where --download writes; "" = ./job-<id>
 };
 
-void addJobFlags(CLI::App* cmd, JobFlags* flags);
+// `short_concurrency`: whether -c is --concurrency (docker, wasm); `cod run python` uses -c for
+// --command, as Bacalhau's did.
+void addJobFlags(CLI::App* cmd, JobFlags* flags, bool short_concurrency = true);
 // `with_download` adds --download/--output-dir (engine run commands only).
 void addRunFlags(CLI::App* cmd, RunFlags* flags, bool with_download);
 

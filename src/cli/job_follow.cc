@@ -120,6 +120,29 @@ Result<FollowResult> followHistory(const FollowOptions& options, const FetchHist
   }
 }
 
+std::string runOutputs(const std::vector<models::Execution>& executions, bool wide) {
+  std::vector<const models::Execution*> completed;
+  for (const auto& e : executions) {
+    if (e.compute_state.state_type == models::ExecutionStateType::kCompleted) {
+      completed.push_back(&e);
+    }
+  }
+  if (completed.size() > kOutputsShown) return "";
+  std::string out;
+  auto section = [&out](const std::string& title, const std::string& text, bool truncated) {
+    if (text.empty()) return;
+    out += "\n" + title + ":\n" + text;
+    if (!text.ends_with('\n')) out += "\n";
+    if (truncated) out += "(only the first 2 KiB; cod job get has all of it)\n";
+  };
+  for (const models::Execution* e : completed) {
+    std::string of = completed.size() > 1 ? " of " + displayId(e->id, wide) : "";
+    section("Standard output" + of, e->run_output.stdout_text, e->run_output.stdout_truncated);
+    section("Standard error" + of, e->run_output.stderr_text, e->run_output.stderr_truncated);
+  }
+  return out;
+}
+
 std::string followUpCommands(const models::Job& job) {
   std::string out =
       "\nTo get more details about the run, execute:\n\tcod job describe " + job.id + "\n" +
@@ -180,6 +203,10 @@ Status waitForJob(CliContext& ctx, api::client::ApiClient& client, const std::st
     out << "\nJob " << job.id << (finished ? " finished with state " : " is ")
         << models::jobStateName(state.state_type)
         << (state.message.empty() ? "" : ": " + oneLine(state.message)) << "\n";
+  }
+  if (!options.quiet && followed.outcome == FollowOutcome::kFinished) {
+    COD_ASSIGN_OR_RETURN(api::client::ExecutionsPage executions, client.jobExecutions(job_id));
+    out << runOutputs(executions.items, options.style.wide);
   }
   if (flags.node_details && !options.quiet) {
     COD_ASSIGN_OR_RETURN(api::client::ExecutionsPage executions, client.jobExecutions(job_id));

@@ -65,6 +65,11 @@ std::string formatFollowEvent(const models::JobHistory& event, const TableStyle&
 Result<FollowResult> followHistory(const FollowOptions& options, const FetchHistoryFn& fetch,
                                    const Clock& clock, const SleepFn& sleep, std::ostream& out);
 
+// What the finished run printed: the RunOutput (first 2 KiB) of stdout and stderr of each completed
+// execution, when there are at most kOutputsShown of them; "" when there is nothing to show.
+inline constexpr size_t kOutputsShown = 3;
+std::string runOutputs(const std::vector<models::Execution>& executions, bool wide);
+
 // The "to get more details, execute: …" lines printed after a run (`cod job get` only when the job
 // has a publisher and did not fail or stop).
 std::string followUpCommands(const models::Job& job);

@@ -98,6 +98,9 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
   cmd->add_option("--ipfs-connect", o.ipfs_connect,
                   "The IPFS node (Kubo RPC API) for ipfs inputs and the ipfs publisher, as a "
                   "multiaddr, e.g. /ip4/127.0.0.1/tcp/5001");
+  cmd->add_option("--pyodide-dir", o.pyodide_dir,
+                  "Where scripts/install-pyodide.sh installed Pyodide, for the python engine "
+                  "(default $COD_PYODIDE_DIR or /usr/local/lib/cod/pyodide)");
   cmd->add_option("--input-cache-size", o.input_cache_size,
                   "Keep downloaded S3 objects and CIDs on this node's disk up to this size, so "
                   "repeated jobs stage from disk (0 = no cache)")
