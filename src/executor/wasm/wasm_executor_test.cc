@@ -94,7 +94,12 @@ class WasmExecutorTest : public ::testing::Test {
   void addInput(ExecutionRequest& r, const std::string& target,
                 const std::map<std::string, std::string>& files) {
     fs::path host = dir_ / "inputs" / newUuid();
-    for (const auto& [name, text] : files) writeFile(host / name, text);
+    for (const auto& [name, text] : files) {
+      writeFile(host / name, text);
+      // Writable by anyone: only the read-only mount may stop the guest.
+      fs::permissions(host / name, fs::perms::all);
+    }
+    fs::permissions(host, fs::perms::all);
     auto job = std::make_shared<models::Job>(*r.job);
     job->tasks[0].input_sources.push_back({{"inline", {}}, "", target});
     r.job = job;
