@@ -19,6 +19,9 @@ packages=(
   ipfs-cid
   # the TLS test makes its certificate with the openssl CLI
   openssl
+  # the wasm engine's tests build their modules from C (clang, wasi-libc, the wasm32 runtime
+  # library, lld) and from WAT (wabt)
+  clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
 )
 
 # Node.js and npm: Debian's, unless the machine already has them (some images ship NodeSource's
@@ -50,5 +53,8 @@ if ((${#missing[@]})); then
   status=0
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
   if [ "$added_policy" = 1 ]; then "${sudo_cmd[@]}" rm -f "$policy"; fi
-  exit "$status"
+  [ "$status" = 0 ] || exit "$status"
 fi
+
+# The python engine's interpreter (Pyodide, from npm; cached, a second run is one version check).
+"$(dirname "$0")/install-pyodide.sh"
