@@ -74,6 +74,30 @@ TEST_P(PublisherConformanceTest, PublishesTheResultFolderAndSaysWhereItWent) {
   EXPECT_EQ(readTree(back), before) << "what a client fetches is the result folder";
 }
 
+// A task may leave links in its output folders (to /etc/shadow, to the node's data dir); a
+// publisher runs as root, so it must skip them, never publish what they point at.
+TEST_P(PublisherConformanceTest, LinksATaskLeftAreNeverFollowed) {
+  models::Job j = job();
+  std::string results = makeResults();
+  auto before = readTree(results);
+  std::string secret = (fs::path(dir_) / "secret.txt").string();
+  std::ofstream(secret) << "the node's secret";
+  fs::create_symlink(secret, fs::path(results) / "outputs" / "absolute-link");
+  fs::create_symlink("../../../secret.txt", fs::path(results) / "outputs" / "deep" / "relative");
+  fs::create_directory_symlink(dir_, fs::path(results) / "outputs" / "dir-link");
+  CancelToken cancel;
+  auto published = publisher_->publish("e-" + newUuid(), j, results, cancel);
+  ASSERT_TRUE(published.isOk()) << published.status().toString();
+  std::string back = (fs::path(dir_) / "fetched").string();
+  fs::create_directories(back);
+  ASSERT_TRUE(GetParam().fetch(*published, dir_, back)) << published->type;
+  auto fetched = readTree(back);
+  for (const auto& [path, content] : fetched) {
+    EXPECT_EQ(content.find("the node's secret"), std::string::npos) << path;
+  }
+  EXPECT_EQ(fetched, before);
+}
+
 TEST_P(PublisherConformanceTest, RefusesBadSpecsAtBidTimeWithAReason) {
   for (const models::SpecConfig& bad : GetParam().bad_specs()) {
     Status st = publisher_->validate(bad);

@@ -84,7 +84,7 @@ Result<models::RunCommandResult> PythonExecutor::run(const ExecutionRequest& req
   } else {
     args.insert(args.end(), {"--program-file", params.program});
   }
-  args.push_back("--");
+  args.emplace_back("--");
   args.insert(args.end(), params.parameters.begin(), params.parameters.end());
   // JSPI lets asyncio and sleep work without spinning; every node runs with the same flags, since
   // they change how a program consumes (virtual) time.

@@ -14,7 +14,7 @@
 
 namespace cod::executor {
 
-inline constexpr uint64_t kWasmPageSize = 64 * 1024;
+inline constexpr uint64_t kWasmPageSize = uint64_t{64} * 1024;
 // wasm32's most: 65,536 pages = 4 GiB.
 inline constexpr uint64_t kMaxWasmPages = 65536;
 

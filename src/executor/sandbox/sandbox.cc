@@ -294,7 +294,7 @@ Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel) {
                  spec.gid,         out.get(),
                  err.get(),        report_write.get()};
 
-  constexpr size_t kStackSize = 256 * 1024;
+  constexpr size_t kStackSize = size_t{256} * 1024;
   void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return internalError(std::string("mmap: ") + strerror(errno));
@@ -390,7 +390,7 @@ int killSandboxesMarked(const std::string& marker) {
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(marker) == std::string::npos) continue;
-    pid_t pid = static_cast<pid_t>(std::stol(name));
+    auto pid = static_cast<pid_t>(std::stol(name));
     if (pid != getpid() && kill(pid, SIGKILL) == 0) ++killed;
   }
   return killed;

@@ -54,7 +54,7 @@ Result<SandboxExit> NodeWasmEngine::run(const WasmProgram& program, CancelToken&
   }
   for (const auto& [key, value] : program.env)
     args.insert(args.end(), {"--env", key + "=" + value});
-  args.push_back("--");
+  args.emplace_back("--");
   args.insert(args.end(), program.params.parameters.begin(), program.params.parameters.end());
 
   SandboxSpec spec = runtime_.spec(flags, kRunnerInSandbox, args, std::move(mounts));

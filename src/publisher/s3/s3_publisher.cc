@@ -87,8 +87,14 @@ Result<models::SpecConfig> S3Publisher::publish(const std::string& execution_id,
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(results_dir, ec);
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (!it->is_regular_file()) continue;  // symlinks a task left are not followed
-      std::string rel = fs::relative(it->path(), results_dir).string();
+      // What the task left is not followed: a link (to /etc/shadow, say) is skipped, not read.
+      // The task has ended, so nothing can swap a file for a link after this check.
+      if (!fs::is_regular_file(it->symlink_status())) continue;
+      // Lexically: fs::relative resolves links, which could put "../" into the key.
+      std::string rel = it->path().lexically_relative(results_dir).generic_string();
+      if (rel.empty() || rel.starts_with("../") || rel.find("/../") != std::string::npos) {
+        return internalError("result file " + it->path().string() + " is outside " + results_dir);
+      }
       COD_RETURN_IF_ERROR(client.putObject(bucket, key + "/" + rel, it->path().string(), &cancel));
     }
     if (ec) return internalError("cannot read " + results_dir + ": " + ec.message());
