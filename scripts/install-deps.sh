@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake pkg-config ninja-build
   libboost1.81-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
-  libnats-dev libcurl4-openssl-dev libssl-dev libarchive-dev uuid-dev
+  libnats-dev libcurl4-openssl-dev libssl-dev libarchive-dev uuid-dev libseccomp-dev
   # tests, benchmarks, lint
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy
   # services the tests drive for real

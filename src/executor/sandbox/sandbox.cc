@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -29,10 +32,11 @@ namespace fs = std::filesystem;
 // One step of building the child's root, prepared by the parent: the child (a clone of a
 // multi-threaded process) makes only system calls, no allocations.
 struct Step {
-  enum Kind { kMkdir, kTouch, kSymlink, kBind, kRemountReadOnly, kTmpfs, kProc, kSeal } kind;
+  enum Kind { kMkdir, kTouch, kSymlink, kBind, kRemountReadOnly, kRemountNoExec, kTmpfs, kSeal } kind;
   std::string path;    // in the host's view, under the root folder
   std::string source;  // kBind: the host path; kSymlink: the link's contents
   std::string what;    // for the error message: the sandbox path it is about
+  bool no_exec = false;  // kRemountReadOnly: also nosuid, nodev, noexec
 };
 
 bool isUnder(std::string_view path, std::string_view dir) {
@@ -55,19 +59,25 @@ void addParents(std::vector<Step>& steps, const std::string& root, const std::st
 }
 
 void addMount(std::vector<Step>& steps, const std::string& root, const std::string& host,
-              const std::string& target, bool read_only) {
+              const std::string& target, bool read_only, bool no_exec) {
   bool dir = fs::is_directory(host);
   addParents(steps, root, target, dir);
   if (!dir) steps.push_back({Step::kTouch, root + target, "", target});
   steps.push_back({Step::kBind, root + target, host, target});
-  if (read_only) steps.push_back({Step::kRemountReadOnly, root + target, "", target});
+  if (no_exec) {
+    // One remount sets every flag, read-only included.
+    steps.push_back({read_only ? Step::kRemountReadOnly : Step::kRemountNoExec, root + target, "",
+                     target, true});
+  } else if (read_only) {
+    steps.push_back({Step::kRemountReadOnly, root + target, "", target});
+  }
 }
 
 Result<std::vector<Step>> planRoot(const SandboxSpec& spec) {
   const std::string& root = spec.root_dir;
   std::vector<Step> steps;
   steps.push_back({Step::kTmpfs, root, "", "/"});
-  std::vector<std::string> reserved = {"/dev", "/proc"};
+  std::vector<std::string> reserved = {"/dev", "/proc"};  // /proc stays empty
   for (const std::string& p : spec.system_paths) {
     std::error_code ec;
     auto st = fs::symlink_status(p, ec);
@@ -77,7 +87,7 @@ Result<std::vector<Step>> planRoot(const SandboxSpec& spec) {
       addParents(steps, root, p, false);
       steps.push_back({Step::kSymlink, root + p, fs::read_symlink(p, ec).string(), p});
     } else {
-      addMount(steps, root, p, p, true);
+      addMount(steps, root, p, p, true, false);
     }
   }
   addParents(steps, root, "/dev", true);
@@ -85,8 +95,8 @@ Result<std::vector<Step>> planRoot(const SandboxSpec& spec) {
     steps.push_back({Step::kTouch, root + dev, "", dev});
     steps.push_back({Step::kBind, root + dev, dev, dev});
   }
-  steps.push_back({Step::kMkdir, root + "/proc", "", "/proc"});
-  steps.push_back({Step::kProc, root + "/proc", "", "/proc"});
+  // No /proc: through it a process that got out of its interpreter could write its own memory
+  // (/proc/self/mem) and read the node's mount table; node runs without it.
   std::vector<std::string> targets;
   for (const SandboxMount& m : spec.mounts) {
     if (m.target.empty() || m.target[0] != '/' || m.target.find("/../") != std::string::npos ||
@@ -107,7 +117,7 @@ Result<std::vector<Step>> planRoot(const SandboxSpec& spec) {
     }
     if (!fs::exists(m.host_path)) return notFound("sandbox mount source " + m.host_path);
     targets.push_back(m.target);
-    addMount(steps, root, m.host_path, m.target, m.read_only);
+    addMount(steps, root, m.host_path, m.target, m.read_only, true);
   }
   // Nothing else can be written in the root: the guest writes only where a mount lets it.
   steps.push_back({Step::kSeal, root, "", "/"});
@@ -122,6 +132,65 @@ std::vector<char*> cStrings(std::vector<std::string>& v) {
   return out;
 }
 
+// The system calls a sandboxed interpreter never needs and an escaped one would use to get further:
+// new processes (threads stay allowed), namespaces, mounts, tracing, kernel keyrings, BPF,
+// io_uring, userfaultfd, perf, modules. Built once with libseccomp in the parent (the child may not
+// allocate), as a BPF program the child loads before execve. Null when it cannot be built.
+const sock_fprog* sandboxFilter() {
+  static std::once_flag once;
+  static std::vector<sock_filter> program;
+  static sock_fprog fprog{};
+  static bool ok = false;
+  std::call_once(once, [] {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (ctx == nullptr) return;
+    bool built = true;
+    auto deny = [&](int nr, int err) {
+      built = built && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0) == 0;
+    };
+    for (int nr :
+         {SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(mount),
+          SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(ptrace),
+          SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(keyctl),
+          SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(bpf), SCMP_SYS(perf_event_open),
+          SCMP_SYS(userfaultfd), SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
+          SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module),
+          SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at), SCMP_SYS(mknod),
+          SCMP_SYS(mknodat), SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(reboot), SCMP_SYS(acct),
+          SCMP_SYS(quotactl), SCMP_SYS(syslog), SCMP_SYS(iopl), SCMP_SYS(ioperm),
+          SCMP_SYS(fsopen), SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
+          SCMP_SYS(move_mount), SCMP_SYS(open_tree), SCMP_SYS(mount_setattr)}) {
+      deny(nr, EPERM);
+    }
+    // io_uring and clone3 look absent (ENOSYS), so libuv and glibc fall back to what is allowed:
+    // clone3's flags live in memory a filter cannot read; clone's are checked below.
+    for (int nr : {SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
+                   SCMP_SYS(clone3)}) {
+      deny(nr, ENOSYS);
+    }
+    // clone: threads only (CLONE_THREAD set), never a new process or namespace.
+    built = built && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                                      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)) == 0;
+    for (uint64_t flag : {uint64_t{CLONE_NEWNS}, uint64_t{CLONE_NEWUSER}, uint64_t{CLONE_NEWPID},
+                          uint64_t{CLONE_NEWNET}, uint64_t{CLONE_NEWIPC}, uint64_t{CLONE_NEWUTS},
+                          uint64_t{CLONE_NEWCGROUP}}) {
+      built = built && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                                        SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)) == 0;
+    }
+    int fd = memfd_create("cod-seccomp", MFD_CLOEXEC);
+    if (built && fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
+      off_t size = lseek(fd, 0, SEEK_END);
+      program.resize(static_cast<size_t>(size) / sizeof(sock_filter));
+      ok = size > 0 && pread(fd, program.data(), static_cast<size_t>(size), 0) == size;
+      fprog.len = static_cast<unsigned short>(program.size());
+      fprog.filter = program.data();
+    }
+    if (fd >= 0) close(fd);
+    seccomp_release(ctx);
+  });
+  return ok ? &fprog : nullptr;
+}
+
 struct ChildArgs {
   const std::vector<Step>* steps;
   const char* root;
@@ -133,6 +202,8 @@ struct ChildArgs {
   int out_fd;
   int err_fd;
   int report_fd;  // close-on-exec: closed by a successful execve, otherwise carries the failure
+  const sock_fprog* filter;
+  int last_cap;  // the kernel's highest capability number
 };
 
 // What the child reports when a step fails: which step (an index into the plan, or one of the
@@ -148,7 +219,9 @@ enum Stage {
   kStageIds = -4,
   kStagePrctl = -5,
   kStageStdio = -6,
-  kStageExec = -7
+  kStageExec = -7,
+  kStageCaps = -8,
+  kStageSeccomp = -9
 };
 
 [[noreturn]] void childFail(const ChildArgs& a, int step) {
@@ -181,7 +254,8 @@ int childMain(void* arg) {
         rc = mount(s.source.c_str(), path, nullptr, MS_BIND | MS_REC, nullptr);
         break;
       case Step::kRemountReadOnly:
-        rc = mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+        rc = mount(nullptr, path, nullptr,
+                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | (s.no_exec ? MS_NOEXEC : 0),
                    nullptr);
         break;
       case Step::kSeal:  // the root's own tmpfs, not a bind mount
@@ -190,8 +264,9 @@ int childMain(void* arg) {
       case Step::kTmpfs:
         rc = mount("cod-sandbox", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755");
         break;
-      case Step::kProc:
-        rc = mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+      case Step::kRemountNoExec:  // the task's folders: nothing there is run, read-only or not
+        rc = mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   nullptr);
         break;
     }
     if (rc != 0) childFail(a, static_cast<int>(i));
@@ -206,6 +281,10 @@ int childMain(void* arg) {
   if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(a.out_fd, 1) < 0 || dup2(a.err_fd, 2) < 0) {
     childFail(a, kStageStdio);
   }
+  // Nothing the sandbox runs can ever hold a capability again, not even through a file's.
+  for (int cap = 0; cap <= a.last_cap; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) childFail(a, kStageCaps);
+  }
   // Raw system calls: glibc's wrappers signal every thread of the parent to change its ids too,
   // and wait for threads that do not exist in this clone.
   if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, a.gid, a.gid, a.gid) != 0 ||
@@ -215,6 +294,9 @@ int childMain(void* arg) {
   // After the uid change, which clears the parent-death signal.
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
     childFail(a, kStagePrctl);
+  }
+  if (a.filter != nullptr && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a.filter) != 0) {
+    childFail(a, kStageSeccomp);
   }
   if (a.report_fd > 3) close_range(3, static_cast<unsigned>(a.report_fd) - 1, 0);
   close_range(static_cast<unsigned>(a.report_fd) + 1, ~0U, 0);
@@ -233,6 +315,8 @@ std::string describeFailure(const std::vector<Step>& steps, const ChildFailure& 
     case kStagePrctl: return "setting no_new_privs: " + why;
     case kStageStdio: return "redirecting stdio: " + why;
     case kStageExec: return "running " + spec.argv[0] + " in the sandbox: " + why;
+    case kStageCaps: return "dropping capabilities: " + why;
+    case kStageSeccomp: return "installing the system call filter: " + why;
     default: break;
   }
   if (f.step < 0 || static_cast<size_t>(f.step) >= steps.size()) return "sandbox setup: " + why;
@@ -240,8 +324,16 @@ std::string describeFailure(const std::vector<Step>& steps, const ChildFailure& 
   const char* verb = "preparing";
   if (s.kind == Step::kBind) verb = "mounting";
   if (s.kind == Step::kRemountReadOnly || s.kind == Step::kSeal) verb = "making read-only";
-  if (s.kind == Step::kTmpfs || s.kind == Step::kProc) verb = "mounting a file system at";
+  if (s.kind == Step::kTmpfs) verb = "mounting a file system at";
+  if (s.kind == Step::kRemountNoExec) verb = "making non-executable";
   return std::string(verb) + " " + s.what + " in the sandbox: " + why;
+}
+
+int lastCapability() {
+  std::ifstream in("/proc/sys/kernel/cap_last_cap");
+  int last = 40;  // Linux 6.x: CAP_CHECKPOINT_RESTORE
+  in >> last;
+  return last;
 }
 
 class Fd {
@@ -288,11 +380,11 @@ Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel) {
   std::vector<std::string> env = spec.env;
   std::vector<char*> c_argv = cStrings(argv);
   std::vector<char*> c_env = cStrings(env);
-  ChildArgs args{&steps,           spec.root_dir.c_str(),
-                 spec.cwd.c_str(), c_argv.data(),
-                 c_env.data(),     spec.uid,
-                 spec.gid,         out.get(),
-                 err.get(),        report_write.get()};
+  const sock_fprog* filter = sandboxFilter();
+  if (filter == nullptr) return failedPrecondition("sandbox: cannot build the system call filter");
+  ChildArgs args{&steps,       spec.root_dir.c_str(), spec.cwd.c_str(), c_argv.data(),
+                 c_env.data(), spec.uid,              spec.gid,         out.get(),
+                 err.get(),    report_write.get(),    filter,           lastCapability()};
 
   constexpr size_t kStackSize = size_t{256} * 1024;
   void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,

@@ -41,7 +41,8 @@ Result<SandboxExit> NodeWasmEngine::run(const WasmProgram& program, CancelToken&
   for (const SandboxMount& m : program.mounts) {
     mounts.push_back({m.host_path, kGuestRoot + m.target, m.read_only});
   }
-  std::vector<std::string> flags;
+  // No eval or Function(string): the runner needs neither, and a guest must not get them.
+  std::vector<std::string> flags = {"--disallow-code-generation-from-strings"};
   if (program.max_memory_pages > 0) {
     flags.push_back("--wasm-max-mem-pages=" + std::to_string(program.max_memory_pages));
   }

@@ -270,6 +270,19 @@ TEST_F(WasmExecutorTest, ImportModulesAreRegisteredUnderTheirPaths) {
       << failed.status().toString();
 }
 
+// Imports are own properties of prototype-less objects: "constructor" or "toString" never reach
+// the runner's JavaScript (an independent review got from there to a shell).
+TEST_F(WasmExecutorTest, ImportsCannotReachTheRunnersJavaScript) {
+  for (const char* module : {"protochain.wasm", "protochain2.wasm"}) {
+    CancelToken cancel;
+    auto result = executor_->run(request(module, {}), cancel);
+    ASSERT_FALSE(result.isOk()) << module;
+    EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition) << module;
+    EXPECT_NE(result.status().message().find("which nothing provides"), std::string::npos)
+        << module << ": " << result.status().toString();
+  }
+}
+
 TEST_F(WasmExecutorTest, ANonStartEntryPointRunsInstead) {
   auto result = run(request("entry.wasm", {}, "hello"));
   EXPECT_EQ(result.exit_code, 0);

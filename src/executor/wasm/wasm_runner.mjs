@@ -56,6 +56,10 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+// Nothing after this point needs node's internals; a guest that got hold of JavaScript must not
+// find them either (the engine also runs node with --disallow-code-generation-from-strings).
+delete process.binding;
+delete process._linkedBinding;
 const hostPath = (guest) => join(opts.root, guest.replace(/^\/+/, ''));
 
 function compile(guest) {
@@ -85,21 +89,25 @@ class ProcExit extends Error {
     this.code = code;
   }
 }
-const imports = {
-  wasi_snapshot_preview1: {
-    ...wasiImport,
-    proc_exit: (code) => {
-      throw new ProcExit(code);
-    },
+// Import namespaces and their members are looked up as own properties of prototype-less objects
+// only: a module must never reach Object.prototype, Function or anything else of the runner's
+// JavaScript through an import named "constructor" or "__proto__".
+const namespace = (members) => Object.assign(Object.create(null), members);
+const imports = Object.create(null);
+imports.wasi_snapshot_preview1 = namespace({
+  ...wasiImport,
+  proc_exit: (code) => {
+    throw new ProcExit(code);
   },
-};
-const startImports = { wasi_snapshot_preview1: wasiImport };
+});
+const startImports = Object.create(null);
+startImports.wasi_snapshot_preview1 = namespace(wasiImport);
 
 function instantiate(module, importObject) {
-  const needed = {};
+  const needed = Object.create(null);
   for (const imp of WebAssembly.Module.imports(module)) {
-    const ns = importObject[imp.module];
-    if (!ns || !(imp.name in ns)) {
+    const ns = Object.hasOwn(importObject, imp.module) ? importObject[imp.module] : undefined;
+    if (!ns || !Object.hasOwn(ns, imp.name)) {
       fail(`the module imports ${imp.module}.${imp.name}, which nothing provides ` +
            `(import modules: ${opts.imports.join(', ') || 'none'})`);
     }
@@ -121,8 +129,9 @@ try {
   for (const path of opts.imports) {
     const instance = instantiate(compile(path), imports);
     const trimmed = path.replace(/^\/+/, '');
-    imports[trimmed] = imports['/' + trimmed] = instance.exports;
-    startImports[trimmed] = startImports['/' + trimmed] = instance.exports;
+    const exports = namespace(instance.exports);
+    imports[trimmed] = imports['/' + trimmed] = exports;
+    startImports[trimmed] = startImports['/' + trimmed] = exports;
   }
   const module = compile(opts.module);
   if (opts.entry === '_start') {
@@ -131,7 +140,7 @@ try {
     process.exitCode = wasi.start(instance) ?? 0;
   } else {
     const instance = instantiate(module, imports);
-    const entry = instance.exports[opts.entry];
+    const entry = Object.hasOwn(instance.exports, opts.entry) ? instance.exports[opts.entry] : null;
     if (typeof entry !== 'function') fail(`${opts.module} exports no function ${opts.entry}`);
     // initialize() refuses a module that also exports _start, so hand it only what it needs:
     // the memory WASI calls use, and the reactor's _initialize when there is one.
