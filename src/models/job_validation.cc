@@ -22,6 +22,11 @@ constexpr int64_t kMaxPort = 65535;
 // Lines of unchanged text shown around each change in diffSpecs.
 constexpr size_t kDiffContext = 3;
 
+// Files every result folder holds; a ResultPath of that name would collide with them.
+bool isResultFileName(std::string_view name) {
+  return name == "stdout" || name == "stderr" || name == "exitCode";
+}
+
 bool isDaemonOrOps(const Job& job) { return job.type == kJobTypeDaemon || job.type == kJobTypeOps; }
 
 // Lower-cases and removes every whitespace character ("512 MB" → "512mb").
@@ -278,6 +283,10 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
                  "must be one plain folder name like \"outputs\" (no '/', not "
                  "\".\" or \"..\", no control characters), but " +
                      quoted(r.name) + " " + problem);
+    } else if (isResultFileName(r.name)) {
+      errors.add(at + ".Name", quoted(r.name) +
+                                   " is a file every result holds (stdout, stderr, exitCode); "
+                                   "name the folder something else, like \"outputs\"");
     }
     const std::string result_path = taskPath(task, r.path);
     if (trim(r.path).empty()) {
@@ -509,6 +518,9 @@ std::string unsafePathReason(const Job& job, std::string_view execution_id) {
       std::string rp = at + ".ResultPaths[" + std::to_string(i) + "]";
       if (std::string problem = pathSegmentProblem(r.name); !problem.empty()) {
         return rp + ".Name " + quoted(r.name) + " " + problem;
+      }
+      if (isResultFileName(r.name)) {
+        return rp + ".Name " + quoted(r.name) + " is a file every result holds";
       }
       const std::string result_path = taskPath(task, r.path);
       if (std::string problem = containerPathProblem(result_path); !problem.empty()) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/ids.h"
 #include "common/strings.h"
 #include "models/json.h"
 #include "models/wasm_params.h"
@@ -584,6 +585,22 @@ TEST(ValidateWasmTest, RelativeTargetsAreGuestPathsForWasmOnly) {
             "Job.Tasks[0].InputSources[0].Target: must be an absolute path, "
             "got \"main.wasm\" (only wasm and python tasks take paths "
             "relative to /)");
+}
+
+TEST(ValidateJobTest, ResultNamesMayNotBeTheFilesEveryResultHolds) {
+  for (const char* name : {"stdout", "stderr", "exitCode"}) {
+    Job job = validJob();
+    job.id = newJobId();
+    job.task().result_paths = {{name, "/outputs"}};
+    job.task().publisher = {"local", {}};
+    EXPECT_EQ(onlyFailure(job).rfind("Job.Tasks[0].ResultPaths[0].Name: \"" + std::string(name) +
+                                         "\" is a file every result holds",
+                                     0),
+              0u);
+    EXPECT_NE(unsafePathReason(job, newExecutionId()), "") << name;
+    job.task().result_paths = {{"outputs", "/outputs"}};
+    EXPECT_EQ(unsafePathReason(job, newExecutionId()), "");
+  }
 }
 
 TEST(ValidateWasmTest, ParamsNameTheirField) {

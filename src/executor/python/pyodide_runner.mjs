@@ -4,7 +4,7 @@
 //
 //   node --no-warnings --no-turbo-fast-api-calls --experimental-wasm-stack-switching
 //        [--wasm-max-mem-pages=N] [--max-old-space-size=MB]
-//        pyodide_runner.mjs [--sandbox ID] --pyodide DIR [--dir HOST:GUEST]... [--env K=V]... [--cwd GUEST_DIR]
+//        pyodide_runner.mjs [--sandbox ID] [--report-fd N] [--args-fd N] --pyodide DIR [--dir HOST:GUEST]... [--env K=V]... [--cwd GUEST_DIR]
 //        (--program-file GUEST_PATH | --command CODE) [--requirements GUEST_PATH] [-- ARGS...]
 //
 //   --sandbox        ignored: it names the run so that a restarted node finds runners it left.
@@ -64,9 +64,29 @@ function writeAll(fd, bytes) {
   return bytes.length;
 }
 const writeText = (fd, text) => writeAll(fd, Buffer.from(text));
+let reportFd = -1;
 function fail(message, status = RUNNER_FAILED) {
+  if (reportFd >= 0) writeAll(reportFd, Buffer.from(message));
   writeText(2, `cod-python: ${message}\n`);
   process.exit(status);
+}
+// The engine passes the real arguments as a JSON array on an inherited file descriptor
+// (--args-fd N), so that the task's environment and parameters never show on a command line that
+// every user of the node can read, and takes the runner's own failure reasons on another
+// (--report-fd N), which a guest cannot write to pretend to be the runner. Both come before the
+// rest; --sandbox (the run's marker) stays on the command line.
+function expandArgs(argv) {
+  const out = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--args-fd' && i + 1 < argv.length) {
+      out.push(...JSON.parse(fs.readFileSync(Number(argv[++i]), 'utf8')));
+    } else if (argv[i] === '--report-fd' && i + 1 < argv.length) {
+      reportFd = Number(argv[++i]);
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
 }
 // Nothing may reach stdout but the program's output; Node prints an uncaught error with its
 // source line, which for pyodide.asm.mjs is the whole 1 MB file.
@@ -116,7 +136,7 @@ function parseArgs(argv) {
   }
   return o;
 }
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseArgs(expandArgs(process.argv.slice(2)));
 
 // ---- determinism, installed before Pyodide loads ----
 process.env.TZ = 'UTC'; // localtime and Date's local methods ignore /etc/localtime

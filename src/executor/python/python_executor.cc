@@ -67,8 +67,7 @@ Result<models::RunCommandResult> PythonExecutor::run(const ExecutionRequest& req
 
   std::vector<SandboxMount> mounts = {{runner_path_, kRunnerInSandbox, true},
                                       {config_.pyodide_dir, kPyodideInSandbox, true}};
-  std::vector<std::string> args = {"--sandbox", markerPrefix() + request.execution_id, "--pyodide",
-                                   kPyodideInSandbox};
+  std::vector<std::string> args = {"--pyodide", kPyodideInSandbox};
   for (const SandboxMount& m : guest) {
     mounts.push_back({m.host_path, kGuestRoot + m.target, m.read_only});
     args.insert(args.end(), {"--dir", kGuestRoot + m.target + ":" + m.target});
@@ -93,11 +92,13 @@ Result<models::RunCommandResult> PythonExecutor::run(const ExecutionRequest& req
       "--wasm-max-mem-pages=" +
           std::to_string(memoryPages(request.resources.memory, config_.max_memory_pages))};
 
-  SandboxSpec spec = runtime_.spec(flags, kRunnerInSandbox, args, std::move(mounts));
-  spec.stdout_path = (fs::path(request.results_dir) / "stdout").string();
-  spec.stderr_path = (fs::path(request.results_dir) / "stderr").string();
-  spec.timeout = request.timeout;
-  auto exited = runSandboxed(spec, cancel);
+  COD_ASSIGN_OR_RETURN(
+      RunnerRun run, runtime_.runner(flags, kRunnerInSandbox, markerPrefix() + request.execution_id,
+                                     args, std::move(mounts)));
+  run.spec.stdout_path = (fs::path(request.results_dir) / "stdout").string();
+  run.spec.stderr_path = (fs::path(request.results_dir) / "stderr").string();
+  run.spec.timeout = request.timeout;
+  auto exited = runSandboxed(run.spec, cancel);
   if (!exited.isOk()) return Status(exited.status()).withComponent("Python");
   if (exited->cancelled) return cancelled("execution cancelled");
   if (exited->timed_out) {
@@ -106,7 +107,8 @@ Result<models::RunCommandResult> PythonExecutor::run(const ExecutionRequest& req
         .withComponent("Python");
   }
   if (exited->exit_code == kRunnerFailed || exited->exit_code == kRequirementsUnmet) {
-    if (std::string why = runnerFailure(spec.stderr_path, "cod-python: "); !why.empty()) {
+    // From the runner's report channel, not stderr, which the program writes too.
+    if (std::string why = run.reported(); !why.empty()) {
       Status failed = failedPrecondition(why).withComponent("Python");
       if (exited->exit_code == kRequirementsUnmet) {
         failed.withHint(

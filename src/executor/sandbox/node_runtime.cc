@@ -1,13 +1,18 @@
 #include "executor/sandbox/node_runtime.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <boost/json/array.hpp>
+
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "common/ids.h"
 #include "common/strings.h"
+#include "models/json.h"
 
 namespace cod::executor {
 namespace {
@@ -109,10 +114,23 @@ void NodeRuntime::probe() {
   description_ = "node " + version;
 }
 
-SandboxSpec NodeRuntime::spec(const std::vector<std::string>& node_flags, const std::string& script,
-                              const std::vector<std::string>& args,
-                              std::vector<SandboxMount> mounts) const {
-  SandboxSpec s;
+Result<RunnerRun> NodeRuntime::runner(const std::vector<std::string>& node_flags,
+                                      const std::string& script, const std::string& marker,
+                                      const std::vector<std::string>& args,
+                                      std::vector<SandboxMount> mounts) const {
+  RunnerRun run;
+  run.args = UniqueFd(memfd_create("cod-runner-args", MFD_CLOEXEC));
+  run.report = UniqueFd(memfd_create("cod-runner-report", MFD_CLOEXEC));
+  if (run.args.get() < 0 || run.report.get() < 0) {
+    return internalError(std::string("memfd_create: ") + std::strerror(errno));
+  }
+  boost::json::array json;
+  for (const std::string& a : args) json.emplace_back(a);
+  std::string text = models::serialize(json);
+  if (pwrite(run.args.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    return internalError(std::string("writing the runner's arguments: ") + std::strerror(errno));
+  }
+  SandboxSpec& s = run.spec;
   s.root_dir = (fs::path(config_.work_dir) / "root").string();
   s.system_paths = system_paths_;
   s.mounts = std::move(mounts);
@@ -120,11 +138,18 @@ SandboxSpec NodeRuntime::spec(const std::vector<std::string>& node_flags, const 
   // Node's WASI use-after-free after memory.grow (nodejs/node#46777).
   s.argv = {node_path_, "--no-warnings", "--no-turbo-fast-api-calls"};
   s.argv.insert(s.argv.end(), node_flags.begin(), node_flags.end());
-  s.argv.push_back(script);
-  s.argv.insert(s.argv.end(), args.begin(), args.end());
+  s.argv.insert(s.argv.end(), {script, "--sandbox", marker, "--args-fd", "3", "--report-fd", "4"});
+  s.inherited_fds = {run.args.get(), run.report.get()};
   s.uid = config_.uid;
   s.gid = config_.gid;
-  return s;
+  return run;
+}
+
+std::string RunnerRun::reported() const {
+  std::string text(4096, '\0');
+  ssize_t n = pread(report.get(), text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return text;
 }
 
 Status writeScript(const fs::path& path, std::string_view text) {
@@ -148,16 +173,6 @@ Status writeScript(const fs::path& path, std::string_view text) {
   fs::rename(tmp, path, ec);
   if (ec) return internalError("cannot write " + path.string() + ": " + ec.message());
   return Status::ok();
-}
-
-std::string runnerFailure(const std::string& stderr_path, std::string_view prefix) {
-  std::ifstream in(stderr_path, std::ios::binary);
-  std::string line;
-  std::string last;
-  while (std::getline(in, line)) {
-    if (line.starts_with(prefix)) last = line.substr(prefix.size());
-  }
-  return last;
 }
 
 }  // namespace cod::executor

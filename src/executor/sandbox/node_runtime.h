@@ -15,6 +15,15 @@
 
 namespace cod::executor {
 
+// A runner ready to start: the sandbox and the channels of its arguments and its report.
+struct RunnerRun {
+  SandboxSpec spec;
+  UniqueFd args;    // a memfd holding the arguments as a JSON array
+  UniqueFd report;  // a memfd the runner writes its failure reason to
+  // What the runner reported; "" when nothing.
+  std::string reported() const;
+};
+
 struct NodeRuntimeConfig {
   std::string node;      // a path, or a name looked up on PATH ("node")
   std::string work_dir;  // the engine's folder on the node (holds the sandbox's mount point)
@@ -32,10 +41,13 @@ class NodeRuntime {
   std::string describe();
   int majorVersion();
 
-  // A sandbox that runs `node <flags> <script> <args>` with `mounts`; the caller fills the output
-  // paths and the timeout.
-  SandboxSpec spec(const std::vector<std::string>& node_flags, const std::string& script,
-                   const std::vector<std::string>& args, std::vector<SandboxMount> mounts) const;
+  // A sandbox that runs `node <flags> <script> --sandbox <marker> …` with `mounts`; the caller
+  // fills the output paths and the timeout. `args` reach the runner on fd 3 (--args-fd), not on
+  // the command line, where every user of the node could read them; the runner reports why it
+  // could not run the program on fd 4 (--report-fd), which a guest cannot forge.
+  Result<RunnerRun> runner(const std::vector<std::string>& node_flags, const std::string& script,
+                           const std::string& marker, const std::vector<std::string>& args,
+                           std::vector<SandboxMount> mounts) const;
 
   const NodeRuntimeConfig& config() const { return config_; }
 
@@ -55,9 +67,5 @@ class NodeRuntime {
 // already holds exactly `text` (another node process of the same version may be using it),
 // through a temporary file and a rename.
 Status writeScript(const std::filesystem::path& path, std::string_view text);
-
-// The last line of a runner's stderr that starts with `prefix`, without it: the reason a runner
-// gives when it cannot run the program at all. "" when there is none.
-std::string runnerFailure(const std::string& stderr_path, std::string_view prefix);
 
 }  // namespace cod::executor

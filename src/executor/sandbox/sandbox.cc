@@ -1,10 +1,10 @@
 #include "executor/sandbox/sandbox.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <sched.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -32,10 +32,19 @@ namespace fs = std::filesystem;
 // One step of building the child's root, prepared by the parent: the child (a clone of a
 // multi-threaded process) makes only system calls, no allocations.
 struct Step {
-  enum Kind { kMkdir, kTouch, kSymlink, kBind, kRemountReadOnly, kRemountNoExec, kTmpfs, kSeal } kind;
-  std::string path;    // in the host's view, under the root folder
-  std::string source;  // kBind: the host path; kSymlink: the link's contents
-  std::string what;    // for the error message: the sandbox path it is about
+  enum Kind {
+    kMkdir,
+    kTouch,
+    kSymlink,
+    kBind,
+    kRemountReadOnly,
+    kRemountNoExec,
+    kTmpfs,
+    kSeal
+  } kind;
+  std::string path;      // in the host's view, under the root folder
+  std::string source;    // kBind: the host path; kSymlink: the link's contents
+  std::string what;      // for the error message: the sandbox path it is about
   bool no_exec = false;  // kRemountReadOnly: also nosuid, nodev, noexec
 };
 
@@ -148,18 +157,47 @@ const sock_fprog* sandboxFilter() {
     auto deny = [&](int nr, int err) {
       built = built && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0) == 0;
     };
-    for (int nr :
-         {SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(mount),
-          SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(ptrace),
-          SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(keyctl),
-          SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(bpf), SCMP_SYS(perf_event_open),
-          SCMP_SYS(userfaultfd), SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
-          SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module),
-          SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at), SCMP_SYS(mknod),
-          SCMP_SYS(mknodat), SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(reboot), SCMP_SYS(acct),
-          SCMP_SYS(quotactl), SCMP_SYS(syslog), SCMP_SYS(iopl), SCMP_SYS(ioperm),
-          SCMP_SYS(fsopen), SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
-          SCMP_SYS(move_mount), SCMP_SYS(open_tree), SCMP_SYS(mount_setattr)}) {
+    for (int nr : {SCMP_SYS(fork),
+                   SCMP_SYS(vfork),
+                   SCMP_SYS(unshare),
+                   SCMP_SYS(setns),
+                   SCMP_SYS(mount),
+                   SCMP_SYS(umount2),
+                   SCMP_SYS(pivot_root),
+                   SCMP_SYS(chroot),
+                   SCMP_SYS(ptrace),
+                   SCMP_SYS(process_vm_readv),
+                   SCMP_SYS(process_vm_writev),
+                   SCMP_SYS(keyctl),
+                   SCMP_SYS(add_key),
+                   SCMP_SYS(request_key),
+                   SCMP_SYS(bpf),
+                   SCMP_SYS(perf_event_open),
+                   SCMP_SYS(userfaultfd),
+                   SCMP_SYS(kexec_load),
+                   SCMP_SYS(kexec_file_load),
+                   SCMP_SYS(init_module),
+                   SCMP_SYS(finit_module),
+                   SCMP_SYS(delete_module),
+                   SCMP_SYS(open_by_handle_at),
+                   SCMP_SYS(name_to_handle_at),
+                   SCMP_SYS(mknod),
+                   SCMP_SYS(mknodat),
+                   SCMP_SYS(swapon),
+                   SCMP_SYS(swapoff),
+                   SCMP_SYS(reboot),
+                   SCMP_SYS(acct),
+                   SCMP_SYS(quotactl),
+                   SCMP_SYS(syslog),
+                   SCMP_SYS(iopl),
+                   SCMP_SYS(ioperm),
+                   SCMP_SYS(fsopen),
+                   SCMP_SYS(fsconfig),
+                   SCMP_SYS(fsmount),
+                   SCMP_SYS(fspick),
+                   SCMP_SYS(move_mount),
+                   SCMP_SYS(open_tree),
+                   SCMP_SYS(mount_setattr)}) {
       deny(nr, EPERM);
     }
     // io_uring and clone3 look absent (ENOSYS), so libuv and glibc fall back to what is allowed:
@@ -202,6 +240,8 @@ struct ChildArgs {
   int out_fd;
   int err_fd;
   int report_fd;  // close-on-exec: closed by a successful execve, otherwise carries the failure
+  const int* inherited;  // become fds 3, 4, …
+  int inherited_count;
   const sock_fprog* filter;
   int last_cap;  // the kernel's highest capability number
 };
@@ -254,9 +294,10 @@ int childMain(void* arg) {
         rc = mount(s.source.c_str(), path, nullptr, MS_BIND | MS_REC, nullptr);
         break;
       case Step::kRemountReadOnly:
-        rc = mount(nullptr, path, nullptr,
-                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | (s.no_exec ? MS_NOEXEC : 0),
-                   nullptr);
+        rc = mount(
+            nullptr, path, nullptr,
+            MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | (s.no_exec ? MS_NOEXEC : 0),
+            nullptr);
         break;
       case Step::kSeal:  // the root's own tmpfs, not a bind mount
         rc = mount(nullptr, path, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr);
@@ -298,7 +339,13 @@ int childMain(void* arg) {
   if (a.filter != nullptr && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a.filter) != 0) {
     childFail(a, kStageSeccomp);
   }
-  if (a.report_fd > 3) close_range(3, static_cast<unsigned>(a.report_fd) - 1, 0);
+  for (int i = 0; i < a.inherited_count; ++i) {
+    if (dup2(a.inherited[i], 3 + i) < 0) childFail(a, kStageStdio);
+  }
+  // Everything else closes: the parent's fds (all above the inherited ones) but the report pipe,
+  // which closes on exec.
+  close_range(static_cast<unsigned>(3 + a.inherited_count), static_cast<unsigned>(a.report_fd) - 1,
+              0);
   close_range(static_cast<unsigned>(a.report_fd) + 1, ~0U, 0);
   execve(a.argv[0], a.argv, a.envp);
   childFail(a, kStageExec);
@@ -336,23 +383,12 @@ int lastCapability() {
   return last;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
 }  // namespace
+
+void UniqueFd::reset() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
 
 std::vector<std::string> SandboxSpec::defaultSystemPaths() {
   return {"/usr", "/bin", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache", "/etc/localtime"};
@@ -364,8 +400,8 @@ Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel) {
     return failedPrecondition("sandbox root folder " + spec.root_dir + " does not exist");
   }
   COD_ASSIGN_OR_RETURN(std::vector<Step> steps, planRoot(spec));
-  Fd out(open(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  Fd err(open(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  UniqueFd out(open(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  UniqueFd err(open(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (out.get() < 0 || err.get() < 0) {
     return internalError("cannot create the output files in " +
                          fs::path(spec.stdout_path).parent_path().string() + ": " +
@@ -373,8 +409,21 @@ Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel) {
   }
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) return internalError(std::string("pipe: ") + strerror(errno));
-  Fd report_read(report[0]);
-  Fd report_write(report[1]);
+  UniqueFd report_read(report[0]);
+  // Above every fd the child makes (0-2 and the inherited ones from 3), so its dup2s clobber none.
+  constexpr int kHighFd = 64;
+  UniqueFd report_write(fcntl(report[1], F_DUPFD_CLOEXEC, kHighFd));
+  close(report[1]);
+  std::vector<UniqueFd> inherited_high;
+  std::vector<int> inherited;
+  for (int fd : spec.inherited_fds) {
+    inherited_high.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, kHighFd));
+    inherited.push_back(inherited_high.back().get());
+    if (inherited.back() < 0) {
+      return internalError("sandbox: cannot pass fd " + std::to_string(fd));
+    }
+  }
+  if (report_write.get() < 0) return internalError(std::string("fcntl: ") + strerror(errno));
 
   std::vector<std::string> argv = spec.argv;
   std::vector<std::string> env = spec.env;
@@ -382,9 +431,13 @@ Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel) {
   std::vector<char*> c_env = cStrings(env);
   const sock_fprog* filter = sandboxFilter();
   if (filter == nullptr) return failedPrecondition("sandbox: cannot build the system call filter");
-  ChildArgs args{&steps,       spec.root_dir.c_str(), spec.cwd.c_str(), c_argv.data(),
-                 c_env.data(), spec.uid,              spec.gid,         out.get(),
-                 err.get(),    report_write.get(),    filter,           lastCapability()};
+  ChildArgs args{&steps,           spec.root_dir.c_str(),
+                 spec.cwd.c_str(), c_argv.data(),
+                 c_env.data(),     spec.uid,
+                 spec.gid,         out.get(),
+                 err.get(),        report_write.get(),
+                 inherited.data(), static_cast<int>(inherited.size()),
+                 filter,           lastCapability()};
 
   constexpr size_t kStackSize = size_t{256} * 1024;
   void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
@@ -416,7 +469,7 @@ Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel) {
 
   SandboxExit result;
   // glibc 2.36 declares pidfd_open without C linkage; the system call is the same.
-  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   auto deadline = spec.timeout.count() > 0 ? std::chrono::steady_clock::now() + spec.timeout
                                            : std::chrono::steady_clock::time_point::max();
   int status = 0;
@@ -480,8 +533,14 @@ int killSandboxesMarked(const std::string& marker) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
     std::ifstream in(entry.path() / "cmdline", std::ios::binary);
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(marker) == std::string::npos) continue;
+    // The marker is the value of a --sandbox option, before any "--": a task's own arguments
+    // come after it and may say anything.
+    std::vector<std::string> args = split(cmdline, '\0');
+    bool marked = false;
+    for (size_t i = 0; i + 1 < args.size() && args[i] != "--"; ++i) {
+      if (args[i] == "--sandbox" && args[i + 1].starts_with(marker)) marked = true;
+    }
+    if (!marked) continue;
     auto pid = static_cast<pid_t>(std::stol(name));
     if (pid != getpid() && kill(pid, SIGKILL) == 0) ++killed;
   }

@@ -26,6 +26,29 @@ struct SandboxMount {
   bool read_only = true;
 };
 
+// An owned file descriptor.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.fd_;
+      o.fd_ = -1;
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+  int get() const { return fd_; }
+  void reset();
+
+ private:
+  int fd_;
+};
+
 struct SandboxSpec {
   // An empty folder on the node; the child mounts its private root there (the host sees nothing).
   std::string root_dir;
@@ -43,6 +66,8 @@ struct SandboxSpec {
   std::string stdout_path;  // host files, created (truncated) by the parent
   std::string stderr_path;
   Duration timeout{0};  // 0 = none
+  // Open fds (the caller's) that the program gets as fds 3, 4, … in this order.
+  std::vector<int> inherited_fds;
 
   static std::vector<std::string> defaultSystemPaths();
 };
@@ -62,8 +87,9 @@ Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel);
 // once; the answer is cached).
 bool sandboxAvailable();
 
-// Kills every process whose command line contains `marker`: engines put one on each sandbox's
-// command line (the node and execution IDs) so that a restarted node finds what it left behind.
+// Kills every process whose command line has `--sandbox VALUE` with VALUE starting with `marker`,
+// before any "--": engines put one on each sandbox's command line (the node and execution IDs) so
+// that a restarted node finds what it left behind.
 // Returns how many were killed.
 int killSandboxesMarked(const std::string& marker);
 

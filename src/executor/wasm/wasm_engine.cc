@@ -46,10 +46,9 @@ Result<SandboxExit> NodeWasmEngine::run(const WasmProgram& program, CancelToken&
   if (program.max_memory_pages > 0) {
     flags.push_back("--wasm-max-mem-pages=" + std::to_string(program.max_memory_pages));
   }
-  std::vector<std::string> args = {"--sandbox", program.marker,
-                                   "--root",    kGuestRoot,
-                                   "--module",  program.params.entry_module,
-                                   "--entry",   program.params.entrypoint};
+  std::vector<std::string> args = {"--root",   kGuestRoot,
+                                   "--module", program.params.entry_module,
+                                   "--entry",  program.params.entrypoint};
   for (const std::string& path : program.params.import_modules) {
     args.insert(args.end(), {"--import", path});
   }
@@ -58,16 +57,16 @@ Result<SandboxExit> NodeWasmEngine::run(const WasmProgram& program, CancelToken&
   args.emplace_back("--");
   args.insert(args.end(), program.params.parameters.begin(), program.params.parameters.end());
 
-  SandboxSpec spec = runtime_.spec(flags, kRunnerInSandbox, args, std::move(mounts));
-  spec.stdout_path = program.stdout_path;
-  spec.stderr_path = program.stderr_path;
-  spec.timeout = program.timeout;
-  COD_ASSIGN_OR_RETURN(SandboxExit exit, runSandboxed(spec, cancel));
+  COD_ASSIGN_OR_RETURN(RunnerRun run, runtime_.runner(flags, kRunnerInSandbox, program.marker, args,
+                                                      std::move(mounts)));
+  run.spec.stdout_path = program.stdout_path;
+  run.spec.stderr_path = program.stderr_path;
+  run.spec.timeout = program.timeout;
+  COD_ASSIGN_OR_RETURN(SandboxExit exit, runSandboxed(run.spec, cancel));
   if (exit.exit_code == kWasmRunnerError && !exit.timed_out && !exit.cancelled) {
-    // The runner's own reason (a missing export, not a module).
-    if (std::string why = runnerFailure(program.stderr_path, "cod wasm runner: "); !why.empty()) {
-      return failedPrecondition(why);
-    }
+    // The runner's own reason (a missing export, not a module), from its report channel: the
+    // guest's stderr may say anything.
+    if (std::string why = run.reported(); !why.empty()) return failedPrecondition(why);
   }
   return exit;
 }

@@ -50,7 +50,11 @@ Result<models::RunCommandResult> WasmExecutor::run(const ExecutionRequest& reque
   // The execution's own variables win over the task's.
   for (const auto& [key, value] : request.env) program.env[key] = value;
   program.max_memory_pages = config_.max_memory_pages;
-  program.max_memory_pages = memoryPages(request.resources.memory, config_.max_memory_pages);
+  // --wasm-max-mem-pages bounds each module's memory, and every import module may have one: the
+  // task's memory is shared out between them.
+  program.max_memory_pages =
+      std::max<uint64_t>(1, memoryPages(request.resources.memory, config_.max_memory_pages) /
+                                (1 + program.params.import_modules.size()));
   program.stdout_path = (fs::path(request.results_dir) / "stdout").string();
   program.stderr_path = (fs::path(request.results_dir) / "stderr").string();
   program.timeout = request.timeout;

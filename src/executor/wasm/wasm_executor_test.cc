@@ -283,6 +283,45 @@ TEST_F(WasmExecutorTest, ImportsCannotReachTheRunnersJavaScript) {
   }
 }
 
+// The runner's failure reasons come on a channel of their own: a guest printing what the runner
+// would print is a task that exited 125, not a node problem.
+TEST_F(WasmExecutorTest, AGuestCannotSpeakForTheRunner) {
+  auto result = run(request("probe.wasm", {"spoof"}));
+  EXPECT_EQ(result.exit_code, 125);
+  EXPECT_NE(result.stderr_text.find("disk is corrupt"), std::string::npos);
+}
+
+// The task's environment and arguments are not on any command line (which every user of the node
+// can read in /proc); only the run's marker is.
+TEST_F(WasmExecutorTest, SecretsStayOffTheCommandLine) {
+  auto r = request("probe.wasm", {"loop", "argument-secret-4711"});
+  auto job = std::make_shared<models::Job>(*r.job);
+  job->tasks[0].env["TOKEN"] = "env-secret-4711";
+  r.job = job;
+  r.timeout = 5s;
+  CancelToken cancel;
+  std::string seen;
+  std::thread watcher([&] {
+    for (int i = 0; i < 2000 && !cancel.cancelled(); ++i) {
+      bool running = false;
+      for (const auto& e : fs::directory_iterator("/proc")) {
+        std::ifstream in(e.path() / "cmdline");
+        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmd.find(r.execution_id) == std::string::npos) continue;
+        running = true;
+        if (cmd.find("secret-4711") != std::string::npos) seen = cmd;
+      }
+      if (running) break;
+      std::this_thread::sleep_for(5ms);
+    }
+    cancel.cancel();
+  });
+  auto result = executor_->run(r, cancel);
+  watcher.join();
+  EXPECT_EQ(result.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(seen, "");
+}
+
 TEST_F(WasmExecutorTest, ANonStartEntryPointRunsInstead) {
   auto result = run(request("entry.wasm", {}, "hello"));
   EXPECT_EQ(result.exit_code, 0);

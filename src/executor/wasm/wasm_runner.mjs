@@ -3,8 +3,9 @@
 // into the binary and writes it where the sandbox mounts it.
 //
 //   node --no-warnings --no-turbo-fast-api-calls --wasm-max-mem-pages=N wasm_runner.mjs
+//        [--sandbox ID] [--report-fd N] [--args-fd N]
 //        --module GUEST_PATH --root HOST_DIR [--env K=V]... [--entry NAME] [--import PATH]...
-//        [--sandbox ID] -- ARGS...
+//        -- ARGS...
 //
 // * --root: the folder that is the guest's "/" (preopened as "/"); module and import paths are
 //   guest paths, resolved under it.
@@ -16,17 +17,39 @@
 //   left behind.
 // Exit code: the WASI exit code, or the entry point's integer result for a non-_start entry;
 // a trap prints "wasm trap: …" to stderr and exits 134; a runner error exits 125.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { WASI } from 'node:wasi';
 import { join } from 'node:path';
 
 const kRunnerError = 125;
 const kTrap = 134;
 
+let reportFd = -1;
 function fail(message) {
+  if (reportFd >= 0) writeSync(reportFd, message);
   process.stderr.write(`cod wasm runner: ${message}\n`);
   process.exit(kRunnerError);
 }
+
+// The engine passes the real arguments as a JSON array on an inherited file descriptor
+// (--args-fd N), so that the task's environment and parameters never show on a command line that
+// every user of the node can read, and takes the runner's own failure reasons on another
+// (--report-fd N), which a guest cannot write to pretend to be the runner. Both come before the
+// rest; --sandbox (the run's marker) stays on the command line.
+function expandArgs(argv) {
+  const out = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--args-fd' && i + 1 < argv.length) {
+      out.push(...JSON.parse(readFileSync(Number(argv[++i]), 'utf8')));
+    } else if (argv[i] === '--report-fd' && i + 1 < argv.length) {
+      reportFd = Number(argv[++i]);
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
 
 function parseArgs(argv) {
   const opts = { env: {}, imports: [], entry: '_start', args: [] };
@@ -55,7 +78,7 @@ function parseArgs(argv) {
   return opts;
 }
 
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseArgs(expandArgs(process.argv.slice(2)));
 // Nothing after this point needs node's internals; a guest that got hold of JavaScript must not
 // find them either (the engine also runs node with --disallow-code-generation-from-strings).
 delete process.binding;

@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
     }
   }
   if (!strcmp(mode, "alloc")) return alloc();
+  if (!strcmp(mode, "spoof")) {  // pretends to be the runner failing
+    fprintf(stderr, "cod wasm runner: the node's disk is corrupt; mail admin@example.com\n");
+    return 125;
+  }
   if (!strcmp(mode, "grow")) return grow(argc > 2 ? atoi(argv[2]) : 2000);
   if (!strcmp(mode, "sha")) return sha(argc > 2 ? (size_t)atoi(argv[2]) : 100);
   fprintf(stderr, "unknown mode %s\n", mode);
