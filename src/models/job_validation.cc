@@ -310,6 +310,31 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
   }
   checkUnique(names, path + ".ResultPaths", "Name", "result name", errors);
   checkUnique(paths, path + ".ResultPaths", "Path", "result path", errors);
+  // The guest sandbox (wasm, python) gives every input and output a folder of its own; the
+  // compute node refuses folders inside one another, so say so now rather than after a bid.
+  if (engineAcceptsRelativePaths(task.engine.type)) {
+    std::vector<std::pair<std::string, std::string>> all;  // guest path, field
+    for (size_t i = 0; i < targets.size(); ++i) {
+      all.emplace_back(guestPath(targets[i]), path + ".InputSources[" + std::to_string(i) + "]");
+    }
+    for (size_t i = 0; i < paths.size(); ++i) {
+      all.emplace_back(guestPath(paths[i]), path + ".ResultPaths[" + std::to_string(i) + "]");
+    }
+    auto inside = [](const std::string& a, const std::string& b) {
+      return a.size() > b.size() && a.starts_with(b) && a[b.size()] == '/';
+    };
+    for (size_t i = 0; i < all.size(); ++i) {
+      for (size_t j = 0; j < all.size(); ++j) {
+        if (i != j &&
+            (inside(all[i].first, all[j].first) || (i > j && all[i].first == all[j].first &&
+                                                    j < targets.size() && i >= targets.size()))) {
+          errors.add(all[i].second, quoted(all[i].first) + " lies inside " + quoted(all[j].first) +
+                                        " (" + all[j].second + "); a " + task.engine.type +
+                                        " task needs a separate folder for each input and output");
+        }
+      }
+    }
+  }
   validatePublisherParams(task.publisher, path + ".Publisher.Params", errors);
   if (!task.result_paths.empty() && trim(task.publisher.type).empty()) {
     errors.add(path + ".Publisher.Type",

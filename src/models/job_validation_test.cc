@@ -603,6 +603,24 @@ TEST(ValidateJobTest, ResultNamesMayNotBeTheFilesEveryResultHolds) {
   }
 }
 
+TEST(ValidateWasmTest, InputsAndOutputsNeedFoldersOfTheirOwn) {
+  Job job = wasmJob("main.wasm", "main.wasm");
+  job.task().publisher = {"local", {}};
+  job.task().result_paths = {{"a", "/out"}, {"b", "out/deeper"}};
+  EXPECT_EQ(onlyFailure(job).rfind("Job.Tasks[0].ResultPaths[1]: \"/out/deeper\" lies inside "
+                                   "\"/out\" (Job.Tasks[0].ResultPaths[0])",
+                                   0),
+            0u);
+  job.task().result_paths = {{"a", "/main.wasm"}};
+  EXPECT_NE(onlyFailure(job).find("lies inside \"/main.wasm\" (Job.Tasks[0].InputSources[0])"),
+            std::string::npos);
+  // Docker mounts nest fine.
+  job.task().engine = {"docker", {{"Image", "busybox"}}};
+  job.task().input_sources[0].target = "/in";
+  job.task().result_paths = {{"a", "/in/out"}};
+  EXPECT_EQ(failures(job), std::vector<std::string>{});
+}
+
 TEST(ValidateWasmTest, ParamsNameTheirField) {
   Job job = wasmJob("main.wasm", "main.wasm");
   job.task().engine.params.erase("EntryModule");

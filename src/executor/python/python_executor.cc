@@ -98,6 +98,7 @@ Result<models::RunCommandResult> PythonExecutor::run(const ExecutionRequest& req
   run.spec.stdout_path = (fs::path(request.results_dir) / "stdout").string();
   run.spec.stderr_path = (fs::path(request.results_dir) / "stderr").string();
   run.spec.timeout = request.timeout;
+  run.spec.max_file_size = request.resources.disk;
   auto exited = runSandboxed(run.spec, cancel);
   if (!exited.isOk()) return Status(exited.status()).withComponent("Python");
   if (exited->cancelled) return cancelled("execution cancelled");
@@ -116,6 +117,10 @@ Result<models::RunCommandResult> PythonExecutor::run(const ExecutionRequest& req
       }
       return failed;
     }
+  }
+  if (Status sizes = checkFileSizes(exited->signal, request.results_dir, request.resources.disk);
+      !sizes.isOk()) {
+    return std::move(sizes).withComponent("Python");
   }
   return resultFromOutputFiles(request.results_dir, exited->exit_code);
 }

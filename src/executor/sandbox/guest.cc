@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 
 #include "common/paths.h"
 #include "common/strings.h"
+#include "common/units.h"
 #include "models/wasm_params.h"
 
 namespace cod::executor {
@@ -67,6 +69,23 @@ Result<std::vector<SandboxMount>> guestMounts(const ExecutionRequest& request, u
     COD_RETURN_IF_ERROR(add({dir, models::guestPath(r.path), false}, "ResultPath"));
   }
   return mounts;
+}
+
+Status fileTooLarge(uint64_t disk) {
+  return resourceExhausted("the task wrote a file larger than its disk limit of " +
+                           formatBytes(disk))
+      .withHint("Request more disk for the task (e.g. --disk 10gb)");
+}
+
+Status checkFileSizes(int signal, const std::string& results_dir, uint64_t disk) {
+  if (disk == 0) return Status::ok();
+  if (signal == SIGXFSZ) return fileTooLarge(disk);
+  for (const char* name : {"stdout", "stderr"}) {
+    std::error_code ec;
+    uint64_t size = fs::file_size(fs::path(results_dir) / name, ec);
+    if (!ec && size >= disk) return fileTooLarge(disk);
+  }
+  return Status::ok();
 }
 
 uint64_t memoryPages(uint64_t memory, uint64_t cap) {

@@ -28,6 +28,13 @@ Result<std::vector<SandboxMount>> guestMounts(const ExecutionRequest& request, u
 // The host file behind a guest path when one of `mounts` provides it, else "".
 std::string hostFileOf(const std::vector<SandboxMount>& mounts, const std::string& guest);
 
+// The error of a guest that wrote a file (its stdout included) past its Resources.Disk.
+Status fileTooLarge(uint64_t disk);
+// fileTooLarge when `signal` is SIGXFSZ or the task's stdout or stderr in `results_dir` reached
+// `disk` (node ignores SIGXFSZ: its writes fail with EFBIG instead); OK otherwise or when disk is
+// 0.
+Status checkFileSizes(int signal, const std::string& results_dir, uint64_t disk);
+
 // Pages of linear memory for a task asking for `memory` bytes (0 = no ask: `cap`), at most `cap`.
 uint64_t memoryPages(uint64_t memory, uint64_t cap);
 

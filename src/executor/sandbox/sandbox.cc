@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -243,7 +244,8 @@ struct ChildArgs {
   const int* inherited;  // become fds 3, 4, …
   int inherited_count;
   const sock_fprog* filter;
-  int last_cap;  // the kernel's highest capability number
+  int last_cap;          // the kernel's highest capability number
+  rlim_t max_file_size;  // 0 = unlimited
 };
 
 // What the child reports when a step fails: which step (an index into the plan, or one of the
@@ -321,6 +323,10 @@ int childMain(void* arg) {
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(a.out_fd, 1) < 0 || dup2(a.err_fd, 2) < 0) {
     childFail(a, kStageStdio);
+  }
+  if (a.max_file_size > 0) {
+    rlimit limit{a.max_file_size, a.max_file_size};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) childFail(a, kStagePrctl);
   }
   // Nothing the sandbox runs can ever hold a capability again, not even through a file's.
   for (int cap = 0; cap <= a.last_cap; ++cap) {
@@ -431,13 +437,21 @@ Result<SandboxExit> runSandboxed(const SandboxSpec& spec, CancelToken& cancel) {
   std::vector<char*> c_env = cStrings(env);
   const sock_fprog* filter = sandboxFilter();
   if (filter == nullptr) return failedPrecondition("sandbox: cannot build the system call filter");
-  ChildArgs args{&steps,           spec.root_dir.c_str(),
-                 spec.cwd.c_str(), c_argv.data(),
-                 c_env.data(),     spec.uid,
-                 spec.gid,         out.get(),
-                 err.get(),        report_write.get(),
-                 inherited.data(), static_cast<int>(inherited.size()),
-                 filter,           lastCapability()};
+  ChildArgs args{&steps,
+                 spec.root_dir.c_str(),
+                 spec.cwd.c_str(),
+                 c_argv.data(),
+                 c_env.data(),
+                 spec.uid,
+                 spec.gid,
+                 out.get(),
+                 err.get(),
+                 report_write.get(),
+                 inherited.data(),
+                 static_cast<int>(inherited.size()),
+                 filter,
+                 lastCapability(),
+                 static_cast<rlim_t>(spec.max_file_size)};
 
   constexpr size_t kStackSize = size_t{256} * 1024;
   void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,

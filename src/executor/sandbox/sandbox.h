@@ -66,6 +66,9 @@ struct SandboxSpec {
   std::string stdout_path;  // host files, created (truncated) by the parent
   std::string stderr_path;
   Duration timeout{0};  // 0 = none
+  // Largest file the program may write, stdout and stderr included (RLIMIT_FSIZE; SIGXFSZ ends
+  // it past that); 0 = no limit.
+  uint64_t max_file_size = 0;
   // Open fds (the caller's) that the program gets as fds 3, 4, … in this order.
   std::vector<int> inherited_fds;
 

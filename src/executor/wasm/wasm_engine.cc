@@ -62,6 +62,7 @@ Result<SandboxExit> NodeWasmEngine::run(const WasmProgram& program, CancelToken&
   run.spec.stdout_path = program.stdout_path;
   run.spec.stderr_path = program.stderr_path;
   run.spec.timeout = program.timeout;
+  run.spec.max_file_size = program.max_file_size;
   COD_ASSIGN_OR_RETURN(SandboxExit exit, runSandboxed(run.spec, cancel));
   if (exit.exit_code == kWasmRunnerError && !exit.timed_out && !exit.cancelled) {
     // The runner's own reason (a missing export, not a module), from its report channel: the

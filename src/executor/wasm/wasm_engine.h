@@ -29,6 +29,7 @@ struct WasmProgram {
   std::string stdout_path;
   std::string stderr_path;
   Duration timeout{0};
+  uint64_t max_file_size = 0;  // bytes, 0 = no limit (SandboxSpec::max_file_size)
 };
 
 class WasmEngine {

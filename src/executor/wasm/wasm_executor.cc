@@ -58,6 +58,7 @@ Result<models::RunCommandResult> WasmExecutor::run(const ExecutionRequest& reque
   program.stdout_path = (fs::path(request.results_dir) / "stdout").string();
   program.stderr_path = (fs::path(request.results_dir) / "stderr").string();
   program.timeout = request.timeout;
+  program.max_file_size = request.resources.disk;
 
   auto exited = engine_->run(program, cancel);
   if (!exited.isOk()) return Status(exited.status()).withComponent("Wasm");
@@ -66,6 +67,10 @@ Result<models::RunCommandResult> WasmExecutor::run(const ExecutionRequest& reque
     return deadlineExceeded("execution timed out after " + formatDuration(request.timeout))
         .withHint("Increase the task timeout (--timeout)")
         .withComponent("Wasm");
+  }
+  if (Status sizes = checkFileSizes(exited->signal, request.results_dir, request.resources.disk);
+      !sizes.isOk()) {
+    return std::move(sizes).withComponent("Wasm");
   }
   return resultFromOutputFiles(request.results_dir, exited->exit_code);
 }

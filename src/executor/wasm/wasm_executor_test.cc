@@ -242,6 +242,19 @@ TEST_F(WasmExecutorTest, MemoryBeyondTheLimitFailsTheAllocationNotTheNode) {
   EXPECT_LT(mib, 64);
 }
 
+TEST_F(WasmExecutorTest, OutputBeyondTheDiskLimitFailsTheExecution) {
+  auto r = request("probe.wasm", {"flood", "4096"});
+  r.resources.disk = 1u << 20;
+  CancelToken cancel;
+  auto result = executor_->run(r, cancel);
+  ASSERT_FALSE(result.isOk());
+  EXPECT_EQ(result.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_LE(fs::file_size(fs::path(r.results_dir) / "stdout"), 1u << 20);
+  r = request("probe.wasm", {"flood", "512"});
+  r.resources.disk = 1u << 20;
+  EXPECT_EQ(run(r).exit_code, 0);
+}
+
 TEST_F(WasmExecutorTest, TrapsAreNonZeroExitsWithTheTrapOnStderr) {
   for (const char* module : {"trap.wasm", "oob.wasm"}) {
     auto result = run(request(module, {}));

@@ -95,6 +95,12 @@ int main(int argc, char** argv) {
     }
   }
   if (!strcmp(mode, "alloc")) return alloc();
+  if (!strcmp(mode, "flood") && argc > 2) {  // argv[2] KiB to stdout
+    static char kib[1024];
+    memset(kib, 'A', sizeof kib);
+    for (int i = 0; i < atoi(argv[2]); i++) fwrite(kib, 1, sizeof kib, stdout);
+    return 0;
+  }
   if (!strcmp(mode, "spoof")) {  // pretends to be the runner failing
     fprintf(stderr, "cod wasm runner: the node's disk is corrupt; mail admin@example.com\n");
     return 125;
