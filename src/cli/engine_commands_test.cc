@@ -66,7 +66,8 @@ TEST_F(EngineCommandsTest, ALocalModuleTravelsInlineAsOneFile) {
 TEST_F(EngineCommandsTest, ModulesFromTargetsIpfsUrlsAndImports) {
   WasmRunFlags flags;
   flags.module_and_args = {module("m.wasm") + ":/wasm/entry.wasm"};
-  flags.import_modules = {module("lib.wasm"), "ipfs://QmayucrM3NQRiVGwuYpS7Tqdxd6pmg5xiKQv7f2nHR2mD7"};
+  flags.import_modules = {module("lib.wasm"),
+                          "ipfs://QmayucrM3NQRiVGwuYpS7Tqdxd6pmg5xiKQv7f2nHR2mD7"};
   auto job = buildWasmJob(flags);
   ASSERT_TRUE(job.isOk()) << job.status().toString();
   const models::Task& t = job->task();
@@ -81,8 +82,7 @@ TEST_F(EngineCommandsTest, ModulesFromTargetsIpfsUrlsAndImports) {
   flags.module_and_args = {"https://example.com/mods/echo.wasm?v=2", "x"};
   job = buildWasmJob(flags);
   ASSERT_TRUE(job.isOk()) << job.status().toString();
-  EXPECT_EQ(models::serialize(job->task().engine.params.at("EntryModule")),
-            "\"/wasm/echo.wasm\"");
+  EXPECT_EQ(models::serialize(job->task().engine.params.at("EntryModule")), "\"/wasm/echo.wasm\"");
   EXPECT_EQ(job->task().input_sources[0].source.type, "urlDownload");
   EXPECT_EQ(job->task().input_sources[0].target, "/wasm");
 
