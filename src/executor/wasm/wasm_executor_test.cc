@@ -43,7 +43,7 @@ class WasmExecutorTest : public ::testing::Test {
     fs::create_directories(dir_ / "inputs");
     modules_ = fs::path(COD_WASM_TESTDATA);
     executor_ =
-        std::make_unique<WasmExecutor>(WasmExecutorConfig{"n-wasmtest", 65536, 65534, 65534},
+        std::make_unique<WasmExecutor>(WasmExecutorConfig{node_id_, 65536, 65534, 65534},
                                        std::make_unique<NodeWasmEngine>(NodeRuntimeConfig{
                                            "node", (dir_ / "engine").string(), 65534, 65534}));
     COD_REQUIRE_SERVICE(fs::exists(modules_ / "probe.wasm"),
@@ -120,6 +120,8 @@ class WasmExecutorTest : public ::testing::Test {
 
   fs::path dir_;
   fs::path modules_;
+  // Its own per test: ctest runs tests side by side, and recover() kills the node's runners.
+  std::string node_id_ = "n-wasmtest-" + newUuid().substr(0, 8);
   std::unique_ptr<WasmExecutor> executor_;
   std::shared_ptr<const models::Job> job_;
 };
@@ -201,7 +203,7 @@ TEST_F(WasmExecutorTest, TimeoutKillsTheSandbox) {
   auto result = executor_->run(r, cancel);
   ASSERT_FALSE(result.isOk());
   EXPECT_EQ(result.status().code(), StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(killSandboxesMarked("cod-wasm:n-wasmtest/" + r.execution_id), 0)
+  EXPECT_EQ(killSandboxesMarked("cod-wasm:" + node_id_ + "/" + r.execution_id), 0)
       << "the runner outlived its timeout";
 }
 
@@ -393,7 +395,7 @@ TEST_F(WasmExecutorTest, RecoverKillsRunnersAnEarlierLifeLeftBehind) {
   CancelToken cancel;
   std::thread running([&] { (void)executor_->run(r, cancel); });
   // The node "restarts": a new executor for the same node finds the runner and kills it.
-  WasmExecutor restarted(WasmExecutorConfig{"n-wasmtest", 65536, 65534, 65534},
+  WasmExecutor restarted(WasmExecutorConfig{node_id_, 65536, 65534, 65534},
                          std::make_unique<NodeWasmEngine>(
                              NodeRuntimeConfig{"node", (dir_ / "engine").string(), 65534, 65534}));
   int killed = 0;
