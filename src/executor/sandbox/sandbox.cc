@@ -208,13 +208,17 @@ const sock_fprog* sandboxFilter() {
       deny(nr, ENOSYS);
     }
     // clone: threads only (CLONE_THREAD set), never a new process or namespace.
-    built = built && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)) == 0;
+    // (seccomp_rule_add_array: the SCMP_A0 macro is a C compound literal.)
+    auto deny_clone_when = [&](uint64_t mask, uint64_t value) {
+      scmp_arg_cmp flags{0, SCMP_CMP_MASKED_EQ, mask, value};
+      built = built &&
+              seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, &flags) == 0;
+    };
+    deny_clone_when(CLONE_THREAD, 0);
     for (uint64_t flag : {uint64_t{CLONE_NEWNS}, uint64_t{CLONE_NEWUSER}, uint64_t{CLONE_NEWPID},
                           uint64_t{CLONE_NEWNET}, uint64_t{CLONE_NEWIPC}, uint64_t{CLONE_NEWUTS},
                           uint64_t{CLONE_NEWCGROUP}}) {
-      built = built && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                        SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)) == 0;
+      deny_clone_when(flag, flag);
     }
     int fd = memfd_create("cod-seccomp", MFD_CLOEXEC);
     if (built && fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
