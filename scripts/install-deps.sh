@@ -11,7 +11,7 @@ packages=(
   # tests, benchmarks, lint
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy
   # services the tests drive for real
-  nats-server docker.io busybox-static curl procps file
+  nats-server docker.io busybox-static debootstrap curl procps file
   # S3 tests: awscli is the independent client; the S3 server itself comes from npm
   # (scripts/test-services.sh), run by Node.js
   awscli

@@ -660,5 +660,57 @@ TEST_F(DockerE2E, S3ManagedResultsGoToTheOrchestratorsBucket) {
   EXPECT_EQ(slurp(fs::path(out) / "outputs" / "note"), "managed\n");
 }
 
+// Writes greet-1.0-py3-none-any.whl (a wheel is a zip: the package, its METADATA, WHEEL and a
+// RECORD with the files' hashes) into `dir`, with the host's Python (awscli brings it).
+constexpr const char* kMakeWheel = R"(import base64, hashlib, os, sys, zipfile
+files = {
+    "greet/__init__.py": 'def hello():\n    return "hello from a wheel"\n',
+    "greet-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n",
+    "greet-1.0.dist-info/WHEEL":
+        "Wheel-Version: 1.0\nGenerator: cod-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+def digest(text):
+    d = hashlib.sha256(text.encode()).digest()
+    return "sha256=" + base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+record = "".join(f"{n},{digest(t)},{len(t.encode())}\n" for n, t in files.items())
+files["greet-1.0.dist-info/RECORD"] = record + "greet-1.0.dist-info/RECORD,,\n"
+with zipfile.ZipFile(os.path.join(sys.argv[1], "greet-1.0-py3-none-any.whl"), "w") as z:
+    for name, text in files.items():
+        z.writestr(name, text)
+)";
+
+// `cod run python --deterministic=false`: a Docker job on a Debian python image. Its job script
+// pip-installs the context folder's requirements (a wheel made here: no network) from /code and
+// runs the program; arguments reach Python as they were given, never as shell text.
+TEST_F(DockerE2E, RunPythonInDockerInstallsTheContextsRequirements) {
+  std::string why;
+  COD_REQUIRE_SERVICE(dockerd_->loadPythonImage(&why), why);
+  fs::create_directories(dir_ / "ctx");
+  std::string make_wheel = writeFile("make_wheel.py", kMakeWheel);
+  auto wheel = run({"/usr/bin/python3", make_wheel, (dir_ / "ctx").string()}, {}, dir_ / "logs");
+  ASSERT_EQ(wheel.code, 0) << wheel.out << wheel.err;
+  writeFile("ctx/requirements.txt", "./greet-1.0-py3-none-any.whl\n");
+  writeFile("ctx/main.py", "import greet, sys\nprint(greet.hello(), sys.argv[1:])\n");
+  devstack(1);
+  ASSERT_TRUE(waitForComputeNodes(1));
+
+  const std::string image = TestDockerd::kPythonImage;
+  auto r = cod({"run", "python", "--deterministic=false", "--image", image, "--context-path",
+                (dir_ / "ctx").string(), "-r", "requirements.txt", "main.py", "a", "b"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Completed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Standard output:\nhello from a wheel ['a', 'b']\n"), std::string::npos)
+      << r.out;
+
+  // Shell syntax in an argument stays a string: had a shell run it, /tmp/pwned would exist.
+  r = cod({"run", "python", "--deterministic=false", "--image", image, "-c",
+           "import os, sys; print(sys.argv[1:], os.path.exists('/tmp/pwned'))",
+           "$(touch /tmp/pwned)", "; touch /tmp/pwned"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Standard output:\n['$(touch /tmp/pwned)', '; touch /tmp/pwned'] False\n"),
+            std::string::npos)
+      << r.out;
+}
+
 }  // namespace
 }  // namespace cod::testing

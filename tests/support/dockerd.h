@@ -1,8 +1,8 @@
 #pragma once
 
 // A private Docker daemon for tests: its own socket, data and exec roots in a temp dir, no bridge
-// and no firewall rules (reference/test-services.md), with the local test image loaded. Started
-// once per test binary (it takes ~0.5 s) and stopped at exit.
+// and no firewall rules (reference/test-services.md), with the local test image loaded (the python
+// image only on demand). Started once per test binary (it takes ~0.5 s) and stopped at exit.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -21,6 +21,7 @@ namespace cod::testing {
 class TestDockerd {
  public:
   static constexpr const char* kImage = "cod-test/busybox:latest";
+  static constexpr const char* kPythonImage = "cod-test/python:latest";
 
   // The shared daemon; nullptr (with `why` set) when it cannot run here.
   static TestDockerd* get(std::string* why) {
@@ -36,6 +37,19 @@ class TestDockerd {
   }
 
   const std::string& socket() const { return socket_; }
+
+  // Loads kPythonImage (Debian's python3 and pip) the first time a test asks for it: built cold
+  // it takes a minute or two of debootstrap, so only the tests that run Python in Docker pay,
+  // and scripts/python-image.sh caches it across runs. False, with `why` set, when it cannot be
+  // built here.
+  bool loadPythonImage(std::string* why) {
+    static const std::string error = loadImage("python-image.sh", kPythonImage);
+    if (!error.empty()) {
+      *why = error;
+      return false;
+    }
+    return true;
+  }
 
   ~TestDockerd() { stop(); }
 
@@ -72,9 +86,15 @@ class TestDockerd {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    error_ = loadImage("test-image.sh", kImage);
+  }
+
+  // Runs scripts/SCRIPT, which builds TAG into this daemon unless it is there; "" or why not.
+  std::string loadImage(const std::string& script, const std::string& tag) const {
     std::string cmd =
-        std::string(COD_SOURCE_DIR) + "/scripts/test-image.sh " + socket_ + " " + kImage;
-    if (std::system(cmd.c_str()) != 0) error_ = "could not build the test image: " + cmd;
+        std::string(COD_SOURCE_DIR) + "/scripts/" + script + " " + socket_ + " " + tag;
+    if (std::system(cmd.c_str()) != 0) return "could not build the test image " + tag + ": " + cmd;
+    return "";
   }
 
   void stop() {
