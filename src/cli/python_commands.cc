@@ -21,12 +21,16 @@ namespace fs = std::filesystem;
 
 // Runs as `sh -c SCRIPT cod-python REQUIREMENTS PYTHON-ARGS...`: no spec string is ever part of
 // the shell text, they all arrive as positional parameters.
+// Images without a `python` command (Debian's, without python-is-python3) get python3.
 constexpr const char* kDockerScript =
+    "py=python; command -v python >/dev/null 2>&1 || py=python3; "
     "req=$1; shift; "
     "if [ -n \"$req\" ]; then "
-    "python -m pip install --no-input --disable-pip-version-check -q -r \"$req\" || exit 1; "
+    "\"$py\" -m pip install --no-input --disable-pip-version-check -q -r \"$req\" || "
+    "{ echo \"cod: pip could not install $req (jobs have no network unless run with "
+    "--network full; a wheel in the context folder needs none)\" >&2; exit 1; }; "
     "fi; "
-    "exec python \"$@\"";
+    "exec \"$py\" \"$@\"";
 
 // A path inside the context folder, as the task sees it ("/code/main.py"); refuses paths that
 // are absolute or climb out.
