@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/ids.h"
+#include "executor/testing/guest_requests.h"
 #include "node/node.h"
 #include "tests/support/services.h"
 
@@ -18,18 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void writeFile(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using testing::addInput;
+using testing::addOutput;
+using testing::readFile;
+using testing::writeFile;
 
 class PythonExecutorTest : public ::testing::Test {
  protected:
@@ -68,26 +61,6 @@ class PythonExecutorTest : public ::testing::Test {
     return r;
   }
   ExecutionRequest command(const std::string& code) { return request({{"Command", code}}); }
-
-  void addInput(ExecutionRequest& r, const std::string& target,
-                const std::map<std::string, std::string>& files) {
-    fs::path host = dir_ / "inputs" / newUuid();
-    for (const auto& [name, text] : files) {
-      writeFile(host / name, text);
-      // Writable by anyone: only the read-only mount may stop the guest.
-      fs::permissions(host / name, fs::perms::all);
-    }
-    fs::permissions(host, fs::perms::all);
-    auto job = std::make_shared<models::Job>(*r.job);
-    job->tasks[0].input_sources.push_back({{"inline", {}}, "", target});
-    r.job = job;
-    r.inputs.push_back({host.string(), target, true});
-  }
-  void addOutput(ExecutionRequest& r, const std::string& name, const std::string& path) {
-    auto job = std::make_shared<models::Job>(*r.job);
-    job->tasks[0].result_paths.push_back({name, path});
-    r.job = job;
-  }
 
   models::RunCommandResult run(const ExecutionRequest& r) {
     CancelToken cancel;
@@ -133,7 +106,7 @@ TEST_F(PythonExecutorTest, ArgumentsEnvironmentAndAProgramThatImportsItsContext)
   auto r = request({{"Program", "/code/main.py"},
                     {"Parameters", boost::json::array{"a", "two words"}},
                     {"WorkingDirectory", "/code"}});
-  addInput(r, "/code",
+  addInput(r, dir_ / "inputs", "/code",
            {{"main.py",
              "import os, sys, helper\n"
              "print(helper.greet(sys.argv[1:]), os.getcwd(), os.environ.get('GREETING'),\n"
@@ -157,7 +130,7 @@ TEST_F(PythonExecutorTest, ReadsInputsWritesOutputsAndCannotWriteInputs) {
       "    open('/inputs/numbers.txt', 'w')\n"
       "except OSError as e:\n"
       "    print('refused:', e.strerror)\n");
-  addInput(r, "/inputs", {{"numbers.txt", "1 2 3 4"}});
+  addInput(r, dir_ / "inputs", "/inputs", {{"numbers.txt", "1 2 3 4"}});
   addOutput(r, "outputs", "/outputs");
   auto result = run(r);
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
@@ -177,7 +150,7 @@ TEST_F(PythonExecutorTest, TheJavaScriptBridgeSeesOnlyTheSandbox) {
 
 TEST_F(PythonExecutorTest, UnmetRequirementsFailTheExecutionSayingWhy) {
   auto r = request({{"Command", "print('never')"}, {"Requirements", "/code/requirements.txt"}});
-  addInput(r, "/code", {{"requirements.txt", "numpy==2.0\n"}});
+  addInput(r, dir_ / "inputs", "/code", {{"requirements.txt", "numpy==2.0\n"}});
   CancelToken cancel;
   auto result = executor_->run(r, cancel);
   ASSERT_FALSE(result.isOk());

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/ids.h"
+#include "executor/testing/guest_requests.h"
 #include "tests/support/services.h"
 
 namespace cod::executor {
@@ -17,13 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::readFile;
 
 class SandboxTest : public ::testing::Test {
  protected:

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/ids.h"
+#include "executor/testing/guest_requests.h"
 #include "tests/support/services.h"
 
 namespace cod::executor {
@@ -22,18 +23,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void writeFile(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using testing::addInput;
+using testing::addOutput;
+using testing::readFile;
+using testing::writeFile;
 
 class WasmExecutorTest : public ::testing::Test {
  protected:
@@ -90,27 +83,6 @@ class WasmExecutorTest : public ::testing::Test {
     return r;
   }
 
-  // Adds a read-only input folder at `target` holding `files`.
-  void addInput(ExecutionRequest& r, const std::string& target,
-                const std::map<std::string, std::string>& files) {
-    fs::path host = dir_ / "inputs" / newUuid();
-    for (const auto& [name, text] : files) {
-      writeFile(host / name, text);
-      // Writable by anyone: only the read-only mount may stop the guest.
-      fs::permissions(host / name, fs::perms::all);
-    }
-    fs::permissions(host, fs::perms::all);
-    auto job = std::make_shared<models::Job>(*r.job);
-    job->tasks[0].input_sources.push_back({{"inline", {}}, "", target});
-    r.job = job;
-    r.inputs.push_back({host.string(), target, true});
-  }
-  void addOutput(ExecutionRequest& r, const std::string& name, const std::string& path) {
-    auto job = std::make_shared<models::Job>(*r.job);
-    job->tasks[0].result_paths.push_back({name, path});
-    r.job = job;
-  }
-
   models::RunCommandResult run(const ExecutionRequest& r) {
     CancelToken cancel;
     auto result = executor_->run(r, cancel);
@@ -151,7 +123,7 @@ TEST_F(WasmExecutorTest, TheHostEnvironmentDoesNotReachTheGuest) {
 
 TEST_F(WasmExecutorTest, ReadsInputsByRelativeAndAbsolutePathsAndWritesOutputs) {
   auto r = request("probe.wasm", {"cat", "inputs/data.csv"});
-  addInput(r, "/inputs", {{"data.csv", "a,b\n1,2\n"}});
+  addInput(r, dir_ / "inputs", "/inputs", {{"data.csv", "a,b\n1,2\n"}});
   EXPECT_EQ(run(r).stdout_text, "a,b\n1,2\n");
 
   r = request("probe.wasm", {"write", "/outputs/result.txt", "forty-two"});
@@ -163,7 +135,7 @@ TEST_F(WasmExecutorTest, ReadsInputsByRelativeAndAbsolutePathsAndWritesOutputs) 
 
 TEST_F(WasmExecutorTest, InputsAreReadOnlyAndTheHostIsOutOfReach) {
   auto r = request("probe.wasm", {"write", "/inputs/data.csv", "overwritten"});
-  addInput(r, "/inputs", {{"data.csv", "original"}});
+  addInput(r, dir_ / "inputs", "/inputs", {{"data.csv", "original"}});
   auto result = run(r);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.stdout_text.find("Read-only file system"), std::string::npos)
@@ -174,7 +146,7 @@ TEST_F(WasmExecutorTest, InputsAreReadOnlyAndTheHostIsOutOfReach) {
   for (const char* path : {"/etc/passwd", "../../../../etc/passwd", "/inputs/../../etc/passwd",
                            "/proc/self/environ"}) {
     r = request("probe.wasm", {"cat", path});
-    addInput(r, "/inputs", {{"data.csv", "x"}});
+    addInput(r, dir_ / "inputs", "/inputs", {{"data.csv", "x"}});
     result = run(r);
     EXPECT_EQ(result.exit_code, 1) << path << ": " << result.stdout_text;
     EXPECT_EQ(result.stdout_text.find("root:"), std::string::npos) << path;
@@ -356,7 +328,7 @@ TEST_F(WasmExecutorTest, AModuleMissingFromTheInputsFailsBeforeAnythingRuns) {
   job->tasks[0].engine.params["EntryModule"] = "/inputs/absent.wasm";
   job->tasks[0].input_sources.push_back({{"inline", {}}, "", "/inputs"});
   r.job = job;
-  addInput(r, "/inputs", {{"other.txt", "x"}});
+  addInput(r, dir_ / "inputs", "/inputs", {{"other.txt", "x"}});
   CancelToken cancel;
   auto result = executor_->run(r, cancel);
   ASSERT_FALSE(result.isOk());
