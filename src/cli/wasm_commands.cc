@@ -10,6 +10,7 @@
 #include "cli/context.h"
 #include "cli/input_flags.h"
 #include "cli/job_follow.h"
+#include "common/paths.h"
 #include "common/strings.h"
 #include "models/wasm_params.h"
 
@@ -32,7 +33,7 @@ bool providedBy(const std::vector<models::InputSource>& inputs, const std::strin
   std::string guest = models::guestPath(path);
   for (const auto& in : inputs) {
     std::string target = models::guestPath(in.target);
-    if (guest == target || guest.starts_with(target + "/")) return true;
+    if (isWithin(guest, target)) return true;
   }
   return false;
 }

@@ -67,6 +67,12 @@ bool isReservedContainerPath(std::string_view path) {
   return false;
 }
 
+bool isWithin(std::string_view path, std::string_view dir) {
+  if (dir == "/") return path.starts_with('/');
+  return path == dir ||
+         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+}
+
 Result<std::string> childPath(std::string_view base, std::string_view segment) {
   if (std::string problem = pathSegmentProblem(segment); !problem.empty()) {
     return invalidArgument("\"" + std::string(segment) + "\" cannot be used as a file name: it " +

@@ -37,6 +37,9 @@ std::string containerPathProblem(std::string_view path);
 
 // Paths a task may not mount over: "/" and the kernel's file systems (/proc, /sys, /dev and below).
 bool isReservedContainerPath(std::string_view path);
+// Whether the clean absolute path `path` is `dir` or lies below it ("/a/b" is within "/a", "/ab"
+// is not; everything is within "/").
+bool isWithin(std::string_view path, std::string_view dir);
 
 // base/segment, or InvalidArgument when `segment` is not one plain path segment. The only way the
 // compute node turns a spec string into a host path.

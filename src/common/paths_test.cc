@@ -60,6 +60,14 @@ TEST(ContainerPathTest, AbsoluteCleanAndBindSafe) {
   }
 }
 
+TEST(PathsTest, IsWithinComparesWholeSegments) {
+  EXPECT_TRUE(isWithin("/a", "/a"));
+  EXPECT_TRUE(isWithin("/a/b", "/a"));
+  EXPECT_TRUE(isWithin("/anything", "/"));
+  EXPECT_FALSE(isWithin("/ab", "/a"));
+  EXPECT_FALSE(isWithin("/a", "/a/b"));
+}
+
 TEST(Utf8Test, ValidatesAndRepairs) {
   EXPECT_TRUE(isValidUtf8("plain ascii"));
   EXPECT_TRUE(isValidUtf8("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x90\x9F"));  // é € 🐟

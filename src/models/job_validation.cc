@@ -320,14 +320,11 @@ void validateInputsAndResults(const Task& task, const std::string& path, Errors&
     for (size_t i = 0; i < paths.size(); ++i) {
       all.emplace_back(guestPath(paths[i]), path + ".ResultPaths[" + std::to_string(i) + "]");
     }
-    auto inside = [](const std::string& a, const std::string& b) {
-      return a.size() > b.size() && a.starts_with(b) && a[b.size()] == '/';
-    };
     for (size_t i = 0; i < all.size(); ++i) {
       for (size_t j = 0; j < all.size(); ++j) {
-        if (i != j &&
-            (inside(all[i].first, all[j].first) || (i > j && all[i].first == all[j].first &&
-                                                    j < targets.size() && i >= targets.size()))) {
+        if (i != j && ((all[i].first != all[j].first && isWithin(all[i].first, all[j].first)) ||
+                       (i > j && all[i].first == all[j].first && j < targets.size() &&
+                        i >= targets.size()))) {
           errors.add(all[i].second, quoted(all[i].first) + " lies inside " + quoted(all[j].first) +
                                         " (" + all[j].second + "); a " + task.engine.type +
                                         " task needs a separate folder for each input and output");

@@ -30,11 +30,6 @@ Status readStrings(const bj::object& params, std::string_view key, std::vector<s
   return Status::ok();
 }
 
-bool isUnder(std::string_view path, std::string_view dir) {
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
-
 // A module's (or program's) path: a plain guest path that an input provides.
 Result<std::string> modulePath(const Task& task, const std::string& field, std::string_view value) {
   if (trim(value).empty()) {
@@ -47,7 +42,7 @@ Result<std::string> modulePath(const Task& task, const std::string& field, std::
     return invalidArgument(field + ": " + quoted(value) + " " + problem);
   }
   for (const InputSource& in : task.input_sources) {
-    if (!in.target.empty() && isUnder(guest, guestPath(in.target))) return guest;
+    if (!in.target.empty() && isWithin(guest, guestPath(in.target))) return guest;
   }
   return invalidArgument(field + ": " + quoted(value) +
                          " is not provided by any InputSource; add an input whose Target is " +

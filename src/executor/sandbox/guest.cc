@@ -17,18 +17,9 @@ namespace cod::executor {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-bool inside(std::string_view path, std::string_view dir) {
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
-
-}  // namespace
-
 std::string hostFileOf(const std::vector<SandboxMount>& mounts, const std::string& guest) {
   for (const SandboxMount& m : mounts) {
-    if (inside(guest, m.target)) return m.host_path + guest.substr(m.target.size());
+    if (isWithin(guest, m.target)) return m.host_path + guest.substr(m.target.size());
   }
   return "";
 }
@@ -45,10 +36,10 @@ Result<std::vector<SandboxMount>> guestMounts(const ExecutionRequest& request, u
                              " is the root or a kernel file system");
     }
     for (const SandboxMount& other : mounts) {
-      if (inside(m.target, other.target) || inside(other.target, m.target)) {
-        return invalidArgument(field + " " + cod::quoted(m.target) + " and " +
-                               cod::quoted(other.target) +
-                               " lie inside one another; a wasm task needs a folder for each");
+      if (isWithin(m.target, other.target) || isWithin(other.target, m.target)) {
+        return invalidArgument(
+            field + " " + cod::quoted(m.target) + " and " + cod::quoted(other.target) +
+            " lie inside one another; a wasm or python task needs a folder for each");
       }
     }
     mounts.push_back(std::move(m));

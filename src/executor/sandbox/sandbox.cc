@@ -23,6 +23,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "common/paths.h"
 #include "common/strings.h"
 
 namespace cod::executor {
@@ -48,12 +49,6 @@ struct Step {
   std::string what;      // for the error message: the sandbox path it is about
   bool no_exec = false;  // kRemountReadOnly: also nosuid, nodev, noexec
 };
-
-bool isUnder(std::string_view path, std::string_view dir) {
-  if (dir == "/") return true;
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
 
 // mkdir -p of `target`'s parents (and `target` itself when `self`), as steps.
 void addParents(std::vector<Step>& steps, const std::string& root, const std::string& target,
@@ -87,7 +82,7 @@ Result<std::vector<Step>> planRoot(const SandboxSpec& spec) {
   const std::string& root = spec.root_dir;
   std::vector<Step> steps;
   steps.push_back({Step::kTmpfs, root, "", "/"});
-  std::vector<std::string> reserved = {"/dev", "/proc"};  // /proc stays empty
+  std::vector<std::string> reserved = {"/dev", "/proc"};  // /proc is never mounted
   for (const std::string& p : spec.system_paths) {
     std::error_code ec;
     auto st = fs::symlink_status(p, ec);
@@ -115,12 +110,12 @@ Result<std::vector<Step>> planRoot(const SandboxSpec& spec) {
                              "' is not an absolute path below /");
     }
     for (const std::string& other : reserved) {
-      if (isUnder(m.target, other) || isUnder(other, m.target)) {
+      if (isWithin(m.target, other) || isWithin(other, m.target)) {
         return invalidArgument("sandbox mount target '" + m.target + "' overlaps " + other);
       }
     }
     for (const std::string& other : targets) {
-      if (isUnder(m.target, other) || isUnder(other, m.target)) {
+      if (isWithin(m.target, other) || isWithin(other, m.target)) {
         return invalidArgument("sandbox mount targets '" + other + "' and '" + m.target +
                                "' lie inside one another; give each its own folder");
       }
