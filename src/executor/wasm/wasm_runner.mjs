@@ -102,7 +102,10 @@ const wasiOptions = {
 // Node 20 wants the preview1 version named and offers getImportObject(); Node 18 has neither.
 if (process.versions.node.split('.')[0] >= 20) wasiOptions.version = 'preview1';
 const wasi = new WASI(wasiOptions);
-const wasiImport = wasi.wasiImport;
+// No symlinks: uvwasi checks only the last element of a path, so a link made in an output folder
+// and used as a directory (outputs/up/../../usr) walks out of the guest's folders.
+const kErrnoPerm = 63;
+const wasiImport = { ...wasi.wasiImport, path_symlink: () => kErrnoPerm };
 
 // A proc_exit from a non-_start entry point must end the run with its code too; returnOnExit
 // only turns it into a return value for start().
