@@ -27,15 +27,23 @@ PythonExecutor::PythonExecutor(PythonExecutorConfig config)
       runner_path_((fs::path(config_.runtime.work_dir) / "pyodide_runner.mjs").string()) {}
 
 std::string PythonExecutor::unavailableReason() {
-  if (!runtime_.available()) return runtime_.describe();
-  std::error_code ec;
-  if (!fs::exists(fs::path(config_.pyodide_dir) / "pyodide.asm.wasm", ec)) {
-    return "Pyodide is not installed at " + config_.pyodide_dir +
-           " (scripts/install-pyodide.sh installs it)";
-  }
-  std::call_once(runner_written_,
-                 [this] { runner_status_ = writeScript(runner_path_, kPyodideRunnerSource); });
-  return runner_status_.isOk() ? "" : runner_status_.message();
+  // Checked once: isInstalled() is asked on every heartbeat and bid, and an installed Pyodide
+  // does not go away under a running node.
+  std::call_once(checked_, [this] {
+    if (!runtime_.available()) {
+      unavailable_ = runtime_.describe();
+      return;
+    }
+    std::error_code ec;
+    if (!fs::exists(fs::path(config_.pyodide_dir) / "pyodide.asm.wasm", ec)) {
+      unavailable_ = "Pyodide is not installed at " + config_.pyodide_dir +
+                     " (scripts/install-pyodide.sh installs it)";
+      return;
+    }
+    Status written = writeScript(runner_path_, kPyodideRunnerSource);
+    if (!written.isOk()) unavailable_ = written.message();
+  });
+  return unavailable_;
 }
 
 bool PythonExecutor::isInstalled() { return unavailableReason().empty(); }

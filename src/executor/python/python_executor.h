@@ -12,6 +12,7 @@
 // environment; Resources.Memory bounds the interpreter's linear memory.
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "executor/executor.h"
@@ -48,8 +49,8 @@ class PythonExecutor final : public Executor {
   PythonExecutorConfig config_;
   NodeRuntime runtime_;
   std::string runner_path_;
-  std::once_flag runner_written_;
-  Status runner_status_;
+  std::once_flag checked_;
+  std::string unavailable_;  // "" when the engine is offered
 };
 
 }  // namespace cod::executor

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "common/ids.h"
@@ -76,9 +78,25 @@ void NodeRuntime::probe() {
   }
   fs::path root = fs::path(config_.work_dir) / "root";
   fs::create_directories(root, ec);
+  // One check per node binary and user for the whole process: the wasm and python engines (and
+  // the tests' many executors) share it instead of each starting a sandbox at start-up.
+  static std::mutex mu;
+  static std::map<std::string, Probe> probes;
+  const std::string key =
+      node_path_ + ":" + std::to_string(config_.uid) + ":" + std::to_string(config_.gid);
+  std::lock_guard lock(mu);
+  auto it = probes.find(key);
+  if (it == probes.end()) it = probes.emplace(key, probeInSandbox(root.string())).first;
+  available_ = it->second.available;
+  major_ = it->second.major;
+  description_ = it->second.description;
+}
+
+NodeRuntime::Probe NodeRuntime::probeInSandbox(const std::string& root) const {
+  std::error_code ec;
   fs::path out = fs::path(config_.work_dir) / ("probe-" + newUuid());
   SandboxSpec s;
-  s.root_dir = root.string();
+  s.root_dir = root;
   s.system_paths = system_paths_;
   s.argv = {node_path_, "--version"};
   s.uid = config_.uid;
@@ -96,22 +114,17 @@ void NodeRuntime::probe() {
   err << err_in.rdbuf();
   fs::remove(out, ec);
   fs::remove(s.stderr_path, ec);
-  if (!r.isOk()) {
-    description_ = r.status().message();
-    return;
-  }
+  if (!r.isOk()) return {false, 0, r.status().message()};
   if (r->exit_code != 0 || !version.starts_with("v")) {
-    description_ = node_path_ + " --version failed in the sandbox (exit " +
-                   std::to_string(r->exit_code) + "): " + std::string(trim(err.str()));
-    return;
+    return {false, 0,
+            node_path_ + " --version failed in the sandbox (exit " + std::to_string(r->exit_code) +
+                "): " + std::string(trim(err.str()))};
   }
-  major_ = std::atoi(version.c_str() + 1);
-  if (major_ < 18) {
-    description_ = "node " + version + " is too old; node:wasi needs Node.js 18 or later";
-    return;
+  int major = std::atoi(version.c_str() + 1);
+  if (major < 18) {
+    return {false, major, "node " + version + " is too old; node:wasi needs Node.js 18 or later"};
   }
-  available_ = true;
-  description_ = "node " + version;
+  return {true, major, "node " + version};
 }
 
 Result<RunnerRun> NodeRuntime::runner(const std::vector<std::string>& node_flags,

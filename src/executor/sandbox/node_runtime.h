@@ -52,7 +52,14 @@ class NodeRuntime {
   const NodeRuntimeConfig& config() const { return config_; }
 
  private:
+  struct Probe {
+    bool available = false;
+    int major = 0;
+    std::string description;
+  };
   void probe();
+  // Runs `node --version` in a sandbox rooted at `root`.
+  Probe probeInSandbox(const std::string& root) const;
 
   NodeRuntimeConfig config_;
   std::string node_path_;  // resolved, absolute
