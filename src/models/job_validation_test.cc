@@ -648,6 +648,33 @@ TEST(ValidateWasmTest, ParamsNameTheirField) {
             0u);
 }
 
+// The python engine's paths reach the node's sandbox: the same rules, at submit and on the node
+// (parsePythonParams runs in both places).
+TEST(ValidatePythonTest, HostileParamsNameTheirField) {
+  auto python = [](boost::json::object params) {
+    Job job = validJob();
+    job.task().engine = {"python", std::move(params)};
+    job.task().input_sources = {{{"inline", {{"URL", "data:,x"}}}, "", "/code"}};
+    return job;
+  };
+  EXPECT_EQ(failures(python({{"Program", "/code/main.py"}, {"WorkingDirectory", "/code"}})),
+            std::vector<std::string>{});
+  EXPECT_NE(onlyFailure(python({})).find("Engine.Params.Command and Program: give exactly one"),
+            std::string::npos);
+  EXPECT_NE(onlyFailure(python({{"Program", "/code/../etc/passwd"}})).find("\"..\" segment"),
+            std::string::npos);
+  EXPECT_NE(onlyFailure(python({{"Program", "/etc/passwd"}})).find("is not provided by any"),
+            std::string::npos);
+  EXPECT_NE(onlyFailure(python({{"Command", "1"}, {"Requirements", "/proc/self/environ"}}))
+                .find("Engine.Params.Requirements"),
+            std::string::npos);
+  EXPECT_NE(onlyFailure(python({{"Command", "1"}, {"WorkingDirectory", "/code/../.."}}))
+                .find("Engine.Params.WorkingDirectory"),
+            std::string::npos);
+  EXPECT_NE(onlyFailure(python({{"Command", std::string("a\0b", 3)}})).find("NUL"),
+            std::string::npos);
+}
+
 TEST(ValidateWasmTest, TheLegacyFormatIsRewrittenAsBacalhauDoes) {
   Task t;
   t.name = "main";
