@@ -78,7 +78,7 @@ std::string describeJobText(const models::Job& job, const std::vector<models::Jo
       {"State", models::jobStateName(job.state.state_type)},
   };
   if (!job.state.message.empty()) header.emplace_back("Message", job.state.message);
-  if (job.isBatchLike()) header.emplace_back("Count", std::to_string(job.count));
+  if (job.hasCount()) header.emplace_back("Count", std::to_string(job.count));
   header.emplace_back("Created Time", formatUnixNanos(job.create_time));
   header.emplace_back("Modified Time", formatUnixNanos(job.modify_time));
   header.emplace_back("Version", std::to_string(job.version));

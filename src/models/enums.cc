@@ -4,6 +4,23 @@
 
 namespace cod::models {
 
+const char* jobTypeName(JobType t) {
+  switch (t) {
+    case JobType::kBatch: return kJobTypeBatch;
+    case JobType::kService: return kJobTypeService;
+    case JobType::kOps: return kJobTypeOps;
+    case JobType::kDaemon: return kJobTypeDaemon;
+  }
+  return kJobTypeBatch;
+}
+
+std::optional<JobType> parseJobType(std::string_view name) {
+  for (JobType t : {JobType::kBatch, JobType::kService, JobType::kOps, JobType::kDaemon}) {
+    if (name == jobTypeName(t)) return t;
+  }
+  return std::nullopt;
+}
+
 std::string networkTypeName(NetworkType t) {
   switch (t) {
     case NetworkType::kDefault: return "Default";
@@ -114,8 +131,8 @@ bool Execution::operator==(const Execution& o) const {
          compute_state == o.compute_state && published_result == o.published_result &&
          run_output == o.run_output && previous_execution == o.previous_execution &&
          next_execution == o.next_execution && followup_eval_id == o.followup_eval_id &&
-         partition_index == o.partition_index && revision == o.revision &&
-         create_time == o.create_time && modify_time == o.modify_time;
+         partition_index == o.partition_index && retryable == o.retryable &&
+         revision == o.revision && create_time == o.create_time && modify_time == o.modify_time;
 }
 
 }  // namespace cod::models

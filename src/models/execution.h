@@ -82,6 +82,9 @@ struct Execution {
   std::string next_execution;
   std::string followup_eval_id;
   int64_t partition_index = 0;
+  // A Failed execution whose cause may go away on another node or later (the compute node sets it
+  // from the failing Status). On the wire it is ComputeState.Details["Retryable"] = "true".
+  bool retryable = false;
   uint64_t revision = 0;
   int64_t create_time = 0;  // Unix ns
   int64_t modify_time = 0;

@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -17,6 +19,14 @@ inline constexpr const char* kJobTypeBatch = "batch";
 inline constexpr const char* kJobTypeOps = "ops";
 inline constexpr const char* kJobTypeService = "service";
 inline constexpr const char* kJobTypeDaemon = "daemon";
+
+// The four job types (reference §7). Job::type stays the wire string; code branches on this.
+enum class JobType { kBatch, kService, kOps, kDaemon };
+inline constexpr size_t kJobTypeCount = 4;
+// "batch", "service", "ops", "daemon".
+const char* jobTypeName(JobType t);
+// Exact, lower-case names as normalizeJob leaves them; nullopt for anything else.
+std::optional<JobType> parseJobType(std::string_view name);
 inline constexpr const char* kDefaultNamespace = "default";
 // Meta keys with this prefix are reserved for the server.
 inline constexpr const char* kReservedMetaPrefix = "bacalhau.org/";
@@ -135,9 +145,14 @@ struct Job {
   // The one task cod runs (Bacalhau uses only the first). Precondition: !tasks.empty().
   const Task& task() const { return tasks.front(); }
   Task& task() { return tasks.front(); }
-  bool isBatchLike() const { return type == kJobTypeBatch || type == kJobTypeService; }
-  // Service and daemon jobs run until stopped.
-  bool isLongRunning() const { return type == kJobTypeService || type == kJobTypeDaemon; }
+  // The type; a stored job always has a valid one (validateJob), anything else reads as batch.
+  JobType jobType() const { return parseJobType(type).value_or(JobType::kBatch); }
+  // Batch and service jobs have Count partitions or replicas; ops and daemon run once per node.
+  bool hasCount() const { return jobType() == JobType::kBatch || jobType() == JobType::kService; }
+  // Service and daemon jobs run until stopped, and are exempt from timeouts.
+  bool isLongRunning() const {
+    return jobType() == JobType::kService || jobType() == JobType::kDaemon;
+  }
   bool operator==(const Job&) const = default;
 };
 

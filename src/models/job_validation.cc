@@ -27,7 +27,8 @@ bool isResultFileName(std::string_view name) {
   return name == "stdout" || name == "stderr" || name == "exitCode";
 }
 
-bool isDaemonOrOps(const Job& job) { return job.type == kJobTypeDaemon || job.type == kJobTypeOps; }
+// Ops and daemon jobs run once per node: Count is 0.
+bool isDaemonOrOps(const Job& job) { return parseJobType(job.type).has_value() && !job.hasCount(); }
 
 // Lower-cases and removes every whitespace character ("512 MB" → "512mb").
 std::string normalizeQuantity(std::string_view s) {

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "common/strings.h"
+#include "models/history.h"
 #include "models/json.h"
 #include "models/json_util.h"
 
@@ -133,6 +134,11 @@ Status decodeExecution(const value& v, const std::string& path, const DecodeOpti
     COD_RETURN_IF_ERROR(decodeState(*s, r.pathOf("ComputeState"), opts,
                                     ExecutionStateType::kCancelled, &executionStateName,
                                     &out->compute_state));
+    auto retryable = out->compute_state.details.find(kDetailRetryable);
+    if (retryable != out->compute_state.details.end()) {
+      out->retryable = retryable->second == "true";
+      out->compute_state.details.erase(retryable);
+    }
   }
   COD_RETURN_IF_ERROR(
       r.nested("PublishedResult", &out->published_result, json_internal::decodeSpecConfig));
@@ -221,7 +227,16 @@ value toJson(const Execution& v) {
   for (const auto& [name, res] : v.allocated_resources.tasks) tasks[name] = toJson(res);
   obj["AllocatedResources"] = object{{"Tasks", std::move(tasks)}};
   obj["DesiredState"] = stateToJson(v.desired_state);
-  obj["ComputeState"] = stateToJson(v.compute_state);
+  {
+    // The typed flag travels as Bacalhau's string detail.
+    State<ExecutionStateType> compute = v.compute_state;
+    if (v.retryable) {
+      compute.details[kDetailRetryable] = "true";
+    } else {
+      compute.details.erase(kDetailRetryable);
+    }
+    obj["ComputeState"] = stateToJson(compute);
+  }
   obj["PublishedResult"] = toJson(v.published_result);
   obj["RunOutput"] = toJson(v.run_output);
   obj["PreviousExecution"] = v.previous_execution;

@@ -32,9 +32,8 @@ models::Evaluation ExecutionUpdater::newEvaluation(const models::Execution& e,
   return ev;
 }
 
-Status ExecutionUpdater::recordUpdate(
-    const std::string& execution_id, const std::string& node_id,
-    const std::function<bool(models::Execution&, models::JobHistory&)>& change) {
+Status ExecutionUpdater::recordUpdate(const std::string& execution_id, const std::string& node_id,
+                                      const Change& change) {
   models::Evaluation eval;
   bool changed = false;
   Status st = deps_.store->update([&](store::Txn& tx) -> Status {
@@ -45,13 +44,14 @@ Status ExecutionUpdater::recordUpdate(
     }
     models::Execution e = std::move(loaded).value();
     if (e.node_id != node_id || e.isTerminal()) return Status::ok();
+    auto job = tx.getJob(e.job_id);
+    const models::Job* job_ptr = job.isOk() ? &*job : nullptr;
     models::JobHistory event;
-    if (!change(e, event)) return Status::ok();
+    if (!change(e, job_ptr, event)) return Status::ok();
     e.modify_time = toUnixNanos(deps_.clock->now());
     COD_RETURN_IF_ERROR(tx.updateExecution(e));
     if (!event.event.message.empty()) COD_RETURN_IF_ERROR(tx.addHistory(event));
-    auto job = tx.getJob(e.job_id);
-    eval = newEvaluation(e, models::kEvalTriggerExecUpdate, job.isOk() ? &*job : nullptr);
+    eval = newEvaluation(e, models::kEvalTriggerExecUpdate, job_ptr);
     changed = true;
     // The evaluation is not stored: the execution's new state is, and after a restart every
     // unfinished job is evaluated again (Orchestrator::start).
@@ -75,10 +75,16 @@ Status ExecutionUpdater::handle(const transport::ToOrchestratorMessage& msg) {
 Status ExecutionUpdater::onBidResult(const transport::BidResult& m) {
   Time now = deps_.clock->now();
   return recordUpdate(
-      m.execution_id, m.node_id, [&](models::Execution& e, models::JobHistory& event) {
+      m.execution_id, m.node_id,
+      [&](models::Execution& e, const models::Job*, models::JobHistory& event) {
         if (e.compute_state.state_type != ExecutionStateType::kNew) return false;
         if (m.accepted) {
-          e.compute_state = {ExecutionStateType::kAskForBidAccepted, "", {}};
+          // An execution asked to run directly (ops, daemon) runs on its own bid: no approval.
+          bool direct = e.desired_state.state_type == ExecutionDesiredStateType::kRunning;
+          e.compute_state = {
+              direct ? ExecutionStateType::kBidAccepted : ExecutionStateType::kAskForBidAccepted,
+              "",
+              {}};
           if (!m.allocated.isZero() && !e.allocated_resources.tasks.empty()) {
             e.allocated_resources.tasks.begin()->second = m.allocated;
           }
@@ -100,14 +106,26 @@ Status ExecutionUpdater::onBidResult(const transport::BidResult& m) {
 Status ExecutionUpdater::onRunResult(const transport::RunResult& m) {
   Time now = deps_.clock->now();
   return recordUpdate(
-      m.execution_id, m.node_id, [&](models::Execution& e, models::JobHistory& event) {
-        e.compute_state = {ExecutionStateType::kCompleted, "", {}};
-        e.desired_state = {ExecutionDesiredStateType::kStopped, "execution completed", {}};
+      m.execution_id, m.node_id,
+      [&](models::Execution& e, const models::Job* job, models::JobHistory& event) {
         e.run_output = m.output;
         e.published_result = m.published_result;
-        std::string message = m.output.exit_code == 0 ? "Completed successfully"
-                                                      : "Completed with exit code " +
-                                                            std::to_string(m.output.exit_code);
+        std::string code =
+            m.output.exit_code == 0 ? "" : " with exit code " + std::to_string(m.output.exit_code);
+        if (job && job->isLongRunning()) {
+          // A service replica or daemon is meant to run until stopped (reference §7): its end is a
+          // failure the scheduler replaces.
+          std::string message = "execution completed unexpectedly" + code;
+          e.compute_state = {ExecutionStateType::kFailed, message, {}};
+          e.desired_state = {ExecutionDesiredStateType::kStopped, "execution completed", {}};
+          e.retryable = true;
+          event = events::executionEvent(e, now, models::kTopicExecution, message,
+                                         events::errorDetails("", true, true));
+          return true;
+        }
+        e.compute_state = {ExecutionStateType::kCompleted, "", {}};
+        e.desired_state = {ExecutionDesiredStateType::kStopped, "execution completed", {}};
+        std::string message = code.empty() ? "Completed successfully" : "Completed" + code;
         event = events::executionEvent(e, now, models::kTopicExecution, message);
         return true;
       });
@@ -116,9 +134,12 @@ Status ExecutionUpdater::onRunResult(const transport::RunResult& m) {
 Status ExecutionUpdater::onComputeError(const transport::ComputeError& m) {
   Time now = deps_.clock->now();
   return recordUpdate(
-      m.execution_id, m.node_id, [&](models::Execution& e, models::JobHistory& event) {
+      m.execution_id, m.node_id,
+      [&](models::Execution& e, const models::Job*, models::JobHistory& event) {
         auto details = events::errorDetails(m.hint, true, m.retryable, m.error_code);
+        e.retryable = m.retryable;
         e.compute_state = {ExecutionStateType::kFailed, m.message, details};
+        e.compute_state.details.erase(models::kDetailRetryable);  // the typed flag says it
         e.desired_state = {ExecutionDesiredStateType::kStopped, "execution failed", {}};
         e.run_output.error_msg = m.message;
         event = events::executionEvent(e, now, models::kTopicExecution, m.message, details);
@@ -213,12 +234,19 @@ void ExecutionUpdater::onNodeLeft(const std::string& node_id) {
 }
 
 void ExecutionUpdater::onNodeJoined(const std::string&) {
+  // Queued jobs may fit now, and every unfinished daemon job runs on the new node if it matches.
   store::JobQuery q;
-  q.states = {models::JobStateType::kQueued};
-  auto queued = deps_.store->listJobs(q);
-  if (!queued.isOk()) return;
+  q.states = {models::JobStateType::kPending, models::JobStateType::kQueued,
+              models::JobStateType::kRunning};
+  auto unfinished = deps_.store->listJobs(q);
+  if (!unfinished.isOk()) return;
   std::vector<std::string> ids;
-  for (const auto& j : queued->items) ids.push_back(j.id);
+  for (const auto& j : unfinished->items) {
+    if (j.state.state_type == models::JobStateType::kQueued ||
+        j.jobType() == models::JobType::kDaemon) {
+      ids.push_back(j.id);
+    }
+  }
   evaluateJobs(ids, models::kEvalTriggerNodeJoin);
 }
 

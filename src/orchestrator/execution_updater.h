@@ -49,10 +49,13 @@ class ExecutionUpdater {
   Status onBidResult(const transport::BidResult& m);
   Status onRunResult(const transport::RunResult& m);
   Status onComputeError(const transport::ComputeError& m);
+  // Changes an execution; gets its job (null if it is gone) and fills the history event. False =
+  // nothing to record.
+  using Change = std::function<bool(models::Execution&, const models::Job*, models::JobHistory&)>;
   // Loads the execution inside `tx`, applies `change` when it is live and on `node_id`, stores it
-  // with `event` and an exec-update evaluation. Returns the evaluation to enqueue ("" = none).
+  // with `event` and enqueues an exec-update evaluation.
   Status recordUpdate(const std::string& execution_id, const std::string& node_id,
-                      const std::function<bool(models::Execution&, models::JobHistory&)>& change);
+                      const Change& change);
   models::Evaluation newEvaluation(const models::Execution& e, const std::string& trigger,
                                    const models::Job* job);
   void evaluateJobs(const std::vector<std::string>& job_ids, const std::string& trigger);

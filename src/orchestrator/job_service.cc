@@ -6,6 +6,7 @@
 #include "models/wasm_params.h"
 #include "orchestrator/broker/evaluation_broker.h"
 #include "orchestrator/events.h"
+#include "orchestrator/scheduler/retry_policy.h"
 
 namespace cod::orchestrator {
 
@@ -53,12 +54,8 @@ Result<std::vector<std::string>> JobService::prepare(models::Job& job,
   }
   Status valid = models::validateJob(job, limits_);
   if (!valid.isOk()) return std::move(valid).withComponent(kComponent);
-  if (job.type == models::kJobTypeOps || job.type == models::kJobTypeDaemon) {
-    return invalidArgument("Job.Type: \"" + job.type +
-                           "\" jobs are not supported by this orchestrator yet; use \"batch\" "
-                           "(runs Count executions to completion) or \"service\"")
-        .withComponent(kComponent);
-  }
+  Status retry = validateRetryMeta(job);
+  if (!retry.isOk()) return std::move(retry).withComponent(kComponent);
 
   // Transformers (§6.3).
   if (job.id.empty()) job.id = newJobId(*deps_.random);
@@ -73,8 +70,8 @@ Result<std::vector<std::string>> JobService::prepare(models::Job& job,
   if (task.resources.memory.empty()) task.resources.memory = defaults_.memory;
   if (task.resources.disk.empty()) task.resources.disk = defaults_.disk;
   if (task.resources.gpu.empty()) task.resources.gpu = defaults_.gpu;
-  bool batch_like = job.type == models::kJobTypeBatch || job.type == models::kJobTypeOps;
-  if (batch_like) {
+  // Jobs that end get the default publisher and timeouts; services and daemons run until stopped.
+  if (!job.isLongRunning()) {
     if (task.publisher.type.empty() && !defaults_.publisher.empty()) {
       task.publisher.type = defaults_.publisher;
     }

@@ -15,7 +15,8 @@ Orchestrator::Orchestrator(Deps deps, OrchestratorConfig config)
   config_.scheduler.max_count = config_.job_limits.max_count;
   broker_ = std::make_unique<EvaluationBroker>(deps_.clock, config_.broker);
   nodes_ = std::make_unique<NodeManager>(deps_.store, deps_.clock, config_.nodes);
-  scheduler_ = std::make_unique<BatchScheduler>(&selector_, deps_.random, config_.scheduler);
+  schedulers_ =
+      std::make_unique<SchedulerTable>(SchedulerDeps{&selector_, deps_.random, config_.scheduler});
   planner_ = std::make_unique<Planner>(deps_.store, broker_.get(), deps_.transport, deps_.clock);
   updater_ = std::make_unique<ExecutionUpdater>(ExecutionUpdater::Deps{
       deps_.store, broker_.get(), deps_.transport, deps_.clock, deps_.random,
@@ -116,7 +117,7 @@ void Orchestrator::processDelivery(const EvaluationBroker::Delivery& d) {
   }
   SchedulerInput in{eval, std::move(job).value(), std::move(executions).value(), nodes_->list(),
                     deps_.clock->now()};
-  Plan plan = scheduler_->process(in);
+  Plan plan = schedulers_->forType(in.job.jobType()).process(in);
   Status st = planner_->apply(plan);
   if (st.isOk()) {
     (void)broker_->ack(eval.id, d.token);

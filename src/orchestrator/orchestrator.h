@@ -1,7 +1,7 @@
 #pragma once
 
-// The orchestrator: wires the job service, evaluation broker, batch scheduler, planner, node
-// manager and execution updater together and runs them.
+// The orchestrator: wires the job service, evaluation broker, schedulers (one per job type),
+// planner, node manager and execution updater together and runs them.
 //
 // Threads: `workers` scheduler workers (dequeue → snapshot → schedule → plan → ack), `updaters`
 // threads applying compute reports, and one timer thread (broker timers, heartbeat checks,
@@ -25,7 +25,7 @@
 #include "orchestrator/job_service.h"
 #include "orchestrator/nodes/node_manager.h"
 #include "orchestrator/planner/planner.h"
-#include "orchestrator/scheduler/batch_scheduler.h"
+#include "orchestrator/scheduler/scheduler.h"
 #include "orchestrator/selection/node_selector.h"
 #include "store/job_store.h"
 #include "transport/transport.h"
@@ -104,7 +104,7 @@ class Orchestrator final : public transport::OrchestratorHandler {
   std::unique_ptr<NodeManager> nodes_;
   std::unique_ptr<JobService> jobs_;
   selection::NodeSelector selector_;
-  std::unique_ptr<BatchScheduler> scheduler_;
+  std::unique_ptr<SchedulerTable> schedulers_;
   std::unique_ptr<Planner> planner_;
   std::unique_ptr<ExecutionUpdater> updater_;
 

@@ -6,49 +6,18 @@
 #include <set>
 #include <string>
 
+#include "orchestrator/scheduler/scheduler_testing.h"
+
 namespace cod::orchestrator {
 namespace {
+
+using testing::batchJob;
+using testing::computeNode;
 
 using namespace std::chrono_literals;
 using models::ExecutionDesiredStateType;
 using models::ExecutionStateType;
 using models::JobStateType;
-
-models::NodeState computeNode(const std::string& id, std::vector<std::string> engines = {"noop"}) {
-  models::NodeState n;
-  n.info.node_id = id;
-  n.info.node_type = models::kNodeTypeCompute;
-  n.info.labels = {{"zone", id == "n-1" ? "a" : "b"}};
-  n.info.compute_node_info.execution_engines = std::move(engines);
-  n.info.compute_node_info.publishers = {"noop", "local"};
-  models::Resources cap;
-  cap.cpu = 4;
-  cap.memory = 8'000'000'000;
-  n.info.compute_node_info.max_capacity = cap;
-  n.info.compute_node_info.available_capacity = cap;
-  n.membership = models::kMembershipApproved;
-  n.connection_state.status = models::kConnectionConnected;
-  return n;
-}
-
-models::Job batchJob(int64_t count, const std::string& engine = "noop") {
-  models::Job j;
-  j.id = "j-1";
-  j.name = "j-1";
-  j.ns = "default";
-  j.type = models::kJobTypeBatch;
-  j.count = count;
-  j.version = 1;
-  j.revision = 1;
-  j.state.state_type = JobStateType::kPending;
-  models::Task t;
-  t.name = "main";
-  t.engine.type = engine;
-  t.resources.cpu = "500m";
-  t.resources.memory = "512mb";
-  j.tasks.push_back(t);
-  return j;
-}
 
 class BatchSchedulerTest : public ::testing::Test {
  protected:
@@ -85,7 +54,7 @@ class BatchSchedulerTest : public ::testing::Test {
   ManualClock clock_;
   SeededRandom random_{42};
   selection::NodeSelector selector_;
-  BatchScheduler scheduler_{&selector_, &random_, SchedulerConfig{}};
+  BatchScheduler scheduler_{SchedulerDeps{&selector_, &random_, SchedulerConfig{}}};
   std::vector<models::NodeState> nodes_{computeNode("n-1"), computeNode("n-2"), computeNode("n-3")};
   std::vector<models::Execution> executions_;
 };
@@ -256,8 +225,9 @@ TEST_F(BatchSchedulerTest, RetryableFailureIsRetriedAndANodeRunsAJobAtMostTwice)
   apply(run(job));
   for (int attempt = 1; attempt <= 2; ++attempt) {
     ASSERT_EQ(executions_.size(), static_cast<size_t>(attempt));
-    executions_.back().compute_state = {
-        ExecutionStateType::kFailed, "daemon hiccup", {{models::kDetailRetryable, "true"}}};
+    executions_.back().compute_state = {ExecutionStateType::kFailed, "daemon hiccup", {}};
+    executions_.back().retryable = true;
+    clock_.advance(1min);  // past the retry backoff
     Plan plan = run(job);
     if (attempt == 1) {
       ASSERT_EQ(plan.new_executions.size(), 1u) << "one retry on the same node";
@@ -346,7 +316,7 @@ int64_t peakRss() {
 TEST_F(BatchSchedulerTest, MemoryDoesNotGrowWithCount) {
   SchedulerConfig config;
   config.max_count = int64_t{1} << 40;  // past what validation allows, as an older store may hold
-  BatchScheduler unbounded(&selector_, &random_, config);
+  BatchScheduler unbounded(SchedulerDeps{&selector_, &random_, config});
   int64_t before = peakRss();
   for (int64_t count : {int64_t{20'000'000}, int64_t{1} << 31, int64_t{1'000'000'000'000}}) {
     Plan plan = unbounded.process(input(batchJob(count)));
@@ -380,8 +350,9 @@ TEST_F(BatchSchedulerTest, BoundedBatchesCoverEveryPartitionOnce) {
   ASSERT_EQ(first.new_executions.size(), 20u);
   EXPECT_EQ(first.new_evaluations.size(), 1u);  // a follow-up for the rest
   apply(first);
-  executions_[3].compute_state = {
-      ExecutionStateType::kFailed, "node went away", {{models::kDetailRetryable, "true"}}};
+  executions_[3].compute_state = {ExecutionStateType::kFailed, "node went away", {}};
+  executions_[3].retryable = true;
+  clock_.advance(1min);  // past the retry backoff
   Plan second = run(job);
   ASSERT_EQ(second.new_executions.size(), 20u);
   EXPECT_EQ(second.new_executions[0].partition_index, 3);
