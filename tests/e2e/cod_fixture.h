@@ -92,6 +92,25 @@ class CodFixture : public ::testing::Test {
     });
   }
 
+  // A compute node as its own process, with its own data dir (`name` under the test dir), joining
+  // an orchestrator over NATS.
+  Process& startCompute(int nats_port, const std::string& token,
+                        const std::string& name = "compute") {
+    std::vector<std::string> args{COD_BINARY,
+                                  "serve",
+                                  "--compute",
+                                  "--data-dir",
+                                  (dir_ / name).string(),
+                                  "--orchestrators",
+                                  "nats://127.0.0.1:" + std::to_string(nats_port),
+                                  "--token",
+                                  token,
+                                  "--publisher-port",
+                                  "0"};
+    servers_.push_back(std::make_unique<Process>(args, env(), dir_ / "logs"));
+    return *servers_.back();
+  }
+
   // Runs `cod <args>` against the server.
   RunResult cod(std::vector<std::string> args,
                 std::chrono::milliseconds timeout = std::chrono::seconds(120)) {

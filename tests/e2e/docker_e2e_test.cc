@@ -71,23 +71,6 @@ class DockerE2E : public CodFixture {
     return std::string(trim(r.out));
   }
 
-  // A compute node as its own process, with its own data dir, joining an orchestrator over NATS.
-  Process& startCompute(int nats_port, const std::string& token) {
-    std::vector<std::string> args{COD_BINARY,
-                                  "serve",
-                                  "--compute",
-                                  "--data-dir",
-                                  (dir_ / "compute").string(),
-                                  "--orchestrators",
-                                  "nats://127.0.0.1:" + std::to_string(nats_port),
-                                  "--token",
-                                  token,
-                                  "--publisher-port",
-                                  "0"};
-    servers_.push_back(std::make_unique<Process>(args, env(), dir_ / "logs"));
-    return *servers_.back();
-  }
-
   TestDockerd* dockerd_ = nullptr;
   std::map<std::string, std::string> extra_env_;
 };
