@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -68,6 +70,18 @@ std::optional<std::string> CliContext::getenv(const std::string& name) const {
   const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): read-only
   if (value == nullptr) return std::nullopt;
   return std::string(value);
+}
+
+std::vector<std::pair<std::string, std::string>> CliContext::environment() const {
+  if (env_.environment) return env_.environment();
+  std::vector<std::pair<std::string, std::string>> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    out.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return out;
 }
 
 Result<api::client::ApiClient*> CliContext::client() {

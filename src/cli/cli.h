@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/client/http_transport.h"
@@ -31,6 +32,8 @@ struct CliEnv {
   bool stderr_is_tty = false;
   // Environment lookup; null = the process environment.
   std::function<std::optional<std::string>(const std::string& name)> getenv;
+  // Every environment variable, for `job run --template-envs`; null = the process environment.
+  std::function<std::vector<std::pair<std::string, std::string>>()> environment;
   // Makes the HTTP transport for the API; null = libcurl.
   std::function<std::unique_ptr<api::client::HttpTransport>(const std::string& base_url,
                                                             Duration timeout)>

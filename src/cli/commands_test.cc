@@ -90,6 +90,9 @@ class CommandsTest : public ::testing::Test {
       if (it == env_vars_.end()) return std::nullopt;
       return it->second;
     };
+    env.environment = [this] {
+      return std::vector<std::pair<std::string, std::string>>(env_vars_.begin(), env_vars_.end());
+    };
     env.make_transport = [this](const std::string& base_url, Duration) {
       base_url_ = base_url;
       auto transport = std::make_unique<FakeTransport>(base_url);
@@ -287,6 +290,164 @@ TEST_F(CommandsTest, StopSubmitsAndPrintsTheEvaluation) {
   EXPECT_EQ(requests_.back().body, R"({"reason":"Stopped at user request"})");
   EXPECT_EQ(run({"job", "stop", "--quiet", "j-3514ff75"}), 0);
   EXPECT_EQ(out_.str(), "");
+}
+
+const char* const kTemplatedSpec =
+    "Name: {{ .name }}\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: docker\n"
+    "      Params:\n        Image: {{ .image }}\n"
+    "        Parameters: [\"echo\", \"{{ .GREETING }}\", \"{{\"{{\"}}literal}}\"]\n";
+
+const TransportRequest* findRequest(const std::vector<TransportRequest>& requests,
+                                    const std::string& method, const std::string& target) {
+  for (const auto& r : requests) {
+    if (r.method == method && r.target == target) return &r;
+  }
+  return nullptr;
+}
+
+TEST_F(CommandsTest, JobRunFillsTemplatePlaceholdersFromFlagsAndEnvironment) {
+  route("PUT", "/api/v1/orchestrator/jobs", 200,
+        std::string(R"({"JobID":")") + kJobId + R"(","EvaluationID":"ev-1"})");
+  env_vars_["GREETING"] = "hello from env";
+  env_vars_["UNRELATED"] = "x";
+  in_.str(kTemplatedSpec);
+  EXPECT_EQ(run({"job", "run", "-", "--no-wait", "-V", "name=nightly,image=busybox:1.37", "-E",
+                 "^GREET"}),
+            0)
+      << err_.str();
+  ASSERT_EQ(requests_.size(), 1u);
+  auto body = models::parseJson(requests_[0].body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("Job").at("Name"), "nightly");
+  const auto& params = body->at("Job").at("Tasks").at(0).at("Engine").at("Params");
+  EXPECT_EQ(params.at("Image"), "busybox:1.37");
+  EXPECT_EQ(params.at("Parameters"), boost::json::value({"echo", "hello from env", "{{literal}}"}));
+}
+
+TEST_F(CommandsTest, JobRunTemplateErrorsNameTheLineAndSubmitNothing) {
+  in_.str(kTemplatedSpec);
+  EXPECT_EQ(run({"job", "run", "-", "-V", "name=n", "-V", "image=busybox"}), 1);
+  EXPECT_THAT(err_.str(), StartsWith("Error: invalid job spec template in standard input, line 9, "
+                                     "column 34: no value for template variable 'GREETING'\n"));
+  EXPECT_THAT(err_.str(), HasSubstr("Hint: pass it with -V GREETING=VALUE"));
+  EXPECT_TRUE(requests_.empty());
+
+  in_.clear();
+  in_.str("Name: {{ if .x }}a{{ end }}\n");
+  EXPECT_EQ(run({"job", "run", "-"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("line 1, column 10: unsupported template keyword or function "
+                                    "'if'"));
+  EXPECT_EQ(run({"job", "run", "-", "-V", "novalue"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("--template-vars: 'novalue' must be written key=value"));
+}
+
+TEST_F(CommandsTest, JobRunNoTemplateSendsTheSpecAsItIs) {
+  route("PUT", "/api/v1/orchestrator/jobs", 200,
+        std::string(R"({"JobID":")") + kJobId + R"(","EvaluationID":"ev-1"})");
+  in_.str(
+      "Name: braces\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: docker\n"
+      "      Params:\n        Image: busybox\n        Parameters: [\"echo\", \"{{ .x }}\"]\n");
+  EXPECT_EQ(run({"job", "run", "-", "--no-wait", "--no-template"}), 0) << err_.str();
+  ASSERT_EQ(requests_.size(), 1u);
+  auto body = models::parseJson(requests_[0].body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("Job").at("Tasks").at(0).at("Engine").at("Params").at("Parameters"),
+            boost::json::value({"echo", "{{ .x }}"}));
+}
+
+TEST_F(CommandsTest, JobRunDryRunPrintsTheServersDiffAndSubmitsNothing) {
+  const char* spec =
+      "Name: hello\nType: batch\nCount: 2\nTasks:\n  - Name: main\n    Engine:\n      Type: "
+      "docker\n"
+      "      Params:\n        Image: busybox\n";
+  route("PUT", "/api/v1/orchestrator/jobs/diff", 200,
+        R"({"Diff":"  Type: batch\n- Count: 1\n+ Count: 2\n","Warnings":["w1"]})");
+  in_.str(spec);
+  EXPECT_EQ(run({"job", "run", "-", "--dry-run"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "  Type: batch\n- Count: 1\n+ Count: 2\n");
+  EXPECT_EQ(err_.str(), "Warning: w1\n");
+  ASSERT_EQ(requests_.size(), 1u);
+  EXPECT_EQ(requests_[0].target, "/api/v1/orchestrator/jobs/diff");
+  auto body = models::parseJson(requests_[0].body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("Job").at("Count"), 2);
+
+  routes_.clear();
+  route("PUT", "/api/v1/orchestrator/jobs/diff", 200, R"({"Diff":"","Warnings":null})");
+  in_.clear();
+  in_.str(spec);
+  EXPECT_EQ(run({"job", "run", "-", "--dry-run"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("No diff detected"));
+}
+
+TEST_F(CommandsTest, JobRunDryRunFallsBackToTheYamlWhenTheServerCannotCompare) {
+  route("PUT", "/api/v1/orchestrator/jobs/diff", 404,
+        R"({"Status":404,"Message":"job not found: hello","Code":"NotFound"})");
+  in_.str(
+      "Name: hello\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: docker\n"
+      "      Params:\n        Image: busybox\n");
+  EXPECT_EQ(run({"job", "run", "-", "--dry-run"}), 0) << err_.str();
+  EXPECT_THAT(err_.str(), HasSubstr("job not found: hello"));
+  EXPECT_THAT(err_.str(), HasSubstr("falling back to offline mode"));
+  EXPECT_THAT(out_.str(), HasSubstr("Name: hello"));
+  EXPECT_THAT(out_.str(), HasSubstr("Image: busybox"));
+  for (const auto& r : requests_) EXPECT_EQ(r.target, "/api/v1/orchestrator/jobs/diff");
+}
+
+TEST_F(CommandsTest, JobRerunPrintsTheNewVersionAndFollowsIt) {
+  route("PUT", kJobPath + "/rerun", 200,
+        std::string(R"({"JobID":")") + kJobId +
+            R"(","EvaluationID":"ev-7","JobVersion":3,"Warnings":null})");
+  route(
+      "GET", kJobPath + "/history", 200,
+      R"({"NextToken":"","Items":[)" + historyItem(5, "Submission", "Job rerun requested") + "]}");
+  route("GET", kJobPath + "/executions", 200, R"({"NextToken":"","Items":[]})");
+  route("GET", kJobPath, 200, R"({"Job":)" + jobJson("Completed") + "}");
+  EXPECT_EQ(run({"job", "rerun", kJobId, "-v", "1"}), 0) << err_.str();
+  std::string out = out_.str();
+  EXPECT_THAT(out, StartsWith(std::string("Job successfully rerun. Job ID: ") + kJobId +
+                              ", new version: 3, evaluation ID: ev-7\n"));
+  EXPECT_THAT(out, HasSubstr("Job rerun requested"));
+  EXPECT_THAT(out, HasSubstr("finished with state Completed"));
+  const TransportRequest* rerun = findRequest(requests_, "PUT", kJobPath + "/rerun");
+  ASSERT_NE(rerun, nullptr);
+  auto body = models::parseJson(rerun->body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("JobVersion"), 1);
+
+  EXPECT_EQ(run({"job", "rerun", kJobId, "--id-only", "--no-wait"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), std::string(kJobId) + "\n");
+  EXPECT_EQ(run({"job", "rerun", kJobId, "--dry-run"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("--dry-run"));
+}
+
+TEST_F(CommandsTest, JobRerunOfAPendingJobSaysWhy) {
+  route("PUT", kJobPath + "/rerun", 409,
+        R"({"Status":409,"Message":"cannot rerun job in state Pending",)"
+        R"("Hint":"try to use the job run command"})");
+  EXPECT_EQ(run({"job", "rerun", kJobId}), 1);
+  EXPECT_EQ(err_.str(),
+            "Error: cannot rerun job in state Pending\nHint: try to use the job run command\n");
+}
+
+TEST_F(CommandsTest, DescribeVersionShowsThatVersionsSpecExecutionsAndHistory) {
+  route("GET", kJobPath + "/history", 200,
+        R"({"NextToken":"","Items":[)" + historyItem(1, "Submission", "Version one submitted") +
+            "]}");
+  route("GET", kJobPath, 200,
+        R"({"Job":)" + jobJson("Completed") + R"(,"History":{"NextToken":"","Items":[)" +
+            historyItem(9, "Submission", "Latest version event") +
+            R"(]},"Executions":{"NextToken":"","Items":[)" +
+            executionJson("e-11111111-1", 9, "v1 out") + "]}}");
+  EXPECT_EQ(run({"job", "describe", kJobId, "-v", "1"}), 0) << err_.str();
+  std::string out = out_.str();
+  EXPECT_THAT(out, HasSubstr("Version one submitted"));
+  EXPECT_THAT(out, Not(HasSubstr("Latest version event")));
+  EXPECT_THAT(out, HasSubstr("e-11111111"));
+  EXPECT_THAT(out, HasSubstr("v1 out"));
+  ASSERT_GE(requests_.size(), 2u);
+  EXPECT_THAT(requests_[0].target, HasSubstr("job_version=1"));
+  EXPECT_THAT(requests_[1].target, HasSubstr("/history?job_version=1"));
 }
 
 TEST_F(CommandsTest, ServerErrorsPrintOneLineAndTheHint) {

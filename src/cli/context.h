@@ -45,6 +45,7 @@ class CliContext {
   const Clock& clock() const { return *clock_; }
   void sleep(Duration d) const;
   std::optional<std::string> getenv(const std::string& name) const;
+  std::vector<std::pair<std::string, std::string>> environment() const;
   const CliEnv& env() const { return env_; }
 
   ApiFlags& apiFlags() { return api_flags_; }

@@ -1,4 +1,4 @@
-// `cod job …`: run, list, describe (job_describe.cc), stop, executions, history, versions.
+// `cod job …`: run, rerun, list, describe (job_describe.cc), stop, executions, history, versions.
 
 #include "cli/job_commands.h"
 
@@ -10,6 +10,7 @@
 #include <boost/json/array.hpp>
 
 #include "cli/job_follow.h"
+#include "cli/job_template.h"
 #include "cli/output.h"
 #include "cli/results.h"
 #include "common/strings.h"
@@ -45,16 +46,115 @@ Result<std::string> readSpecText(CliContext& ctx, const std::string& file) {
 struct JobRunOptions {
   std::string file;
   RunFlags run;
+  std::vector<std::string> template_vars;  // -V, each "k=v" or a comma-separated list
+  std::string template_envs;               // -E, a regular expression over variable names
+  bool no_template = false;
 };
+
+std::string specSource(const std::string& file) {
+  return file == "-" ? "standard input" : "'" + file + "'";
+}
+
+// Replaces the spec's {{ .name }} placeholders (cli/job_template.h).
+Result<std::string> applyTemplate(CliContext& ctx, const JobRunOptions& o, std::string text) {
+  if (o.no_template) return text;
+  TemplateVars vars;
+  for (const std::string& value : o.template_vars) {
+    COD_RETURN_IF_ERROR(addTemplateVarFlag(value, &vars));
+  }
+  if (!o.template_envs.empty()) {
+    COD_RETURN_IF_ERROR(addTemplateEnvs(o.template_envs, ctx.environment(), &vars));
+  }
+  auto rendered = renderJobTemplate(text, vars);
+  if (!rendered.isOk()) {
+    const Status& error = rendered.error();
+    Status status = invalidArgument("invalid job spec template in " + specSource(o.file) + ", " +
+                                    error.message());
+    if (!error.hint().empty()) status.withHint(error.hint());
+    return status;
+  }
+  return std::move(rendered).value();
+}
+
+// --dry-run on a spec file, as Bacalhau's: how the spec differs from the stored job of the same
+// name (PUT /jobs/diff); the spec itself as YAML when the server cannot say (no such job, no name,
+// no server).
+Status dryRunDiff(CliContext& ctx, const models::Job& job, const RunFlags& flags) {
+  COD_ASSIGN_OR_RETURN(ApiClient * client, ctx.client());
+  Result<api::client::DiffJobResponse> diff = client->diffJob(job);
+  if (!diff.isOk()) {
+    ctx.err() << "Error: cannot compare with a stored job: " << diff.error().message() << "\n"
+              << "Warning: falling back to offline mode; this is the spec that would be "
+                 "submitted:\n";
+    ctx.err().flush();
+    printJobSpecYaml(ctx, job);
+    return Status::ok();
+  }
+  if (!flags.hide_warnings) {
+    for (const auto& w : diff->warnings) ctx.err() << "Warning: " << w << "\n";
+  }
+  if (diff->diff.empty()) {
+    ctx.out() << "No diff detected: the spec is the same as job " << job.name
+              << "'s current version.\n";
+    return Status::ok();
+  }
+  bool color = ctx.tableStyle({}).styled;
+  std::vector<std::string> lines = split(diff->diff, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  for (const std::string& line : lines) {
+    std::string_view on;
+    if (color && startsWith(line, "+")) on = "\x1b[32m";
+    if (color && startsWith(line, "-")) on = "\x1b[31m";
+    ctx.out() << on << line << (on.empty() ? "" : "\x1b[0m") << "\n";
+  }
+  return Status::ok();
+}
 
 Status runJobRun(CliContext& ctx, const JobRunOptions& o) {
   COD_ASSIGN_OR_RETURN(std::string text, readSpecText(ctx, o.file));
+  COD_ASSIGN_OR_RETURN(text, applyTemplate(ctx, o, std::move(text)));
   auto job = models::loadJobSpec(text);
   if (!job.isOk()) {
-    std::string source = o.file == "-" ? "standard input" : "'" + o.file + "'";
-    return invalidArgument("invalid job spec in " + source + ": " + job.error().message());
+    return invalidArgument("invalid job spec in " + specSource(o.file) + ": " +
+                           job.error().message());
   }
+  if (o.run.dry_run) return dryRunDiff(ctx, *job, o.run);
   return submitAndFollow(ctx, *job, o.run);
+}
+
+// ---- job rerun ------------------------------------------------------------------------------
+
+struct JobRerunOptions {
+  std::string id;
+  std::string ns;
+  uint64_t version = 0;
+  RunFlags run;
+};
+
+Status runJobRerun(CliContext& ctx, const JobRerunOptions& o) {
+  COD_ASSIGN_OR_RETURN(ApiClient * client, ctx.client());
+  COD_ASSIGN_OR_RETURN(api::client::RerunJobResponse rerun,
+                       client->rerunJob(o.id, o.version, "Rerun at user request", o.ns));
+  if (!o.run.hide_warnings) {
+    for (const auto& w : rerun.warnings) ctx.err() << "Warning: " << w << "\n";
+  }
+  if (o.run.id_only) {
+    ctx.out() << rerun.job_id << "\n";
+  } else {
+    ctx.out() << "Job successfully rerun. Job ID: " << rerun.job_id
+              << ", new version: " << rerun.job_version
+              << ", evaluation ID: " << rerun.evaluation_id << "\n";
+  }
+  ctx.out().flush();
+  if (!o.run.wait) {
+    if (!o.run.id_only) {
+      ctx.out() << "\nTo check on the job, execute:\n\tcod job describe " << rerun.job_id << "\n";
+    }
+    return Status::ok();
+  }
+  if (!o.run.id_only) ctx.out() << "\n";
+  // History and executions default to the latest version: the one just made.
+  return waitForJob(ctx, *client, rerun.job_id, o.run);
 }
 
 // ---- job list -------------------------------------------------------------------------------
@@ -258,6 +358,23 @@ CLI::App* addJobRunCommand(CLI::App* parent, CliContext& ctx, const std::string&
       name, "Submit a job spec (YAML or JSON; - reads standard input) and follow it");
   cmd->add_option("file", o->file, "Job spec file, or - for standard input")->required();
   addRunFlags(cmd, &o->run, /*with_download=*/false);
+  const std::string templates = "Template";
+  cmd->add_option("-V,--template-vars", o->template_vars,
+                  "Value for a {{ .name }} placeholder in the spec: name=value, or a "
+                  "comma-separated list of them (repeatable)")
+      ->allow_extra_args(false)
+      ->group(templates);
+  cmd->add_option("-E,--template-envs", o->template_envs,
+                  "Regular expression: environment variables whose names match become "
+                  "placeholder values ('.*' or '*' for all)")
+      ->group(templates);
+  cmd->add_flag("--no-template", o->no_template,
+                "Send the spec as it is, without replacing placeholders")
+      ->group(templates);
+  cmd->get_option("--dry-run")
+      ->description(
+          "Show how the spec differs from the stored job of the same name, and submit nothing "
+          "(the spec as YAML when there is none)");
   onRun(cmd, ctx, [&ctx, o] { return runJobRun(ctx, *o); });
   return cmd;
 }
@@ -290,6 +407,18 @@ CLI::App* addJobStopCommand(CLI::App* parent, CliContext& ctx, const std::string
 void registerJobCommands(CLI::App& root, CliContext& ctx) {
   CLI::App* job = root.add_subcommand("job", "Submit, inspect and stop jobs");
   addJobRunCommand(job, ctx, "run");
+  {
+    auto o = std::make_shared<JobRerunOptions>();
+    CLI::App* cmd =
+        job->add_subcommand("rerun", "Run a job's spec again as a new version, and follow it");
+    cmd->add_option("id", o->id, "Job ID, ID prefix or name")->required();
+    cmd->add_option("--namespace", o->ns, "Namespace of the job");
+    cmd->add_option("-v,--version", o->version, "The version to rerun (default: the latest)");
+    addRunFlags(cmd, &o->run, /*with_download=*/false);
+    // A rerun submits a stored spec: there is nothing to preview or force.
+    for (const char* name : {"--dry-run", "--force"}) cmd->remove_option(cmd->get_option(name));
+    onRun(cmd, ctx, [&ctx, o] { return runJobRerun(ctx, *o); });
+  }
   addJobListCommand(job, ctx, "list");
   addJobDescribeCommand(job, ctx, "describe");
   addJobStopCommand(job, ctx, "stop");

@@ -59,6 +59,15 @@ Status runJobDescribe(CliContext& ctx, const JobDescribeOptions& o) {
     printStructured(ctx, api::client::toJson(response), format);
     return Status::ok();
   }
+  if (o.version > 0) {
+    // The server's History is the latest version's (as Bacalhau's): ask for this version's.
+    api::client::HistoryOptions history;
+    history.ns = o.ns;
+    history.job_version = o.version;
+    COD_ASSIGN_OR_RETURN(api::client::HistoryPage page,
+                         client->jobHistory(response.job.id, history));
+    response.history = std::move(page.items);
+  }
   ctx.out() << describeJobText(
       response.job, response.history.value_or(std::vector<models::JobHistory>{}),
       response.executions.value_or(std::vector<models::Execution>{}), ctx.tableStyle(o.output));
@@ -165,7 +174,8 @@ CLI::App* addJobDescribeCommand(CLI::App* parent, CliContext& ctx, const std::st
   CLI::App* cmd = parent->add_subcommand(name, "Show a job: state, history, executions, output");
   cmd->add_option("id", o->id, "Job ID, ID prefix or name")->required();
   cmd->add_option("--namespace", o->ns, "Namespace of the job");
-  cmd->add_option("-v,--version", o->version, "Job version (default: latest)");
+  cmd->add_option("-v,--version", o->version,
+                  "Job version: its spec, executions and history (default: latest)");
   addOutputFlags(cmd, &o->output, /*tabular=*/true, {"table", "json", "yaml"});
   onRun(cmd, ctx, [&ctx, o] { return runJobDescribe(ctx, *o); });
   return cmd;

@@ -496,6 +496,19 @@ Result<RerunJobResponse> ApiClient::rerunJob(const std::string& id, uint64_t job
   return out;
 }
 
+Result<DiffJobResponse> ApiClient::diffJob(const models::Job& job) {
+  bj::object body;
+  body["Job"] = models::toJson(job);
+  const std::string target = "/api/v1/orchestrator/jobs/diff";
+  COD_ASSIGN_OR_RETURN(bj::value v, call("PUT", target, models::serialize(body)));
+  DiffJobResponse out;
+  out.diff = stringOf(v, "Diff");
+  auto warnings = stringsOf(v, "Warnings");
+  if (!warnings.isOk()) return unexpectedResponse("PUT " + target, warnings.error());
+  out.warnings = std::move(warnings).value();
+  return out;
+}
+
 Result<HistoryPage> ApiClient::jobHistory(const std::string& id, const HistoryOptions& options) {
   Query q;
   q.addNonEmpty("namespace", options.ns)

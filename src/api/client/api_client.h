@@ -98,6 +98,11 @@ struct RerunJobResponse {
   std::vector<std::string> warnings;
 };
 
+struct DiffJobResponse {
+  std::string diff;  // "" when the spec is the same as the stored one
+  std::vector<std::string> warnings;
+};
+
 struct HistoryOptions {
   std::string ns;
   uint64_t limit = 0;  // 0 = the server's default (100)
@@ -170,6 +175,9 @@ class ApiClient {
                                   const std::string& ns = "");
   Result<RerunJobResponse> rerunJob(const std::string& id, uint64_t job_version = 0,
                                     const std::string& reason = "", const std::string& ns = "");
+  // PUT /jobs/diff (§2.2): how `job` differs from the stored job of the same name and namespace.
+  // InvalidArgument for a job without a name; NotFound when no job has that name.
+  Result<DiffJobResponse> diffJob(const models::Job& job);
   Result<HistoryPage> jobHistory(const std::string& id, const HistoryOptions& options = {});
   Result<ExecutionsPage> jobExecutions(const std::string& id,
                                        const ExecutionsOptions& options = {});

@@ -239,6 +239,27 @@ TEST_F(ClientTest, StopRerunResultsVersionsExecutions) {
   EXPECT_EQ(page->items.at(0).compute_state.state_type, models::ExecutionStateType::kCompleted);
 }
 
+TEST_F(ClientTest, DiffSendsTheJobAndReadsTheDiff) {
+  answer("PUT /api/v1/orchestrator/jobs/diff", 200,
+         R"({"Diff":"- Count: 1\n+ Count: 2\n","Warnings":["w"]})");
+  models::Job job;
+  job.name = "nightly";
+  job.count = 2;
+  auto diff = client_->diffJob(job);
+  ASSERT_TRUE(diff.isOk()) << diff.status().toString();
+  EXPECT_EQ(diff->diff, "- Count: 1\n+ Count: 2\n");
+  EXPECT_EQ(diff->warnings, std::vector<std::string>{"w"});
+  auto body = models::parseJson(last().body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("Job").at("Name"), "nightly");
+
+  answer("PUT /api/v1/orchestrator/jobs/diff", 404,
+         R"({"Status":404,"Message":"job not found: nightly","Code":"NotFound"})");
+  auto missing = client_->diffJob(job);
+  ASSERT_FALSE(missing.isOk());
+  EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
+}
+
 TEST_F(ClientTest, NodesAndAgent) {
   answer("GET /api/v1/orchestrator/nodes/n-1", 200,
          R"({"Node":{"Info":{"NodeID":"n-1abc"},"Membership":"PENDING"}})");
