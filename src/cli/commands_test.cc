@@ -450,6 +450,20 @@ TEST_F(CommandsTest, DescribeVersionShowsThatVersionsSpecExecutionsAndHistory) {
   EXPECT_THAT(requests_[1].target, HasSubstr("/history?job_version=1"));
 }
 
+TEST_F(CommandsTest, DockerRunTargetAllSubmitsAnOpsJobWithoutCount) {
+  route("PUT", "/api/v1/orchestrator/jobs", 200,
+        std::string(R"({"JobID":")") + kJobId + R"(","EvaluationID":"ev-1"})");
+  EXPECT_EQ(run({"docker", "run", "--target", "all", "--no-wait", "busybox", "true"}), 0)
+      << err_.str();
+  ASSERT_EQ(requests_.size(), 1u);
+  auto body = models::parseJson(requests_[0].body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("Job").at("Type"), "ops");
+  EXPECT_EQ(body->at("Job").at("Count"), 0);
+  EXPECT_EQ(run({"docker", "run", "--target", "all", "--count", "2", "busybox"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("--count 2 does not go with --target all"));
+}
+
 TEST_F(CommandsTest, ServerErrorsPrintOneLineAndTheHint) {
   route("GET", "/api/v1/orchestrator/jobs/j-nope", 404,
         R"({"Status":404,"Message":"job not found: j-nope","Code":"NotFound",)"

@@ -75,7 +75,8 @@ void addJobFlags(CLI::App* cmd, JobFlags* f, bool short_concurrency) {
   cmd->add_option(short_concurrency ? "-c,--concurrency" : "--concurrency", f->count,
                   short_concurrency ? "Deprecated: use --count" : "Number of job executions")
       ->group(job_group);
-  cmd->add_option("--target", f->target, "any: run on one node (batch); all: every node (ops)")
+  cmd->add_option("--target", f->target,
+                  "any: run on --count nodes (batch); all: once on every matching node (ops)")
       ->check(CLI::IsMember({"any", "all"}, CLI::ignore_case))
       ->capture_default_str()
       ->group(job_group);
@@ -249,6 +250,14 @@ Result<models::Job> buildJob(const JobFlags& f, models::SpecConfig engine) {
   job.priority = f.priority;
   if (f.count < 0) return invalidArgument("--count must not be negative");
   if (equalsIgnoreCase(f.target, "all")) {
+    // An ops job runs once on every matching node: its Count stays 0.
+    if (f.count > 1) {
+      return invalidArgument("--count " + std::to_string(f.count) +
+                             " does not go with --target all, which runs the job once on every "
+                             "matching node")
+          .withHint("drop --count, or use --target any to run it on " + std::to_string(f.count) +
+                    " nodes");
+    }
     job.type = models::kJobTypeOps;
   } else {
     job.type = models::kJobTypeBatch;

@@ -105,6 +105,21 @@ TEST(DockerJobTest, TargetAllMakesAnOpsJobWithoutCount) {
   EXPECT_EQ(job->task().engine.params.at("Parameters"), boost::json::array());
 }
 
+TEST(DockerJobTest, TargetAllRefusesACountAboveOne) {
+  DockerRunFlags flags;
+  flags.image_and_command = {"busybox"};
+  flags.job.target = "ALL";
+  flags.job.count = 3;
+  auto job = buildDockerJob(flags);
+  ASSERT_FALSE(job.isOk());
+  EXPECT_THAT(job.error().message(), HasSubstr("--count 3 does not go with --target all"));
+  flags.job.count = 1;  // the default
+  job = buildDockerJob(flags);
+  ASSERT_TRUE(job.isOk()) << job.status().toString();
+  EXPECT_EQ(job->type, "ops");
+  EXPECT_EQ(job->count, 0);
+}
+
 TEST(DockerJobTest, DomainAloneMeansHttpNetwork) {
   DockerRunFlags flags;
   flags.image_and_command = {"busybox"};
