@@ -133,6 +133,38 @@ TEST_F(NodesApiTest, NodeActions) {
   EXPECT_EQ(client_->put(std::string(kNodes) + "/n-nope", R"({"Action":"approve"})").status, 404);
 }
 
+TEST_F(NodesApiTest, DrainAndUndrainAreCodsOwnActions) {
+  std::string node = std::string(kNodes) + "/n-bbbb";
+  TestResponse drain = client_->put(node, R"({"Action":"drain","Message":"kernel upgrade"})");
+  ASSERT_EQ(drain.status, 200) << drain.body;
+  EXPECT_TRUE(drain.json().at("Success").as_bool());
+
+  TestResponse got = client_->get(node);
+  ASSERT_EQ(got.status, 200) << got.body;
+  json::value body = got.json();
+  const json::value& state = body.at("Node");
+  EXPECT_EQ(str(state.at("Drain").at("Message")), "kernel upgrade");
+  EXPECT_FALSE(str(state.at("Drain").at("Since")).empty());
+  // The Bacalhau fields clients read are unchanged: still approved and connected.
+  EXPECT_EQ(str(state.at("Membership")), "APPROVED");
+  EXPECT_EQ(str(state.at("Connection")), "CONNECTED");
+  // Others are not draining and carry no Drain key at all.
+  TestResponse other = client_->get(std::string(kNodes) + "/n-aaaa1111");
+  EXPECT_FALSE(other.json().at("Node").as_object().contains("Drain"));
+
+  TestResponse twice = client_->put(node, R"({"Action":"drain"})");
+  EXPECT_EQ(twice.status, 409) << twice.body;
+  EXPECT_EQ(str(twice.json().at("Code")), "ConflictNodeState");
+
+  TestResponse undrain = client_->post(kNodes, R"({"NodeID":"n-bbbb2222","Action":"undrain"})");
+  ASSERT_EQ(undrain.status, 200) << undrain.body;
+  EXPECT_FALSE(client_->get(node).json().at("Node").as_object().contains("Drain"));
+  EXPECT_EQ(client_->put(node, R"({"Action":"undrain"})").status, 409);
+
+  EXPECT_EQ(client_->put(std::string(kNodes) + "/n-nope", R"({"Action":"drain"})").status, 404);
+  EXPECT_EQ(client_->put(std::string(kNodes) + "/n-nope", R"({"Action":"undrain"})").status, 404);
+}
+
 TEST_F(NodesApiTest, AgentEndpoints) {
   TestResponse alive = client_->get("/api/v1/agent/alive");
   ASSERT_EQ(alive.status, 200);

@@ -644,6 +644,45 @@ TEST_F(CommandsTest, NodeActions) {
   EXPECT_EQ(err_.str(), "Error: node n-1 is already rejected\n");
 }
 
+TEST_F(CommandsTest, NodeDrainAndUndrain) {
+  route("PUT", "/api/v1/orchestrator/nodes/n-1", 200, R"({"Success":true})");
+  EXPECT_EQ(run({"node", "drain", "n-1", "-m", "kernel upgrade"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Ok\n");
+  auto body = models::parseJson(requests_.back().body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("Action"), "drain");
+  EXPECT_EQ(body->at("Message"), "kernel upgrade");
+  EXPECT_EQ(body->at("NodeID"), "n-1");
+  EXPECT_EQ(run({"node", "undrain", "n-1"}), 0) << err_.str();
+  body = models::parseJson(requests_.back().body);
+  ASSERT_TRUE(body.isOk());
+  EXPECT_EQ(body->at("Action"), "undrain");
+
+  routes_.clear();
+  route("PUT", "/api/v1/orchestrator/nodes/n-zzz", 404,
+        R"({"Status":404,"Message":"node not found: n-zzz","Code":"NotFound"})");
+  EXPECT_EQ(run({"node", "drain", "n-zzz"}), 1);
+  EXPECT_EQ(err_.str(), "Error: node not found: n-zzz\n");
+}
+
+TEST_F(CommandsTest, NodeListAndDescribeShowADrainingNode) {
+  const std::string drained =
+      R"({"Info":{"NodeID":"n-2c4d5e6f-aaaa","NodeType":"Compute"},"Membership":"APPROVED",)"
+      R"("ConnectionState":{"Status":"CONNECTED"},)"
+      R"("Drain":{"Message":"kernel upgrade","Since":"2024-08-19T20:00:00Z"}})";
+  route("GET", "/api/v1/orchestrator/nodes/n-2c", 200, R"({"Node":)" + drained + "}");
+  route("GET", "/api/v1/orchestrator/nodes", 200,
+        R"({"NextToken":"","Nodes":[)" + drained +
+            R"(,{"Info":{"NodeID":"n-3d4e5f6a-bbbb","NodeType":"Compute"},)"
+            R"("Membership":"APPROVED","ConnectionState":{"Status":"CONNECTED"}}]})");
+  EXPECT_EQ(run({"node", "list"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("n-2c4d5e6f   Compute   APPROVED   CONNECTED,DRAINING"));
+  EXPECT_THAT(out_.str(), HasSubstr("n-3d4e5f6a   Compute   APPROVED   CONNECTED\n"));
+
+  EXPECT_EQ(run({"node", "describe", "n-2c"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("Drain:\n  Message: kernel upgrade\n"));
+}
+
 TEST_F(CommandsTest, ParseErrorsAreOneLineWithAHint) {
   EXPECT_EQ(run({"job", "list", "--bogus"}), 1);
   EXPECT_EQ(err_.str(),

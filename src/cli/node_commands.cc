@@ -1,4 +1,4 @@
-// `cod node list|describe|approve|reject|delete`.
+// `cod node list|describe|approve|reject|delete|drain|undrain`.
 
 #include <cstdio>
 #include <memory>
@@ -51,6 +51,11 @@ std::string capacityCell(const std::string& available, const std::string& max) {
   return available + " / " + max;
 }
 
+// "CONNECTED", or "CONNECTED,DRAINING" for a node drained with `cod node drain`.
+std::string statusCell(const models::NodeState& n) {
+  return n.isDraining() ? n.connection_state.status + ",DRAINING" : n.connection_state.status;
+}
+
 Status runNodeList(CliContext& ctx, const NodeListOptions& o) {
   COD_ASSIGN_OR_RETURN(OutputFormat format, parseOutputFormat(o.output.format));
   COD_ASSIGN_OR_RETURN(api::client::ApiClient * client, ctx.client());
@@ -87,7 +92,7 @@ Status runNodeList(CliContext& ctx, const NodeListOptions& o) {
         displayId(n.info.node_id, style.wide),
         n.info.node_type,
         n.membership,
-        n.connection_state.status,
+        statusCell(n),
         formatLabels(n.info.labels),
         has_capacity ? capacityCell(formatCpu(avail.cpu), formatCpu(max.cpu)) : "",
         has_capacity ? capacityCell(formatBytes(avail.memory), formatBytes(max.memory)) : "",
@@ -147,9 +152,12 @@ void registerNodeCommands(CLI::App& root, CliContext& ctx) {
     const char* name;
     const char* help;
   };
-  for (const ActionSpec& a : {ActionSpec{"approve", "Approve a node so it gets work"},
-                              ActionSpec{"reject", "Reject a node and disconnect it"},
-                              ActionSpec{"delete", "Forget a node"}}) {
+  for (const ActionSpec& a :
+       {ActionSpec{"approve", "Approve a node so it gets work"},
+        ActionSpec{"reject", "Reject a node and disconnect it"},
+        ActionSpec{"delete", "Forget a node"},
+        ActionSpec{"drain", "Give a node no new work; what runs on it finishes, daemon jobs stay"},
+        ActionSpec{"undrain", "Give a drained node work again"}}) {
     auto o = std::make_shared<NodeActionOptions>();
     CLI::App* cmd = node->add_subcommand(a.name, a.help);
     cmd->add_option("id", o->id, "Node ID or ID prefix")->required();

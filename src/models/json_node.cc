@@ -140,6 +140,15 @@ Status decodeConnectionState(const value& v, const std::string& path, const Deco
   return r.str("LastError", &out->last_error);
 }
 
+// "Drain": {"Message": "…", "Since": "<RFC 3339>"}; present means draining.
+Status decodeDrainState(const value& v, const std::string& path, const DecodeOptions& opts,
+                        DrainState* out) {
+  COD_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(v, path, opts));
+  out->draining = true;
+  COD_RETURN_IF_ERROR(r.str("Message", &out->message));
+  return r.time("Since", &out->since);
+}
+
 }  // namespace
 
 value toJson(const BuildVersionInfo& v) {
@@ -185,6 +194,12 @@ value toJson(const NodeState& v) {
   // The deprecated copy of ConnectionState.Status, still read by the web UI.
   obj["Connection"] = v.connection_state.status;
   obj["ConnectionState"] = connectionStateToJson(v.connection_state);
+  if (v.drain.draining) {
+    object drain;
+    drain["Message"] = v.drain.message;
+    drain["Since"] = json_internal::timeToJson(v.drain.since);
+    obj["Drain"] = std::move(drain);
+  }
   return obj;
 }
 
@@ -203,6 +218,7 @@ Result<NodeState> nodeStateFromJson(const value& v, const DecodeOptions& opts) {
     COD_RETURN_IF_ERROR(r.str("Connection", &out.connection_state.status));
     out.connection_state.status = canonicalConnection(out.connection_state.status);
   }
+  COD_RETURN_IF_ERROR(r.nested("Drain", &out.drain, decodeDrainState));
   return out;
 }
 

@@ -121,6 +121,7 @@ NodeState fullNodeState() {
   n.connection_state = {
       kConnectionConnected, at(1724099000, 123456789), 41, 42, at(1724090000), Time{},
       "heartbeat timeout"};
+  n.drain = {true, "kernel upgrade", at(1724099100)};
   return n;
 }
 

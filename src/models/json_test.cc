@@ -492,6 +492,23 @@ TEST(JsonDecodeTest, NodeStateFallsBackToTheDeprecatedConnectionKey) {
   EXPECT_TRUE(n->isConnected());
 }
 
+TEST(JsonDecodeTest, NodeStateDrainIsCodsOwnKeyPresentOnlyWhileDraining) {
+  auto n = nodeStateFromJson(parse(
+      R"({"Membership":"APPROVED","Drain":{"Message":"disk swap","Since":"2024-08-19T20:00:00Z"}})"));
+  ASSERT_TRUE(n.isOk()) << n.status().toString();
+  EXPECT_TRUE(n->isDraining());
+  EXPECT_EQ(n->drain.message, "disk swap");
+  EXPECT_EQ(n->drain.since, timeOf("2024-08-19T20:00:00Z"));
+  bj::value encoded = toJson(*n);
+  EXPECT_EQ(serialize(encoded.at("Drain")),
+            R"({"Message":"disk swap","Since":"2024-08-19T20:00:00Z"})");
+
+  auto plain = nodeStateFromJson(parse(R"({"Membership":"APPROVED","Drain":null})"));
+  ASSERT_TRUE(plain.isOk());
+  EXPECT_FALSE(plain->isDraining());
+  EXPECT_FALSE(toJson(*plain).as_object().contains("Drain"));
+}
+
 TEST(JsonDecodeTest, TopLevelNullIsAnError) {
   EXPECT_EQ(jobFromJson(bj::value()).status().message(), "Job: expected an object, got null");
   EXPECT_EQ(specConfigFromJson(bj::value("x")).status().message(),

@@ -80,11 +80,23 @@ struct ConnectionState {
   bool operator==(const ConnectionState&) const = default;
 };
 
+// cod's own addition to NodeState (JSON "Drain", absent unless the node is draining; Bacalhau's
+// clients ignore it): an operator drained the node (`cod node drain`), so it gets no new
+// executions while the ones it has finish. Persisted with the node.
+struct DrainState {
+  bool draining = false;
+  std::string message;  // why, as the operator said it
+  Time since{};
+  bool operator==(const DrainState&) const = default;
+};
+
 struct NodeState {
   NodeInfo info;
   std::string membership = kMembershipApproved;
   ConnectionState connection_state;
+  DrainState drain;
   bool isConnected() const { return connection_state.status == kConnectionConnected; }
+  bool isDraining() const { return drain.draining; }
   bool operator==(const NodeState&) const = default;
 };
 

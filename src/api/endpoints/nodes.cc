@@ -124,7 +124,8 @@ class NodeRoutes {
     return jsonOk(json::object{{"Node", models::toJson(node)}});
   }
 
-  // PUT /nodes/:id and POST /nodes: {"Action":"approve|reject|delete","Message","NodeID"}.
+  // PUT /nodes/:id and POST /nodes: {"Action":"approve|reject|delete|drain|undrain","Message",
+  // "NodeID"}; drain and undrain are cod's own.
   Result<HttpResponse> update(const HttpRequest& req) const {
     COD_ASSIGN_OR_RETURN(json::object body, bodyObject(req, /*allow_empty=*/false));
     COD_ASSIGN_OR_RETURN(std::string id, nodeIdFor(req, body));
@@ -139,9 +140,14 @@ class NodeRoutes {
       COD_RETURN_IF_ERROR(deps_.nodes->reject(id, message));
     } else if (verb == "delete") {
       COD_RETURN_IF_ERROR(deps_.nodes->remove(id));
+    } else if (verb == "drain") {  // cod's own: no new work for the node
+      COD_RETURN_IF_ERROR(deps_.nodes->drain(id, message));
+    } else if (verb == "undrain") {
+      COD_RETURN_IF_ERROR(deps_.nodes->undrain(id));
     } else {
       // Bacalhau answers 500 here; an unsupported action is the client's mistake.
-      return invalidArgument("unsupported action '" + action + "': use approve, reject or delete");
+      return invalidArgument("unsupported action '" + action +
+                             "': use approve, reject, delete, drain or undrain");
     }
     return jsonOk(json::object{{"Success", true}});
   }

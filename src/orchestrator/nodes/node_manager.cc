@@ -293,4 +293,55 @@ Status NodeManager::remove(const std::string& id_or_prefix) {
   return Status::ok();
 }
 
+Status NodeManager::drain(const std::string& id_or_prefix, const std::string& message) {
+  models::NodeState snapshot;
+  {
+    std::lock_guard lock(mu_);
+    COD_ASSIGN_OR_RETURN(std::string id, resolveLocked(id_or_prefix));
+    if (id == self_id_) {
+      return failedPrecondition("the orchestrator runs no executions: only compute nodes drain")
+          .withComponent(kComponent);
+    }
+    auto& node = nodes_.at(id);
+    if (node.isDraining()) {
+      return failedPrecondition("node " + id + " is already draining")
+          .withErrorCode("ConflictNodeState")
+          .withHint("undrain it with 'cod node undrain " + id + "'")
+          .withComponent(kComponent);
+    }
+    node.drain = {true, message, clock_->now()};
+    snapshot = node;
+  }
+  persist(snapshot);
+  spdlog::info("compute node {} draining{}", snapshot.info.node_id,
+               message.empty() ? "" : ": " + message);
+  return Status::ok();
+}
+
+Status NodeManager::undrain(const std::string& id_or_prefix) {
+  models::NodeState snapshot;
+  Listener listener;
+  {
+    std::lock_guard lock(mu_);
+    COD_ASSIGN_OR_RETURN(std::string id, resolveLocked(id_or_prefix));
+    auto& node = nodes_.at(id);
+    if (!node.isDraining()) {
+      return failedPrecondition("node " + id + " is not draining")
+          .withErrorCode("ConflictNodeState")
+          .withComponent(kComponent);
+    }
+    node.drain = {};
+    snapshot = node;
+    listener = listener_;
+  }
+  persist(snapshot);
+  spdlog::info("compute node {} undrained", snapshot.info.node_id);
+  // Like an approval: queued and daemon work may now go to the node.
+  if (snapshot.isConnected() && snapshot.membership == models::kMembershipApproved &&
+      listener.on_joined) {
+    listener.on_joined(snapshot.info.node_id);
+  }
+  return Status::ok();
+}
+
 }  // namespace cod::orchestrator

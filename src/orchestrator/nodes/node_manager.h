@@ -55,7 +55,8 @@ class NodeManager {
 
   // Every known node, the orchestrator included, ordered by ID.
   std::vector<models::NodeState> list() const;
-  // Compute nodes that are APPROVED and CONNECTED: the candidates for new executions.
+  // Compute nodes that are APPROVED and CONNECTED: the candidates for new executions (draining
+  // ones included, so that selection can name them as the reason a job waits).
   std::vector<models::NodeState> schedulableNodes() const;
   // By full ID or unique prefix. NotFound; FailedPrecondition "MultipleNodesFound" when ambiguous.
   Result<models::NodeState> get(const std::string& id_or_prefix) const;
@@ -67,6 +68,13 @@ class NodeManager {
   Status approve(const std::string& id_or_prefix);
   Status reject(const std::string& id_or_prefix, const std::string& message);
   Status remove(const std::string& id_or_prefix);
+  // cod's own actions: a drained compute node keeps its executions (running ones finish, daemon
+  // ones stay) but gets no new ones: selection's DrainRanker rules it out. Persisted, so a drain
+  // outlives an orchestrator restart and the node's reconnects. Undrain tells the listener the
+  // node joined (when connected) so waiting work is placed on it again. FailedPrecondition
+  // ("ConflictNodeState") when already in that state, or for the orchestrator itself.
+  Status drain(const std::string& id_or_prefix, const std::string& message);
+  Status undrain(const std::string& id_or_prefix);
 
  private:
   Result<std::string> resolveLocked(const std::string& id_or_prefix) const;

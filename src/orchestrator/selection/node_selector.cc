@@ -22,6 +22,7 @@ std::string Selection::reasons() const {
 }
 
 NodeSelector::NodeSelector() {
+  rankers_.push_back(std::make_unique<DrainRanker>());
   rankers_.push_back(std::make_unique<EngineRanker>());
   rankers_.push_back(std::make_unique<PublisherRanker>());
   rankers_.push_back(std::make_unique<StorageRanker>());

@@ -33,8 +33,8 @@ struct Selection {
 
 class NodeSelector {
  public:
-  // The default chain: engine, publisher, storage, labels, max-usage, over-subscription,
-  // previous-executions, available-capacity, random.
+  // The default chain: drain, engine, publisher, storage, labels, max-usage, over-subscription,
+  // previous-executions, input-locality, available-capacity, random.
   NodeSelector();
   explicit NodeSelector(std::vector<std::unique_ptr<NodeRanker>> rankers);
 

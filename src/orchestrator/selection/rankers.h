@@ -7,6 +7,15 @@
 
 namespace cod::orchestrator::selection {
 
+// cod's own, first in the chain: a node an operator drained (`cod node drain`) takes no new
+// executions. Transient, so a job whose only nodes are draining waits for them instead of
+// failing; the executions a node already has are not the selector's business.
+class DrainRanker final : public NodeRanker {
+ public:
+  const char* name() const override { return "drain"; }
+  RankResult rank(const RankRequest& req, const models::NodeState& node) const override;
+};
+
 // +10 when the node has the job's engine; unsuitable otherwise.
 class EngineRanker final : public NodeRanker {
  public:

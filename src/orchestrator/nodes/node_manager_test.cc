@@ -1,0 +1,113 @@
+#include "orchestrator/nodes/node_manager.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "store/memory/memory_job_store.h"
+
+namespace cod::orchestrator {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr const char* kSelf = "n-orchestrator";
+
+class NodeManagerDrainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    manager_ = makeManager();
+    manager_->setListener(
+        {[this](const std::string& id) { joined_.push_back(id); },
+         [this](const std::string& id, const std::string&) { left_.push_back(id); }});
+    join("n-aaaa1111");
+    join("n-bbbb2222");
+    joined_.clear();
+  }
+
+  std::unique_ptr<NodeManager> makeManager() {
+    auto manager = std::make_unique<NodeManager>(&store_, &clock_, NodeManagerConfig{});
+    models::NodeInfo self;
+    self.node_id = kSelf;
+    self.node_type = models::kNodeTypeRequester;
+    EXPECT_TRUE(manager->start(self).isOk());
+    return manager;
+  }
+
+  void join(const std::string& id) {
+    transport::HandshakeRequest req;
+    req.node_info.node_id = id;
+    req.node_info.node_type = models::kNodeTypeCompute;
+    ASSERT_TRUE(manager_->handshake(req).accepted);
+  }
+
+  models::NodeState node(const std::string& id) {
+    auto n = manager_->get(id);
+    EXPECT_TRUE(n.isOk()) << n.status().toString();
+    return n.isOk() ? *n : models::NodeState{};
+  }
+
+  store::MemoryJobStore store_;
+  ManualClock clock_{fromUnixNanos(1'724'099'000'000'000'000)};
+  std::unique_ptr<NodeManager> manager_;
+  std::vector<std::string> joined_;
+  std::vector<std::string> left_;
+};
+
+TEST_F(NodeManagerDrainTest, ADrainedNodeStaysConnectedAndApprovedButIsMarked) {
+  clock_.advance(std::chrono::seconds(5));
+  ASSERT_TRUE(manager_->drain("n-aaaa", "kernel upgrade").isOk());
+  models::NodeState drained = node("n-aaaa1111");
+  EXPECT_TRUE(drained.isDraining());
+  EXPECT_EQ(drained.drain.message, "kernel upgrade");
+  EXPECT_EQ(drained.drain.since, clock_.now());
+  EXPECT_TRUE(drained.isConnected());
+  EXPECT_EQ(drained.membership, models::kMembershipApproved);
+  EXPECT_FALSE(node("n-bbbb2222").isDraining());
+  EXPECT_TRUE(left_.empty()) << "draining must not reschedule the node's work";
+  // Still a candidate: the DrainRanker rules it out and says why.
+  EXPECT_EQ(manager_->schedulableNodes().size(), 2u);
+
+  Status again = manager_->drain("n-aaaa1111", "");
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(again.errorCode(), "ConflictNodeState");
+  EXPECT_THAT(again.message(), HasSubstr("already draining"));
+}
+
+TEST_F(NodeManagerDrainTest, UndrainClearsTheMarkAndOffersTheNodeWorkAgain) {
+  ASSERT_TRUE(manager_->drain("n-aaaa1111", "x").isOk());
+  ASSERT_TRUE(manager_->undrain("n-aaaa1111").isOk());
+  EXPECT_FALSE(node("n-aaaa1111").isDraining());
+  EXPECT_EQ(node("n-aaaa1111").drain, models::DrainState{});
+  EXPECT_THAT(joined_, ElementsAre("n-aaaa1111"));
+
+  Status again = manager_->undrain("n-aaaa1111");
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(again.errorCode(), "ConflictNodeState");
+  EXPECT_THAT(again.message(), HasSubstr("is not draining"));
+}
+
+TEST_F(NodeManagerDrainTest, TheDrainOutlivesReconnectsAndARestart) {
+  ASSERT_TRUE(manager_->drain("n-bbbb2222", "disk swap").isOk());
+  join("n-bbbb2222");  // the node reconnects
+  EXPECT_TRUE(node("n-bbbb2222").isDraining());
+
+  manager_ = makeManager();  // the orchestrator restarts over the same store
+  models::NodeState reloaded = node("n-bbbb2222");
+  EXPECT_TRUE(reloaded.isDraining());
+  EXPECT_EQ(reloaded.drain.message, "disk swap");
+  EXPECT_FALSE(node("n-aaaa1111").isDraining());
+}
+
+TEST_F(NodeManagerDrainTest, UnknownNodesAndTheOrchestratorItselfAreRefused) {
+  EXPECT_EQ(manager_->drain("n-zzzz", "").code(), StatusCode::kNotFound);
+  EXPECT_EQ(manager_->undrain("n-zzzz").code(), StatusCode::kNotFound);
+  Status self = manager_->drain(kSelf, "");
+  EXPECT_EQ(self.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(self.message(), HasSubstr("only compute nodes drain"));
+  // An ambiguous prefix is refused as for the other actions.
+  EXPECT_EQ(manager_->drain("n-", "").errorCode(), "MultipleNodesFound");
+}
+
+}  // namespace
+}  // namespace cod::orchestrator
