@@ -81,7 +81,7 @@ TEST_F(CliE2E, TemplatesDryRunRerunAndVersions) {
 }
 
 TEST_F(CliE2E, ADrainedNodeGetsNoNewWorkUntilUndrained) {
-  serve();
+  Process& first = serve();
   ASSERT_TRUE(waitForComputeNodes(1));
   std::string node = computeNodeId();
   ASSERT_FALSE(node.empty());
@@ -91,6 +91,16 @@ TEST_F(CliE2E, ADrainedNodeGetsNoNewWorkUntilUndrained) {
   EXPECT_EQ(drain.out, "Ok\n");
   auto list = cod({"node", "list"});
   EXPECT_NE(list.out.find("CONNECTED,DRAINING"), std::string::npos) << list.out;
+
+  // The drain is stored with the node: it outlives an orchestrator restart and the reconnect.
+  first.kill(SIGTERM);
+  first.wait(std::chrono::seconds(15));
+  serve();
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto described = cod({"node", "describe", node});
+  ASSERT_EQ(described.code, 0) << described.err;
+  EXPECT_NE(described.out.find("Drain:\n  Message: maintenance\n"), std::string::npos)
+      << described.out;
 
   auto run = cod({"job", "run", "--no-wait", "--id-only",
                   writeFile("noop.yaml",
