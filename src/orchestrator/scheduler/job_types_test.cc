@@ -350,6 +350,25 @@ TEST_F(JobTypesTest, ADaemonRunsOnEveryNodeIncludingOnesThatJoinLater) {
   EXPECT_EQ(again.new_executions[0].node_id, "n-3");
 }
 
+TEST_F(JobTypesTest, ADrainedNodeKeepsItsDaemonButGetsNoNewOne) {
+  auto job = jobOfType(models::kJobTypeDaemon, 0);
+  apply(run(job), &job);
+  ASSERT_EQ(live(), 3u);
+  nodes_[0].drain.draining = true;
+  Plan drained = run(job, models::kEvalTriggerExecUpdate);
+  EXPECT_TRUE(drained.updated_executions.empty()) << "draining stopped a daemon execution";
+  nodes_.push_back(computeNode("n-4"));
+  nodes_.back().drain.draining = true;
+  EXPECT_TRUE(run(job, models::kEvalTriggerNodeJoin).new_executions.empty())
+      << "a draining node got new work";
+
+  auto ops = jobOfType(models::kJobTypeOps, 0);
+  ops.id = "j-ops";
+  executions_.clear();
+  Plan plan = run(ops);
+  EXPECT_EQ(plan.new_executions.size(), 2u) << "ops ran on a draining node";
+}
+
 TEST_F(JobTypesTest, ADaemonWithNoMatchingNodeIsQueuedUntilOneJoins) {
   nodes_.clear();
   auto job = jobOfType(models::kJobTypeDaemon, 0);

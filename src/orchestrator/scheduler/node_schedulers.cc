@@ -43,8 +43,10 @@ Matching matchingNodes(PlanBuilder& b, const selection::NodeSelector* selector, 
   std::map<std::string, const models::NodeState*> by_id;
   for (const auto& n : schedulable) by_id[n.info.node_id] = &n;
   for (const auto& r : out.selection.suitable) out.nodes.push_back(by_id.at(r.node.info.node_id));
+  // A busy node queues the execution; a draining one takes no new work (its running ones stay).
   for (const auto& r : out.selection.rejected) {
-    if (r.transient) out.nodes.push_back(by_id.at(r.node_id));
+    const models::NodeState* n = by_id.at(r.node_id);
+    if (r.transient && !n->isDraining()) out.nodes.push_back(n);
   }
   return out;
 }
