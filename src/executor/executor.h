@@ -9,9 +9,16 @@
 //   of its run threads, never on its control thread.
 // * The task's stdout and stderr go to files `stdout` and `stderr` in request.results_dir, which
 //   exists and is empty; the executor also creates one folder per ResultPath name there with what
-//   the task wrote to that path. The compute node writes `exitCode`. An executor that returns its
-//   output in memory (needsResultsDir() false) gets an empty results_dir when nothing would read
-//   the folder (no publisher), and then writes no files.
+//   the task wrote to that path.
+// * While the task runs, what it writes to stdout and stderr also goes, as it is written, to
+//   request.log when one is given (execution_log.h: one record per line, stdout and stderr in the
+//   order written, so the node's log server can follow it). The executor never closes the log:
+//   the compute node does when run() returns, which ends the log for its readers. Docker follows
+//   the container's log stream; wasm and python copy what the sandboxed program appends to its
+//   output files (every 50 ms: lines of stdout and stderr written in the same 50 ms may come in
+//   either order); noop writes its output before its delay. The compute node writes `exitCode`. An
+//   executor that returns its output in memory (needsResultsDir() false) gets an empty results_dir
+//   when nothing would read the folder (no publisher), and then writes no files.
 // * A task that ran and exited (with any exit code) is a RunCommandResult; only a failure to run it
 //   (bad image, daemon down, timeout, cancellation) is an error Status. Errors whose cause will not
 //   go away on retry (a missing image) are InvalidArgument/NotFound/FailedPrecondition; transient
@@ -26,6 +33,7 @@
 #include "common/cancel.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "executor/execution_log.h"
 #include "models/execution.h"
 #include "models/job.h"
 #include "models/mount.h"
@@ -49,6 +57,8 @@ struct ExecutionRequest {
   Duration timeout{0};
   // The GPUs the compute node allocated to this execution (no other running execution has them).
   std::vector<models::Gpu> gpus;
+  // The execution's live log (null = nobody reads one: write no log).
+  std::shared_ptr<ExecutionLogWriter> log;
 };
 
 class Executor {

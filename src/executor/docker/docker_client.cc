@@ -218,7 +218,8 @@ Status DockerClient::removeContainer(const std::string& id) const {
 }
 
 Status DockerClient::containerLogs(const std::string& id,
-                                   const std::function<void(int, std::string_view)>& sink) const {
+                                   const std::function<void(int, std::string_view)>& sink,
+                                   bool follow) const {
   // Frames: 8-byte header [stream, 0, 0, 0, size as uint32 big-endian], then the payload.
   std::string buf;
   auto on_data = [&](std::string_view data) {
@@ -234,9 +235,11 @@ Status DockerClient::containerLogs(const std::string& id,
     buf.erase(0, off);
   };
   long status = 0;
-  COD_ASSIGN_OR_RETURN(Response r,
-                       request("GET", "/containers/" + id + "/logs?stdout=1&stderr=1&follow=0", "",
-                               int64_t{10} * 60 * 1000, on_data));
+  // Following lasts as long as the container runs: no timeout (killing the container ends it).
+  COD_ASSIGN_OR_RETURN(
+      Response r,
+      request("GET", "/containers/" + id + "/logs?stdout=1&stderr=1&follow=" + (follow ? "1" : "0"),
+              "", follow ? 0 : int64_t{10} * 60 * 1000, on_data));
   status = r.status;
   if (status != 200)
     return unavailable("reading the container's logs: HTTP " + std::to_string(status));

@@ -46,10 +46,12 @@ class DockerClient {
   Status killContainer(const std::string& id) const;
   // Force-removes the container and its anonymous volumes; OK when it is already gone.
   Status removeContainer(const std::string& id) const;
-  // The demultiplexed output of a stopped container (Tty=false): `sink(stream, bytes)` gets
-  // stream 1 for stdout, 2 for stderr, in order, in chunks.
+  // The demultiplexed output of a container (Tty=false): `sink(stream, bytes)` gets stream 1 for
+  // stdout, 2 for stderr, in order, in chunks. With `follow`, data comes as the container writes it
+  // and the call returns when the container stops (it may be called before the container starts).
   Status containerLogs(const std::string& id,
-                       const std::function<void(int stream, std::string_view data)>& sink) const;
+                       const std::function<void(int stream, std::string_view data)>& sink,
+                       bool follow = false) const;
   // IDs of containers (running or not) with every given label.
   Result<std::vector<std::string>> listContainers(
       const std::map<std::string, std::string>& labels) const;

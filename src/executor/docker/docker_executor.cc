@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
@@ -110,14 +111,40 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
     }
     return finish(started);
   }
+  // A cancel that came between create and start found nothing running to kill.
+  if (cancel.cancelled()) {
+    (void)client_.killContainer(id);
+    return finish(cancelled("execution cancelled"));
+  }
+
+  // Output: the container's log stream, followed while it runs, goes to the `stdout`/`stderr`
+  // files and to the live log as it arrives.
+  std::ofstream out(fs::path(request.results_dir) / "stdout", std::ios::binary);
+  std::ofstream err(fs::path(request.results_dir) / "stderr", std::ios::binary);
+  Status logs = Status::ok();
+  std::thread follower([&] {
+    logs = client_.containerLogs(
+        id,
+        [&](int stream, std::string_view data) {
+          (stream == 2 ? err : out).write(data.data(), static_cast<std::streamsize>(data.size()));
+          if (request.log) {
+            request.log->write(stream == 2 ? LogStream::kStderr : LogStream::kStdout, data);
+          }
+        },
+        /*follow=*/true);
+  });
 
   int64_t timeout_ms =
       request.timeout.count() > 0
           ? std::chrono::duration_cast<std::chrono::milliseconds>(request.timeout).count()
           : 0;
   auto waited = client_.waitContainer(id, timeout_ms);
+  if (!waited.isOk()) (void)client_.killContainer(id);
+  // The stream ends when the container stops.
+  follower.join();
+  out.close();
+  err.close();
   if (!waited.isOk()) {
-    (void)client_.killContainer(id);
     if (waited.status().code() == StatusCode::kDeadlineExceeded && !cancel.cancelled()) {
       return finish(deadlineExceeded("execution timed out after " + formatDuration(request.timeout))
                         .withHint("Increase the task timeout or allocate more resources")
@@ -127,14 +154,6 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
   if (cancel.cancelled()) return finish(cancelled("execution cancelled"));
   if (!waited.isOk()) return finish(waited.status());
 
-  // Output files.
-  std::ofstream out(fs::path(request.results_dir) / "stdout", std::ios::binary);
-  std::ofstream err(fs::path(request.results_dir) / "stderr", std::ios::binary);
-  Status logs = client_.containerLogs(id, [&](int stream, std::string_view data) {
-    (stream == 2 ? err : out).write(data.data(), static_cast<std::streamsize>(data.size()));
-  });
-  out.close();
-  err.close();
   if (!logs.isOk()) return finish(logs);
 
   auto state = client_.inspectContainer(id);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -92,6 +93,66 @@ TEST_F(DockerExecutorTest, RunsAndSeparatesStdoutStderrAndExitCode) {
   EXPECT_EQ(readFile(dir_ / "stdout"), "hello\n");
   EXPECT_EQ(readFile(dir_ / "stderr"), "oops\n");
   EXPECT_EQ(containersOfThisNode(), 0u) << "the container is removed afterwards";
+}
+
+// Lines reach the execution's log while the container still runs: the script prints, then waits
+// for a file the test creates in its (mounted) input folder, twice. (Between lines written at the
+// same moment, Docker's log driver decides the order of stdout and stderr.)
+TEST_F(DockerExecutorTest, OutputReachesTheLogWhileTheContainerRuns) {
+  fs::path gate = dir_ / "gate";
+  fs::create_directories(gate);
+  fs::path results = dir_ / "results";
+  fs::create_directories(results);
+  auto r = request({"sh", "-c",
+                    "echo first; while [ ! -e /gate/a ]; do sleep 0.05; done; echo warning >&2; "
+                    "while [ ! -e /gate/b ]; do sleep 0.05; done; echo second"});
+  r.results_dir = results.string();
+  r.inputs.push_back({gate.string(), "/gate", true});
+  std::string log_path = executionLogPath(dir_.string(), r.execution_id);
+  auto log = ExecutionLogWriter::create(log_path);
+  ASSERT_TRUE(log.isOk());
+  r.log = *log;
+  std::atomic<bool> finished{false};
+  Result<models::RunCommandResult> out = internalError("not run");
+  std::thread runner([&] {
+    out = executor_->run(r, cancel_);
+    finished = true;
+  });
+  auto reader = ExecutionLogReader::open(log_path);
+  ASSERT_TRUE(reader.isOk());
+  std::vector<LogRecord> seen;
+  auto readUntil = [&](size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (seen.size() < n && std::chrono::steady_clock::now() < deadline) {
+      auto got = (*reader)->next(1 << 20);
+      ASSERT_TRUE(got.isOk());
+      for (auto& rec : *got) seen.push_back(std::move(rec));
+      if (seen.size() < n) std::this_thread::sleep_for(10ms);  // polls the file, not the run
+    }
+  };
+  readUntil(1);
+  EXPECT_FALSE(finished) << "the container is still waiting for the gate";
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].stream, LogStream::kStdout);
+  EXPECT_EQ(seen[0].data, "first\n");
+  std::ofstream(gate / "a") << "go";
+  readUntil(2);
+  EXPECT_FALSE(finished);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].stream, LogStream::kStderr);
+  EXPECT_EQ(seen[1].data, "warning\n");
+  std::ofstream(gate / "b") << "go";
+  runner.join();
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  (*log)->close();
+  auto rest = (*reader)->next(1 << 20);
+  ASSERT_TRUE(rest.isOk());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].data, "second\n");
+  EXPECT_TRUE((*reader)->ended());
+  EXPECT_EQ(readFile(results / "stdout"), "first\nsecond\n")
+      << "the result files stay as they were";
+  EXPECT_EQ(out->stderr_text, "warning\n");
 }
 
 TEST_F(DockerExecutorTest, ResultPathsComeBackAndEnvAndWorkdirApply) {

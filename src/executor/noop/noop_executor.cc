@@ -55,6 +55,11 @@ Status NoopExecutor::validate(const models::Task& task) { return parseParams(tas
 Result<models::RunCommandResult> NoopExecutor::run(const ExecutionRequest& request,
                                                    CancelToken& cancel) {
   COD_ASSIGN_OR_RETURN(NoopParams p, parseParams(request.job->task()));
+  if (request.log) {
+    // Written first, so a delayed task has a log to follow while it "runs".
+    request.log->write(LogStream::kStdout, p.stdout_text);
+    request.log->write(LogStream::kStderr, p.stderr_text);
+  }
   if (p.delay.count() > 0) {
     bool timed_out = request.timeout.count() > 0 && request.timeout < p.delay;
     Duration wait = timed_out ? request.timeout : p.delay;

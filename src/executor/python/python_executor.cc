@@ -107,7 +107,9 @@ Result<models::RunCommandResult> PythonExecutor::run(const ExecutionRequest& req
   run.spec.stderr_path = (fs::path(request.results_dir) / "stderr").string();
   run.spec.timeout = request.timeout;
   run.spec.max_file_size = request.resources.disk;
+  OutputFileTailer tailer(request.log, run.spec.stdout_path, run.spec.stderr_path);
   auto exited = runSandboxed(run.spec, cancel);
+  tailer.stop();
   if (!exited.isOk()) return Status(exited.status()).withComponent("Python");
   if (exited->cancelled) return cancelled("execution cancelled");
   if (exited->timed_out) {

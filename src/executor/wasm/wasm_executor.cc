@@ -60,7 +60,9 @@ Result<models::RunCommandResult> WasmExecutor::run(const ExecutionRequest& reque
   program.timeout = request.timeout;
   program.max_file_size = request.resources.disk;
 
+  OutputFileTailer tailer(request.log, program.stdout_path, program.stderr_path);
   auto exited = engine_->run(program, cancel);
+  tailer.stop();
   if (!exited.isOk()) return Status(exited.status()).withComponent("Wasm");
   if (exited->cancelled) return cancelled("execution cancelled");
   if (exited->timed_out) {
