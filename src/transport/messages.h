@@ -143,6 +143,50 @@ struct ComputeError {
 
 using ToOrchestratorMessage = std::variant<BidResult, RunResult, ComputeError>;
 
+// ---- log streams: orchestrator → one compute node, request/stream (DESIGN §5) ----
+
+// What the orchestrator asks a node for: one execution's log.
+struct LogStreamRequest {
+  std::string execution_id;
+  bool tail = false;    // start from the end of what has been written
+  bool follow = false;  // keep streaming until the execution ends
+};
+// One piece of a log: a line (or part of a long one) as the task wrote it.
+struct LogStreamEntry {
+  int32_t type = 0;  // 1 stdout, 2 stderr, 0 unknown
+  std::string data;  // raw bytes
+  bool operator==(const LogStreamEntry&) const = default;
+};
+
+// On the wire (NATS). The orchestrator opens a stream with a request naming where chunks go; the
+// node sends numbered chunks there; the orchestrator acknowledges them on the node's log-ack
+// subject; the last chunk has End.
+struct LogStreamOpen {
+  std::string stream_id;
+  std::string reply_to;  // subject the chunks go to
+  LogStreamRequest request;
+  int64_t window = 0;        // chunks the node may send ahead of acknowledgements
+  int64_t keepalive_ms = 0;  // the longest the node may stay silent
+};
+struct LogStreamPiece {
+  int32_t type = 0;
+  std::string data;
+  bool more = false;  // the entry goes on in the next piece
+};
+struct LogStreamChunk {
+  std::string stream_id;
+  uint64_t seq = 0;                    // 0, 1, 2, … within the stream
+  std::vector<LogStreamPiece> pieces;  // empty in a keepalive
+  bool end = false;
+  std::string status_code;  // at the end: "" = OK, else a StatusCode name
+  std::string status_message;
+};
+struct LogStreamAck {
+  std::string stream_id;
+  uint64_t seq = 0;     // every chunk up to this one was delivered
+  bool cancel = false;  // the reader is gone: stop sending
+};
+
 // The execution a message is about.
 std::string executionIdOf(const ToComputeMessage& m);
 std::string executionIdOf(const ToOrchestratorMessage& m);

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/strings.h"
 #include "models/json.h"
 
 namespace cod::transport {
@@ -369,6 +370,112 @@ Result<ReconcileResponse> decodeReconcileResponse(std::string_view text) {
 std::string envelopeType(std::string_view text) {
   auto opened = open(text);
   return opened.isOk() ? opened->first : std::string();
+}
+
+// ---- log streams ----
+
+namespace {
+
+Result<bj::object> openAs(std::string_view text, std::string_view type) {
+  COD_ASSIGN_OR_RETURN(auto opened, open(text));
+  if (opened.first != type) {
+    return invalidArgument("expected a " + std::string(type) + ", got a " + opened.first);
+  }
+  return std::move(opened.second);
+}
+
+uint64_t u64(const bj::object& o, std::string_view key) {
+  const auto* v = models::findKey(o, key);
+  if (v == nullptr) return 0;
+  if (v->is_uint64()) return v->as_uint64();
+  return v->is_int64() && v->as_int64() > 0 ? static_cast<uint64_t>(v->as_int64()) : 0;
+}
+
+}  // namespace
+
+std::string encode(const LogStreamOpen& m) {
+  bj::object p;
+  p["StreamID"] = m.stream_id;
+  p["ReplyTo"] = m.reply_to;
+  p["ExecutionID"] = m.request.execution_id;
+  p["Tail"] = m.request.tail;
+  p["Follow"] = m.request.follow;
+  p["Window"] = m.window;
+  p["KeepaliveMs"] = m.keepalive_ms;
+  return envelope("LogStreamOpen", std::move(p));
+}
+
+Result<LogStreamOpen> decodeLogStreamOpen(std::string_view text) {
+  COD_ASSIGN_OR_RETURN(bj::object p, openAs(text, "LogStreamOpen"));
+  LogStreamOpen m;
+  m.stream_id = str(p, "StreamID");
+  m.reply_to = str(p, "ReplyTo");
+  m.request.execution_id = str(p, "ExecutionID");
+  m.request.tail = boolean(p, "Tail");
+  m.request.follow = boolean(p, "Follow");
+  m.window = i64(p, "Window");
+  m.keepalive_ms = i64(p, "KeepaliveMs");
+  if (m.stream_id.empty() || m.reply_to.empty()) {
+    return invalidArgument("LogStreamOpen without a StreamID or ReplyTo");
+  }
+  return m;
+}
+
+std::string encode(const LogStreamChunk& m) {
+  bj::object p;
+  p["StreamID"] = m.stream_id;
+  p["Seq"] = m.seq;
+  bj::array pieces;
+  for (const auto& piece : m.pieces) {
+    // Base64: a task's output need not be UTF-8, and JSON strings must be.
+    bj::object e{{"Type", piece.type}, {"Data", base64Encode(piece.data)}};
+    if (piece.more) e["More"] = true;
+    pieces.emplace_back(std::move(e));
+  }
+  p["Pieces"] = std::move(pieces);
+  if (m.end) {
+    p["End"] = true;
+    p["Code"] = m.status_code;
+    p["Message"] = m.status_message;
+  }
+  return envelope("LogStreamChunk", std::move(p));
+}
+
+Result<LogStreamChunk> decodeLogStreamChunk(std::string_view text) {
+  COD_ASSIGN_OR_RETURN(bj::object p, openAs(text, "LogStreamChunk"));
+  LogStreamChunk m;
+  m.stream_id = str(p, "StreamID");
+  m.seq = u64(p, "Seq");
+  if (const auto* pieces = models::findKey(p, "Pieces"); pieces && pieces->is_array()) {
+    for (const auto& item : pieces->as_array()) {
+      if (!item.is_object()) return invalidArgument("LogStreamChunk: bad piece");
+      const auto& o = item.as_object();
+      LogStreamPiece piece;
+      piece.type = static_cast<int32_t>(i64(o, "Type"));
+      if (!base64Decode(str(o, "Data"), &piece.data)) {
+        return invalidArgument("LogStreamChunk: a piece's Data is not base64");
+      }
+      piece.more = boolean(o, "More");
+      m.pieces.push_back(std::move(piece));
+    }
+  }
+  m.end = boolean(p, "End");
+  m.status_code = str(p, "Code");
+  m.status_message = str(p, "Message");
+  return m;
+}
+
+std::string encode(const LogStreamAck& m) {
+  bj::object p;
+  p["StreamID"] = m.stream_id;
+  p["Seq"] = m.seq;
+  if (m.cancel) p["Cancel"] = true;
+  return envelope("LogStreamAck", std::move(p));
+}
+
+Result<LogStreamAck> decodeLogStreamAck(std::string_view text) {
+  COD_ASSIGN_OR_RETURN(bj::object p, openAs(text, "LogStreamAck"));
+  return LogStreamAck{str(p, "StreamID"), u64(p, "Seq"), boolean(p, "Cancel")};
 }
 
 }  // namespace cod::transport

@@ -39,6 +39,13 @@ Result<PresignUploadResponse> decodePresignUploadResponse(std::string_view text)
 Result<ReconcileRequest> decodeReconcileRequest(std::string_view text);
 Result<ReconcileResponse> decodeReconcileResponse(std::string_view text);
 
+std::string encode(const LogStreamOpen& m);
+std::string encode(const LogStreamChunk& m);
+std::string encode(const LogStreamAck& m);
+Result<LogStreamOpen> decodeLogStreamOpen(std::string_view text);
+Result<LogStreamChunk> decodeLogStreamChunk(std::string_view text);
+Result<LogStreamAck> decodeLogStreamAck(std::string_view text);
+
 // The "Type" of an envelope, without decoding its payload ("" when unreadable).
 std::string envelopeType(std::string_view text);
 

@@ -31,6 +31,14 @@ class RoutingOrchestratorTransport final : public OrchestratorTransport {
     return hub_->hasCompute(node_id) ? local_->send(node_id, msg) : remote_->send(node_id, msg);
   }
 
+  std::unique_ptr<LogStreamHandle> openLogStream(
+      const std::string& node_id, const LogStreamRequest& request,
+      std::shared_ptr<LogStreamConsumer> consumer) override {
+    return hub_->hasCompute(node_id)
+               ? local_->openLogStream(node_id, request, std::move(consumer))
+               : remote_->openLogStream(node_id, request, std::move(consumer));
+  }
+
  private:
   InprocHub* hub_;
   std::unique_ptr<OrchestratorTransport> local_;

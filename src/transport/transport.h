@@ -8,7 +8,9 @@
 // orchestrator answers with), never by the sender retrying.
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "transport/messages.h"
@@ -31,6 +33,49 @@ class OrchestratorHandler {
   virtual void onMessage(const ToOrchestratorMessage& msg) = 0;
 };
 
+// ---- log streams (request/stream, orchestrator → one compute node) ----
+//
+// The orchestrator opens a stream for one execution's log; the node answers with entries and then
+// one end, carrying a status. Flow control: the node may send only a window of chunks ahead of
+// what the consumer has taken; a consumer that stops taking them stalls only its own stream, which
+// the node ends after its acknowledgement timeout. An entry longer than a chunk is split on the
+// wire and arrives whole. A node that goes silent (no chunk, not even a keepalive, for the idle
+// timeout) ends the stream with Unavailable.
+
+// Receives one stream's entries, on a thread of the stream's own (never a transport thread), one
+// call at a time, in order.
+class LogStreamConsumer {
+ public:
+  virtual ~LogStreamConsumer() = default;
+  virtual void onEntries(std::vector<LogStreamEntry> entries) = 0;
+  // Called once, last (not after the stream is cancelled).
+  virtual void onEnd(Status status) = 0;
+};
+
+// Cancels the stream when cancelled or destroyed; after cancel() returns, no consumer call is
+// running (unless cancel() is called from one) or will start, and the node is told to stop.
+class LogStreamHandle {
+ public:
+  virtual ~LogStreamHandle() = default;
+  virtual void cancel() = 0;
+};
+
+// The compute node's end of one stream. Used from one thread (the node's log server).
+class LogStreamWriter {
+ public:
+  virtual ~LogStreamWriter() = default;
+  // Sends entries of any size. Blocks while the window is full, at most the acknowledgement
+  // timeout: DeadlineExceeded then (the reader stopped acknowledging), Cancelled when the reader
+  // cancelled, Unavailable when the stream cannot be sent on. After an error, only end() is left.
+  virtual Status write(std::vector<LogStreamEntry> entries) = 0;
+  // Tells the reader the stream is alive when nothing was sent for a while; cheap to call often.
+  virtual Status keepalive() = 0;
+  virtual bool cancelled() = 0;
+  // Ends the stream (OK = the whole log was sent). Once; the destructor ends an unended stream
+  // with Aborted.
+  virtual void end(Status status) = 0;
+};
+
 class OrchestratorTransport {
  public:
   virtual ~OrchestratorTransport() = default;
@@ -41,6 +86,11 @@ class OrchestratorTransport {
   // Queues a message for a node; never blocks on the network. Unavailable when the node cannot be
   // reached right now (the caller relies on reconciliation).
   virtual Status send(const std::string& node_id, const ToComputeMessage& msg) = 0;
+  // Opens a log stream to a node; never blocks on the network. Everything, errors included, comes
+  // through `consumer` (Unavailable when the node cannot be reached).
+  virtual std::unique_ptr<LogStreamHandle> openLogStream(
+      const std::string& node_id, const LogStreamRequest& request,
+      std::shared_ptr<LogStreamConsumer> consumer);
 };
 
 // Implemented by a compute node. onMessage is called on a transport thread and must only queue.
@@ -51,6 +101,10 @@ class ComputeHandler {
   // The link to the orchestrator dropped (false) or came back (true). After true the node
   // handshakes and reconciles again.
   virtual void onConnectionChanged(bool connected) = 0;
+  // The orchestrator asks for a log. Called on a transport thread: hand `writer` to a thread of
+  // the node's own and return. By default the stream ends at once with Unimplemented.
+  virtual void onLogStream(const LogStreamRequest& request,
+                           std::unique_ptr<LogStreamWriter> writer);
 };
 
 class ComputeTransport {

@@ -136,6 +136,73 @@ bool RecordingCompute::waitForConnection(bool connected, size_t times,
   });
 }
 
+void RecordingCompute::onLogStream(const LogStreamRequest& request,
+                                   std::unique_ptr<LogStreamWriter> writer) {
+  {
+    std::lock_guard lock(mu_);
+    logs_.push_back({request, std::move(writer)});
+  }
+  cv_.notify_all();
+}
+
+RecordingCompute::OpenedLog RecordingCompute::takeLogStream(std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, deadline, [&] { return !logs_.empty(); })) return {};
+  OpenedLog opened = std::move(logs_.front());
+  logs_.pop_front();
+  return opened;
+}
+
+void RecordingLogConsumer::onEntries(std::vector<LogStreamEntry> entries) {
+  std::unique_lock lock(mu_);
+  ++calls_;
+  for (auto& e : entries) entries_.push_back(std::move(e));
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return !blocked_; });
+}
+
+void RecordingLogConsumer::onEnd(Status status) {
+  std::lock_guard lock(mu_);
+  ++calls_;
+  EXPECT_FALSE(end_.has_value()) << "onEnd called twice";
+  end_ = std::move(status);
+  cv_.notify_all();
+}
+
+void RecordingLogConsumer::block() {
+  std::lock_guard lock(mu_);
+  blocked_ = true;
+}
+
+void RecordingLogConsumer::unblock() {
+  {
+    std::lock_guard lock(mu_);
+    blocked_ = false;
+  }
+  cv_.notify_all();
+}
+
+bool RecordingLogConsumer::waitForEntries(size_t n, std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, deadline, [&] { return entries_.size() >= n; });
+}
+
+std::optional<Status> RecordingLogConsumer::waitForEnd(std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, deadline, [&] { return end_.has_value(); });
+  return end_;
+}
+
+std::vector<LogStreamEntry> RecordingLogConsumer::entries() {
+  std::lock_guard lock(mu_);
+  return entries_;
+}
+
+size_t RecordingLogConsumer::calls() {
+  std::lock_guard lock(mu_);
+  return calls_;
+}
+
 std::vector<ToComputeMessage> RecordingCompute::messages() {
   std::lock_guard lock(mu_);
   return messages_;
@@ -263,6 +330,11 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
 void TransportConformanceTest::SetUp() {
   harness_ = GetParam().make();
   ASSERT_NE(harness_, nullptr);
+  // Short, so that the cases about timeouts take seconds; long enough for a loaded machine.
+  LogStreamLimits limits;
+  limits.ack_timeout = std::chrono::seconds(1);
+  limits.idle_timeout = std::chrono::seconds(3);
+  harness_->setLogStreamLimits(limits);
 }
 
 void TransportConformanceTest::TearDown() {
@@ -496,6 +568,157 @@ TEST_P(TransportConformanceTest, ManyNodesHeartbeatConcurrently) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(answered.load(), kNodes * kBeats);
   EXPECT_EQ(orchestrator_handler_.heartbeats().size(), static_cast<size_t>(kNodes * kBeats));
+}
+
+}  // namespace cod::transport::testing
+
+namespace cod::transport::testing {
+
+// ---- log streams ----
+
+namespace {
+
+std::vector<LogStreamEntry> numberedEntries(int from, int to) {
+  std::vector<LogStreamEntry> out;
+  for (int i = from; i < to; ++i) {
+    out.push_back({i % 3 == 0 ? 2 : 1, "line " + std::to_string(i) + "\n"});
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_P(TransportConformanceTest, LogStreamDeliversEntriesInOrderThenItsEnd) {
+  OrchestratorTransport* orch = startOrchestrator();
+  RecordingCompute* compute = nullptr;
+  startCompute("n-logs", &compute);
+  auto consumer = std::make_shared<RecordingLogConsumer>();
+  auto handle = orch->openLogStream("n-logs", {"e-1", true, true}, consumer);
+  auto opened = compute->takeLogStream();
+  ASSERT_NE(opened.writer, nullptr);
+  EXPECT_EQ(opened.request.execution_id, "e-1");
+  EXPECT_TRUE(opened.request.tail);
+  EXPECT_TRUE(opened.request.follow);
+  // More chunks than the window: acknowledgements keep it going.
+  for (int i = 0; i < 300; i += 10)
+    ASSERT_TRUE(opened.writer->write(numberedEntries(i, i + 10)).isOk());
+  ASSERT_TRUE(opened.writer->keepalive().isOk());
+  opened.writer->end(Status::ok());
+  auto end = consumer->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(end->isOk()) << end->toString();
+  EXPECT_EQ(consumer->entries(), numberedEntries(0, 300));
+}
+
+TEST_P(TransportConformanceTest, LogStreamErrorEndCarriesTheStatus) {
+  OrchestratorTransport* orch = startOrchestrator();
+  RecordingCompute* compute = nullptr;
+  startCompute("n-logs", &compute);
+  auto consumer = std::make_shared<RecordingLogConsumer>();
+  auto handle = orch->openLogStream("n-logs", {"e-missing", false, false}, consumer);
+  auto opened = compute->takeLogStream();
+  ASSERT_NE(opened.writer, nullptr);
+  opened.writer->end(notFound("unable to find execution e-missing"));
+  auto end = consumer->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->code(), StatusCode::kNotFound);
+  EXPECT_EQ(end->message(), "unable to find execution e-missing");
+  EXPECT_TRUE(consumer->entries().empty());
+}
+
+TEST_P(TransportConformanceTest, ALongLogEntryIsSplitOnTheWireAndArrivesWhole) {
+  OrchestratorTransport* orch = startOrchestrator();
+  RecordingCompute* compute = nullptr;
+  startCompute("n-logs", &compute);
+  auto consumer = std::make_shared<RecordingLogConsumer>();
+  auto handle = orch->openLogStream("n-logs", {"e-1", false, false}, consumer);
+  auto opened = compute->takeLogStream();
+  ASSERT_NE(opened.writer, nullptr);
+  std::string big;
+  for (size_t i = 0; i < LogStreamLimits{}.chunk_bytes * 3 + 17; ++i) {
+    big += static_cast<char>(i * 7 % 256);  // every byte value, NUL and invalid UTF-8 included
+  }
+  std::vector<LogStreamEntry> sent = {{1, "before\n"}, {2, big}, {1, "after\n"}};
+  ASSERT_TRUE(opened.writer->write(sent).isOk());
+  opened.writer->end(Status::ok());
+  auto end = consumer->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(end->isOk()) << end->toString();
+  auto got = consumer->entries();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].type, 2);
+  EXPECT_TRUE(got[1].data == big) << "the long entry changed on its way";
+  EXPECT_EQ(got, sent);
+}
+
+TEST_P(TransportConformanceTest, CancellingALogStreamStopsTheNodeAndTheConsumer) {
+  OrchestratorTransport* orch = startOrchestrator();
+  RecordingCompute* compute = nullptr;
+  startCompute("n-logs", &compute);
+  auto consumer = std::make_shared<RecordingLogConsumer>();
+  auto handle = orch->openLogStream("n-logs", {"e-1", false, true}, consumer);
+  auto opened = compute->takeLogStream();
+  ASSERT_NE(opened.writer, nullptr);
+  ASSERT_TRUE(opened.writer->write(numberedEntries(0, 5)).isOk());
+  ASSERT_TRUE(consumer->waitForEntries(5));
+  handle->cancel();
+  size_t calls = consumer->calls();
+  // The node hears of it: its writes fail (at the latest once the window is full).
+  ASSERT_TRUE(eventually([&] { return opened.writer->cancelled(); }));
+  EXPECT_EQ(opened.writer->write(numberedEntries(5, 6)).code(), StatusCode::kCancelled);
+  opened.writer->end(Status::ok());
+  EXPECT_EQ(consumer->calls(), calls) << "no consumer call after cancel() returned";
+  EXPECT_FALSE(consumer->waitForEnd(std::chrono::milliseconds(200)).has_value());
+}
+
+TEST_P(TransportConformanceTest, AConsumerThatStopsReadingDoesNotBlockTheNodeOrTheTransport) {
+  OrchestratorTransport* orch = startOrchestrator();
+  RecordingCompute* compute = nullptr;
+  startCompute("n-logs", &compute);
+  auto consumer = std::make_shared<RecordingLogConsumer>();
+  consumer->block();
+  auto handle = orch->openLogStream("n-logs", {"e-1", false, true}, consumer);
+  auto opened = compute->takeLogStream();
+  ASSERT_NE(opened.writer, nullptr);
+  // Big chunks, many more than the window: the writer gives up after its acknowledgement timeout
+  // instead of waiting for ever.
+  std::string kb(LogStreamLimits{}.chunk_bytes, 'x');
+  auto start = std::chrono::steady_clock::now();
+  Status written = Status::ok();
+  for (int i = 0; i < 100 && written.isOk(); ++i) written = opened.writer->write({{1, kb}});
+  EXPECT_EQ(written.code(), StatusCode::kDeadlineExceeded) << written.toString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+  // Messages still flow both ways meanwhile.
+  ASSERT_TRUE(orch->send("n-logs", BidAccepted{"e-1", "j-1"}).isOk());
+  EXPECT_TRUE(compute->waitForMessages(1));
+  opened.writer->end(written);
+  consumer->unblock();
+  auto end = consumer->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->code(), StatusCode::kDeadlineExceeded) << end->toString();
+}
+
+TEST_P(TransportConformanceTest, ASilentNodeEndsTheLogStreamAfterTheIdleTimeout) {
+  OrchestratorTransport* orch = startOrchestrator();
+  RecordingCompute* compute = nullptr;
+  startCompute("n-logs", &compute);
+  auto consumer = std::make_shared<RecordingLogConsumer>();
+  auto handle = orch->openLogStream("n-logs", {"e-1", false, true}, consumer);
+  auto opened = compute->takeLogStream();
+  ASSERT_NE(opened.writer, nullptr);  // and then says nothing, as a node that died would
+  auto end = consumer->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->code(), StatusCode::kUnavailable) << end->toString();
+  EXPECT_NE(end->message().find("n-logs"), std::string::npos) << end->message();
+}
+
+TEST_P(TransportConformanceTest, ALogStreamToAnAbsentNodeEndsUnavailable) {
+  OrchestratorTransport* orch = startOrchestrator();
+  auto consumer = std::make_shared<RecordingLogConsumer>();
+  auto handle = orch->openLogStream("n-nobody", {"e-1", false, true}, consumer);
+  auto end = consumer->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->code(), StatusCode::kUnavailable) << end->toString();
 }
 
 }  // namespace cod::transport::testing

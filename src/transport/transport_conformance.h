@@ -12,15 +12,18 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "transport/log_stream.h"
 #include "transport/transport.h"
 
 namespace cod::transport::testing {
@@ -31,6 +34,8 @@ class TransportHarness {
   virtual ~TransportHarness() = default;
   virtual std::unique_ptr<OrchestratorTransport> orchestrator() = 0;
   virtual std::unique_ptr<ComputeTransport> compute() = 0;
+  // For the transports made after the call.
+  virtual void setLogStreamLimits(const LogStreamLimits& limits) = 0;
 };
 
 struct TransportFactory {
@@ -85,6 +90,16 @@ class RecordingCompute final : public ComputeHandler {
  public:
   void onMessage(const ToComputeMessage& msg) override;
   void onConnectionChanged(bool connected) override;
+  // Keeps the writer for the test to drive (takeLogStream).
+  void onLogStream(const LogStreamRequest& request,
+                   std::unique_ptr<LogStreamWriter> writer) override;
+
+  struct OpenedLog {
+    LogStreamRequest request;
+    std::unique_ptr<LogStreamWriter> writer;
+  };
+  // The next log stream the orchestrator opened (writer null at the deadline).
+  OpenedLog takeLogStream(std::chrono::milliseconds deadline = kWaitDeadline);
 
   bool waitForMessages(size_t n, std::chrono::milliseconds deadline = kWaitDeadline);
   // True once onConnectionChanged(connected) has been called at least `times` times.
@@ -98,6 +113,30 @@ class RecordingCompute final : public ComputeHandler {
   std::condition_variable cv_;
   std::vector<ToComputeMessage> messages_;
   std::vector<bool> events_;
+  std::deque<OpenedLog> logs_;
+};
+
+// Records a log stream's entries and end; can be made to stall in onEntries.
+class RecordingLogConsumer final : public LogStreamConsumer {
+ public:
+  void onEntries(std::vector<LogStreamEntry> entries) override;
+  void onEnd(Status status) override;
+
+  void block();
+  void unblock();
+  bool waitForEntries(size_t n, std::chrono::milliseconds deadline = kWaitDeadline);
+  // The end status (nullopt at the deadline).
+  std::optional<Status> waitForEnd(std::chrono::milliseconds deadline = kWaitDeadline);
+  std::vector<LogStreamEntry> entries();
+  size_t calls();  // onEntries and onEnd calls so far
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool blocked_ = false;
+  size_t calls_ = 0;
+  std::vector<LogStreamEntry> entries_;
+  std::optional<Status> end_;
 };
 
 // Messages with every field set, for intact-arrival checks.

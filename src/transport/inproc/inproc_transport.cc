@@ -1,6 +1,28 @@
 #include "transport/inproc/inproc_transport.h"
 
+#include "common/ids.h"
+
 namespace cod::transport {
+
+namespace {
+
+// The handler's writer; the stream's receiver reaches the same sender for acknowledgements.
+class SharedWriter final : public LogStreamWriter {
+ public:
+  explicit SharedWriter(std::shared_ptr<LogStreamSender> s) : sender_(std::move(s)) {}
+  ~SharedWriter() override { sender_->end(aborted("the compute node dropped the log stream")); }
+  Status write(std::vector<LogStreamEntry> entries) override {
+    return sender_->write(std::move(entries));
+  }
+  Status keepalive() override { return sender_->keepalive(); }
+  bool cancelled() override { return sender_->cancelled(); }
+  void end(Status status) override { sender_->end(std::move(status)); }
+
+ private:
+  std::shared_ptr<LogStreamSender> sender_;
+};
+
+}  // namespace
 
 class InprocOrchestratorTransport final : public OrchestratorTransport {
  public:
@@ -16,6 +38,49 @@ class InprocOrchestratorTransport final : public OrchestratorTransport {
   void stop() override {
     std::lock_guard lock(hub_->mu_);
     hub_->orchestrator_ = nullptr;
+  }
+
+  std::unique_ptr<LogStreamHandle> openLogStream(
+      const std::string& node_id, const LogStreamRequest& request,
+      std::shared_ptr<LogStreamConsumer> consumer) override {
+    if (hub_->partitioned(node_id) || !hub_->hasCompute(node_id)) {
+      return failedLogStream(node_id, std::move(consumer),
+                             unavailable("compute node " + node_id + " is not connected"));
+    }
+    LogStreamLimits limits = hub_->logStreamLimits();
+    std::string id = newUuid();
+    auto receiver = std::make_shared<LogStreamReceiver>(id, node_id, std::move(consumer), limits);
+    std::weak_ptr<LogStreamReceiver> to_receiver = receiver;
+    auto sender = std::make_shared<LogStreamSender>(
+        id, limits, Duration{0},
+        [to_receiver](const LogStreamChunk& chunk) {
+          if (auto r = to_receiver.lock()) r->onChunk(chunk);
+          return Status::ok();
+        },
+        nullptr);
+    std::weak_ptr<LogStreamSender> to_sender = sender;
+    receiver->start(
+        [to_sender](const LogStreamAck& ack) {
+          if (auto s = to_sender.lock()) s->onAck(ack);
+        },
+        nullptr);
+    // As over a network, the node's handler never runs on the caller's stack.
+    hub_->post([hub = hub_, node_id, request,
+                writer = std::make_shared<std::unique_ptr<LogStreamWriter>>(
+                    std::make_unique<SharedWriter>(sender))] {
+      ComputeHandler* target = nullptr;
+      {
+        std::lock_guard lock(hub->mu_);
+        auto it = hub->computes_.find(node_id);
+        if (it != hub->computes_.end()) target = it->second;
+      }
+      if (target) {
+        target->onLogStream(request, std::move(*writer));
+      } else {
+        (*writer)->end(unavailable("compute node " + node_id + " is not connected"));
+      }
+    });
+    return receiver->handle();
   }
 
   Status send(const std::string& node_id, const ToComputeMessage& msg) override {
@@ -131,6 +196,16 @@ void InprocHub::setPartitioned(const std::string& node_id, bool partitioned) {
 bool InprocHub::hasCompute(const std::string& node_id) {
   std::lock_guard lock(mu_);
   return computes_.count(node_id) > 0;
+}
+
+void InprocHub::setLogStreamLimits(const LogStreamLimits& limits) {
+  std::lock_guard lock(mu_);
+  log_limits_ = limits;
+}
+
+LogStreamLimits InprocHub::logStreamLimits() {
+  std::lock_guard lock(mu_);
+  return log_limits_;
 }
 
 bool InprocHub::partitioned(const std::string& node_id) {

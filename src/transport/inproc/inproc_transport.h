@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "transport/log_stream.h"
 #include "transport/transport.h"
 
 namespace cod::transport {
@@ -37,6 +38,10 @@ class InprocHub {
   // Whether a compute node with this ID is attached to the hub.
   bool hasCompute(const std::string& node_id);
 
+  // Flow control and timeouts of log streams (set before streams are opened).
+  void setLogStreamLimits(const LogStreamLimits& limits);
+  LogStreamLimits logStreamLimits();
+
   // Stops the delivery thread; pending messages are dropped.
   void shutdown();
 
@@ -55,6 +60,7 @@ class InprocHub {
   OrchestratorHandler* orchestrator_ = nullptr;
   std::map<std::string, ComputeHandler*> computes_;
   std::map<std::string, bool> partitioned_;
+  LogStreamLimits log_limits_;
   std::thread thread_;
 };
 

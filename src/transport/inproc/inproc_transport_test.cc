@@ -13,6 +13,9 @@ class InprocHarness final : public TransportHarness {
     return hub_.orchestratorTransport();
   }
   std::unique_ptr<ComputeTransport> compute() override { return hub_.computeTransport(); }
+  void setLogStreamLimits(const LogStreamLimits& limits) override {
+    hub_.setLogStreamLimits(limits);
+  }
 
  private:
   InprocHub hub_;

@@ -1,11 +1,13 @@
 #include "transport/nats/nats_transport.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
 #include "common/check.h"
+#include "common/ids.h"
 #include "models/json.h"
 #include "transport/messages_json.h"
 #include "transport/nats/nats_link.h"
@@ -104,6 +106,12 @@ Status NatsOrchestratorTransport::start(OrchestratorHandler* handler) {
     s = link_->subscribe(kNatsToOrchestratorSubject, queue,
                          [this](std::string_view data, const char*) { onData(data); });
   }
+  // Not in the queue group: chunks come back to the process that opened the stream.
+  log_reply_subject_ = std::string(kNatsLogReplyPrefix) + newUuid();
+  if (s.isOk()) {
+    s = link_->subscribe(log_reply_subject_, "",
+                         [this](std::string_view data, const char*) { onLogChunk(data); });
+  }
   if (!s.isOk()) {
     link_->close();
     handler_.store(nullptr);
@@ -115,8 +123,72 @@ Status NatsOrchestratorTransport::start(OrchestratorHandler* handler) {
 }
 
 void NatsOrchestratorTransport::stop() {
+  std::map<std::string, std::shared_ptr<LogStreamReceiver>> streams;
+  {
+    std::lock_guard lock(streams_mu_);
+    streams.swap(streams_);
+  }
+  for (auto& entry : streams) entry.second->detach();
   if (link_) link_->close();
   handler_.store(nullptr);
+  for (auto& entry : streams) entry.second->fail(unavailable("the orchestrator is stopping"));
+}
+
+std::unique_ptr<LogStreamHandle> NatsOrchestratorTransport::openLogStream(
+    const std::string& node_id, const LogStreamRequest& request,
+    std::shared_ptr<LogStreamConsumer> consumer) {
+  if (Status valid = validateNodeIdForSubject(node_id); !valid.isOk()) {
+    return failedLogStream(node_id, std::move(consumer), valid);
+  }
+  if (!link_) {
+    return failedLogStream(node_id, std::move(consumer),
+                           unavailable("the NATS transport is not started"));
+  }
+  std::string id = newUuid();
+  auto receiver =
+      std::make_shared<LogStreamReceiver>(id, node_id, std::move(consumer), config_.log_limits);
+  {
+    std::lock_guard lock(streams_mu_);
+    streams_[id] = receiver;
+  }
+  std::string acks = natsComputeLogAcksSubject(node_id);
+  receiver->start(
+      [this, acks](const LogStreamAck& ack) {
+        Status s = link_->publish(acks, encode(ack), "a log stream acknowledgement");
+        if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
+      },
+      [this, id] {
+        std::lock_guard lock(streams_mu_);
+        streams_.erase(id);
+      });
+  LogStreamOpen open;
+  open.stream_id = id;
+  open.reply_to = log_reply_subject_;
+  open.request = request;
+  open.window = config_.log_limits.window;
+  open.keepalive_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.log_limits.idle_timeout / 3)
+          .count();
+  Status sent = link_->publish(natsComputeLogsSubject(node_id), encode(open),
+                               "a log request for node " + node_id);
+  if (!sent.isOk()) receiver->fail(sent);
+  return receiver->handle();
+}
+
+void NatsOrchestratorTransport::onLogChunk(std::string_view data) {
+  auto chunk = decodeLogStreamChunk(data);
+  if (!chunk.isOk()) {
+    logDropped("a log chunk", chunk.status());
+    return;
+  }
+  std::shared_ptr<LogStreamReceiver> receiver;
+  {
+    std::lock_guard lock(streams_mu_);
+    auto it = streams_.find(chunk->stream_id);
+    if (it == streams_.end()) return;  // cancelled or over
+    receiver = it->second;
+  }
+  receiver->onChunk(std::move(chunk).value());
 }
 
 Status NatsOrchestratorTransport::send(const std::string& node_id, const ToComputeMessage& msg) {
@@ -196,6 +268,16 @@ Status NatsComputeTransport::start(const std::string& node_id, ComputeHandler* h
     s = link_->subscribe(natsComputeSubject(node_id), "",
                          [this](std::string_view data, const char*) { onData(data); });
   }
+  // Log requests and their acknowledgements on threads of their own: a burst of chunks being
+  // acknowledged never delays an execution's messages.
+  if (s.isOk()) {
+    s = link_->subscribe(natsComputeLogsSubject(node_id), "",
+                         [this](std::string_view data, const char*) { onLogOpen(data); });
+  }
+  if (s.isOk()) {
+    s = link_->subscribe(natsComputeLogAcksSubject(node_id), "",
+                         [this](std::string_view data, const char*) { onLogAck(data); });
+  }
   if (!s.isOk()) {
     link_->close();
     handler_.store(nullptr);
@@ -206,8 +288,92 @@ Status NatsComputeTransport::start(const std::string& node_id, ComputeHandler* h
 }
 
 void NatsComputeTransport::stop() {
+  std::map<std::string, std::shared_ptr<LogStreamSender>> streams;
+  {
+    std::lock_guard lock(streams_mu_);
+    streams.swap(streams_);
+  }
+  for (auto& entry : streams) entry.second->detach();
   if (link_) link_->close();
   handler_.store(nullptr);
+}
+
+namespace {
+
+// The handler's writer; acknowledgements reach the same sender through the transport's map.
+class NatsLogWriter final : public LogStreamWriter {
+ public:
+  explicit NatsLogWriter(std::shared_ptr<LogStreamSender> s) : sender_(std::move(s)) {}
+  ~NatsLogWriter() override { sender_->end(aborted("the compute node dropped the log stream")); }
+  Status write(std::vector<LogStreamEntry> entries) override {
+    return sender_->write(std::move(entries));
+  }
+  Status keepalive() override { return sender_->keepalive(); }
+  bool cancelled() override { return sender_->cancelled(); }
+  void end(Status status) override { sender_->end(std::move(status)); }
+
+ private:
+  std::shared_ptr<LogStreamSender> sender_;
+};
+
+// A reply subject the orchestrator named: one of ours, nothing that could reach another subject.
+bool isLogReplySubject(const std::string& subject) {
+  if (subject.rfind(kNatsLogReplyPrefix, 0) != 0 || subject.size() > 200) return false;
+  for (char c : subject.substr(std::string_view(kNatsLogReplyPrefix).size())) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void NatsComputeTransport::onLogOpen(std::string_view data) {
+  ComputeHandler* handler = handler_.load();
+  if (handler == nullptr) return;
+  auto open = decodeLogStreamOpen(data);
+  if (!open.isOk()) {
+    logDropped("a log request", open.status());
+    return;
+  }
+  if (!isLogReplySubject(open->reply_to)) {
+    logDropped("a log request", invalidArgument("bad reply subject " + open->reply_to));
+    return;
+  }
+  LogStreamLimits limits = config_.log_limits;
+  limits.window = static_cast<int>(std::clamp<int64_t>(open->window, 1, 64));
+  std::string id = open->stream_id;
+  std::string reply = open->reply_to;
+  auto sender = std::make_shared<LogStreamSender>(
+      id, limits, std::chrono::milliseconds(std::max<int64_t>(open->keepalive_ms, 100)),
+      [this, reply](const LogStreamChunk& chunk) {
+        return link_->publish(reply, encode(chunk), "a log chunk");
+      },
+      [this, id] {
+        std::lock_guard lock(streams_mu_);
+        streams_.erase(id);
+      });
+  {
+    std::lock_guard lock(streams_mu_);
+    if (streams_.count(id) > 0) return;  // a duplicate request
+    streams_[id] = sender;
+  }
+  handler->onLogStream(open->request, std::make_unique<NatsLogWriter>(sender));
+}
+
+void NatsComputeTransport::onLogAck(std::string_view data) {
+  auto ack = decodeLogStreamAck(data);
+  if (!ack.isOk()) {
+    logDropped("a log acknowledgement", ack.status());
+    return;
+  }
+  std::shared_ptr<LogStreamSender> sender;
+  {
+    std::lock_guard lock(streams_mu_);
+    auto it = streams_.find(ack->stream_id);
+    if (it == streams_.end()) return;
+    sender = it->second;
+  }
+  sender->onAck(*ack);
 }
 
 namespace {

@@ -5,10 +5,13 @@
 // as the JSON envelopes of messages_json.h. See ../README.md for delivery and threading.
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/clock.h"
+#include "transport/log_stream.h"
 #include "transport/transport.h"
 
 namespace cod::transport {
@@ -43,6 +46,10 @@ struct NatsTransportConfig {
   // Orchestrator only: how many subscriptions (each with its own delivery thread) answer control
   // requests. More than one lets a slow handshake not hold up other nodes' heartbeats.
   int control_subscriptions = 2;
+  // Log streams: the window and chunk size, the node's acknowledgement timeout and the
+  // orchestrator's idle timeout (the orchestrator tells the node to send keepalives at a third of
+  // it, so a stream that hears nothing for that long has lost its node).
+  LogStreamLimits log_limits;
 };
 
 // The orchestrator's end. Control requests are answered on their own delivery threads
@@ -62,14 +69,23 @@ class NatsOrchestratorTransport final : public OrchestratorTransport {
   // Buffers while reconnecting; Unavailable only when the buffer is full or the transport is not
   // started; InvalidArgument for a node ID that cannot be a subject.
   Status send(const std::string& node_id, const ToComputeMessage& msg) override;
+  // Publishes the request to the node's log subject; chunks come back on this transport's reply
+  // subject. A node that does not answer ends the stream after the idle timeout.
+  std::unique_ptr<LogStreamHandle> openLogStream(
+      const std::string& node_id, const LogStreamRequest& request,
+      std::shared_ptr<LogStreamConsumer> consumer) override;
 
  private:
   void onControl(std::string_view data, const char* reply);
   void onData(std::string_view data);
+  void onLogChunk(std::string_view data);
 
   NatsTransportConfig config_;
   std::unique_ptr<NatsLink> link_;
   std::atomic<OrchestratorHandler*> handler_{nullptr};
+  std::string log_reply_subject_;
+  std::mutex streams_mu_;
+  std::map<std::string, std::shared_ptr<LogStreamReceiver>> streams_;
 };
 
 // A compute node's end: messages for `node_id` arrive on one delivery thread; control requests
@@ -95,10 +111,14 @@ class NatsComputeTransport final : public ComputeTransport {
 
  private:
   void onData(std::string_view data);
+  void onLogOpen(std::string_view data);
+  void onLogAck(std::string_view data);
 
   NatsTransportConfig config_;
   std::unique_ptr<NatsLink> link_;
   std::atomic<ComputeHandler*> handler_{nullptr};
+  std::mutex streams_mu_;
+  std::map<std::string, std::shared_ptr<LogStreamSender>> streams_;
 };
 
 }  // namespace cod::transport

@@ -42,8 +42,10 @@ class NatsHarness final : public TransportHarness {
     c.servers = server_.url();
     c.token = server_.token();
     c.request_timeout = 5s;
+    c.log_limits = log_limits_;
     return c;
   }
+  void setLogStreamLimits(const LogStreamLimits& limits) override { log_limits_ = limits; }
   std::unique_ptr<OrchestratorTransport> orchestrator() override {
     return std::make_unique<NatsOrchestratorTransport>(config());
   }
@@ -54,6 +56,7 @@ class NatsHarness final : public TransportHarness {
  private:
   TempDir dir_;
   NatsServerProcess server_;
+  LogStreamLimits log_limits_;
 };
 
 std::unique_ptr<TransportHarness> makeNatsHarness() {

@@ -6,6 +6,14 @@ std::string natsComputeSubject(std::string_view node_id) {
   return "cod.v1.compute." + std::string(node_id) + ".messages";
 }
 
+std::string natsComputeLogsSubject(std::string_view node_id) {
+  return "cod.v1.compute." + std::string(node_id) + ".logs";
+}
+
+std::string natsComputeLogAcksSubject(std::string_view node_id) {
+  return "cod.v1.compute." + std::string(node_id) + ".logacks";
+}
+
 Status validateNodeIdForSubject(std::string_view node_id) {
   if (node_id.empty()) return invalidArgument("the node ID is empty");
   bool piece_empty = true;

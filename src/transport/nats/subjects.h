@@ -23,6 +23,14 @@ inline constexpr const char* kNatsOrchestratorQueueGroup = "cod-orchestrators";
 // orchestrator → compute data messages for one node: "cod.v1.compute.<nodeID>.messages".
 std::string natsComputeSubject(std::string_view node_id);
 
+// Log streams. Requests to open one: "cod.v1.compute.<nodeID>.logs"; the orchestrator's
+// acknowledgements and cancels: "cod.v1.compute.<nodeID>.logacks"; chunks go to the subject the
+// request names, "cod.v1.logs.<token>", one per orchestrator transport (the chunk names its
+// stream).
+std::string natsComputeLogsSubject(std::string_view node_id);
+std::string natsComputeLogAcksSubject(std::string_view node_id);
+inline constexpr const char* kNatsLogReplyPrefix = "cod.v1.logs.";
+
 // A node ID must be usable as part of a subject: not empty, no whitespace or control
 // characters, no NATS wildcards ('*', '>'), no empty dot-separated pieces.
 Status validateNodeIdForSubject(std::string_view node_id);
