@@ -157,6 +157,16 @@ Status ComputeNode::start() {
     }
     executions_[e.id()] = std::move(e);
   }
+  std::string logs_dir = (fs::path(config_.data_dir) / "logs").string();
+  fs::create_directories(logs_dir, ec);
+  if (ec) return internalError("cannot create " + logs_dir + ": " + ec.message());
+  LogServerConfig log_config;
+  log_config.max_streams = config_.max_log_streams;
+  log_config.retention = config_.log_retention;
+  log_server_ = std::make_unique<LogServer>(
+      config_.node_id, logs_dir, [this](const std::string& id) { return executionPhase(id); },
+      log_config);
+  log_server_->start();
   COD_RETURN_IF_ERROR(deps_.transport->start(config_.node_id, this));
   started_ = true;
   threads_.emplace_back([this] { controlLoop(); });
@@ -168,6 +178,7 @@ Status ComputeNode::start() {
 void ComputeNode::stop() {
   if (!started_ || stopping_.exchange(true)) return;
   deps_.transport->stop();
+  if (log_server_) log_server_->stop();
   {
     std::lock_guard lock(mu_);
     for (auto& [id, r] : running_) r.cancel->cancel();
@@ -192,6 +203,23 @@ void ComputeNode::onConnectionChanged(bool connected) {
     reconcile_now_ = true;
   }
   conn_cv_.notify_all();
+}
+
+void ComputeNode::onLogStream(const transport::LogStreamRequest& request,
+                              std::unique_ptr<transport::LogStreamWriter> writer) {
+  if (!log_server_ || stopping_) {
+    writer->end(unavailable("compute node " + config_.node_id + " is not serving logs"));
+    return;
+  }
+  log_server_->serve(request, std::move(writer));
+}
+
+ExecutionPhase ComputeNode::executionPhase(const std::string& execution_id) const {
+  std::lock_guard lock(mu_);
+  if (running_.count(execution_id) > 0) return ExecutionPhase::kRunning;
+  auto it = executions_.find(execution_id);
+  if (it == executions_.end()) return ExecutionPhase::kUnknown;
+  return it->second.execution.isTerminal() ? ExecutionPhase::kEnded : ExecutionPhase::kPending;
 }
 
 void ComputeNode::post(Event event) {
@@ -575,10 +603,23 @@ void ComputeNode::runOnThread(const store::LocalExecution& e,
   if (trim(job.task().publisher.type).empty() && ex != nullptr && !ex->needsResultsDir()) {
     req.results_dir.clear();
   }
+  // The live log, which outlives the result folder (the log server's retention).
+  std::shared_ptr<executor::ExecutionLogWriter> log;
+  if (log_server_ && idProblem(e.id()).empty()) {
+    auto created = executor::ExecutionLogWriter::create(
+        executor::executionLogPath(log_server_->logsDir(), e.id()));
+    if (created.isOk()) {
+      log = *created;
+    } else {
+      spdlog::warn("execution {}: no live log: {}", e.id(), created.status().message());
+    }
+  }
+  req.log = log;
   RunPipeline pipeline(&deps_.plugins);
   std::string staging = executionDir(e.id());
   if (!staging.empty()) staging += ".inputs";
   RunPipeline::Outcome outcome = pipeline.run(std::move(req), staging, *cancel);
+  if (log) log->close();  // the end of the log: followers stop here
   models::SpecConfig published = std::move(outcome.published);
   post(RunFinished{e.id(), std::move(outcome.result), std::move(published)});
 }

@@ -28,6 +28,7 @@
 #include "common/cancel.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "compute/log_server.h"
 #include "compute/plugins.h"
 #include "compute/run_pipeline.h"
 #include "executor/executor.h"
@@ -60,6 +61,10 @@ struct ComputeConfig {
   // Free bytes where inputs are staged (the data dir's file system); inputs whose known size is
   // larger are refused at bid time. Unset = statvfs of data_dir.
   std::function<uint64_t()> free_disk;
+  // Executions' logs (<data_dir>/logs/<id>.log, served by the log server): how long one stays
+  // after its last write, and how many streams are served at once.
+  Duration log_retention = std::chrono::hours(1);
+  int max_log_streams = 32;
 };
 
 struct ComputeDeps {
@@ -89,6 +94,11 @@ class ComputeNode final : public transport::ComputeHandler {
   // transport::ComputeHandler
   void onMessage(const transport::ToComputeMessage& msg) override;
   void onConnectionChanged(bool connected) override;
+  // Handed to the log server (its own threads).
+  void onLogStream(const transport::LogStreamRequest& request,
+                   std::unique_ptr<transport::LogStreamWriter> writer) override;
+  // Where the execution is on this node, for the log server.
+  ExecutionPhase executionPhase(const std::string& execution_id) const;
 
  private:
   struct RunFinished {
@@ -171,6 +181,7 @@ class ComputeNode final : public transport::ComputeHandler {
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::vector<std::thread> threads_;
+  std::unique_ptr<LogServer> log_server_;  // made by start()
 };
 
 }  // namespace cod::compute
