@@ -21,6 +21,7 @@ Orchestrator::Orchestrator(Deps deps, OrchestratorConfig config)
   updater_ = std::make_unique<ExecutionUpdater>(ExecutionUpdater::Deps{
       deps_.store, broker_.get(), deps_.transport, deps_.clock, deps_.random,
       [this](const std::string& node_id) { return nodes_->lastHandshake(node_id); }});
+  logs_ = std::make_unique<LogProxy>(deps_.store, deps_.transport, nodes_.get());
 }
 
 Orchestrator::~Orchestrator() { stop(); }

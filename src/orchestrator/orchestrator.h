@@ -23,6 +23,7 @@
 #include "orchestrator/broker/evaluation_broker.h"
 #include "orchestrator/execution_updater.h"
 #include "orchestrator/job_service.h"
+#include "orchestrator/logs/log_proxy.h"
 #include "orchestrator/nodes/node_manager.h"
 #include "orchestrator/planner/planner.h"
 #include "orchestrator/scheduler/scheduler.h"
@@ -70,6 +71,8 @@ class Orchestrator final : public transport::OrchestratorHandler {
   JobService& jobs() { return *jobs_; }
   NodeManager& nodes() { return *nodes_; }
   EvaluationBroker& broker() { return *broker_; }
+  // Execution logs, streamed from the compute nodes (logs/log_proxy.h).
+  LogSource* logs() { return logs_.get(); }
 
   // Manual mode (tests): processes one ready evaluation / queued compute report on the calling
   // thread; false when there was none.
@@ -107,6 +110,7 @@ class Orchestrator final : public transport::OrchestratorHandler {
   std::unique_ptr<SchedulerTable> schedulers_;
   std::unique_ptr<Planner> planner_;
   std::unique_ptr<ExecutionUpdater> updater_;
+  std::unique_ptr<LogProxy> logs_;
 
   std::mutex updates_mu_;
   std::condition_variable updates_cv_;
