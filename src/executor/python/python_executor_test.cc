@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "common/ids.h"
 #include "executor/testing/guest_requests.h"
@@ -86,6 +88,52 @@ TEST_F(PythonExecutorTest, RunsCodeAndKeepsItsExitCode) {
   result = run(command("1/0"));
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.stderr_text.find("ZeroDivisionError"), std::string::npos) << result.stderr_text;
+}
+
+// What the program prints reaches the execution's log while it still runs: it prints, then
+// waits for a file the test creates in its input folder.
+TEST_F(PythonExecutorTest, OutputReachesTheLogWhileTheProgramRuns) {
+  auto r = command(
+      "import os, sys, time\n"
+      "print('first', flush=True)\n"
+      "while not os.path.exists('/gate/go'):\n"
+      "    time.sleep(0.05)\n"
+      "print('second')\n");
+  addInput(r, dir_ / "inputs", "/gate", {});
+  fs::path gate = r.inputs.back().host_path;
+  std::string log_path = executionLogPath(dir_.string(), r.execution_id);
+  auto log = ExecutionLogWriter::create(log_path);
+  ASSERT_TRUE(log.isOk());
+  r.log = *log;
+  std::atomic<bool> finished{false};
+  Result<models::RunCommandResult> out = internalError("not run");
+  std::thread runner([&] {
+    CancelToken cancel;
+    out = executor_->run(r, cancel);
+    finished = true;
+  });
+  auto reader = ExecutionLogReader::open(log_path);
+  ASSERT_TRUE(reader.isOk());
+  std::vector<LogRecord> seen;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (seen.empty() && !finished && std::chrono::steady_clock::now() < deadline) {
+    auto got = (*reader)->next(1 << 20);
+    ASSERT_TRUE(got.isOk());
+    for (auto& rec : *got) seen.push_back(std::move(rec));
+    if (seen.empty()) std::this_thread::sleep_for(10ms);  // polls the file, not the run
+  }
+  EXPECT_FALSE(finished) << "the program is still waiting for the gate";
+  writeFile(gate / "go", "go");
+  runner.join();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].data, "first\n");
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_EQ(out->stdout_text, "first\nsecond\n");
+  (*log)->close();
+  auto rest = (*reader)->next(1 << 20);
+  ASSERT_TRUE(rest.isOk());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].data, "second\n");
 }
 
 TEST_F(PythonExecutorTest, TheSameProgramGivesTheSameBytesEveryRun) {

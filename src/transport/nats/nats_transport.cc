@@ -127,6 +127,7 @@ void NatsOrchestratorTransport::stop() {
   {
     std::lock_guard lock(streams_mu_);
     streams.swap(streams_);
+    stopped_ = true;
   }
   for (auto& entry : streams) entry.second->detach();
   if (link_) link_->close();
@@ -145,10 +146,15 @@ std::unique_ptr<LogStreamHandle> NatsOrchestratorTransport::openLogStream(
                            unavailable("the NATS transport is not started"));
   }
   std::string id = newUuid();
-  auto receiver =
-      std::make_shared<LogStreamReceiver>(id, node_id, std::move(consumer), config_.log_limits);
+  std::shared_ptr<LogStreamReceiver> receiver;
   {
     std::lock_guard lock(streams_mu_);
+    if (stopped_) {
+      return failedLogStream(node_id, std::move(consumer),
+                             unavailable("the NATS transport is stopped"));
+    }
+    receiver =
+        std::make_shared<LogStreamReceiver>(id, node_id, std::move(consumer), config_.log_limits);
     streams_[id] = receiver;
   }
   std::string acks = natsComputeLogAcksSubject(node_id);
@@ -354,7 +360,10 @@ void NatsComputeTransport::onLogOpen(std::string_view data) {
       });
   {
     std::lock_guard lock(streams_mu_);
-    if (streams_.count(id) > 0) return;  // a duplicate request
+    if (streams_.count(id) > 0) {
+      sender->detach();  // a duplicate request: dropped without a word on the stream
+      return;
+    }
     streams_[id] = sender;
   }
   handler->onLogStream(open->request, std::make_unique<NatsLogWriter>(sender));

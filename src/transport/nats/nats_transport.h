@@ -86,6 +86,7 @@ class NatsOrchestratorTransport final : public OrchestratorTransport {
   std::string log_reply_subject_;
   std::mutex streams_mu_;
   std::map<std::string, std::shared_ptr<LogStreamReceiver>> streams_;
+  bool stopped_ = false;  // guarded by streams_mu_
 };
 
 // A compute node's end: messages for `node_id` arrive on one delivery thread; control requests
