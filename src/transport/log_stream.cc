@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "common/units.h"
 
@@ -82,7 +83,7 @@ void LogStreamReceiver::onChunk(LogStreamChunk chunk) {
     std::lock_guard lock(mu_);
     if (over_ || cancelled_) return;
     // The window bounds what an honest node has in flight (plus its end and a keepalive).
-    if (queue_.size() > static_cast<size_t>(2 * limits_.window + 4)) {
+    if (queue_.size() > 2 * static_cast<size_t>(std::max(1, limits_.window)) + 4) {
       queue_.clear();
       LogStreamChunk overflow;
       overflow.seq = ~uint64_t{0};
@@ -97,7 +98,7 @@ void LogStreamReceiver::onChunk(LogStreamChunk chunk) {
   cv_.notify_all();
 }
 
-void LogStreamReceiver::fail(Status status) {
+void LogStreamReceiver::fail(const Status& status) {
   LogStreamChunk failure;
   failure.seq = ~uint64_t{0};  // taken as it is, whatever came before
   failure.end = true;
@@ -190,7 +191,7 @@ void LogStreamReceiver::run() {
       if (!in_entry) partial = LogStreamEntry{piece.type, ""};
       partial.data += piece.data;
       in_entry = piece.more;
-      if (!in_entry) entries.push_back(std::move(partial));
+      if (!in_entry) entries.push_back(std::exchange(partial, LogStreamEntry{}));
     }
     if (!entries.empty() && !deliver([&] { consumer_->onEntries(std::move(entries)); })) break;
     if (chunk.end) {
@@ -221,10 +222,10 @@ void LogStreamReceiver::run() {
 
 std::unique_ptr<LogStreamHandle> failedLogStream(const std::string& node_id,
                                                  std::shared_ptr<LogStreamConsumer> consumer,
-                                                 Status status) {
+                                                 const Status& status) {
   auto receiver =
       std::make_shared<LogStreamReceiver>("", node_id, std::move(consumer), LogStreamLimits{});
-  receiver->fail(std::move(status));
+  receiver->fail(status);
   receiver->start(nullptr, nullptr);
   return receiver->handle();
 }

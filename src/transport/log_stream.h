@@ -53,7 +53,7 @@ class LogStreamReceiver : public std::enable_shared_from_this<LogStreamReceiver>
   // A chunk from the node; never blocks on the consumer.
   void onChunk(LogStreamChunk chunk);
   // Ends the stream with `status` (delivered as onEnd) unless it has ended already.
-  void fail(Status status);
+  void fail(const Status& status);
   // The consumer's cancel: see LogStreamHandle.
   void cancel();
   // The transport is going away: its callbacks are never called again once this returns.
@@ -88,7 +88,7 @@ class LogStreamReceiver : public std::enable_shared_from_this<LogStreamReceiver>
 // A stream that ends at once with `status`, on a thread of its own.
 std::unique_ptr<LogStreamHandle> failedLogStream(const std::string& node_id,
                                                  std::shared_ptr<LogStreamConsumer> consumer,
-                                                 Status status);
+                                                 const Status& status);
 
 // The compute side of one stream. write()/keepalive()/end() come from the node's thread;
 // onAck()/onCancel()/detach() from transport threads.
