@@ -104,8 +104,8 @@ void LogServer::stream(const transport::LogStreamRequest& request,
       case ExecutionPhase::kUnknown:
         return writer.end(notFound("unable to find execution " + id + " on node " + node_id_));
       case ExecutionPhase::kEnded:
-        return writer.end(
-            notFound("the log of execution " + id + " is no longer on node " + node_id_));
+        return writer.end(notFound("execution " + id + " has no log on node " + node_id_ +
+                                   " (it never ran, or its log was removed)"));
       case ExecutionPhase::kPending:
       case ExecutionPhase::kRunning:  // its run thread is about to make the log
         if (!request.follow) return writer.end(Status::ok());  // nothing written yet

@@ -207,7 +207,8 @@ TEST_F(LogServerTest, UnknownExecutionsAndLostLogsEndWithNotFound) {
   end = gone->waitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->code(), StatusCode::kNotFound);
-  EXPECT_EQ(end->message(), "the log of execution e-gone is no longer on node n-test");
+  EXPECT_EQ(end->message(),
+            "execution e-gone has no log on node n-test (it never ran, or its log was removed)");
   auto hostile = serve("../../etc/passwd", false, false);
   end = hostile->waitForEnd();
   ASSERT_TRUE(end.has_value());

@@ -30,7 +30,7 @@ class ExecutionLogTest : public ::testing::Test {
 std::vector<LogRecord> readAll(ExecutionLogReader& r) {
   std::vector<LogRecord> all;
   while (true) {
-    auto got = r.next(1024 * 1024);
+    auto got = r.next(size_t{1024} * 1024);
     EXPECT_TRUE(got.isOk()) << got.status().toString();
     if (!got.isOk() || got->empty()) return all;
     for (auto& rec : *got) all.push_back(std::move(rec));

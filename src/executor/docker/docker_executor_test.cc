@@ -121,7 +121,7 @@ TEST_F(DockerExecutorTest, OutputReachesTheLogWhileTheContainerRuns) {
   auto reader = ExecutionLogReader::open(log_path);
   ASSERT_TRUE(reader.isOk());
   std::vector<LogRecord> seen;
-  auto readUntil = [&](size_t n) {
+  auto read_until = [&](size_t n) {
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (seen.size() < n && std::chrono::steady_clock::now() < deadline) {
       auto got = (*reader)->next(1 << 20);
@@ -130,13 +130,13 @@ TEST_F(DockerExecutorTest, OutputReachesTheLogWhileTheContainerRuns) {
       if (seen.size() < n) std::this_thread::sleep_for(10ms);  // polls the file, not the run
     }
   };
-  readUntil(1);
+  read_until(1);
   EXPECT_FALSE(finished) << "the container is still waiting for the gate";
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].stream, LogStream::kStdout);
   EXPECT_EQ(seen[0].data, "first\n");
   std::ofstream(gate / "a") << "go";
-  readUntil(2);
+  read_until(2);
   EXPECT_FALSE(finished);
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[1].stream, LogStream::kStderr);
