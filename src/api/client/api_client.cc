@@ -380,11 +380,69 @@ Result<ApiClient> ApiClient::create(const ClientOptions& options) {
   transport.base_url = std::move(base_url);
   transport.timeout = options.timeout;
   transport.headers = options.headers;
-  return ApiClient(std::make_unique<CurlTransport>(std::move(transport)));
+  BeastWebSocketOptions websocket;
+  websocket.base_url = transport.base_url;
+  websocket.timeout = options.timeout;
+  websocket.headers = options.headers;
+  return ApiClient(std::make_unique<CurlTransport>(std::move(transport)),
+                   makeBeastWebSocketTransport(std::move(websocket)));
 }
 
-ApiClient::ApiClient(std::unique_ptr<HttpTransport> transport) : transport_(std::move(transport)) {
+ApiClient::ApiClient(std::unique_ptr<HttpTransport> transport,
+                     std::unique_ptr<WebSocketTransport> websocket)
+    : transport_(std::move(transport)), websocket_(std::move(websocket)) {
   COD_CHECK(transport_ != nullptr) << "ApiClient needs a transport";
+}
+
+Status ApiClient::streamLogs(const std::string& job_id, const LogsOptions& options,
+                             const LogLineFn& on_line) {
+  if (!websocket_) {
+    return unimplemented("this API client cannot stream logs (it has no WebSocket transport)")
+        .withComponent(kComponent);
+  }
+  Query q;
+  q.addIf(options.follow, "follow", "true")
+      .addIf(options.tail, "tail", "true")
+      .addNonEmpty("execution_id", options.execution_id)
+      .addPositive("job_version", options.job_version)
+      .addNonEmpty("namespace", options.ns);
+  const std::string path = jobPath(job_id) + "/logs";
+  COD_ASSIGN_OR_RETURN(std::unique_ptr<WebSocketConnection> connection,
+                       websocket_->connect(path + q.str()));
+  while (true) {
+    COD_ASSIGN_OR_RETURN(WebSocketMessage message, connection->read());
+    if (message.closed) {
+      if (message.close_code == 1000) return Status::ok();
+      return unavailable("the logs stream of job " + job_id + " ended abnormally (close code " +
+                         std::to_string(message.close_code) +
+                         (message.close_reason.empty() ? "" : ": " + message.close_reason) + ")")
+          .withComponent(kComponent);
+    }
+    auto frame = models::parseJson(message.text);
+    if (!frame.isOk() || !frame->is_object()) {
+      return internalError("unexpected frame from the logs WebSocket of job " + job_id)
+          .withComponent(kComponent);
+    }
+    const bj::object& obj = frame->get_object();
+    std::string error = stringField(obj, "error");
+    if (!error.empty()) {
+      bool not_found = error.find("not found") != std::string::npos ||
+                       error.find("unable to find") != std::string::npos ||
+                       error.find("no executions") != std::string::npos;
+      return Status(not_found ? StatusCode::kNotFound : StatusCode::kFailedPrecondition,
+                    std::move(error))
+          .withComponent("LogStream");
+    }
+    LogLine line;
+    if (const bj::value* value = models::findKey(obj, "value"); value && value->is_object()) {
+      const bj::object& v = value->get_object();
+      if (const bj::value* type = models::findKey(v, "Type"); type && type->is_int64()) {
+        line.type = static_cast<int>(type->as_int64());
+      }
+      line.line = stringField(v, "Line");
+    }
+    if (!line.line.empty()) on_line(line);
+  }
 }
 
 Result<bj::value> ApiClient::call(const std::string& method, const std::string& target,

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include <boost/json/value.hpp>
 
 #include "api/client/http_transport.h"
+#include "api/client/websocket_transport.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "models/execution.h"
@@ -143,6 +145,24 @@ struct ListNodesOptions {
   std::string filter_status;    // connected | disconnected
 };
 
+struct LogsOptions {
+  std::string ns;            // "" = the default namespace
+  std::string execution_id;  // "" = the job's latest live execution
+  uint64_t job_version = 0;  // 0 = any version
+  bool follow = false;       // keep streaming until the execution ends
+  bool tail = false;         // start from the end of what has been written
+};
+
+// One frame of the logs WebSocket (§3): Type 1 = stdout, 2 = stderr, 0 = unknown; the line as
+// written (a long line may come in several pieces).
+inline constexpr int kLogStdout = 1;
+inline constexpr int kLogStderr = 2;
+struct LogLine {
+  int type = 0;
+  std::string line;
+};
+using LogLineFn = std::function<void(const LogLine&)>;
+
 // The JSON forms, for `--output json|yaml`.
 boost::json::value toJson(const SubmitJobResponse& v);
 boost::json::value toJson(const GetJobResponse& v);
@@ -157,10 +177,13 @@ Status statusFromHttpError(int http_status, const std::string& body, const std::
 
 class ApiClient {
  public:
-  // A libcurl-backed client. InvalidArgument for a malformed host/port.
+  // A libcurl-backed client (and a Beast WebSocket for logs). InvalidArgument for a malformed
+  // host/port.
   static Result<ApiClient> create(const ClientOptions& options);
-  // A client over any transport (tests pass a FakeTransport).
-  explicit ApiClient(std::unique_ptr<HttpTransport> transport);
+  // A client over any transports (tests pass a FakeTransport and a FakeWebSocketTransport).
+  // Without a WebSocket transport streamLogs() is Unimplemented.
+  explicit ApiClient(std::unique_ptr<HttpTransport> transport,
+                     std::unique_ptr<WebSocketTransport> websocket = nullptr);
 
   ApiClient(ApiClient&&) noexcept = default;
   ApiClient& operator=(ApiClient&&) noexcept = default;
@@ -186,6 +209,13 @@ class ApiClient {
   Result<std::vector<models::SpecConfig>> jobResults(const std::string& id,
                                                      const std::string& ns = "");
 
+  // Streams a job's logs over the logs WebSocket (§3), calling `on_line` for every frame in
+  // order, until the server closes the stream: OK at a normal close (1000). An error frame ends
+  // the stream with its message (NotFound when it says something was not found, else
+  // FailedPrecondition); any other close code, or a connection that breaks, is Unavailable.
+  Status streamLogs(const std::string& job_id, const LogsOptions& options,
+                    const LogLineFn& on_line);
+
   // Nodes.
   Result<std::vector<models::NodeState>> listNodes(const ListNodesOptions& options = {});
   Result<models::NodeState> getNode(const std::string& id);
@@ -206,6 +236,7 @@ class ApiClient {
 
  private:
   std::unique_ptr<HttpTransport> transport_;
+  std::unique_ptr<WebSocketTransport> websocket_;
 };
 
 // Percent-encodes a path segment or query value (everything but A-Z a-z 0-9 - . _ ~).
