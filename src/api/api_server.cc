@@ -28,6 +28,7 @@ ApiServer::ApiServer(ApiDeps deps, ApiConfig config)
   endpoints::registerAuthRoutes(*router_, deps_);
   endpoints::registerJobRoutes(*router_, deps_);
   endpoints::registerNodeRoutes(*router_, deps_);
+  endpoints::registerLogRoutes(*router_, deps_);
   middleware_ = std::make_unique<Middleware>(router_.get(), serverHeaders(deps_.version),
                                              CorsConfig{config_.allowed_origins});
   HttpServerConfig http;
@@ -35,6 +36,7 @@ ApiServer::ApiServer(ApiDeps deps, ApiConfig config)
   http.port = config_.port;
   http.threads = config_.threads;
   http.max_body_bytes = config_.max_body_bytes;
+  http.websocket_max_queued_bytes = config_.websocket_max_queued_bytes;
   server_ = std::make_unique<HttpServer>(http, middleware_.get());
 }
 

@@ -22,6 +22,7 @@
 
 namespace cod::orchestrator {
 class JobService;
+class LogSource;
 class NodeManager;
 }  // namespace cod::orchestrator
 
@@ -40,6 +41,9 @@ struct ApiDeps {
   orchestrator::JobService* jobs = nullptr;
   store::JobStore* store = nullptr;
   orchestrator::NodeManager* nodes = nullptr;
+  // The logs WebSocket's source (reference §3); null on a node without an orchestrator (the
+  // socket then answers with an error frame saying so).
+  orchestrator::LogSource* logs = nullptr;
   // The serving node, for /api/v1/agent/node (and the auth challenge phrase).
   std::function<models::NodeInfo()> node_info;
   // /api/v1/agent/version; GitVersion from common/version.h gitVersion().
@@ -62,6 +66,9 @@ struct ApiConfig {
   size_t max_body_bytes = size_t{10} * 1024 * 1024;
   // Web origins whose pages may call the API (middleware.h CorsConfig).
   std::vector<std::string> allowed_origins;
+  // Per logs WebSocket: bytes of frames waiting for a slow reader before its stream is cancelled
+  // and its connection closed (HttpServerConfig::websocket_max_queued_bytes).
+  size_t websocket_max_queued_bytes = size_t{8} * 1024 * 1024;
 };
 
 class ApiServer {

@@ -3,7 +3,10 @@
 // Plain HTTP request/response types. Everything above the socket layer (router, middleware,
 // endpoints) sees only these; Boost.Beast stays inside http_server.cc.
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +51,9 @@ struct HttpRequest {
   std::string remote_address;  // "ip:port" of the peer
   std::string request_id;      // the request's X-Request-ID, or one generated for it
   std::map<std::string, std::string> path_params;  // ":id" segments, set by the router
+  // Set by the server for a WebSocket opening handshake (GET with Upgrade: websocket); a route
+  // may then answer with HttpResponse::websocket.
+  bool websocket_upgrade = false;
 
   // The first value of a query parameter, or `fallback` when absent.
   std::string queryValue(std::string_view key, std::string fallback = "") const;
@@ -58,6 +64,40 @@ struct HttpRequest {
   std::string pathParam(const std::string& name) const;
 };
 
+// WebSocket close codes (RFC 6455 §7.4.1) the API uses.
+inline constexpr uint16_t kWebSocketCloseNormal = 1000;
+inline constexpr uint16_t kWebSocketCloseGoingAway = 1001;
+
+// An accepted WebSocket connection, as the server hands it to a WebSocketHandler. Every method
+// may be called from any thread and none blocks: frames are queued and written on the
+// connection's strand.
+class WebSocketChannel {
+ public:
+  virtual ~WebSocketChannel() = default;
+  // Queues one text message (one frame). False when the connection is closed or closing, or when
+  // the message would take the connection's queued bytes over its limit: a peer that does not
+  // read (or is gone) then has its connection aborted, and the handler hears onClose().
+  virtual bool sendText(std::string text) = 0;
+  // Sends what is queued, then a close frame with `code`, and ends the connection once the peer
+  // answers (or the close times out). Later sendText() calls return false. Idempotent.
+  virtual void close(uint16_t code) = 0;
+};
+
+// What a route hands the server to serve a WebSocket (HttpResponse::websocket).
+class WebSocketHandler {
+ public:
+  virtual ~WebSocketHandler() = default;
+  // Once, on the connection's strand, after the handshake succeeded. `channel` may be kept and
+  // used from any thread; it never keeps the connection alive by itself.
+  virtual void onOpen(std::shared_ptr<WebSocketChannel> channel) = 0;
+  // Once, when the connection ends for any reason (the peer closed or vanished, the handler's
+  // close() completed, the queue overflowed, the server stopped, the handshake failed): on the
+  // connection's strand, or from the connection's destructor on whatever thread released it
+  // when the server stopped first. No call follows; the server then drops the handler. It must
+  // not block for long: it runs on an I/O thread.
+  virtual void onClose() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   Headers headers;
@@ -66,6 +106,10 @@ struct HttpResponse {
   std::string body_file;
   // Set by the server layer for a response after which the connection must close.
   bool close_connection = false;
+  // Set by a route answering a request with websocket_upgrade: the server completes the
+  // handshake (101, with `headers` added) and hands the connection to this handler; `status` and
+  // `body` are then unused. Ignored (500) for a request that is not an upgrade.
+  std::shared_ptr<WebSocketHandler> websocket;
 
   static HttpResponse json(int status, std::string body);
   static HttpResponse redirect(int status, std::string location);

@@ -1,10 +1,12 @@
 // The only translation unit that includes Boost.Beast/Asio: they are slow to compile, so the rest
-// of the API sees plain HttpRequest/HttpResponse values.
+// of the API sees plain HttpRequest/HttpResponse values (and, for WebSockets, the
+// WebSocketChannel/WebSocketHandler pair of http.h).
 
 #include "api/http_server.h"
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -21,6 +23,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "api/errors.h"
 #include "common/strings.h"
@@ -30,6 +33,7 @@ namespace cod::api {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
+namespace websocket = boost::beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
 namespace {
@@ -45,7 +49,13 @@ constexpr size_t kMaxLingerBytes = size_t{64} * 1024 * 1024;
 constexpr size_t kLingerReadChunk = size_t{64} * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 
-class Session;
+// What the server tracks to stop: an HTTP session or a WebSocket connection.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // From any thread: wind the connection down (finish the current exchange, then close).
+  virtual void shutdown() = 0;
+};
 
 }  // namespace
 
@@ -54,7 +64,10 @@ struct HttpServer::Impl {
 
   void accept();
   void onAccept(beast::error_code ec, tcp::socket socket);
-  void removeSession(const Session* s);
+  // Tracks a connection until it is destroyed; true when the server is stopping (the caller then
+  // shuts the connection down once started).
+  bool addSession(const std::shared_ptr<Connection>& c);
+  void removeSession(const Connection* c);
 
   HttpServerConfig config;
   HttpHandler* handler;
@@ -66,7 +79,7 @@ struct HttpServer::Impl {
   // Declared before io_context so that sessions destroyed with it can still deregister.
   std::mutex mu;
   std::condition_variable sessions_cv;
-  std::map<const Session*, std::weak_ptr<Session>> sessions;
+  std::map<const Connection*, std::weak_ptr<Connection>> sessions;
   bool accepting = true;
 
   net::io_context ioc;
@@ -77,12 +90,224 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// A WebSocket connection: the handshake request was read by a Session and answered by a route
+// with a WebSocketHandler. Strand state (open_, writing_, finished_, the stream) is touched only
+// on the connection's strand; the send queue, which any thread fills through WsChannel, lives
+// under mu_. A sender never waits for the peer: a message that would take the queue over its
+// bound aborts the connection instead.
+class WsSession : public Connection, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(beast::tcp_stream stream, HttpServer::Impl* server,
+            std::shared_ptr<WebSocketHandler> handler)
+      : ws_(std::move(stream)), server_(server), handler_(std::move(handler)) {}
+
+  ~WsSession() override {
+    // The server stopped before the connection ended: the handler still hears of it.
+    if (handler_) handler_->onClose();
+    server_->removeSession(this);
+  }
+
+  // On the strand: answers the handshake, adding `headers` (request ID, server headers, CORS).
+  void start(http::request<http::string_body> req, Headers headers) {
+    const HttpServerConfig& config = server_->config;
+    beast::get_lowest_layer(ws_).expires_never();  // the WebSocket has its own timeouts
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = config.websocket_handshake_timeout;
+    timeout.idle_timeout = config.websocket_idle_timeout;
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+    ws_.set_option(websocket::stream_base::decorator([headers = std::move(headers)](
+                                                         websocket::response_type& res) {
+      for (const auto& [name, value] : headers.all()) {
+        try {
+          res.insert(name, value);
+        } catch (const std::exception& e) {
+          spdlog::error("api: cannot add header {} to a WebSocket handshake: {}", name, e.what());
+        }
+      }
+    }));
+    ws_.read_message_max(config.websocket_max_read_bytes);
+    ws_.auto_fragment(false);  // one message, one frame
+    request_ = std::move(req);
+    ws_.async_accept(request_,
+                     [self = shared_from_this()](beast::error_code ec) { self->onAccept(ec); });
+  }
+
+  void shutdown() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (!self->open_) return self->finish();
+      {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->queue_.clear();
+        self->queued_bytes_ = 0;
+        if (!self->closing_) self->close_code_ = kWebSocketCloseGoingAway;
+        self->closing_ = true;
+      }
+      self->pump();
+    });
+  }
+
+  // Any thread (WebSocketChannel::sendText).
+  bool enqueue(std::string text) {
+    bool overflow = false;
+    bool post = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closing_ || dead_) return false;
+      if (queued_bytes_ + text.size() > server_->config.websocket_max_queued_bytes) {
+        dead_ = true;
+        overflow = true;
+      } else {
+        queued_bytes_ += text.size();
+        queue_.push_back(std::move(text));
+        post = !pump_posted_;
+        pump_posted_ = true;
+      }
+    }
+    if (overflow) {
+      net::post(ws_.get_executor(), [self = shared_from_this()] {
+        spdlog::warn("api: WebSocket {} is not reading (over {} bytes queued): closing it",
+                     self->request_.target(), self->server_->config.websocket_max_queued_bytes);
+        self->finish();
+      });
+      return false;
+    }
+    if (post) net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
+    return true;
+  }
+
+  // Any thread (WebSocketChannel::close).
+  void requestClose(uint16_t code) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closing_ || dead_) return;
+      closing_ = true;
+      close_code_ = code;
+    }
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
+  }
+
+ private:
+  void onAccept(beast::error_code ec) {
+    if (ec) return finish();
+    open_ = true;
+    handler_->onOpen(std::make_shared<Channel>(weak_from_this()));
+    read();
+    pump();
+  }
+
+  // Reads (and drops) what the peer sends, so that pings are answered, its close frame is seen
+  // and a vanished peer times out.
+  void read() {
+    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->finish();
+      self->read_buffer_.consume(n);
+      self->read();
+    });
+  }
+
+  // Writes the next queued message, or the close frame once the queue is empty.
+  void pump() {
+    std::string next;
+    bool send_close = false;
+    uint16_t code = kWebSocketCloseNormal;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pump_posted_ = false;
+      if (!open_ || finished_ || writing_) return;
+      if (!queue_.empty()) {
+        next = std::move(queue_.front());
+        queue_.pop_front();
+        queued_bytes_ -= next.size();
+      } else if (closing_ && !close_sent_) {
+        send_close = true;
+        close_sent_ = true;
+        code = close_code_;
+      } else {
+        return;
+      }
+    }
+    writing_ = true;
+    if (send_close) {
+      // The read loop sees the peer's answering close frame and ends the connection.
+      ws_.async_close(websocket::close_reason(code),
+                      [self = shared_from_this()](beast::error_code ec) {
+                        self->writing_ = false;
+                        if (ec) self->finish();
+                      });
+      return;
+    }
+    current_ = std::move(next);
+    ws_.text(true);
+    ws_.async_write(net::buffer(current_),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->finish();
+                      self->pump();
+                    });
+  }
+
+  // Ends the connection (once) and tells the handler.
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      dead_ = true;
+      queue_.clear();
+      queued_bytes_ = 0;
+    }
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+    if (handler_) {
+      std::shared_ptr<WebSocketHandler> handler = std::move(handler_);
+      handler->onClose();
+    }
+  }
+
+  // What the handler holds: it reaches the connection while it lives, and never keeps it alive.
+  class Channel final : public WebSocketChannel {
+   public:
+    explicit Channel(std::weak_ptr<WsSession> session) : session_(std::move(session)) {}
+    bool sendText(std::string text) override {
+      std::shared_ptr<WsSession> s = session_.lock();
+      return s && s->enqueue(std::move(text));
+    }
+    void close(uint16_t code) override {
+      if (std::shared_ptr<WsSession> s = session_.lock()) s->requestClose(code);
+    }
+
+   private:
+    std::weak_ptr<WsSession> session_;
+  };
+
+  websocket::stream<beast::tcp_stream> ws_;
+  HttpServer::Impl* server_;
+  std::shared_ptr<WebSocketHandler> handler_;
+  http::request<http::string_body> request_;
+  beast::flat_buffer read_buffer_;
+  std::string current_;  // the message being written
+  // Strand state.
+  bool open_ = false;
+  bool writing_ = false;
+  bool finished_ = false;
+  // Under mu_.
+  std::mutex mu_;
+  std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;
+  bool pump_posted_ = false;
+  bool closing_ = false;     // close() asked: no more messages
+  bool close_sent_ = false;  // the close frame is written (or being written)
+  bool dead_ = false;        // the connection ended or overflowed
+  uint16_t close_code_ = kWebSocketCloseNormal;
+};
+
+class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {}
+      : stream_(std::move(socket)), executor_(stream_.get_executor()), server_(server) {}
 
-  ~Session() { server_->removeSession(this); }
+  ~Session() override { server_->removeSession(this); }
 
   void start() {
     beast::error_code ec;
@@ -92,8 +317,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // From any thread: finish the current exchange, then close; an idle connection closes now.
-  void shutdown() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  void shutdown() override {
+    // executor_, not stream_'s: after an upgrade the stream belongs to a WsSession.
+    net::post(executor_, [self = shared_from_this()] {
       self->stopping_ = true;
       if (self->reading_) self->closeNow();
     });
@@ -205,6 +431,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle() {
     reading_ = false;
     HttpRequest req = toRequest(true);
+    req.websocket_upgrade = websocket::is_upgrade(parser_->get());
     bool keep_alive = parser_->get().keep_alive();
     bool head = req.method == "HEAD";
     HttpResponse res;
@@ -214,8 +441,27 @@ class Session : public std::enable_shared_from_this<Session> {
       // The handler promises not to throw; if it does anyway, answer instead of crashing.
       res = errorResponse(internalError("Internal server error"), req.request_id);
     }
+    if (res.websocket) {
+      if (req.websocket_upgrade && !stopping_) return upgrade(std::move(res));
+      if (!req.websocket_upgrade) {
+        spdlog::error("api: {} answered a plain request with a WebSocket", req.path);
+        res = errorResponse(internalError("Internal server error"), req.request_id);
+      } else {
+        res = errorResponse(unavailable("the server is stopping"), req.request_id);
+      }
+    }
     keep_alive = keep_alive && !res.close_connection;
     write(std::move(res), head, keep_alive, /*drain=*/false);
+  }
+
+  // Hands the connection to a WebSocket session, which answers the handshake. This session is
+  // done: it ends when its last handler returns.
+  void upgrade(HttpResponse res) {
+    stream_.expires_never();
+    auto ws = std::make_shared<WsSession>(std::move(stream_), server_, std::move(res.websocket));
+    bool stop_now = server_->addSession(ws);
+    ws->start(parser_->release(), std::move(res.headers));
+    if (stop_now) ws->shutdown();
   }
 
   void write(HttpResponse res, bool head, bool keep_alive, bool drain) {
@@ -311,6 +557,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  net::any_io_executor executor_;  // the connection's strand
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
@@ -323,7 +570,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-void HttpServer::Impl::removeSession(const Session* s) {
+bool HttpServer::Impl::addSession(const std::shared_ptr<Connection>& c) {
+  std::lock_guard<std::mutex> lock(mu);
+  sessions.emplace(c.get(), c);
+  return !accepting;
+}
+
+void HttpServer::Impl::removeSession(const Connection* s) {
   std::lock_guard<std::mutex> lock(mu);
   sessions.erase(s);
   if (sessions.empty()) sessions_cv.notify_all();
@@ -349,12 +602,7 @@ void HttpServer::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
   beast::error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);
   auto session = std::make_shared<Session>(std::move(socket), this);
-  bool stop_now = false;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    sessions.emplace(session.get(), session);
-    stop_now = !accepting;
-  }
+  bool stop_now = addSession(session);
   session->start();
   if (stop_now) session->shutdown();
   accept();
@@ -438,7 +686,7 @@ void HttpServer::stop() {
     s.acceptor->close(ec);
     s.accept_retry->cancel();
   });
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard<std::mutex> guard(s.mu);
     s.accepting = false;

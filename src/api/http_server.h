@@ -13,6 +13,10 @@
 //   HTTP, or whose header block exceeds 1 MiB, gets reject() with InvalidArgument (400).
 // * `Expect: 100-continue` is answered before the body is read.
 // * HEAD responses carry the headers of the GET response without its body.
+// * WebSocket: a request with Upgrade: websocket reaches the handler like any other (with
+//   HttpRequest::websocket_upgrade set); when the answer carries HttpResponse::websocket the
+//   server completes the handshake and serves the connection (WebSocketChannel: a bounded send
+//   queue, pings while idle, close handshake). Otherwise the answer is sent as plain HTTP.
 //
 // Lifecycle: start() once, then stop() (idempotent; also run by the destructor). stop() stops
 // accepting, lets in-flight requests finish for up to shutdown_grace, then closes everything.
@@ -40,6 +44,15 @@ struct HttpServerConfig {
   Duration write_timeout = std::chrono::seconds(45);
   Duration idle_timeout = std::chrono::seconds(20);
   Duration shutdown_grace = std::chrono::seconds(5);
+  // Per WebSocket connection: the bytes of messages queued and not yet written; a peer that lets
+  // more pile up (it does not read, or it is gone) has its connection aborted.
+  size_t websocket_max_queued_bytes = size_t{8} * 1024 * 1024;
+  // A WebSocket peer silent this long is gone; the server pings it after half of this.
+  Duration websocket_idle_timeout = std::chrono::seconds(60);
+  // How long the opening and the closing handshakes may take.
+  Duration websocket_handshake_timeout = std::chrono::seconds(10);
+  // The largest message a WebSocket peer may send (the API's sockets expect none).
+  size_t websocket_max_read_bytes = size_t{64} * 1024;
 };
 
 class HttpServer {

@@ -3,8 +3,7 @@
 // Route registration, one function per endpoint group. Each adds its routes to the router;
 // handlers capture `deps`, which must outlive the router.
 //
-// Future groups (results, logs over WebSocket) add a register function here and a call in
-// api_server.cc.
+// A new group adds a register function here and a call in api_server.cc.
 
 #include <string>
 
@@ -20,6 +19,8 @@ namespace cod::api::endpoints {
 
 // /api/v1/orchestrator/jobs… (reference §2 rows 1–9, results and logs excepted).
 void registerJobRoutes(Router& router, const ApiDeps& deps);
+// GET /api/v1/orchestrator/jobs/:id/logs, the logs WebSocket (reference §3; logs.cc).
+void registerLogRoutes(Router& router, const ApiDeps& deps);
 // /api/v1/orchestrator/nodes… (rows 12–14, plus POST /nodes with NodeID in the body).
 void registerNodeRoutes(Router& router, const ApiDeps& deps);
 // /api/v1/agent/… (rows 15–20) and the redirects of §1.
