@@ -101,15 +101,25 @@ Result<api::client::ApiClient*> CliContext::client() {
   }
   COD_ASSIGN_OR_RETURN(std::string base_url, api::client::resolveBaseUrl(host, port));
   Duration timeout = std::chrono::seconds(std::max(1, api_flags_.timeout_secs));
+  std::unique_ptr<api::client::HttpTransport> transport;
   if (env_.make_transport) {
-    client_ = std::make_unique<api::client::ApiClient>(env_.make_transport(base_url, timeout));
+    transport = env_.make_transport(base_url, timeout);
   } else {
     api::client::CurlTransportOptions options;
     options.base_url = base_url;
     options.timeout = timeout;
-    client_ = std::make_unique<api::client::ApiClient>(
-        std::make_unique<api::client::CurlTransport>(std::move(options)));
+    transport = std::make_unique<api::client::CurlTransport>(std::move(options));
   }
+  std::unique_ptr<api::client::WebSocketTransport> websocket;
+  if (env_.make_websocket) {
+    websocket = env_.make_websocket(base_url, timeout);
+  } else {
+    api::client::BeastWebSocketOptions options;
+    options.base_url = base_url;
+    options.timeout = timeout;
+    websocket = api::client::makeBeastWebSocketTransport(std::move(options));
+  }
+  client_ = std::make_unique<api::client::ApiClient>(std::move(transport), std::move(websocket));
   return client_.get();
 }
 
@@ -158,6 +168,7 @@ int runCli(const std::vector<std::string>& args, CliEnv& env) {
       ->capture_default_str();
 
   registerJobCommands(root, ctx);
+  registerLogsCommands(root, ctx);
   registerDockerCommands(root, ctx);
   registerWasmCommands(root, ctx);
   registerPythonCommands(root, ctx);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/client/http_transport.h"
+#include "api/client/websocket_transport.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "node/node.h"
@@ -38,6 +39,10 @@ struct CliEnv {
   std::function<std::unique_ptr<api::client::HttpTransport>(const std::string& base_url,
                                                             Duration timeout)>
       make_transport;
+  // Makes the WebSocket transport for the API (`job logs`, `--follow`); null = Boost.Beast.
+  std::function<std::unique_ptr<api::client::WebSocketTransport>(const std::string& base_url,
+                                                                 Duration timeout)>
+      make_websocket;
   const Clock* clock = nullptr;                             // null = the system clock
   std::function<void(Duration)> sleep;                      // null = std::this_thread::sleep_for
   std::function<int(const node::ServeOptions&)> run_serve;  // null = node::runServe

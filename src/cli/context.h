@@ -89,6 +89,8 @@ void printStructured(CliContext& ctx, const boost::json::value& value, OutputFor
 
 // Command groups (one file each).
 void registerJobCommands(CLI::App& root, CliContext& ctx);
+// `job logs` (under the `job` group registerJobCommands made) and its alias `logs`.
+void registerLogsCommands(CLI::App& root, CliContext& ctx);
 void registerDockerCommands(CLI::App& root, CliContext& ctx);
 void registerWasmCommands(CLI::App& root, CliContext& ctx);
 void registerPythonCommands(CLI::App& root, CliContext& ctx);

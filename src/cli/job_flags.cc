@@ -142,6 +142,7 @@ void addRunFlags(CLI::App* cmd, RunFlags* f, bool with_download) {
       ->group(group);
   cmd->add_flag("--force", f->force, "Submit even when an existing job's spec is unchanged")
       ->group(group);
+  cmd->add_flag("-f,--follow", f->follow, "Print the job's output as it runs")->group(group);
   if (!with_download) return;
   cmd->add_flag("--download", f->download, "Download the results once the job finishes")
       ->group(group);

@@ -49,6 +49,7 @@ struct RunFlags {
   bool node_details = false;
   bool hide_warnings = false;
   bool force = false;
+  bool follow = false;     // stream the job's logs once it starts (-f/--follow)
   bool download = false;   // download results after completion
   std::string output_dir;  // where --download writes; "" = ./job-<id>
 };

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "cli/logs_commands.h"
 #include "cli/results.h"
 #include "common/strings.h"
+#include "common/units.h"
 #include "models/job_validation.h"
 #include "models/json.h"
 #include "models/spec_loader.h"
@@ -171,7 +173,7 @@ Status waitForJob(CliContext& ctx, api::client::ApiClient& client, const std::st
   FollowOptions options;
   options.long_running = submitted.job.isLongRunning();
   options.timeout = std::chrono::seconds(flags.wait_timeout_secs);
-  options.quiet = flags.id_only;
+  options.quiet = flags.id_only || flags.follow;
   options.style = ctx.tableStyle({});
   std::ostream& out = ctx.out();
   if (!options.quiet) {
@@ -198,13 +200,14 @@ Status waitForJob(CliContext& ctx, api::client::ApiClient& client, const std::st
   COD_ASSIGN_OR_RETURN(api::client::GetJobResponse final_job, client.getJob(job_id));
   const models::Job& job = final_job.job;
   const models::JobState& state = job.state;
+  options.quiet = flags.id_only;  // the final state is shown after the logs too
   if (!options.quiet) {
     bool finished = followed.outcome == FollowOutcome::kFinished;
     out << "\nJob " << job.id << (finished ? " finished with state " : " is ")
         << models::jobStateName(state.state_type)
         << (state.message.empty() ? "" : ": " + oneLine(state.message)) << "\n";
   }
-  if (!options.quiet && followed.outcome == FollowOutcome::kFinished) {
+  if (!options.quiet && !flags.follow && followed.outcome == FollowOutcome::kFinished) {
     COD_ASSIGN_OR_RETURN(api::client::ExecutionsPage executions, client.jobExecutions(job_id));
     out << runOutputs(executions.items, options.style.wide);
   }
@@ -259,7 +262,7 @@ Status submitAndFollow(CliContext& ctx, const models::Job& job, const RunFlags& 
     ctx.out() << "Job successfully submitted. Job ID: " << submitted.job_id << "\n";
   }
   ctx.out().flush();
-  if (!flags.wait) {
+  if (!flags.wait && !flags.follow) {
     if (!flags.id_only) {
       ctx.out() << "\nTo check on the job, execute:\n\tcod job describe " << submitted.job_id
                 << "\n";
@@ -267,7 +270,43 @@ Status submitAndFollow(CliContext& ctx, const models::Job& job, const RunFlags& 
     return Status::ok();
   }
   if (!flags.id_only) ctx.out() << "\n";
-  return waitForJob(ctx, *client, submitted.job_id, flags);
+  RunFlags after = flags;
+  if (flags.follow) after.follow = followJobLogs(ctx, *client, job, submitted.job_id);
+  if (!flags.wait) return Status::ok();
+  return waitForJob(ctx, *client, submitted.job_id, after);
+}
+
+bool followJobLogs(CliContext& ctx, api::client::ApiClient& client, const models::Job& job,
+                   const std::string& job_id) {
+  const Time deadline = ctx.clock().now() + kFollowStartTimeout;
+  constexpr Duration kPoll = std::chrono::milliseconds(100);
+  while (true) {
+    Result<api::client::GetJobResponse> got = client.getJob(job_id);
+    if (!got.isOk()) {
+      ctx.err() << "Warning: cannot follow the logs of job " << job_id << ": "
+                << got.error().message() << "\n";
+      return false;
+    }
+    models::JobStateType state = got->job.state.state_type;
+    if (state != models::JobStateType::kPending && state != models::JobStateType::kQueued) break;
+    if (ctx.clock().now() >= deadline) {
+      ctx.err() << "Warning: job " << job_id << " is still " << models::jobStateName(state)
+                << " after " << formatDuration(kFollowStartTimeout)
+                << "; not following its logs (later: cod job logs -f " << job_id << ")\n";
+      return false;
+    }
+    ctx.sleep(kPoll);
+  }
+  api::client::LogsOptions logs;
+  logs.follow = true;
+  logs.ns = job.ns;
+  Status streamed = printJobLogs(ctx, client, job_id, logs);
+  if (!streamed.isOk()) {
+    ctx.err() << "Warning: cannot follow the logs of job " << job_id << ": " << streamed.message()
+              << "\n";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace cod::cli

@@ -78,7 +78,17 @@ std::string followUpCommands(const models::Job& job);
 // or a wait that timed out is an error (the message says which).
 Status submitAndFollow(CliContext& ctx, const models::Job& job, const RunFlags& flags);
 
-// Follows an already submitted job (the part of submitAndFollow after the submit).
+// With --follow: waits (up to kFollowStartTimeout, polling the job) until the job is no longer
+// Pending or Queued, then prints its logs (follow=true) until the execution ends. False, after a
+// warning on stderr, when there were no logs to stream (the job did not start in time, or the
+// stream failed): the caller then follows the history as without --follow.
+inline constexpr Duration kFollowStartTimeout = std::chrono::seconds(10);
+bool followJobLogs(CliContext& ctx, api::client::ApiClient& client, const models::Job& job,
+                   const std::string& job_id);
+
+// Follows an already submitted job (the part of submitAndFollow after the submit). With
+// flags.follow the logs were printed already: the history is followed silently and the run's
+// outputs are not repeated.
 Status waitForJob(CliContext& ctx, api::client::ApiClient& client, const std::string& job_id,
                   const RunFlags& flags);
 

@@ -413,6 +413,14 @@ Status ApiClient::streamLogs(const std::string& job_id, const LogsOptions& optio
     COD_ASSIGN_OR_RETURN(WebSocketMessage message, connection->read());
     if (message.closed) {
       if (message.close_code == 1000) return Status::ok();
+      if (message.close_code == 1001) {
+        return unavailable(
+                   "the cod API went away (it is stopping) before the end of the logs of "
+                   "job " +
+                   job_id)
+            .withComponent(kComponent)
+            .withRetryable();
+      }
       return unavailable("the logs stream of job " + job_id + " ended abnormally (close code " +
                          std::to_string(message.close_code) +
                          (message.close_reason.empty() ? "" : ": " + message.close_reason) + ")")
