@@ -118,6 +118,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     ws_.set_option(timeout);
     ws_.set_option(websocket::stream_base::decorator([headers = std::move(headers)](
                                                          websocket::response_type& res) {
+      res.erase(http::field::server);  // Beast's own; no other answer names the server
       for (const auto& [name, value] : headers.all()) {
         try {
           res.insert(name, value);

@@ -368,6 +368,21 @@ TEST_F(LogsApiTest, AClientThatLeavesCancelsTheSubscription) {
   EXPECT_TRUE(source_.waitCancelled());
 }
 
+TEST_F(LogsApiTest, StoppingTheServerEndsOpenStreamsWithGoingAway) {
+  start();
+  auto c = connect(std::string(kLogsPath) + "?follow=true");
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(source_.waitOpened());
+  std::thread stopper([this] { server_->stop(); });
+  Result<WebSocketMessage> m = c->read();
+  ASSERT_TRUE(m.isOk()) << m.status().toString();
+  EXPECT_TRUE(m->closed);
+  EXPECT_EQ(m->close_code, 1001);
+  c.reset();
+  stopper.join();
+  EXPECT_TRUE(source_.waitCancelled());
+}
+
 TEST_F(LogsApiTest, TheApiClientStreamsLinesAndReportsErrorFrames) {
   source_.on_open = [](const LogRequest& req, LogSink& sink) {
     if (req.job_id != "j-1") return sink.onEnd(notFound("job not found: " + req.job_id));
