@@ -368,6 +368,26 @@ TEST_F(LogsApiTest, AClientThatLeavesCancelsTheSubscription) {
   EXPECT_TRUE(source_.waitCancelled());
 }
 
+TEST_F(LogsApiTest, AnUpgradeTheServerRefusesIsTheErrorItsBodyDescribes) {
+  start();
+  auto refused = transport_->connect("/api/v1/orchestrator/nope");
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_EQ(refused.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(refused.status().message().find("was not found"), std::string::npos)
+      << refused.status().toString();
+
+  uint16_t port = server_->port();
+  server_->stop();
+  client::BeastWebSocketOptions options;
+  options.base_url = "http://127.0.0.1:" + std::to_string(port);
+  options.timeout = kDeadline;
+  auto gone = client::makeBeastWebSocketTransport(options)->connect(kLogsPath);
+  ASSERT_FALSE(gone.isOk());
+  EXPECT_EQ(gone.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(gone.status().message().find("cannot reach the cod API at"), std::string::npos)
+      << gone.status().toString();
+}
+
 TEST_F(LogsApiTest, StoppingTheServerEndsOpenStreamsWithGoingAway) {
   start();
   auto c = connect(std::string(kLogsPath) + "?follow=true");
