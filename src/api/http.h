@@ -92,9 +92,9 @@ class WebSocketHandler {
   virtual void onOpen(std::shared_ptr<WebSocketChannel> channel) = 0;
   // Once, when the connection ends for any reason (the peer closed or vanished, the handler's
   // close() completed, the queue overflowed, the server stopped, the handshake failed): on the
-  // connection's strand, or from the connection's destructor on whatever thread released it
-  // when the server stopped first. No call follows; the server then drops the handler. It must
-  // not block for long: it runs on an I/O thread.
+  // connection's strand, or, for a connection the server's stop() could not end within its grace
+  // period, on the thread calling stop() after the I/O threads ended. No call follows; the server
+  // then drops the handler. It must not block for long: it runs on an I/O thread.
   virtual void onClose() = 0;
 };
 

@@ -55,6 +55,9 @@ class Connection {
   virtual ~Connection() = default;
   // From any thread: wind the connection down (finish the current exchange, then close).
   virtual void shutdown() = 0;
+  // Called by stop() once no I/O thread runs any more, for a connection shutdown() did not end
+  // within the grace period.
+  virtual void abandon() {}
 };
 
 }  // namespace
@@ -92,7 +95,7 @@ namespace {
 
 // A WebSocket connection: the handshake request was read by a Session and answered by a route
 // with a WebSocketHandler. Strand state (open_, writing_, finished_, the stream) is touched only
-// on the connection's strand; the send queue, which any thread fills through WsChannel, lives
+// on the connection's strand; the send queue, which any thread fills through Channel, lives
 // under mu_. A sender never waits for the peer: a message that would take the queue over its
 // bound aborts the connection instead.
 class WsSession : public Connection, public std::enable_shared_from_this<WsSession> {
@@ -102,9 +105,18 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       : ws_(std::move(stream)), server_(server), handler_(std::move(handler)) {}
 
   ~WsSession() override {
-    // The server stopped before the connection ended: the handler still hears of it.
+    // Only if neither finish() nor abandon() ran (a bug): the handler must still hear of it.
     if (handler_) handler_->onClose();
     server_->removeSession(this);
+  }
+
+  // No I/O thread runs: the handler hears of the end here, on the thread stopping the server,
+  // so that nothing it owns (a log subscription) outlives the server.
+  void abandon() override {
+    if (handler_) {
+      std::shared_ptr<WebSocketHandler> handler = std::move(handler_);
+      handler->onClose();
+    }
   }
 
   // On the strand: answers the handshake, adding `headers` (request ID, server headers, CORS).
@@ -704,6 +716,14 @@ void HttpServer::stop() {
   s.ioc.stop();
   for (std::thread& t : s.threads) t.join();
   s.threads.clear();
+  {
+    std::lock_guard<std::mutex> guard(s.mu);
+    for (auto& [ptr, weak] : s.sessions) {
+      if (auto strong = weak.lock()) live.push_back(std::move(strong));
+    }
+  }
+  for (auto& connection : live) connection->abandon();
+  live.clear();
   spdlog::info("api: stopped");
 }
 

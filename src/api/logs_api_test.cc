@@ -403,6 +403,15 @@ TEST_F(LogsApiTest, StoppingTheServerEndsOpenStreamsWithGoingAway) {
   EXPECT_TRUE(source_.waitCancelled());
 }
 
+TEST_F(LogsApiTest, StoppingTheServerCancelsAStreamWhoseClientNeverAnswers) {
+  start();
+  auto c = connect(std::string(kLogsPath) + "?follow=true");  // and never read
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(source_.waitOpened());
+  server_->stop();  // the close goes unanswered; after the grace period the stream is abandoned
+  EXPECT_TRUE(source_.cancelled());
+}
+
 TEST_F(LogsApiTest, TheApiClientStreamsLinesAndReportsErrorFrames) {
   source_.on_open = [](const LogRequest& req, LogSink& sink) {
     if (req.job_id != "j-1") return sink.onEnd(notFound("job not found: " + req.job_id));
