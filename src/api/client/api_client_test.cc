@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "api/client/fake_transport.h"
+#include "api/client/fake_websocket.h"
 #include "models/json.h"
 
 namespace cod::api::client {
@@ -302,6 +303,52 @@ TEST_F(ClientTest, ErrorsAndMalformedAnswers) {
   answer("GET /api/v1/orchestrator/jobs", 200, R"({"Items":{"oops":1}})");
   EXPECT_THAT(client_->listJobs().error().message(),
               HasSubstr("unexpected response to GET /api/v1/orchestrator/jobs"));
+}
+
+// streamLogs over a scripted WebSocket: what each kind of frame and close turns into.
+class StreamLogsTest : public ::testing::Test {
+ protected:
+  Status stream(std::vector<WebSocketMessage> script, const LogsOptions& options = {}) {
+    auto ws = std::make_unique<FakeWebSocketTransport>();
+    targets_ = ws->targets();
+    ws->handler = [script](const std::string&) -> Result<std::vector<WebSocketMessage>> {
+      return script;
+    };
+    ApiClient client(std::make_unique<FakeTransport>(), std::move(ws));
+    lines_.clear();
+    return client.streamLogs("j-1", options, [this](const LogLine& l) { lines_.push_back(l); });
+  }
+
+  std::vector<LogLine> lines_;
+  std::shared_ptr<std::vector<std::string>> targets_;
+};
+
+TEST_F(StreamLogsTest, LinesInOrderUntilANormalClose) {
+  Status s = stream({textMessage(R"({"value":{"Type":1,"Line":"a\n"}})"),
+                     textMessage(R"({"Value":{"type":2,"line":"b\n"},"Extra":1})"),
+                     textMessage(R"({"value":{"Type":1,"Line":""}})"), closeMessage(1000)});
+  EXPECT_TRUE(s.isOk()) << s.toString();
+  ASSERT_EQ(lines_.size(), 2u);  // the empty Line is not a line
+  EXPECT_EQ(lines_[0].type, kLogStdout);
+  EXPECT_EQ(lines_[0].line, "a\n");
+  EXPECT_EQ(lines_[1].type, kLogStderr);
+  EXPECT_EQ(lines_[1].line, "b\n");
+  EXPECT_EQ(*targets_, std::vector<std::string>{"/api/v1/orchestrator/jobs/j-1/logs"});
+}
+
+TEST_F(StreamLogsTest, EndsOtherwise) {
+  Status error = stream({textMessage(R"({"error":"boom","value":{"Type":0,"Line":""}})"),
+                         textMessage(R"({"value":{"Type":1,"Line":"never\n"}})")});
+  EXPECT_EQ(error.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(error.message(), "boom");
+  EXPECT_TRUE(lines_.empty());
+  EXPECT_EQ(stream({closeMessage(1001)}).code(), StatusCode::kUnavailable);
+  EXPECT_THAT(stream({closeMessage(1011, "bug")}).message(), HasSubstr("close code 1011: bug"));
+  EXPECT_EQ(stream({textMessage("not json")}).code(), StatusCode::kInternal);
+  EXPECT_EQ(stream({}).code(), StatusCode::kUnavailable);  // broke without a close
+  ApiClient no_websocket(std::make_unique<FakeTransport>());
+  EXPECT_EQ(no_websocket.streamLogs("j-1", {}, [](const LogLine&) {}).code(),
+            StatusCode::kUnimplemented);
 }
 
 TEST(UrlEscapeTest, EscapesReservedCharacters) {
