@@ -177,6 +177,7 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   deps.jobs = &s->orchestrator->jobs();
   deps.store = s->store.get();
   deps.nodes = &s->orchestrator->nodes();
+  deps.logs = s->orchestrator->logs();
   models::NodeInfo info = s->info;
   deps.node_info = [info] { return info; };
   deps.version = info.bacalhau_version;
