@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/client/websocket_transport.h"
 #include "api/test_web_server.h"
 #include "common/strings.h"
 #include "tests/e2e/cod_fixture.h"
@@ -149,6 +150,91 @@ TEST_F(DockerE2E, StopLeavesNoContainerBehind) {
   ASSERT_EQ(stop.code, 0) << stop.err;
   EXPECT_TRUE(eventually([&] { return containersOfJob(id) == 0; }));
   EXPECT_EQ(jobState(id), JobStateType::kStopped);
+}
+
+// Live logs (reference §3): a job printing a line a second is followed while it runs, the frames
+// on the wire are Bacalhau's, --tail starts at the end, and the log stays readable after the end.
+TEST_F(DockerE2E, LogsStreamWhileTheJobRunsAndStayAfterItEnds) {
+  startServer({"devstack", "--computes", "1", "--nats-port", "0", "--publisher-port", "0"});
+  ASSERT_TRUE(waitForComputeNodes(1));
+  std::string id = runDetached({kImage, "--", "sh", "-c",
+                                "for i in 1 2 3 4; do echo tick $i; sleep 1; done; echo oops >&2"});
+
+  struct Arrival {
+    api::client::LogLine line;
+    std::chrono::steady_clock::time_point at;
+    JobStateType job_state;
+  };
+  std::vector<Arrival> arrivals;
+  api::client::LogsOptions follow;
+  follow.follow = true;
+  Status streamed = client().streamLogs(id, follow, [&](const api::client::LogLine& l) {
+    arrivals.push_back({l, std::chrono::steady_clock::now(), jobState(id)});
+  });
+  ASSERT_TRUE(streamed.isOk()) << streamed.toString();
+  std::string stdout_text;
+  std::string stderr_text;
+  for (const auto& a : arrivals) {
+    (a.line.type == api::client::kLogStderr ? stderr_text : stdout_text) += a.line.line;
+  }
+  EXPECT_EQ(stdout_text, "tick 1\ntick 2\ntick 3\ntick 4\n");
+  EXPECT_EQ(stderr_text, "oops\n");
+  ASSERT_GE(arrivals.size(), 5u);
+  // Streaming, not a dump at the end: the first line came while the job ran, seconds before the
+  // last one.
+  EXPECT_NE(arrivals.front().job_state, JobStateType::kCompleted);
+  EXPECT_GE(arrivals.back().at - arrivals.front().at, std::chrono::seconds(2));
+  ASSERT_TRUE(waitForState(id, JobStateType::kCompleted));
+
+  // After the end: the whole log again, stdout to stdout and stderr to stderr.
+  auto after = cod({"job", "logs", id});
+  ASSERT_EQ(after.code, 0) << after.err;
+  EXPECT_EQ(after.out, "tick 1\ntick 2\ntick 3\ntick 4\n");
+  EXPECT_EQ(after.err, "oops\n");
+
+  // The frames as Bacalhau's CLI and web UI read them, then close 1000.
+  api::client::BeastWebSocketOptions o;
+  o.base_url = "http://127.0.0.1:" + std::to_string(api_port_);
+  auto ws = api::client::makeBeastWebSocketTransport(o);
+  auto conn = ws->connect("/api/v1/orchestrator/jobs/" + id + "/logs");
+  ASSERT_TRUE(conn.isOk()) << conn.status().toString();
+  auto first = (*conn)->read();
+  ASSERT_TRUE(first.isOk());
+  EXPECT_EQ(first->text, R"({"value":{"Type":1,"Line":"tick 1\n"}})");
+  api::client::WebSocketMessage m;
+  int frames = 1;
+  while (true) {
+    auto next = (*conn)->read();
+    ASSERT_TRUE(next.isOk()) << next.status().toString();
+    m = *next;
+    if (m.closed) break;
+    ++frames;
+  }
+  EXPECT_EQ(frames, 5);
+  EXPECT_EQ(m.close_code, 1000);
+  auto unknown = ws->connect("/api/v1/orchestrator/jobs/j-nope/logs");
+  ASSERT_TRUE(unknown.isOk());
+  auto error = (*unknown)->read();
+  ASSERT_TRUE(error.isOk());
+  EXPECT_NE(error->text.find(R"("error":)"), std::string::npos) << error->text;
+  EXPECT_NE(error->text.find(R"("value":{"Type":0,"Line":""})"), std::string::npos);
+  auto close = (*unknown)->read();
+  ASSERT_TRUE(close.isOk());
+  EXPECT_TRUE(close->closed);
+  EXPECT_EQ(close->close_code, 1000);
+
+  // --tail on a running job starts at the end: the first lines are not sent again.
+  std::string slow =
+      runDetached({kImage, "--", "sh", "-c", "for i in 1 2 3 4 5; do echo line $i; sleep 1; done"});
+  ASSERT_TRUE(eventually(
+      [&] {
+        return cod({"job", "logs", slow}).out.find("line 2") != std::string::npos;
+      },
+      std::chrono::seconds(30)));
+  auto tail = cod({"job", "logs", slow, "--tail", "--follow"});
+  ASSERT_EQ(tail.code, 0) << tail.err;
+  EXPECT_EQ(tail.out.find("line 1"), std::string::npos) << tail.out;
+  EXPECT_NE(tail.out.find("line 5\n"), std::string::npos) << tail.out;
 }
 
 TEST_F(DockerE2E, KilledComputeNodesWorkIsRescheduled) {
