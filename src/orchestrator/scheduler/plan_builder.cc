@@ -16,6 +16,15 @@ using models::JobStateType;
 
 namespace {
 constexpr const char* kErrorNodeLost = "Orchestrator:NodeLost";
+
+// "1.2s", "8.4s", "2m 10s": a backoff as a person reads it.
+std::string formatDelay(Duration d) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  if (ms < 10'000) {
+    return std::to_string(ms / 1000) + "." + std::to_string((ms % 1000) / 100) + "s";
+  }
+  return formatDuration(std::chrono::seconds((ms + 500) / 1000));
+}
 constexpr const char* kErrorExecutionLost = "Orchestrator:ExecutionLost";
 }  // namespace
 
@@ -268,7 +277,7 @@ RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
   bool first_look = last->followup_eval_id.empty();
   if (first_look) {
     std::string of = policy.limit ? " of " + std::to_string(*policy.limit) : "";
-    std::string when = delay > Duration::zero() ? " in " + formatDuration(delay) : " now";
+    std::string when = delay > Duration::zero() ? " in " + formatDelay(delay) : " now";
     std::string on = others_available ? " on another node" : "";
     std::string id = b.now() < due ? b.followUp(models::kEvalTriggerExecFailure, due - b.now())
                                    : std::string("now");
