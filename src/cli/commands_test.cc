@@ -758,6 +758,7 @@ API:
   AllowedOrigins: [https://ui.example.com]
 Orchestrator:
   MaxJobCount: 50
+  Scheduler: {Retry: {Batch: {Limit: 5, Delay: 2s}, Service: {MaxDelay: 10m}}}
 Compute:
   Orchestrators: [nats://10.0.0.1:4222, nats://10.0.0.2:4222]
   AllowListedLocalPaths: [/data, /scratch:rw]
@@ -776,6 +777,9 @@ WebUI: {Enabled: true}
   EXPECT_EQ(o.api_port, 9999);  // the flag wins
   EXPECT_EQ(o.allowed_origins, std::vector<std::string>{"https://ui.example.com"});
   EXPECT_EQ(o.max_job_count, 50);
+  EXPECT_EQ(o.retry_defaults.at("batch").at("cod.retry.limit"), "5");
+  EXPECT_EQ(o.retry_defaults.at("batch").at("cod.retry.delay"), "2s");
+  EXPECT_EQ(o.retry_defaults.at("service").at("cod.retry.max-delay"), "10m");
   EXPECT_EQ(o.orchestrators, "nats://10.0.0.1:4222,nats://10.0.0.2:4222");
   EXPECT_EQ(o.allow_listed_local_paths, (std::vector<std::string>{"/data", "/scratch:rw"}));
   EXPECT_TRUE(o.allow_networked_jobs);
@@ -790,6 +794,9 @@ WebUI: {Enabled: true}
   std::ofstream(path) << "API: {Port: many}\n";
   EXPECT_EQ(run({"serve", "-c", path}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("API.Port has the wrong kind of value"));
+  std::ofstream(path) << "Orchestrator: {Scheduler: {Retry: {Batch: {Delay: soon}}}}\n";
+  EXPECT_EQ(run({"serve", "-c", path}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("\"soon\" is not a duration"));
   EXPECT_EQ(run({"serve", "-c", "/nonexistent/cod.yaml"}), 1);
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/strings.h"
 #include "common/units.h"
+#include "orchestrator/scheduler/retry_policy.h"
 
 namespace cod::node {
 
@@ -97,7 +98,40 @@ const std::vector<Key>& keys() {
            o->labels[kv.first.as<std::string>()] = kv.second.as<std::string>();
        }},
   };
-  return kKeys;
+  static const std::vector<Key> kAll = [] {
+    std::vector<Key> all = kKeys;
+    // Orchestrator.Scheduler.Retry.<Type>.<Field>: strings kept as the path, so the key's
+    // lifetime is the program's.
+    static std::vector<std::string> paths;
+    const std::pair<const char*, const char*> fields[] = {
+        {"Limit", orchestrator::kMetaRetryLimit},
+        {"Delay", orchestrator::kMetaRetryDelay},
+        {"Factor", orchestrator::kMetaRetryFactor},
+        {"MaxDelay", orchestrator::kMetaRetryMaxDelay}};
+    const std::pair<const char*, const char*> types[] = {{"Batch", models::kJobTypeBatch},
+                                                         {"Service", models::kJobTypeService},
+                                                         {"Daemon", models::kJobTypeDaemon}};
+    paths.reserve(std::size(fields) * std::size(types));
+    for (const auto& [type_key, type] : types) {
+      for (const auto& [field, meta_key] : fields) {
+        paths.push_back(std::string("Orchestrator.Scheduler.Retry.") + type_key + "." + field);
+        std::string type_name = type;
+        std::string meta = meta_key;
+        all.push_back(
+            {paths.back().c_str(), "", [type_name, meta](const YAML::Node& n, ServeOptions* o) {
+               models::Job probe;
+               probe.meta[meta] = n.as<std::string>();
+               auto policy = orchestrator::retryPolicyFor(probe, orchestrator::RetryPolicy{});
+               if (!policy.isOk()) {
+                 throw YAML::Exception(n.Mark(), policy.status().message());
+               }
+               o->retry_defaults[type_name][meta] = n.as<std::string>();
+             }});
+      }
+    }
+    return all;
+  }();
+  return kAll;
 }
 
 // Every leaf's dotted path in a YAML map (a key holding a sequence or a map listed in `whole` is a

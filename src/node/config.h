@@ -7,7 +7,15 @@
 //
 //   DataDir: /var/lib/cod
 //   API: {Host: 0.0.0.0, Port: 1234, AllowedOrigins: [https://ui.example.com]}
-//   Orchestrator: {Enabled: true, Host: 0.0.0.0, Port: 4222, MaxJobCount: 10000}
+//   Orchestrator:
+//     Enabled: true
+//     Host: 0.0.0.0
+//     Port: 4222
+//     MaxJobCount: 10000
+//     Scheduler:   # cod's own: retry defaults per job type (Batch, Service, Daemon); a job's
+//       Retry:     # Meta cod.retry.* keys still win
+//         Batch: {Limit: 5, Delay: 2s, Factor: 2, MaxDelay: 1m}
+//         Service: {Limit: unlimited, MaxDelay: 10m}
 //   Compute:
 //     Enabled: true
 //     Orchestrators: [nats://10.0.0.1:4222]

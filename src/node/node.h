@@ -36,6 +36,10 @@ struct ServeOptions {
   Duration queue_backoff = std::chrono::seconds(5);
   // Most partitions (Count) one job may ask for (models::JobLimits).
   int64_t max_job_count = 10000;
+  // Retry defaults per job type ("batch", "service", "daemon"), as the cod.retry.* Meta keys a job
+  // could set (config Orchestrator.Scheduler.Retry.<Type>.{Limit,Delay,Factor,MaxDelay}); a job's
+  // own Meta still wins.
+  std::map<std::string, std::map<std::string, std::string>> retry_defaults;
   // An existing NATS server or cluster to use instead of starting a nats-server child.
   std::string nats_url;
   // Where the nats-server child listens (port 0 = a free one).

@@ -151,6 +151,14 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   config.nodes.disconnect_timeout = options.node_disconnect_timeout;
   config.scheduler.queue_backoff = options.queue_backoff;
   config.job_limits.max_count = options.max_job_count;
+  for (const auto& [type, overrides] : options.retry_defaults) {
+    auto t = models::parseJobType(type);
+    if (!t) continue;
+    models::Job probe;
+    probe.meta = {overrides.begin(), overrides.end()};
+    auto& policy = config.scheduler.retry[static_cast<size_t>(*t)];
+    COD_ASSIGN_OR_RETURN(policy, orchestrator::retryPolicyFor(probe, policy));
+  }
   if (!options.s3_managed.bucket.empty()) {
     config.presign_managed_upload = [managed = options.s3_managed](
                                         const std::string& job_id,
