@@ -191,7 +191,9 @@ transport::ReconcileResponse ExecutionUpdater::reconcile(const transport::Reconc
       if (!job.isOk()) continue;
       models::Execution with_job = e;
       with_job.job = std::make_shared<const models::Job>(std::move(job).value());
-      (void)deps_.transport->send(req.node_id, transport::AskForBid{std::move(with_job), false});
+      // Ops and daemon executions (DesiredState Running) run on the node's own bid.
+      bool direct = e.desired_state.state_type == ExecutionDesiredStateType::kRunning;
+      (void)deps_.transport->send(req.node_id, transport::AskForBid{std::move(with_job), direct});
     } else {
       lost.push_back(e.id);
     }
