@@ -134,4 +134,23 @@ class LogStreamSender final : public LogStreamWriter {
   std::function<void()> on_done_;
 };
 
+// The writer a compute handler gets: it forwards to a sender the transport also holds (for
+// acknowledgements); dropping it without end() ends the stream as Aborted.
+class SharedLogStreamWriter final : public LogStreamWriter {
+ public:
+  explicit SharedLogStreamWriter(std::shared_ptr<LogStreamSender> s) : sender_(std::move(s)) {}
+  ~SharedLogStreamWriter() override {
+    sender_->end(aborted("the compute node dropped the log stream"));
+  }
+  Status write(std::vector<LogStreamEntry> entries) override {
+    return sender_->write(std::move(entries));
+  }
+  Status keepalive() override { return sender_->keepalive(); }
+  bool cancelled() override { return sender_->cancelled(); }
+  void end(Status status) override { sender_->end(std::move(status)); }
+
+ private:
+  std::shared_ptr<LogStreamSender> sender_;
+};
+
 }  // namespace cod::transport

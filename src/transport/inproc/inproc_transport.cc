@@ -4,26 +4,6 @@
 
 namespace cod::transport {
 
-namespace {
-
-// The handler's writer; the stream's receiver reaches the same sender for acknowledgements.
-class SharedWriter final : public LogStreamWriter {
- public:
-  explicit SharedWriter(std::shared_ptr<LogStreamSender> s) : sender_(std::move(s)) {}
-  ~SharedWriter() override { sender_->end(aborted("the compute node dropped the log stream")); }
-  Status write(std::vector<LogStreamEntry> entries) override {
-    return sender_->write(std::move(entries));
-  }
-  Status keepalive() override { return sender_->keepalive(); }
-  bool cancelled() override { return sender_->cancelled(); }
-  void end(Status status) override { sender_->end(std::move(status)); }
-
- private:
-  std::shared_ptr<LogStreamSender> sender_;
-};
-
-}  // namespace
-
 class InprocOrchestratorTransport final : public OrchestratorTransport {
  public:
   explicit InprocOrchestratorTransport(InprocHub* hub) : hub_(hub) {}
@@ -67,7 +47,7 @@ class InprocOrchestratorTransport final : public OrchestratorTransport {
     // As over a network, the node's handler never runs on the caller's stack.
     hub_->post([hub = hub_, node_id, request,
                 writer = std::make_shared<std::unique_ptr<LogStreamWriter>>(
-                    std::make_unique<SharedWriter>(sender))] {
+                    std::make_unique<SharedLogStreamWriter>(sender))] {
       ComputeHandler* target = nullptr;
       {
         std::lock_guard lock(hub->mu_);

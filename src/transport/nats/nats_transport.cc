@@ -306,22 +306,6 @@ void NatsComputeTransport::stop() {
 
 namespace {
 
-// The handler's writer; acknowledgements reach the same sender through the transport's map.
-class NatsLogWriter final : public LogStreamWriter {
- public:
-  explicit NatsLogWriter(std::shared_ptr<LogStreamSender> s) : sender_(std::move(s)) {}
-  ~NatsLogWriter() override { sender_->end(aborted("the compute node dropped the log stream")); }
-  Status write(std::vector<LogStreamEntry> entries) override {
-    return sender_->write(std::move(entries));
-  }
-  Status keepalive() override { return sender_->keepalive(); }
-  bool cancelled() override { return sender_->cancelled(); }
-  void end(Status status) override { sender_->end(std::move(status)); }
-
- private:
-  std::shared_ptr<LogStreamSender> sender_;
-};
-
 // A reply subject the orchestrator named: one of ours, nothing that could reach another subject.
 bool isLogReplySubject(const std::string& subject) {
   if (subject.rfind(kNatsLogReplyPrefix, 0) != 0 || subject.size() > 200) return false;
@@ -366,7 +350,7 @@ void NatsComputeTransport::onLogOpen(std::string_view data) {
     }
     streams_[id] = sender;
   }
-  handler->onLogStream(open->request, std::make_unique<NatsLogWriter>(sender));
+  handler->onLogStream(open->request, std::make_unique<SharedLogStreamWriter>(sender));
 }
 
 void NatsComputeTransport::onLogAck(std::string_view data) {
