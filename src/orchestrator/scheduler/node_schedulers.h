@@ -30,28 +30,27 @@
 
 namespace cod::orchestrator {
 
-class OpsScheduler final : public Scheduler {
- public:
-  explicit OpsScheduler(const SchedulerDeps& deps)
+// What both hold.
+class PerNodeScheduler : public Scheduler {
+ protected:
+  explicit PerNodeScheduler(const SchedulerDeps& deps)
       : selector_(deps.selector), random_(deps.random), config_(deps.config) {}
-  Plan process(const SchedulerInput& in) const override;
 
- private:
   const selection::NodeSelector* selector_;
   Random* random_;
   SchedulerConfig config_;
 };
 
-class DaemonScheduler final : public Scheduler {
+class OpsScheduler final : public PerNodeScheduler {
  public:
-  explicit DaemonScheduler(const SchedulerDeps& deps)
-      : selector_(deps.selector), random_(deps.random), config_(deps.config) {}
+  explicit OpsScheduler(const SchedulerDeps& deps) : PerNodeScheduler(deps) {}
   Plan process(const SchedulerInput& in) const override;
+};
 
- private:
-  const selection::NodeSelector* selector_;
-  Random* random_;
-  SchedulerConfig config_;
+class DaemonScheduler final : public PerNodeScheduler {
+ public:
+  explicit DaemonScheduler(const SchedulerDeps& deps) : PerNodeScheduler(deps) {}
+  Plan process(const SchedulerInput& in) const override;
 };
 
 }  // namespace cod::orchestrator
