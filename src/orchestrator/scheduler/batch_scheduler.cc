@@ -18,10 +18,6 @@ namespace {
 
 constexpr Duration kServiceMemory = std::chrono::minutes(10);
 
-bool desiredRunning(const Execution& e) {
-  return e.desired_state.state_type == ExecutionDesiredStateType::kRunning;
-}
-
 bool currentVersion(const PlanBuilder& b, const Execution& e) {
   return e.job_version == b.job().version;
 }

@@ -16,10 +16,6 @@ using models::JobStateType;
 
 namespace {
 
-bool desiredRunning(const Execution& e) {
-  return e.desired_state.state_type == ExecutionDesiredStateType::kRunning;
-}
-
 // The nodes that could run the job now or once they are less busy, best first, and the selection
 // (for its reasons). The rankers see only live executions of this version, so a node is ruled out
 // only while it runs the job; what failed where is decideRetry's business.

@@ -72,6 +72,9 @@ class PlanBuilder {
 };
 
 inline bool isLive(const models::Execution& e) { return !e.isTerminal(); }
+inline bool desiredRunning(const models::Execution& e) {
+  return e.desired_state.state_type == models::ExecutionDesiredStateType::kRunning;
+}
 
 // ---- steps shared by the schedulers ----
 
