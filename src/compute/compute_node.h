@@ -90,6 +90,9 @@ class ComputeNode final : public transport::ComputeHandler {
   bool registered() const { return registered_; }
   // Waits (real time) until registered; false on timeout or stop.
   bool waitUntilRegistered(Duration timeout);
+  // The injected clock moved (tests on a ManualClock): the connection thread reads it now rather
+  // than at its next poll, so a heartbeat or reconciliation that fell due goes out at once.
+  void clockAdvanced();
 
   // transport::ComputeHandler
   void onMessage(const transport::ToComputeMessage& msg) override;
@@ -173,6 +176,7 @@ class ComputeNode final : public transport::ComputeHandler {
   std::mutex conn_mu_;
   std::condition_variable conn_cv_;
   bool reconcile_now_ = false;
+  bool clock_advanced_ = false;
 
   std::atomic<bool> registered_{false};
   std::atomic<Duration> heartbeat_interval_{std::chrono::seconds(5)};

@@ -46,6 +46,14 @@ bool ComputeNode::waitUntilRegistered(Duration timeout) {
          registered_;
 }
 
+void ComputeNode::clockAdvanced() {
+  {
+    std::lock_guard lock(conn_mu_);
+    clock_advanced_ = true;
+  }
+  conn_cv_.notify_all();
+}
+
 void ComputeNode::heartbeatOnce() {
   transport::HeartbeatRequest req;
   req.node_id = config_.node_id;
@@ -123,7 +131,8 @@ void ComputeNode::connectionLoop() {
     std::unique_lock lock(conn_mu_);
     auto wait = std::min(heartbeat_interval_.load(), config_.reconcile_interval);
     conn_cv_.wait_for(lock, std::min<Duration>(wait, std::chrono::seconds(1)),
-                      [this] { return stopping_ || reconcile_now_; });
+                      [this] { return stopping_ || reconcile_now_ || clock_advanced_; });
+    clock_advanced_ = false;
   }
 }
 

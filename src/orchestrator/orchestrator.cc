@@ -224,6 +224,7 @@ transport::PresignUploadResponse Orchestrator::onPresignUpload(
 // ---- timers ----
 
 void Orchestrator::tick() {
+  std::lock_guard lock(tick_mu_);
   broker_->tick();
   Time now = deps_.clock->now();
   auto check_every = std::clamp<Duration>(config_.nodes.disconnect_timeout / 3,

@@ -78,7 +78,9 @@ class Orchestrator final : public transport::OrchestratorHandler {
   // thread; false when there was none.
   bool processOne();
   bool processOneUpdate();
-  // Manual mode: timers (broker, heartbeats, housekeeping) against the injected clock.
+  // Timers (broker, heartbeats, housekeeping) against the injected clock. The timer thread calls
+  // it every 250 ms; tests on a ManualClock call it after advancing the clock, in manual mode or
+  // alongside the timer thread (calls are serialized).
   void tick();
 
   // transport::OrchestratorHandler
@@ -118,6 +120,7 @@ class Orchestrator final : public transport::OrchestratorHandler {
 
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;
+  std::mutex tick_mu_;  // serializes tick(); guards the two times below
   Time last_heartbeat_check_{};
   Time last_housekeeping_{};
 

@@ -1,6 +1,7 @@
 // The orchestrator and compute nodes together, in one process: the life of a job end to end
 // through the real broker, scheduler, planner, store and compute node, minus HTTP and NATS.
 
+#include <algorithm>
 #include <set>
 
 #include "tests/integration/cluster_fixture.h"
@@ -115,6 +116,10 @@ TEST(OrchestratorFlow, LostNodeWorkIsRescheduledElsewhere) {
     return true;
   }));
   c.killCompute(first_node == "n-compute-0" ? 0 : 1);
+  // Past the 1 s disconnect timeout and the heartbeat check that runs each second after it; the
+  // survivor keeps heartbeating all along.
+  c.advance(std::chrono::milliseconds(2500));
+  ASSERT_FALSE(c.orchestrator().nodes().isConnected(first_node));
   ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted, std::chrono::seconds(15)));
   auto execs = c.executions(id);
   ASSERT_EQ(execs.size(), 2u);
@@ -133,14 +138,45 @@ TEST(OrchestratorFlow, RestartedNodeReportsLostWorkAtOnce) {
     auto execs = c.executions(id);
     return !execs.empty() && execs[0].compute_state.state_type == ExecutionStateType::kBidAccepted;
   }));
-  // The node dies and comes back with the same ID and none of its state.
+  // The node dies and comes back a second later with the same ID and none of its state.
   c.killCompute(0);
+  c.advance(std::chrono::seconds(1));
   c.addCompute("n-compute-0");
   ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted, std::chrono::seconds(10)));
   auto execs = c.executions(id);
   ASSERT_EQ(execs.size(), 2u);
   EXPECT_EQ(execs[0].compute_state.state_type, ExecutionStateType::kFailed);
   EXPECT_NE(execs[0].compute_state.message.find("no longer has this execution"), std::string::npos);
+}
+
+TEST(OrchestratorFlow, RetryableFailureIsRetriedElsewhereAfterTheBackoff) {
+  InprocCluster c(2);
+  auto job = noopJob(1, {{"Error", "flaky"}});
+  job.meta["cod.retry.limit"] = "1";
+  std::string id = submit(c, job);
+  auto history_has = [&](const std::string& text) {
+    store::HistoryQuery hq;
+    hq.job_id = id;
+    auto history = c.store().getHistory(hq);
+    if (!history.isOk()) return false;
+    return std::any_of(history->items.begin(), history->items.end(), [&](const auto& h) {
+      return h.event.message.find(text) != std::string::npos;
+    });
+  };
+  // The scheduler saw the failure and set the retry ~1 s (± 20 %) out.
+  ASSERT_TRUE(waitFor([&] { return history_has("Retry 1 of 1 in "); }));
+  ASSERT_EQ(c.executions(id).size(), 1u);
+  c.advance(std::chrono::milliseconds(700));
+  EXPECT_EQ(c.executions(id).size(), 1u) << "retried before its backoff";
+  c.advance(std::chrono::milliseconds(600));
+  ASSERT_TRUE(c.waitForJobState(id, JobStateType::kFailed));
+  auto execs = c.executions(id);
+  ASSERT_EQ(execs.size(), 2u);
+  EXPECT_NE(execs[1].node_id, execs[0].node_id);
+  auto stored = c.store().getJob(id);
+  EXPECT_NE(stored->state.message.find("after 1 retry"), std::string::npos)
+      << stored->state.message;
+  EXPECT_NE(stored->state.message.find("flaky"), std::string::npos) << stored->state.message;
 }
 
 TEST(OrchestratorFlow, QueuedJobRunsWhenANodeJoins) {
@@ -156,11 +192,13 @@ TEST(OrchestratorFlow, QueuedJobRunsWhenANodeJoins) {
 TEST(OrchestratorFlow, LostMessagesAreRepairedByReconciliation) {
   InprocCluster c(1);
   // Every message to and from the node is dropped for a while: the AskForBid never arrives.
-  c.hub().setPartitioned("n-compute-0", true);
+  c.setPartitioned("n-compute-0", true);
   std::string id = submit(c, noopJob(1));
   ASSERT_TRUE(waitFor([&] { return c.executions(id).size() == 1; }));
-  c.hub().setPartitioned("n-compute-0", false);
-  // Reconciliation notices the execution the node never heard of and asks again.
+  c.setPartitioned("n-compute-0", false);
+  // Reconciliation (every 500 ms) notices the execution the node never heard of once it is older
+  // than the orchestrator's 5 s grace for reports that crossed a message, and asks again.
+  c.advance(std::chrono::milliseconds(5500));
   ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted, std::chrono::seconds(15)));
 }
 
