@@ -51,6 +51,8 @@ class ScriptedTransport final : public transport::ComputeTransport {
     return transport::HandshakeResponse{true, "", {}};
   }
   Result<transport::HeartbeatResponse> heartbeat(const transport::HeartbeatRequest&) override {
+    std::lock_guard lock(mu_);
+    ++heartbeats_;
     return transport::HeartbeatResponse{true};
   }
   Result<transport::UpdateNodeInfoResponse> updateNodeInfo(
@@ -83,12 +85,17 @@ class ScriptedTransport final : public transport::ComputeTransport {
     std::lock_guard lock(mu_);
     return handshakes_;
   }
+  int heartbeats() {
+    std::lock_guard lock(mu_);
+    return heartbeats_;
+  }
 
   std::mutex mu_;
   transport::ComputeHandler* handler_ = nullptr;
   std::vector<transport::ToOrchestratorMessage> sent_;
   std::vector<transport::HandshakeRequest> handshakes_;
   std::vector<transport::ReconcileRequest> reports_;
+  int heartbeats_ = 0;
   transport::ReconcileResponse reconcile_answer_;
 };
 
@@ -297,6 +304,38 @@ class ComputeNodeTest : public ::testing::Test {
   RecordingPublisher recording_publisher_;
   std::unique_ptr<ComputeNode> node_;
 };
+
+// Heartbeats are timed by the injected clock: one per interval of it, however much real time
+// passes; clockAdvanced() has the node look at the clock at once.
+TEST(ComputeNodeClockTest, HeartbeatsFollowTheInjectedClock) {
+  ScriptedTransport transport;
+  store::MemoryExecutionStore store;
+  executor::NoopExecutor noop;
+  ManualClock clock;
+  auto dir = fs::temp_directory_path() / ("cod-compute-clock-test-" + newUuid());
+  ComputeConfig config;
+  config.node_id = "n-clock";
+  config.data_dir = dir.string();
+  config.capacity.cpu = 1;
+  config.capacity.memory = 1'000'000'000;
+  config.capacity.disk = 1'000'000'000;
+  config.heartbeat_interval = 30s;
+  config.reconcile_interval = 1h;
+  ComputeNode node(ComputeDeps{&transport, &store, Plugins{{&noop}, {}, {}}, &clock, nullptr},
+                   config);
+  ASSERT_TRUE(node.start().isOk());
+  ASSERT_TRUE(node.waitUntilRegistered(5s));
+  for (int i = 1; i <= 3; ++i) {
+    clock.advance(30s);
+    node.clockAdvanced();
+    ASSERT_TRUE(eventually([&] { return transport.heartbeats() >= i; })) << "heartbeat " << i;
+  }
+  clock.advance(29s);  // not yet due
+  node.clockAdvanced();
+  EXPECT_EQ(transport.heartbeats(), 3);
+  node.stop();
+  fs::remove_all(dir);
+}
 
 TEST_F(ComputeNodeTest, HandshakeAdvertisesWhatIsInstalledAndItsLabels) {
   auto hs = transport_.handshakes();

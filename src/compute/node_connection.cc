@@ -103,10 +103,13 @@ void ComputeNode::connectionLoop() {
   Time last_reconcile{};
   while (!stopping_) {
     if (!registered_) {
+      // Read before the handshake: the orchestrator counts its heartbeat timeout from then, and
+      // a caller of waitUntilRegistered() may advance the clock before we get past this.
+      Time handshake_time = deps_.clock->now();
       if (handshakeOnce()) {
         backoff = std::chrono::milliseconds(100);
         reconcileOnce();
-        last_heartbeat = last_reconcile = deps_.clock->now();
+        last_heartbeat = last_reconcile = handshake_time;
       } else {
         std::unique_lock lock(conn_mu_);
         conn_cv_.wait_for(lock, backoff, [this] { return stopping_.load(); });
