@@ -155,7 +155,44 @@ TEST_F(JobTypesTest, AnExecutionLostWithItsNodeIsRetriedAtOnce) {
   Plan plan = run(job, models::kEvalTriggerNodeLeave);
   ASSERT_EQ(plan.new_executions.size(), 1u);
   EXPECT_NE(plan.new_executions[0].node_id, lost);
-  EXPECT_TRUE(hasEvent(plan, "Retry 1 of 3 now on another node"));
+  EXPECT_TRUE(
+      hasEvent(plan, "Retry now on another node (partition 0 failed: node has disappeared)"));
+}
+
+TEST_F(JobTypesTest, NodeLossesDoNotUseUpRetriesAndAHealthyRunResetsAServicesBackoff) {
+  auto job = batchJob(1);
+  job.meta[kMetaRetryLimit] = "1";
+  apply(run(job));
+  for (int lost = 0; lost < 3; ++lost) {
+    std::string node = executions_.back().node_id;
+    executions_.back().compute_state = {ExecutionStateType::kFailed,
+                                        "node has disappeared",
+                                        {{models::kDetailErrorCode, "Orchestrator:NodeLost"}}};
+    executions_.back().retryable = true;
+    Plan p = run(job, models::kEvalTriggerNodeLeave);
+    ASSERT_FALSE(p.new_job_state) << "node loss " << lost << " failed the job";
+    ASSERT_EQ(p.new_executions.size(), 1u);
+    apply(p, &job);
+  }
+
+  // A service replica that crashes after running for an hour starts again after the first
+  // delay, not after a backoff grown by every crash of the past.
+  executions_.clear();
+  auto svc = jobOfType(models::kJobTypeService, 1);
+  apply(run(svc), &svc);
+  for (int crash = 0; crash < 6; ++crash) {
+    report(executions_.back(), ExecutionStateType::kFailed, "crash");
+    Plan wait = run(svc, models::kEvalTriggerExecUpdate);
+    ASSERT_EQ(wait.new_evaluations.size(), 1u);
+    apply(wait, &svc);
+    clock_.advance(wait.new_evaluations[0].wait_until - clock_.now());
+    apply(run(svc, models::kEvalTriggerExecFailure), &svc);
+  }
+  clock_.advance(1h);  // the seventh replica runs for an hour, then crashes
+  report(executions_.back(), ExecutionStateType::kFailed, "crash");
+  Plan after = run(svc, models::kEvalTriggerExecUpdate);
+  ASSERT_EQ(after.new_evaluations.size(), 1u);
+  EXPECT_LE(after.new_evaluations[0].wait_until - clock_.now(), 1200ms);
 }
 
 TEST_F(JobTypesTest, MetaOverridesThePolicyAndABadValueNamesItsKey) {
@@ -270,7 +307,9 @@ TEST_F(JobTypesTest, AnOpsJobRunsOnceOnEveryMatchingNodeWithoutApproval) {
   apply(plan, &job);
 
   // A node joining later gets nothing: ops is one action on the nodes there were.
+  clock_.advance(1s);
   nodes_.push_back(computeNode("n-4"));
+  nodes_.back().connection_state.connected_since = clock_.now();
   EXPECT_TRUE(run(job, models::kEvalTriggerNodeJoin).new_executions.empty());
 
   for (size_t i = 0; i < executions_.size(); ++i) {
@@ -283,6 +322,35 @@ TEST_F(JobTypesTest, AnOpsJobRunsOnceOnEveryMatchingNodeWithoutApproval) {
       EXPECT_EQ(p.new_job_state->state_type, JobStateType::kCompleted);
     }
   }
+}
+
+// More nodes than one evaluation places: the rest are placed by whatever evaluation comes next
+// (the exec-limit follow-up may be superseded by a bid result's).
+TEST_F(JobTypesTest, AnOpsJobOnManyNodesPlacesThemAllWhateverTheTrigger) {
+  nodes_.clear();
+  for (int i = 0; i < 45; ++i) nodes_.push_back(computeNode("n-" + std::to_string(100 + i)));
+  auto job = jobOfType(models::kJobTypeOps, 0);
+  Plan first = run(job);
+  EXPECT_EQ(first.new_executions.size(), 20u);
+  apply(first, &job);
+  clock_.advance(50ms);
+  report(executions_[0], ExecutionStateType::kBidAccepted);
+  apply(run(job, models::kEvalTriggerExecUpdate), &job);
+  apply(run(job, models::kEvalTriggerExecUpdate), &job);
+  std::set<std::string> nodes;
+  for (const auto& e : executions_) nodes.insert(e.node_id);
+  EXPECT_EQ(nodes.size(), 45u);
+  EXPECT_EQ(executions_.size(), 45u);
+}
+
+TEST_F(JobTypesTest, ADaemonDoesNotAskANodeThatDeclinedAgain) {
+  auto job = jobOfType(models::kJobTypeDaemon, 0);
+  apply(run(job), &job);
+  ASSERT_EQ(executions_.size(), 3u);
+  report(executions_[1], ExecutionStateType::kAskForBidRejected,
+         "this node does not allow networked jobs");
+  Plan again = run(job, models::kEvalTriggerExecUpdate);
+  EXPECT_TRUE(again.new_executions.empty()) << "the node that declined was asked again";
 }
 
 TEST_F(JobTypesTest, AnOpsJobFailsWhenAnExecutionFailsOrNoNodeMatches) {

@@ -17,8 +17,9 @@ using models::JobStateType;
 namespace {
 
 // The nodes that could run the job now or once they are less busy, best first, and the selection
-// (for its reasons). The rankers see only live executions of this version, so a node is ruled out
-// only while it runs the job; what failed where is decideRetry's business.
+// (for its reasons). The rankers see the live executions of this version and the bids nodes
+// declined, so a node is ruled out while it runs the job or once it refused it (asking again
+// would get the same answer, in a loop); what failed where is decideRetry's business.
 struct Matching {
   std::vector<const models::NodeState*> nodes;
   selection::Selection selection;
@@ -30,7 +31,10 @@ Matching matchingNodes(PlanBuilder& b, const selection::NodeSelector* selector, 
   const models::Job& job = b.job();
   std::vector<Execution> live;
   for (const auto& e : b.executions()) {
-    if (isLive(e) && e.job_version == job.version) live.push_back(e);
+    if (e.job_version == job.version &&
+        (isLive(e) || e.compute_state.state_type == ExecutionStateType::kAskForBidRejected)) {
+      live.push_back(e);
+    }
   }
   *resources = models::parseResources(job.task().resources).valueOr({});
   selection::RankRequest req{&job, *resources, &live, random};
@@ -53,16 +57,14 @@ void cancelOldVersionsNow(PlanBuilder& b) {
   }
 }
 
-bool placing(const PlanBuilder& b) {
-  const std::string& t = b.in().eval.triggered_by;
-  if (t == models::kEvalTriggerJobRegister || t == models::kEvalTriggerJobRerun ||
-      t == models::kEvalTriggerJobUpdate || t == models::kEvalTriggerExecLimit) {
-    return true;
+// When the version was first placed: its first execution's creation (now when it has none).
+// Ops runs on the nodes connected then; one that connects later gets nothing.
+Time placementStart(const PlanBuilder& b) {
+  Time start = b.now();
+  for (const auto& e : b.in().executions) {
+    if (e.job_version == b.job().version) start = std::min(start, fromUnixNanos(e.create_time));
   }
-  // A restart between submission and placement: the version has no executions yet.
-  const auto& execs = b.in().executions;
-  return std::none_of(execs.begin(), execs.end(),
-                      [&](const Execution& e) { return e.job_version == b.job().version; });
+  return start;
 }
 
 }  // namespace
@@ -85,10 +87,12 @@ Plan OpsScheduler::process(const SchedulerInput& in) const {
     }
   }
 
-  // 4. Placement.
-  if (placing(b)) {
+  // 4. Placement, over as many evaluations as max_new_executions needs, on the nodes that were
+  // there when it began.
+  {
     models::Resources resources;
     Matching m = matchingNodes(b, selector_, random_, schedulable, &resources);
+    Time start = placementStart(b);
     std::set<std::string> has;
     for (const auto& e : execs) {
       if (e.job_version == job.version) has.insert(e.node_id);
@@ -96,7 +100,7 @@ Plan OpsScheduler::process(const SchedulerInput& in) const {
     size_t created = 0;
     bool more = false;
     for (const models::NodeState* n : m.nodes) {
-      if (has.contains(n->info.node_id)) continue;
+      if (has.contains(n->info.node_id) || n->connection_state.connected_since > start) continue;
       if (created == config_.max_new_executions) {
         more = true;
         break;

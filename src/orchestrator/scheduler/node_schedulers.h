@@ -3,15 +3,14 @@
 // The ops and daemon schedulers, reference/bacalhau-api.md §7: one execution per matching node
 // (Count is 0), created with DesiredState Running so the node runs it on its own bid, without an
 // approval round trip. "Matching" is what the node selector calls suitable or only busy (a busy
-// node queues the execution); a drained node is not matching.
+// node queues the execution); a drained node is not matching, nor one that declined the bid.
 //
 // ops, per evaluation:
 //  1. stopIfTerminal; 2. failExecutionsOnLostNodes (a lost execution counts as failed);
 //  3. enforceTimeouts; cancel executions of older versions.
-//  4. Placement, only while the version is being placed (its first evaluation, a rerun or
-//     update, or the exec-limit follow-ups of a large placement): one execution on every matching
-//     node that has none of this version, max_new_executions per evaluation. No node matches →
-//     Failed with each node's reason.
+//  4. Placement: one execution on every matching node that has none of this version and was
+//     connected when the version's placement began (its first execution), max_new_executions per
+//     evaluation. No node matches → Failed with each node's reason.
 //  5. Any failed execution fails the job (no retries). Nothing live any more → Completed if an
 //     execution completed, else Failed (every node declined: their reasons). Running once an
 //     execution runs.

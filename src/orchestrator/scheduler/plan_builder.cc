@@ -26,6 +26,8 @@ std::string formatDelay(Duration d) {
   return formatDuration(std::chrono::seconds((ms + 500) / 1000));
 }
 constexpr const char* kErrorExecutionLost = "Orchestrator:ExecutionLost";
+// A service or daemon execution that ran this long was healthy: failures before it stop counting.
+constexpr Duration kHealthyRun = std::chrono::minutes(10);
 }  // namespace
 
 PlanBuilder::PlanBuilder(const SchedulerInput& in, Random* random) : in_(in), random_(random) {
@@ -248,11 +250,22 @@ bool lostWithNode(const Execution& e) {
 RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
                          const std::vector<Execution*>& slot, const std::string& where,
                          bool others_available) {
+  std::vector<Execution*> ordered = slot;
+  std::sort(ordered.begin(), ordered.end(), [](const Execution* x, const Execution* y) {
+    return x->create_time != y->create_time ? x->create_time < y->create_time : x->id < y->id;
+  });
+  // Failures that count: not those lost with their node (the job did nothing wrong), and for a
+  // service or daemon only those since its last run of kHealthyRun or more, so that a replica
+  // that crashes once a week does not wait the longest backoff forever.
   Execution* last = nullptr;
   int64_t failures = 0;
-  for (Execution* e : slot) {
+  for (Execution* e : ordered) {
+    if (b.job().isLongRunning() && e->isTerminal() &&
+        fromUnixNanos(e->modify_time) - fromUnixNanos(e->create_time) >= kHealthyRun) {
+      failures = 0;
+    }
     if (e->compute_state.state_type != ExecutionStateType::kFailed) continue;
-    ++failures;
+    if (!lostWithNode(*e)) ++failures;
     if (!last || e->modify_time > last->modify_time ||
         (e->modify_time == last->modify_time && e->create_time > last->create_time)) {
       last = e;
@@ -264,7 +277,8 @@ RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
     b.failJob("Job failed because an execution failed: " + last->compute_state.message);
     return RetryVerdict::kFailed;
   }
-  if (policy.limit && failures > *policy.limit) {
+  const bool lost = lostWithNode(*last);
+  if (!lost && policy.limit && failures > *policy.limit) {
     std::string tries = *policy.limit == 0 ? ""
                                            : " after " + std::to_string(*policy.limit) +
                                                  (*policy.limit == 1 ? " retry" : " retries");
@@ -272,11 +286,13 @@ RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
               "): " + last->compute_state.message);
     return RetryVerdict::kFailed;
   }
-  Duration delay = lostWithNode(*last) ? Duration::zero() : retryDelay(policy, failures, last->id);
+  Duration delay = lost ? Duration::zero() : retryDelay(policy, failures, last->id);
   Time due = fromUnixNanos(last->modify_time) + delay;
   bool first_look = last->followup_eval_id.empty();
   if (first_look) {
-    std::string of = policy.limit ? " of " + std::to_string(*policy.limit) : "";
+    std::string which = lost ? ""
+                             : " " + std::to_string(failures) +
+                                   (policy.limit ? " of " + std::to_string(*policy.limit) : "");
     std::string when = delay > Duration::zero() ? " in " + formatDelay(delay) : " now";
     std::string on = others_available ? " on another node" : "";
     std::string id = b.now() < due ? b.followUp(models::kEvalTriggerExecFailure, due - b.now())
@@ -284,7 +300,7 @@ RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
     last->followup_eval_id = id;
     b.touch(*last);
     b.executionEvent(*last, models::kTopicScheduling,
-                     "Retry " + std::to_string(failures) + of + when + on + " (" + where +
+                     "Retry" + which + when + on + " (" + where +
                          " failed: " + last->compute_state.message + ")",
                      {{models::kDetailNodeId, last->node_id}});
     return b.now() < due ? RetryVerdict::kLater : RetryVerdict::kNow;

@@ -103,10 +103,11 @@ enum class RetryVerdict {
 };
 
 // Decides a retry from the slot's executions (current version, any order), under the job's
-// policy. The first time it sees a failure it records "Retry 2 of 3 in 8s on another node" in the
-// history (and the follow-up evaluation's ID on the failed execution, so the event is written
-// once). `where` names the slot in messages ("partition 1", "node n-1a2b3c4d");
-// `others_available`: whether a node other than the failed one could take it.
+// policy (retry_policy.h: which failures count, the backoff, the limit). The first time it sees a
+// failure it records "Retry 2 of 3 in 8s on another node" in the history (and the follow-up
+// evaluation's ID on the failed execution, so the event is written once). `where` names the slot in
+// messages ("partition 1", "node n-1a2b3c4d"); `others_available`: whether a node other than the
+// failed one could take it.
 RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
                          const std::vector<models::Execution*>& slot, const std::string& where,
                          bool others_available);

@@ -10,7 +10,9 @@
 //   cod.retry.factor     growth per retry (≥ 1)
 //   cod.retry.max-delay  the cap
 //
-// An execution lost with its node is retried without delay: the job did nothing wrong.
+// An execution lost with its node is retried without delay and does not count toward the limit:
+// the job did nothing wrong. A service or daemon execution that ran for 10 minutes resets the
+// count, so the backoff grows only while it keeps crashing.
 
 #include <array>
 #include <cstdint>
