@@ -44,7 +44,17 @@ Status NodeManager::start(const models::NodeInfo& self) {
 }
 
 void NodeManager::persist(const models::NodeState& node) {
-  Status st = store_->update([&](store::Txn& tx) { return tx.putNode(node); });
+  // Writes are serialised and each writes the node as it is now, not the caller's snapshot: two
+  // changes racing (a handshake and a drain) could otherwise store the older one last.
+  std::lock_guard persist_lock(persist_mu_);
+  models::NodeState current;
+  {
+    std::lock_guard lock(mu_);
+    auto it = nodes_.find(node.info.node_id);
+    if (it == nodes_.end()) return;  // deleted meanwhile
+    current = it->second;
+  }
+  Status st = store_->update([&](store::Txn& tx) { return tx.putNode(current); });
   if (!st.isOk()) spdlog::warn("could not persist node {}: {}", node.info.node_id, st.message());
 }
 

@@ -78,6 +78,7 @@ class NodeManager {
 
  private:
   Result<std::string> resolveLocked(const std::string& id_or_prefix) const;
+  // Stores the node's current state (mu_ must not be held).
   void persist(const models::NodeState& node);
 
   store::JobStore* store_;
@@ -85,6 +86,7 @@ class NodeManager {
   NodeManagerConfig config_;
   Listener listener_;
   mutable std::mutex mu_;
+  std::mutex persist_mu_;  // taken before mu_, by persist() only
   std::map<std::string, models::NodeState> nodes_;
   std::map<std::string, Time> handshaken_;  // nodes that handshook since we started, and when
   std::string self_id_;
