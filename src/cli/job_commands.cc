@@ -146,15 +146,21 @@ Status runJobRerun(CliContext& ctx, const JobRerunOptions& o) {
               << ", evaluation ID: " << rerun.evaluation_id << "\n";
   }
   ctx.out().flush();
-  if (!o.run.wait) {
+  if (!o.run.wait && !o.run.follow) {
     if (!o.run.id_only) {
       ctx.out() << "\nTo check on the job, execute:\n\tcod job describe " << rerun.job_id << "\n";
     }
     return Status::ok();
   }
   if (!o.run.id_only) ctx.out() << "\n";
+  RunFlags after = o.run;
+  if (o.run.follow) {
+    COD_ASSIGN_OR_RETURN(api::client::GetJobResponse current, client->getJob(rerun.job_id));
+    after.follow = followJobLogs(ctx, *client, current.job, rerun.job_id);
+  }
+  if (!o.run.wait) return Status::ok();
   // History and executions default to the latest version: the one just made.
-  return waitForJob(ctx, *client, rerun.job_id, o.run);
+  return waitForJob(ctx, *client, rerun.job_id, after);
 }
 
 // ---- job list -------------------------------------------------------------------------------

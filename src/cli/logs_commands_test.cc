@@ -239,5 +239,19 @@ TEST_F(LogsCommandsTest, JobRunFollowToo) {
   EXPECT_THAT(out_.str(), HasSubstr("\nfrom a spec\n"));
 }
 
+TEST_F(LogsCommandsTest, JobRerunFollowStreamsTheNewVersionsLogs) {
+  route("PUT", kJobPath + "/rerun",
+        std::string(R"({"JobID":")") + kJobId + R"(","JobVersion":2,"EvaluationID":"ev-2"})");
+  route("GET", kJobPath + "/history", R"({"NextToken":"","Items":[]})");
+  route("GET", kJobPath + "/executions", R"({"NextToken":"","Items":[]})");
+  route("GET", kJobPath, inOrder({jobJson("Running"), jobJson("Running"), jobJson("Completed")}));
+  script_ = [](const std::string&) -> Result<std::vector<WebSocketMessage>> {
+    return std::vector<WebSocketMessage>{textMessage(out(1, R"(again\n)")), closeMessage(1000)};
+  };
+  EXPECT_EQ(run({"job", "rerun", kJobId, "-f"}), 0) << err_.str();
+  EXPECT_EQ(sockets_.size(), 1u);
+  EXPECT_THAT(out_.str(), HasSubstr("\nagain\n"));
+}
+
 }  // namespace
 }  // namespace cod::cli
