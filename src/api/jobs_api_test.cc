@@ -270,6 +270,11 @@ TEST_F(JobsApiTest, RerunCreatesANewVersion) {
   expectError(client_->put(std::string(kJobs) + "/" + id + "/rerun", "{}"), 409, "ConflictJobState",
               "");
   ASSERT_EQ(client_->del(std::string(kJobs) + "/" + id).status, 200);
+  // The latest version is listed as the job is now, not as it was submitted.
+  TestResponse stopped = client_->get(std::string(kJobs) + "/" + id + "/versions");
+  ASSERT_EQ(stopped.status, 200);
+  EXPECT_EQ(str(stopped.json().at("Items").as_array().at(0).at("State").at("StateType")), "Stopped")
+      << stopped.body;
   TestResponse res = client_->put(std::string(kJobs) + "/" + id + "/rerun",
                                   R"({"JobVersion":0,"Reason":"again"})");
   ASSERT_EQ(res.status, 200) << res.body;

@@ -280,7 +280,10 @@ class JobRoutes {
     COD_ASSIGN_OR_RETURN(models::Job job, resolve(req));
     COD_ASSIGN_OR_RETURN(std::vector<models::Job> versions, deps_.store->getJobVersions(job.id));
     json::array items;
-    for (const models::Job& v : versions) items.push_back(models::toJson(v));
+    // A version is stored as it was submitted; the latest one is the job, with its state now.
+    for (const models::Job& v : versions) {
+      items.push_back(models::toJson(v.version == job.version ? job : v));
+    }
     return jsonOk(json::object{{"NextToken", ""}, {"Items", std::move(items)}});
   }
 
