@@ -61,12 +61,14 @@ void LogServer::serve(const transport::LogStreamRequest& request,
     }
     ++active_;
   }
-  std::thread([this, request, w = std::shared_ptr<transport::LogStreamWriter>(std::move(writer))] {
+  std::thread([this, request,
+               w = std::shared_ptr<transport::LogStreamWriter>(std::move(writer))]() mutable {
     stream(request, *w);
-    {
-      std::lock_guard lock(mu_);
-      --active_;
-    }
+    w.reset();
+    // stop() may return, and the server go, once active_ reaches 0: notify while holding the lock,
+    // and touch nothing of `this` after unlocking it.
+    std::lock_guard lock(mu_);
+    --active_;
     cv_.notify_all();
   }).detach();
 }
