@@ -73,6 +73,11 @@ std::string describeFailure(CURLcode code, long os_errno, const char* error_buff
   return toLower(detail.substr(0, 1)) + detail.substr(std::min<size_t>(1, detail.size()));
 }
 
+// libcurl calls it about once a second, and more often while data flows.
+int onProgress(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(abort)->load() ? 1 : 0;
+}
+
 }  // namespace
 
 Session::Session(SessionOptions options) : options_(std::move(options)) {
@@ -146,11 +151,20 @@ Result<Response> Session::send(const SessionRequest& request) {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
 
+  if (request.abort != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &onProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, request.abort);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 1L);
+  }
+
   CURLcode code = curl_easy_perform(curl);
   // The buffer and the per-request list die with this frame.
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(headers_));
   if (code == CURLE_OPERATION_TIMEDOUT) return deadlineExceeded("no answer in time");
+  if (code == CURLE_ABORTED_BY_CALLBACK) return cancelled("the request was given up");
   if (code != CURLE_OK) {
     long os_errno = 0;
     curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);

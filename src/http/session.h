@@ -7,6 +7,7 @@
 //
 // Not thread-safe: one Session per thread, or one per call.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -44,6 +45,9 @@ struct SessionRequest {
   std::chrono::milliseconds timeout{0};
   // When set, receives the answer's body as it arrives instead of Response::body.
   std::function<void(std::string_view)> on_data;
+  // When set, the request is given up (its connection closed, Cancelled) within about a second of
+  // this becoming true, even while the server sends nothing.
+  const std::atomic<bool>* abort = nullptr;
 };
 
 class Session {

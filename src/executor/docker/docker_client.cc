@@ -58,7 +58,7 @@ DockerClient::DockerClient(std::string socket)
 
 Result<DockerClient::Response> DockerClient::request(
     const std::string& method, const std::string& path, const std::string& body, int64_t timeout_ms,
-    const std::function<void(std::string_view)>& on_data) const {
+    const std::function<void(std::string_view)>& on_data, const std::atomic<bool>* abort) const {
   http::SessionOptions options;
   options.unix_socket = socket_;
   options.connect_timeout = std::chrono::seconds(5);
@@ -72,8 +72,12 @@ Result<DockerClient::Response> DockerClient::request(
   r.content_type = "application/json";
   r.timeout = std::chrono::milliseconds(timeout_ms);
   r.on_data = on_data;
+  r.abort = abort;
   auto got = session.send(r);
   if (!got.isOk()) {
+    if (got.status().code() == StatusCode::kCancelled) {
+      return cancelled(method + " " + path + " was given up");
+    }
     if (got.status().code() == StatusCode::kDeadlineExceeded) {
       return deadlineExceeded("Docker did not answer " + method + " " + path + " in time");
     }
@@ -219,7 +223,7 @@ Status DockerClient::removeContainer(const std::string& id) const {
 
 Status DockerClient::containerLogs(const std::string& id,
                                    const std::function<void(int, std::string_view)>& sink,
-                                   bool follow) const {
+                                   bool follow, const std::atomic<bool>* abort) const {
   // Frames: 8-byte header [stream, 0, 0, 0, size as uint32 big-endian], then the payload.
   std::string buf;
   auto on_data = [&](std::string_view data) {
@@ -235,11 +239,12 @@ Status DockerClient::containerLogs(const std::string& id,
     buf.erase(0, off);
   };
   long status = 0;
-  // Following lasts as long as the container runs: no timeout (killing the container ends it).
+  // Following lasts as long as the container runs: no timeout (killing the container ends it, and
+  // the caller can give it up with `abort`).
   COD_ASSIGN_OR_RETURN(
       Response r,
       request("GET", "/containers/" + id + "/logs?stdout=1&stderr=1&follow=" + (follow ? "1" : "0"),
-              "", follow ? 0 : int64_t{10} * 60 * 1000, on_data));
+              "", follow ? 0 : int64_t{10} * 60 * 1000, on_data, abort));
   status = r.status;
   if (status != 200)
     return unavailable("reading the container's logs: HTTP " + std::to_string(status));

@@ -3,6 +3,7 @@
 // A small client for the Docker Engine API (v1.41) over its unix socket, on libcurl. Only what the
 // executor needs. Every call is synchronous and thread-safe (one curl handle per call).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -49,9 +50,10 @@ class DockerClient {
   // The demultiplexed output of a container (Tty=false): `sink(stream, bytes)` gets stream 1 for
   // stdout, 2 for stderr, in order, in chunks. With `follow`, data comes as the container writes it
   // and the call returns when the container stops (it may be called before the container starts).
+  // When `abort` becomes true the request is given up within about a second (Cancelled).
   Status containerLogs(const std::string& id,
                        const std::function<void(int stream, std::string_view data)>& sink,
-                       bool follow = false) const;
+                       bool follow = false, const std::atomic<bool>* abort = nullptr) const;
   // IDs of containers (running or not) with every given label.
   Result<std::vector<std::string>> listContainers(
       const std::map<std::string, std::string>& labels) const;
@@ -64,7 +66,8 @@ class DockerClient {
   // One request. `on_data`, when set, receives the body as it streams instead of `body`.
   Result<Response> request(const std::string& method, const std::string& path,
                            const std::string& body, int64_t timeout_ms,
-                           const std::function<void(std::string_view)>& on_data = {}) const;
+                           const std::function<void(std::string_view)>& on_data = {},
+                           const std::atomic<bool>* abort = nullptr) const;
   // The daemon's {"message": …} text of a failed response.
   static std::string errorMessage(const Response& r);
 

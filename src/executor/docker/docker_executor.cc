@@ -1,8 +1,11 @@
 #include "executor/docker/docker_executor.h"
 
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -122,8 +125,12 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
   std::ofstream out(fs::path(request.results_dir) / "stdout", std::ios::binary);
   std::ofstream err(fs::path(request.results_dir) / "stderr", std::ios::binary);
   Status logs = Status::ok();
+  std::atomic<bool> give_up_logs{false};
+  std::mutex follower_mu;
+  std::condition_variable follower_cv;
+  bool follower_done = false;
   std::thread follower([&] {
-    logs = client_.containerLogs(
+    Status got = client_.containerLogs(
         id,
         [&](int stream, std::string_view data) {
           (stream == 2 ? err : out).write(data.data(), static_cast<std::streamsize>(data.size()));
@@ -131,7 +138,11 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
             request.log->write(stream == 2 ? LogStream::kStderr : LogStream::kStdout, data);
           }
         },
-        /*follow=*/true);
+        /*follow=*/true, &give_up_logs);
+    std::lock_guard lock(follower_mu);
+    logs = std::move(got);
+    follower_done = true;
+    follower_cv.notify_all();
   });
 
   int64_t timeout_ms =
@@ -140,10 +151,23 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
           : 0;
   auto waited = client_.waitContainer(id, timeout_ms);
   if (!waited.isOk()) (void)client_.killContainer(id);
-  // The stream ends when the container stops.
+  // The stream ends when the container stops; one that goes on (the kill failed, dockerd stalls)
+  // is given up after a while rather than hold the run, and its cancel, forever.
+  bool drained = false;
+  {
+    std::unique_lock lock(follower_mu);
+    drained = follower_cv.wait_for(lock, config_.log_drain_timeout, [&] { return follower_done; });
+  }
+  if (!drained) give_up_logs = true;
   follower.join();
   out.close();
   err.close();
+  if (!drained) {
+    return finish(unavailable("the container's output did not end within " +
+                              formatDuration(config_.log_drain_timeout) +
+                              " after it stopped; gave up reading it")
+                      .withComponent("Docker"));
+  }
   if (!waited.isOk()) {
     if (waited.status().code() == StatusCode::kDeadlineExceeded && !cancel.cancelled()) {
       return finish(deadlineExceeded("execution timed out after " + formatDuration(request.timeout))

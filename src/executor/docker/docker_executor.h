@@ -30,6 +30,9 @@ struct DockerExecutorConfig {
   std::string socket;  // "" = $DOCKER_HOST or /var/run/docker.sock
   std::string node_id;
   int64_t pids_limit = 2048;
+  // How long the container's log stream may go on after the container stopped (or was killed);
+  // past it the stream is given up and the run fails, rather than wait on a stalled dockerd.
+  std::chrono::milliseconds log_drain_timeout{30000};
 };
 
 class DockerExecutor final : public Executor {

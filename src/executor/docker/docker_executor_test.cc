@@ -10,7 +10,12 @@
 #include <sstream>
 #include <thread>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "common/ids.h"
+#include "executor/docker/docker_client.h"
 #include "tests/support/dockerd.h"
 #include "tests/support/services.h"
 
@@ -25,6 +30,39 @@ std::string readFile(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A daemon that takes the connection and never answers: following a container's logs must still
+// be given up when asked (the executor does so when the stream outlasts its container).
+TEST(DockerClientTest, AFollowedLogsRequestToAStalledDaemonIsGivenUpWhenAsked) {
+  fs::path path = fs::temp_directory_path() / ("cod-stalled-" + newUuid().substr(0, 8) + ".sock");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);  // connections wait in the backlog, unanswered
+
+  DockerClient client(path.string());
+  std::atomic<bool> give_up{false};
+  std::atomic<bool> returned{false};
+  Status got = Status::ok();
+  std::thread follower([&] {
+    got = client.containerLogs(
+        "c-stalled", [](int, std::string_view) {}, true, &give_up);
+    returned = true;
+  });
+  give_up = true;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!returned && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  bool gave_up = returned;
+  if (!gave_up) ::shutdown(fd, SHUT_RDWR);  // let the thread go before failing
+  follower.join();
+  ::close(fd);
+  fs::remove(path);
+  ASSERT_TRUE(gave_up);
+  EXPECT_EQ(got.code(), StatusCode::kCancelled);
 }
 
 class DockerExecutorTest : public ::testing::Test {
