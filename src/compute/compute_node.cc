@@ -163,6 +163,7 @@ Status ComputeNode::start() {
   LogServerConfig log_config;
   log_config.max_streams = config_.max_log_streams;
   log_config.retention = config_.log_retention;
+  log_config.max_total_bytes = config_.logs_max_total_bytes;
   log_server_ = std::make_unique<LogServer>(
       config_.node_id, logs_dir, [this](const std::string& id) { return executionPhase(id); },
       log_config);
@@ -607,7 +608,7 @@ void ComputeNode::runOnThread(const store::LocalExecution& e,
   std::shared_ptr<executor::ExecutionLogWriter> log;
   if (log_server_ && idProblem(e.id()).empty()) {
     auto created = executor::ExecutionLogWriter::create(
-        executor::executionLogPath(log_server_->logsDir(), e.id()));
+        executor::executionLogPath(log_server_->logsDir(), e.id()), config_.log_max_bytes);
     if (created.isOk()) {
       log = *created;
     } else {

@@ -62,8 +62,13 @@ struct ComputeConfig {
   // larger are refused at bid time. Unset = statvfs of data_dir.
   std::function<uint64_t()> free_disk;
   // Executions' logs (<data_dir>/logs/<id>.log, served by the log server): how long one stays
-  // after its last write, and how many streams are served at once.
+  // after its last write, how large one grows (then it says it was truncated and stops; the
+  // stdout/stderr result files are not capped by this), how large the folder may grow (the
+  // janitor then removes finished executions' logs, oldest first; 0 = no cap), and how many
+  // streams are served at once.
   Duration log_retention = std::chrono::hours(1);
+  uint64_t log_max_bytes = uint64_t{100} * 1024 * 1024;
+  uint64_t logs_max_total_bytes = uint64_t{5} * 1024 * 1024 * 1024;
   int max_log_streams = 32;
 };
 

@@ -1,6 +1,8 @@
 #include "compute/log_server.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -150,15 +152,42 @@ int LogServer::sweep() {
   int removed = 0;
   std::error_code ec;
   auto now = fs::file_time_type::clock::now();
+  struct Kept {
+    fs::file_time_type written;
+    uint64_t size = 0;
+    fs::path path;
+  };
+  std::vector<Kept> finished;  // may go to keep the folder under its cap
+  uint64_t total = 0;
   for (fs::directory_iterator it(logs_dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     if (p.extension() != ".log") continue;
-    std::error_code time_ec;
-    auto written = fs::last_write_time(p, time_ec);
-    if (time_ec || now - written < config_.retention) continue;
+    std::error_code file_ec;
+    auto written = fs::last_write_time(p, file_ec);
+    if (file_ec) continue;
+    uint64_t size = fs::file_size(p, file_ec);
+    if (file_ec) size = 0;
     ExecutionPhase phase = phase_(p.stem().string());
-    if (phase == ExecutionPhase::kPending || phase == ExecutionPhase::kRunning) continue;
-    if (fs::remove(p, time_ec)) ++removed;
+    bool live = phase == ExecutionPhase::kPending || phase == ExecutionPhase::kRunning;
+    if (!live && now - written >= config_.retention) {
+      if (fs::remove(p, file_ec)) {
+        ++removed;
+        continue;
+      }
+    }
+    total += size;
+    if (!live) finished.push_back({written, size, p});
+  }
+  if (config_.max_total_bytes == 0 || total <= config_.max_total_bytes) return removed;
+  std::sort(finished.begin(), finished.end(),
+            [](const Kept& a, const Kept& b) { return a.written < b.written; });
+  for (const Kept& k : finished) {
+    if (total <= config_.max_total_bytes) break;
+    std::error_code file_ec;
+    if (fs::remove(k.path, file_ec)) {
+      ++removed;
+      total -= k.size;
+    }
   }
   return removed;
 }

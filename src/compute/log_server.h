@@ -13,7 +13,8 @@
 //   acknowledgement timeout.
 // * Logs stay after their execution ends (its result folder does not: it goes when the run is
 //   over), for `retention` after their last write; a janitor removes older ones, never the log of
-//   an execution that is pending or running.
+//   an execution that is pending or running. It also keeps the folder under `max_total_bytes`,
+//   removing the oldest logs of finished executions first.
 
 #include <atomic>
 #include <condition_variable>
@@ -36,6 +37,9 @@ struct LogServerConfig {
   // Payload bytes read from the log per write to the stream.
   size_t read_bytes = size_t{64} * 1024;
   Duration retention = std::chrono::hours(1);
+  // The logs folder's size the janitor keeps to (0 = no cap): past it, it removes the logs of
+  // finished executions, oldest first, before their retention is up.
+  uint64_t max_total_bytes = 0;
 };
 
 class LogServer {
@@ -57,8 +61,9 @@ class LogServer {
 
   const std::string& logsDir() const { return logs_dir_; }
   int activeStreams();
-  // Removes the logs older than the retention that belong to no pending or running execution;
-  // returns how many.
+  // Removes the logs older than the retention that belong to no pending or running execution,
+  // then, while the folder is over max_total_bytes, the oldest of the others that do not; returns
+  // how many.
   int sweep();
 
  private:

@@ -316,6 +316,39 @@ TEST_F(LogServerTest, TheJanitorRemovesExpiredLogsButNotThoseOfRunningExecutions
   EXPECT_TRUE(fs::exists(executor::executionLogPath(dir_.string(), "e-fresh")));
 }
 
+TEST_F(LogServerTest, TheJanitorKeepsTheFolderUnderItsCapRemovingTheOldestFinishedLogsFirst) {
+  LogServerConfig config;
+  config.retention = 1h;
+  config.max_total_bytes = 3000;
+  LogServer capped(
+      "n-test", dir_.string(),
+      [this](const std::string& id) {
+        std::lock_guard lock(mu_);
+        auto it = phases_.find(id);
+        return it == phases_.end() ? ExecutionPhase::kUnknown : it->second;
+      },
+      config);
+  const std::string line(1000, 'x');
+  auto now = fs::file_time_type::clock::now();
+  // Oldest first: a running one (kept whatever its age), then three finished ones.
+  std::vector<std::string> ids = {"e-running", "e-oldest", "e-older", "e-newest"};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto log = newLog(ids[i]);
+    log->write(executor::LogStream::kStdout, line);
+    if (ids[i] != "e-running") {
+      log->close();
+      setPhase(ids[i], ExecutionPhase::kEnded);
+    }
+    fs::last_write_time(executor::executionLogPath(dir_.string(), ids[i]),
+                        now - std::chrono::minutes(40 - 10 * static_cast<int>(i)));
+  }
+  EXPECT_EQ(capped.sweep(), 2);
+  EXPECT_TRUE(fs::exists(executor::executionLogPath(dir_.string(), "e-running")));
+  EXPECT_FALSE(fs::exists(executor::executionLogPath(dir_.string(), "e-oldest")));
+  EXPECT_FALSE(fs::exists(executor::executionLogPath(dir_.string(), "e-older")));
+  EXPECT_TRUE(fs::exists(executor::executionLogPath(dir_.string(), "e-newest")));
+}
+
 // ---- through a compute node ----
 
 // Accepts the handshake; everything else is not needed here.

@@ -44,14 +44,17 @@ std::string executionLogPath(const std::string& dir, const std::string& executio
 
 // ---- writer ----
 
-Result<std::shared_ptr<ExecutionLogWriter>> ExecutionLogWriter::create(const std::string& path) {
+Result<std::shared_ptr<ExecutionLogWriter>> ExecutionLogWriter::create(const std::string& path,
+                                                                       uint64_t max_bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return internalError("cannot create the log " + path + ": " + std::strerror(errno));
   if (!writeAll(fd, kMagic)) {
     ::close(fd);
     return internalError("cannot write the log " + path + ": " + std::strerror(errno));
   }
-  return std::shared_ptr<ExecutionLogWriter>(new ExecutionLogWriter(path, fd));
+  auto writer = std::shared_ptr<ExecutionLogWriter>(new ExecutionLogWriter(path, fd, max_bytes));
+  writer->written_ = kMagic.size();
+  return writer;
 }
 
 ExecutionLogWriter::~ExecutionLogWriter() {
@@ -60,11 +63,25 @@ ExecutionLogWriter::~ExecutionLogWriter() {
 }
 
 void ExecutionLogWriter::append(LogStream stream, std::string_view data) {
-  if (failed_) return;
+  if (failed_ || (truncated_ && stream != LogStream::kEnd)) return;
+  if (max_bytes_ > 0 && stream != LogStream::kEnd &&
+      written_ + kHeader + data.size() > max_bytes_) {
+    // A chatty task must not fill the node's disk: one record saying so, then nothing more.
+    truncated_ = true;
+    std::string note = "[cod: this log was truncated at " + std::to_string(written_) +
+                       " bytes (the node's per-execution cap); later output is not in it]\n";
+    std::string record = header(LogStream::kStderr, note.size());
+    record.append(note);
+    if (!writeAll(fd_, record)) failed_ = true;
+    written_ += record.size();
+    spdlog::info("execution log {}: truncated at {} bytes", path_, written_ - record.size());
+    return;
+  }
   // One write per record: a reader never sees a header without the bytes that follow it unless
   // the write is still under way.
   std::string record = header(stream, data.size());
   record.append(data);
+  written_ += record.size();
   if (!writeAll(fd_, record)) {
     failed_ = true;
     spdlog::warn("execution log {}: write failed ({}); the log stops here", path_,

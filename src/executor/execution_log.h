@@ -35,8 +35,11 @@ class ExecutionLogWriter {
   // A line with no newline yet is held back up to this many bytes, then written as it is.
   static constexpr size_t kMaxPendingLine = size_t{64} * 1024;
 
-  // Creates (truncates) the file at `path`.
-  static Result<std::shared_ptr<ExecutionLogWriter>> create(const std::string& path);
+  // Creates (truncates) the file at `path`. With `max_bytes` (0 = no cap), the file stops growing
+  // near that size: one stderr record says the log was truncated there, later output is left out
+  // (the end record still comes at close()).
+  static Result<std::shared_ptr<ExecutionLogWriter>> create(const std::string& path,
+                                                            uint64_t max_bytes = 0);
   ~ExecutionLogWriter();
   ExecutionLogWriter(const ExecutionLogWriter&) = delete;
   ExecutionLogWriter& operator=(const ExecutionLogWriter&) = delete;
@@ -52,7 +55,8 @@ class ExecutionLogWriter {
   const std::string& path() const { return path_; }
 
  private:
-  ExecutionLogWriter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ExecutionLogWriter(std::string path, int fd, uint64_t max_bytes)
+      : path_(std::move(path)), fd_(fd), max_bytes_(max_bytes) {}
   void append(LogStream stream, std::string_view data);  // mu_ held
   void flushPending(LogStream stream);                   // mu_ held
 
@@ -61,6 +65,9 @@ class ExecutionLogWriter {
   int fd_;
   bool closed_ = false;
   bool failed_ = false;
+  const uint64_t max_bytes_;
+  uint64_t written_ = 0;    // the file's size
+  bool truncated_ = false;  // the cap was reached
   std::string pending_[2];  // stdout, stderr: the unfinished line
 };
 

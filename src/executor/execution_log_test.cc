@@ -77,6 +77,24 @@ TEST_F(ExecutionLogTest, ALongLineIsSplitNotLostAndBytesStayAsTheyWere) {
   EXPECT_TRUE((*r)->ended());
 }
 
+TEST_F(ExecutionLogTest, ALogStopsGrowingAtItsCapSayingSoAndStillEnds) {
+  auto w = ExecutionLogWriter::create(path_, 4096);
+  ASSERT_TRUE(w.isOk());
+  for (int i = 0; i < 10000; ++i) (*w)->write(LogStream::kStdout, "a chatty service's line\n");
+  (*w)->close();
+  EXPECT_LE(fs::file_size(path_), 4096u + 200u);
+
+  auto r = ExecutionLogReader::open(path_);
+  ASSERT_TRUE(r.isOk());
+  auto all = readAll(**r);
+  EXPECT_TRUE((*r)->ended());
+  ASSERT_GT(all.size(), 10u);
+  EXPECT_EQ(all.front().data, "a chatty service's line\n");
+  EXPECT_EQ(all.back().stream, LogStream::kStderr);
+  EXPECT_NE(all.back().data.find("truncated at"), std::string::npos) << all.back().data;
+  for (size_t i = 0; i + 1 < all.size(); ++i) EXPECT_EQ(all[i].stream, LogStream::kStdout);
+}
+
 TEST_F(ExecutionLogTest, SkipToEndReadsOnlyWhatComesLater) {
   auto w = ExecutionLogWriter::create(path_);
   ASSERT_TRUE(w.isOk());
