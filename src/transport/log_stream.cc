@@ -116,13 +116,15 @@ void LogStreamReceiver::fail(const Status& status) {
 void LogStreamReceiver::cancel() {
   {
     std::unique_lock lock(mu_);
-    if (cancelled_) return;
+    bool first = !cancelled_;
     cancelled_ = true;
     cv_.notify_all();
+    // Every cancel, not only the first, returns with no consumer call running (LogSubscription's
+    // contract), unless it comes from one.
     if (std::this_thread::get_id() != thread_id_) {
       cv_.wait(lock, [this] { return !in_callback_; });
     }
-    if (over_) return;
+    if (!first || over_) return;
   }
   sendAck(LogStreamAck{stream_id_, 0, true});
 }

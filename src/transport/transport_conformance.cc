@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "transport/log_stream.h"
 #include "transport/messages_json.h"
 
 namespace cod::transport::testing {
@@ -719,6 +720,59 @@ TEST_P(TransportConformanceTest, ALogStreamToAnAbsentNodeEndsUnavailable) {
   auto end = consumer->waitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->code(), StatusCode::kUnavailable) << end->toString();
+}
+
+// ---- the shared receiver, without a transport ----
+
+// A consumer that cancels its own stream from inside onEntries, then stays there until released.
+class CancelInsideConsumer final : public LogStreamConsumer {
+ public:
+  void onEntries(std::vector<LogStreamEntry>) override {
+    handle->cancel();  // on the delivery thread: returns at once
+    std::unique_lock lock(mu);
+    inside = true;
+    cv.notify_all();
+    cv.wait(lock, [this] { return released; });
+    inside = false;
+  }
+  void onEnd(Status) override {}
+
+  LogStreamHandle* handle = nullptr;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false;
+  bool released = false;
+};
+
+TEST(LogStreamReceiverTest, ASecondCancelStillWaitsForTheRunningConsumerCall) {
+  auto consumer = std::make_shared<CancelInsideConsumer>();
+  auto receiver = std::make_shared<LogStreamReceiver>("s-1", "n-1", consumer, LogStreamLimits{});
+  auto handle = receiver->handle();
+  consumer->handle = handle.get();
+  receiver->start([](const LogStreamAck&) {}, nullptr);
+  LogStreamChunk chunk;
+  chunk.seq = 0;
+  chunk.pieces.push_back({1, "line\n", false});
+  receiver->onChunk(std::move(chunk));
+  {
+    std::unique_lock lock(consumer->mu);
+    ASSERT_TRUE(consumer->cv.wait_for(lock, kWaitDeadline, [&] { return consumer->inside; }));
+  }
+  // The stream is cancelled already; this cancel must still not return while onEntries runs.
+  std::atomic<bool> returned{false};
+  std::thread other([&] {
+    handle->cancel();
+    returned = true;
+  });
+  EXPECT_FALSE(eventually([&] { return returned.load(); }, std::chrono::milliseconds(300)))
+      << "cancel() returned while a consumer call was running";
+  {
+    std::lock_guard lock(consumer->mu);
+    consumer->released = true;
+  }
+  consumer->cv.notify_all();
+  other.join();
+  EXPECT_TRUE(returned);
 }
 
 }  // namespace cod::transport::testing
