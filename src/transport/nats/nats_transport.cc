@@ -156,17 +156,19 @@ std::unique_ptr<LogStreamHandle> NatsOrchestratorTransport::openLogStream(
     receiver =
         std::make_shared<LogStreamReceiver>(id, node_id, std::move(consumer), config_.log_limits);
     streams_[id] = receiver;
+    // Started under the lock: a stop() that finds it in streams_ detaches it after its callbacks
+    // are set, never before (start() only stores them and starts the thread).
+    std::string acks = natsComputeLogAcksSubject(node_id);
+    receiver->start(
+        [this, acks](const LogStreamAck& ack) {
+          Status s = link_->publish(acks, encode(ack), "a log stream acknowledgement");
+          if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
+        },
+        [this, id] {
+          std::lock_guard done_lock(streams_mu_);
+          streams_.erase(id);
+        });
   }
-  std::string acks = natsComputeLogAcksSubject(node_id);
-  receiver->start(
-      [this, acks](const LogStreamAck& ack) {
-        Status s = link_->publish(acks, encode(ack), "a log stream acknowledgement");
-        if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
-      },
-      [this, id] {
-        std::lock_guard lock(streams_mu_);
-        streams_.erase(id);
-      });
   LogStreamOpen open;
   open.stream_id = id;
   open.reply_to = log_reply_subject_;
@@ -298,6 +300,7 @@ void NatsComputeTransport::stop() {
   {
     std::lock_guard lock(streams_mu_);
     streams.swap(streams_);
+    stopped_ = true;
   }
   for (auto& entry : streams) entry.second->detach();
   if (link_) link_->close();
@@ -344,8 +347,10 @@ void NatsComputeTransport::onLogOpen(std::string_view data) {
       });
   {
     std::lock_guard lock(streams_mu_);
-    if (streams_.count(id) > 0) {
-      sender->detach();  // a duplicate request: dropped without a word on the stream
+    // A duplicate request, or one that came as the transport stops (stop() has taken the streams
+    // it detaches): dropped without a word on the stream.
+    if (stopped_ || streams_.count(id) > 0) {
+      sender->detach();
       return;
     }
     streams_[id] = sender;

@@ -120,6 +120,7 @@ class NatsComputeTransport final : public ComputeTransport {
   std::atomic<ComputeHandler*> handler_{nullptr};
   std::mutex streams_mu_;
   std::map<std::string, std::shared_ptr<LogStreamSender>> streams_;
+  bool stopped_ = false;  // guarded by streams_mu_
 };
 
 }  // namespace cod::transport
