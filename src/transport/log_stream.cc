@@ -281,23 +281,33 @@ Status LogStreamSender::sendChunk(LogStreamChunk chunk, bool wait_for_room) {
   return s;
 }
 
+namespace {
+
+// What one piece costs on the wire besides its data: {"Type":2,"Data":"","More":true}, and a comma.
+constexpr size_t kPieceOverhead = 40;
+// Its data goes as base64.
+size_t encodedSize(size_t raw) { return (raw + 2) / 3 * 4; }
+
+}  // namespace
+
 Status LogStreamSender::write(std::vector<LogStreamEntry> entries) {
-  const size_t limit = std::max<size_t>(1, limits_.chunk_bytes);
+  // The limit is on the chunk's encoded size: a chunk of many short lines is mostly overhead.
+  const size_t limit = std::max<size_t>(limits_.chunk_bytes, kPieceOverhead + 64);
   LogStreamChunk chunk;
   size_t bytes = 0;
   for (const auto& entry : entries) {
     std::string_view rest = entry.data;
     do {
-      if (bytes >= limit) {
+      if (bytes + kPieceOverhead + 4 > limit) {
         COD_RETURN_IF_ERROR(sendChunk(std::move(chunk), true));
         chunk = LogStreamChunk{};
         bytes = 0;
       }
-      size_t take = std::min(limit - bytes, rest.size());
+      size_t room = (limit - bytes - kPieceOverhead) / 4 * 3;
+      size_t take = std::min(room, rest.size());
       chunk.pieces.push_back({entry.type, std::string(rest.substr(0, take)), take < rest.size()});
-      bytes += take;
+      bytes += kPieceOverhead + encodedSize(take);
       rest.remove_prefix(take);
-      if (take == 0) bytes += 1;  // an empty entry still takes its place
     } while (!rest.empty());
   }
   if (chunk.pieces.empty()) return Status::ok();

@@ -25,7 +25,9 @@ namespace cod::transport {
 struct LogStreamLimits {
   // Chunks the node may send ahead of acknowledgements.
   int window = 8;
-  // Payload bytes in one chunk; longer entries are split (NATS carries them base64, ~4/3).
+  // A chunk's size on the wire: each piece counts its data as base64 (4/3) plus ~40 bytes of JSON,
+  // so a chunk of many short lines stays as small as one long one. Longer entries are split. Keep
+  // it well under the NATS server's max_payload (1 MiB by default).
   size_t chunk_bytes = size_t{256} * 1024;
   // Node side: how long a write waits for the window to open before the stream ends.
   Duration ack_timeout = std::chrono::seconds(30);

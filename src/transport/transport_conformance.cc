@@ -775,4 +775,34 @@ TEST(LogStreamReceiverTest, ASecondCancelStillWaitsForTheRunningConsumerCall) {
   EXPECT_TRUE(returned);
 }
 
+TEST(LogStreamSenderTest, AChunkOfManyShortLinesStaysUnderTheLimitOnTheWire) {
+  LogStreamLimits limits;
+  std::vector<size_t> sizes;
+  std::vector<LogStreamEntry> got;
+  LogStreamSender* self = nullptr;
+  auto sender = std::make_shared<LogStreamSender>(
+      "s-1", limits, std::chrono::seconds(10),
+      [&](const LogStreamChunk& chunk) {
+        sizes.push_back(encode(chunk).size());
+        for (const auto& piece : chunk.pieces) {
+          EXPECT_FALSE(piece.more);
+          got.push_back({piece.type, piece.data});
+        }
+        self->onAck({"s-1", chunk.seq, false});
+        return Status::ok();
+      },
+      nullptr);
+  self = sender.get();
+  // 64 KiB of empty lines, as a log server batch reads them: ~40 bytes each on the wire.
+  std::vector<LogStreamEntry> lines(size_t{64} * 1024, LogStreamEntry{1, "\n"});
+  ASSERT_TRUE(sender->write(lines).isOk());
+  ASSERT_GT(sizes.size(), 1u);
+  for (size_t size : sizes) {
+    EXPECT_LE(size, limits.chunk_bytes + 1024) << "a chunk went over its limit on the wire";
+    EXPECT_LT(size, size_t{1024} * 1024) << "over a stock NATS server's max_payload";
+  }
+  EXPECT_EQ(got, lines);
+  sender->end(Status::ok());
+}
+
 }  // namespace cod::transport::testing
