@@ -698,7 +698,9 @@ TEST_F(ComputeNodeTest, EachRunGetsItsOwnGpusAndAQueuedOneWaitsForOneToFree) {
   for (auto* a : {&two, &one, &waits, &cpu_only}) ASSERT_TRUE(bidAndApprove(*a));
   ASSERT_TRUE(eventually([&] {
     auto info = node_->nodeInfo().compute_node_info;
-    return info.running_executions == 2 && info.enqueued_executions == 2;
+    // The node counts a run as running before its executor has been handed the devices.
+    return info.running_executions == 2 && info.enqueued_executions == 2 &&
+           noop_.started(two.execution.id) && noop_.started(one.execution.id);
   }));
   auto held_by_two = indices(noop_.given(two.execution.id));
   auto held_by_one = indices(noop_.given(one.execution.id));
