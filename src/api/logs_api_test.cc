@@ -2,6 +2,11 @@
 // The client is the API client's Beast WebSocket transport, which hands back each frame's text
 // and the close code untouched, so the frames are checked byte for byte.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -376,10 +381,22 @@ TEST_F(LogsApiTest, AnUpgradeTheServerRefusesIsTheErrorItsBodyDescribes) {
   EXPECT_NE(refused.status().message().find("was not found"), std::string::npos)
       << refused.status().toString();
 
-  uint16_t port = server_->port();
-  server_->stop();
+  // Nothing listens on a port we hold bound: a stopped server's port could be taken by another
+  // test meanwhile, or the kernel could pick it as our own source port and connect to itself.
+  int held = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(held, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(held, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(held, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_held{held};
   client::BeastWebSocketOptions options;
-  options.base_url = "http://127.0.0.1:" + std::to_string(port);
+  options.base_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   options.timeout = kDeadline;
   auto gone = client::makeBeastWebSocketTransport(options)->connect(kLogsPath);
   ASSERT_FALSE(gone.isOk());
