@@ -31,3 +31,9 @@ start_dockerd() {
   "$root/scripts/test-image.sh" "$socket" cod-test/busybox:latest
   export DOCKER_HOST=unix://$socket
 }
+
+# CPU time (user + system) PID has used so far, in milliseconds; 0 when it is gone.
+cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d", ($12 + $13) * 1000 / hz }' \
+    "/proc/$1/stat" 2>/dev/null || echo 0
+}

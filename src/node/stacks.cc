@@ -189,6 +189,21 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   models::NodeInfo info = s->info;
   deps.node_info = [info] { return info; };
   deps.version = info.bacalhau_version;
+  // What the store and the transport have done so far, for bench/ (per-job figures) and operators.
+  deps.debug_info = [store = s->store.get(), transport = s->transport.get()] {
+    store::StoreStats st = store->stats();
+    transport::TransportStats tr = transport->stats();
+    return boost::json::value(boost::json::object{{"Store",
+                                                   {{"Transactions", st.transactions},
+                                                    {"Commits", st.commits},
+                                                    {"PagesWritten", st.pages_written},
+                                                    {"BytesWritten", st.bytes_written}}},
+                                                  {"Transport",
+                                                   {{"MessagesIn", tr.messages_in},
+                                                    {"MessagesOut", tr.messages_out},
+                                                    {"BytesIn", tr.bytes_in},
+                                                    {"BytesOut", tr.bytes_out}}}});
+  };
   deps.transform_result =
       [disabled = options.s3_presigned_url_disabled, expires = options.s3_presigned_url_expiration,
        managed = options.s3_managed](const models::Job& job, const models::Execution& e) {

@@ -105,9 +105,19 @@ class Txn {
   virtual Status deleteNode(const std::string& node_id) = 0;
 };
 
+// What a store has written since it opened: for benchmarks and GET /api/v1/agent/debug.
+struct StoreStats {
+  uint64_t transactions = 0;  // update() calls that committed
+  uint64_t commits = 0;       // database commits (group commit folds several transactions)
+  uint64_t pages_written = 0;
+  uint64_t bytes_written = 0;  // pages_written × the page size
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
+  // Zero where the store does not count.
+  virtual StoreStats stats() const { return {}; }
 
   // Runs fn as one transaction: committed when fn returns OK, rolled back (nothing written) when it
   // returns an error, which update() then returns.

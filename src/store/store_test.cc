@@ -353,6 +353,14 @@ TEST(SqliteGroupCommitTest, ConcurrentTransactionsCommitOrRollBackAlone) {
     EXPECT_EQ(h->items[0].seq_num, 1u);
   }
   EXPECT_FALSE((*store)->getJob("j-0-3").isOk()) << "a failed transaction left its job behind";
+  // What bench/ reports per job: only committed transactions count, and group commit folds
+  // them into fewer commits, each of which wrote pages.
+  StoreStats stats = (*store)->stats();
+  EXPECT_EQ(stats.transactions, static_cast<uint64_t>(ok.load()));
+  EXPECT_GE(stats.commits, 1u);
+  EXPECT_LE(stats.commits, stats.transactions);
+  EXPECT_GE(stats.pages_written, stats.commits);
+  EXPECT_EQ(stats.bytes_written, stats.pages_written * 4096);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }

@@ -39,6 +39,8 @@ class RoutingOrchestratorTransport final : public OrchestratorTransport {
                : remote_->openLogStream(node_id, request, std::move(consumer));
   }
 
+  TransportStats stats() const override { return remote_->stats(); }
+
  private:
   InprocHub* hub_;
   std::unique_ptr<OrchestratorTransport> local_;

@@ -76,6 +76,15 @@ class LogStreamWriter {
   virtual void end(Status status) = 0;
 };
 
+// What the orchestrator's end of a transport has carried since it started: for benchmarks and
+// GET /api/v1/agent/debug. An in-process transport counts nothing.
+struct TransportStats {
+  uint64_t messages_in = 0;
+  uint64_t messages_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+};
+
 class OrchestratorTransport {
  public:
   virtual ~OrchestratorTransport() = default;
@@ -91,6 +100,7 @@ class OrchestratorTransport {
   virtual std::unique_ptr<LogStreamHandle> openLogStream(
       const std::string& node_id, const LogStreamRequest& request,
       std::shared_ptr<LogStreamConsumer> consumer);
+  virtual TransportStats stats() const { return {}; }
 };
 
 // Implemented by a compute node. onMessage is called on a transport thread and must only queue.

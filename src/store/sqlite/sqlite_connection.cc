@@ -143,6 +143,14 @@ int64_t Connection::changes() const { return sqlite3_changes64(db_); }
 
 bool Connection::autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 
+int64_t Connection::pagesWritten() const {
+  int current = 0, highwater = 0;
+  if (sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_WRITE, &current, &highwater, 0) != SQLITE_OK) {
+    return 0;
+  }
+  return current;
+}
+
 Status Connection::error(int rc, std::string_view context) const {
   const char* detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   std::string message =

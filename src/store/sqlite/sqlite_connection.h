@@ -82,6 +82,8 @@ class Connection {
   int64_t changes() const;
   // True when no transaction is open.
   bool autocommit() const;
+  // Pages this connection has written since it opened (to the WAL, in WAL mode).
+  int64_t pagesWritten() const;
 
   // The Status for a failed call that returned `rc`, naming the SQL or the action.
   Status error(int rc, std::string_view context) const;

@@ -358,8 +358,16 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(const std::string& 
       "PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;"
       "PRAGMA cache_size = -32768;"));
   COD_RETURN_IF_ERROR(sqlite::createSchema(*writer));
-  return std::unique_ptr<SqliteJobStore>(
+  int64_t page_size = 4096;
+  {
+    COD_ASSIGN_OR_RETURN(Statement stmt, writer->prepare("PRAGMA page_size"));
+    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (row) page_size = stmt.columnInt(0);
+  }
+  std::unique_ptr<SqliteJobStore> store(
       new SqliteJobStore(std::move(writer), std::make_unique<sqlite::ReaderPool>(path)));
+  store->page_size_ = page_size;
+  return store;
 }
 
 Status SqliteJobStore::update(const std::function<Status(Txn&)>& fn) {
@@ -448,6 +456,22 @@ void SqliteJobStore::runBatch(std::vector<PendingWrite*>& batch) {
   Status st = writer_->run("COMMIT");
   if (!st.isOk()) (void)writer_->run("ROLLBACK");
   finish(st);
+  if (st.isOk()) {
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    uint64_t committed = 0;
+    for (size_t i = 0; i < batch.size(); ++i) committed += batch[i]->status.isOk() ? 1 : 0;
+    transactions_.fetch_add(committed, std::memory_order_relaxed);
+  }
+  pages_written_.store(writer_->pagesWritten(), std::memory_order_relaxed);
+}
+
+StoreStats SqliteJobStore::stats() const {
+  StoreStats out;
+  out.transactions = transactions_.load(std::memory_order_relaxed);
+  out.commits = commits_.load(std::memory_order_relaxed);
+  out.pages_written = static_cast<uint64_t>(pages_written_.load(std::memory_order_relaxed));
+  out.bytes_written = out.pages_written * static_cast<uint64_t>(page_size_);
+  return out;
 }
 
 template <typename Fn>

@@ -40,6 +40,7 @@ class SqliteJobStore final : public JobStore {
   SqliteJobStore& operator=(const SqliteJobStore&) = delete;
 
   Status update(const std::function<Status(Txn&)>& fn) override;
+  StoreStats stats() const override;
 
   Result<models::Job> getJob(const std::string& id) override;
   Result<models::Job> getJobVersion(const std::string& id, uint64_t version) override;
@@ -84,6 +85,11 @@ class SqliteJobStore final : public JobStore {
   std::atomic<std::thread::id> writer_thread_{};
   std::unique_ptr<sqlite::Connection> writer_;
   std::unique_ptr<sqlite::ReaderPool> readers_;
+  int64_t page_size_ = 4096;
+  // Written by the leader after each commit, read by stats() from any thread.
+  std::atomic<uint64_t> transactions_{0};
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<int64_t> pages_written_{0};
 };
 
 }  // namespace cod::store

@@ -451,6 +451,20 @@ Result<std::string> NatsLink::request(const std::string& subject, std::string_vi
   }
 }
 
+TransportStats NatsLink::stats() {
+  TransportStats out;
+  std::shared_lock lock(rw_);
+  if (connection_ == nullptr) return out;
+  natsStatistics* st = nullptr;
+  if (natsStatistics_Create(&st) != NATS_OK) return out;
+  if (natsConnection_GetStats(connection_, st) == NATS_OK) {
+    (void)natsStatistics_GetCounts(st, &out.messages_in, &out.bytes_in, &out.messages_out,
+                                   &out.bytes_out, nullptr);
+  }
+  natsStatistics_Destroy(st);
+  return out;
+}
+
 void NatsLink::close() {
   if (!state_) return;  // already closed, or leaked after a failed teardown
   natsConnection* nc = nullptr;

@@ -69,6 +69,9 @@ class NatsLink {
   // Idempotent. Must not be called from one of this link's callbacks.
   void close();
 
+  // What nats.c counted on this connection (zero before it connected and after close()).
+  TransportStats stats();
+
   // The configured servers, for messages: "nats://127.0.0.1:4222".
   const std::string& servers() const { return servers_text_; }
 

@@ -122,6 +122,10 @@ Status NatsOrchestratorTransport::start(OrchestratorHandler* handler) {
   return Status::ok();
 }
 
+TransportStats NatsOrchestratorTransport::stats() const {
+  return link_ ? link_->stats() : TransportStats{};
+}
+
 void NatsOrchestratorTransport::stop() {
   std::map<std::string, std::shared_ptr<LogStreamReceiver>> streams;
   {

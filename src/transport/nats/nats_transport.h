@@ -74,6 +74,7 @@ class NatsOrchestratorTransport final : public OrchestratorTransport {
   std::unique_ptr<LogStreamHandle> openLogStream(
       const std::string& node_id, const LogStreamRequest& request,
       std::shared_ptr<LogStreamConsumer> consumer) override;
+  TransportStats stats() const override;
 
  private:
   void onControl(std::string_view data, const char* reply);
