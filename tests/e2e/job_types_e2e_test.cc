@@ -3,7 +3,11 @@
 // replicas when a node is killed and rolling over to a new version, a retry's backoff in the
 // history.
 
+#include <cstdio>
 #include <set>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "common/strings.h"
 #include "tests/e2e/cod_fixture.h"
@@ -35,6 +39,22 @@ class JobTypesE2E : public CodFixture {
   }
   Process& addCompute() {
     return startCompute(nats_port_, token_, "compute-" + std::to_string(computes_++));
+  }
+
+  // GET /api/v1/agent/debug, read with curl as an operator would.
+  boost::json::object debugInfo() {
+    std::string cmd =
+        "curl -fsS http://127.0.0.1:" + std::to_string(api_port_) + "/api/v1/agent/debug";
+    std::string body;
+    if (FILE* p = popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      size_t n = 0;
+      while ((n = fread(buf, 1, sizeof buf, p)) > 0) body.append(buf, n);
+      pclose(p);
+    }
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    return !ec && v.is_object() ? v.as_object() : boost::json::object{};
   }
 
   std::string submit(const std::string& name, const std::string& yaml) {
@@ -80,6 +100,16 @@ TEST_F(JobTypesE2E, AnOpsJobRunsOnceOnEveryNode) {
   }
   EXPECT_EQ(execs.size(), 3u);
   EXPECT_EQ(nodes.size(), 3u);
+
+  // What bench/ divides by the jobs: the store committed the job's writes and the orchestrator's
+  // NATS connection carried a run request to each node and each node's answers.
+  auto debug = debugInfo();
+  ASSERT_TRUE(debug.contains("Store") && debug.contains("Transport"))
+      << boost::json::serialize(debug);
+  EXPECT_GT(debug.at("Store").at("Commits").to_number<int64_t>(), 0);
+  EXPECT_GT(debug.at("Store").at("BytesWritten").to_number<int64_t>(), 0);
+  EXPECT_GE(debug.at("Transport").at("MessagesOut").to_number<int64_t>(), 3);
+  EXPECT_GE(debug.at("Transport").at("MessagesIn").to_number<int64_t>(), 3);
 }
 
 TEST_F(JobTypesE2E, ADaemonStartsOnANodeThatJoinsLater) {

@@ -459,7 +459,7 @@ void SqliteJobStore::runBatch(std::vector<PendingWrite*>& batch) {
   if (st.isOk()) {
     commits_.fetch_add(1, std::memory_order_relaxed);
     uint64_t committed = 0;
-    for (size_t i = 0; i < batch.size(); ++i) committed += batch[i]->status.isOk() ? 1 : 0;
+    for (const PendingWrite* w : batch) committed += w->status.isOk() ? 1 : 0;
     transactions_.fetch_add(committed, std::memory_order_relaxed);
   }
   pages_written_.store(writer_->pagesWritten(), std::memory_order_relaxed);
