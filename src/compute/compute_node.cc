@@ -171,7 +171,6 @@ Status ComputeNode::start() {
   COD_RETURN_IF_ERROR(deps_.transport->start(config_.node_id, this));
   started_ = true;
   threads_.emplace_back([this] { controlLoop(); });
-  for (int i = 0; i < config_.max_parallel; ++i) threads_.emplace_back([this] { runWorkerLoop(); });
   threads_.emplace_back([this] { connectionLoop(); });
   return Status::ok();
 }
@@ -189,6 +188,12 @@ void ComputeNode::stop() {
   conn_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock(runs_mu_);
+    workers.swap(workers_);
+  }
+  for (auto& t : workers) t.join();
 }
 
 // ---- events ----
@@ -539,6 +544,12 @@ void ComputeNode::startQueuedRuns() {
       runs_.emplace_back(
           [this, e = std::move(started.execution), token = started.token,
            gpus = std::move(started.gpus)]() mutable { runOnThread(e, token, std::move(gpus)); });
+      // Idle threads that were woken but have not taken their run yet still count as idle: each
+      // takes one. Runs beyond them get a new thread while there is room.
+      if (!stopping_ && runs_.size() > idle_workers_ &&
+          workers_.size() < static_cast<size_t>(config_.max_parallel)) {
+        workers_.emplace_back([this] { runWorkerLoop(); });
+      }
     }
     runs_cv_.notify_one();
   }
@@ -565,7 +576,9 @@ void ComputeNode::runWorkerLoop() {
     std::function<void()> job;
     {
       std::unique_lock lock(runs_mu_);
+      ++idle_workers_;
       runs_cv_.wait(lock, [this] { return stopping_ || !runs_.empty(); });
+      --idle_workers_;
       if (stopping_) return;
       job = std::move(runs_.front());
       runs_.pop_front();

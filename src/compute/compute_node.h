@@ -95,6 +95,16 @@ class ComputeNode final : public transport::ComputeHandler {
   bool registered() const { return registered_; }
   // Waits (real time) until registered; false on timeout or stop.
   bool waitUntilRegistered(Duration timeout);
+  // Run threads started so far (they start with the work, up to max_parallel, and stay), and how
+  // many of them wait for a run.
+  struct RunThreads {
+    size_t started = 0;
+    size_t idle = 0;
+  };
+  RunThreads runThreads() {
+    std::lock_guard lock(runs_mu_);
+    return {workers_.size(), idle_workers_};
+  }
   // The injected clock moved (tests on a ManualClock): the connection thread reads it now rather
   // than at its next poll, so a heartbeat or reconciliation that fell due goes out at once.
   void clockAdvanced();
@@ -177,6 +187,10 @@ class ComputeNode final : public transport::ComputeHandler {
   std::mutex runs_mu_;
   std::condition_variable runs_cv_;
   std::deque<std::function<void()>> runs_;
+  // Run threads start when there is work for them, up to config_.max_parallel, so an idle node
+  // holds none; each then waits for the next run. Guarded by runs_mu_.
+  std::vector<std::thread> workers_;
+  size_t idle_workers_ = 0;
 
   std::mutex conn_mu_;
   std::condition_variable conn_cv_;

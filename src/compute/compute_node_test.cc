@@ -732,6 +732,29 @@ TEST_F(ComputeNodeTest, EachRunGetsItsOwnGpusAndAQueuedOneWaitsForOneToFree) {
   EXPECT_EQ(noop_.shared(), 0);
 }
 
+TEST_F(ComputeNodeTest, RunThreadsStartWithTheWorkAndAreReused) {
+  restartWithGpus(nvidiaGpus(2));
+  EXPECT_EQ(node_->runThreads().started, 0u) << "an idle node holds no run threads";
+  boost::json::object hold{{"Hold", true}};
+  auto first = askGpus(1, hold);
+  auto second = askGpus(1, hold);
+  for (auto* a : {&first, &second}) ASSERT_TRUE(bidAndApprove(*a));
+  ASSERT_TRUE(eventually(
+      [&] { return noop_.started(first.execution.id) && noop_.started(second.execution.id); }));
+  EXPECT_EQ(node_->runThreads().started, 2u);
+
+  noop_.release(first.execution.id);
+  ASSERT_TRUE(eventually([&] { return node_->runThreads().idle == 1; }));
+  auto third = askGpus(1, hold);
+  ASSERT_TRUE(bidAndApprove(third));
+  ASSERT_TRUE(eventually([&] { return noop_.started(third.execution.id); }));
+  EXPECT_EQ(node_->runThreads().started, 2u) << "the thread the first run left takes the third";
+  noop_.release(second.execution.id);
+  noop_.release(third.execution.id);
+  ASSERT_TRUE(eventually(
+      [&] { return transport_.sentOf<transport::RunResult>(third.execution.id).size() == 1; }));
+}
+
 TEST_F(ComputeNodeTest, ConcurrentRunsNeverShareAGpu) {
   restartWithGpus(nvidiaGpus(4));
   std::mt19937 random(7);
