@@ -183,6 +183,11 @@ void ComputeNode::stop() {
     std::lock_guard lock(mu_);
     for (auto& [id, r] : running_) r.cancel->cancel();
   }
+  // stopping_ is set outside these mutexes: taking each once makes sure no thread is between
+  // checking it and blocking, which would miss the notify and never wake (stop() hung in join).
+  { std::lock_guard lock(events_mu_); }
+  { std::lock_guard lock(runs_mu_); }
+  { std::lock_guard lock(conn_mu_); }
   events_cv_.notify_all();
   runs_cv_.notify_all();
   conn_cv_.notify_all();
