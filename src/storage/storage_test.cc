@@ -1,6 +1,7 @@
 // The conformance suite over every backend, and what each backend does beyond it.
 
 #include <gtest/gtest.h>
+#include <cstdio>
 
 #include <atomic>
 #include <filesystem>
@@ -123,7 +124,10 @@ testing::TestS3Server* s3Server() {
   std::string why;
   static testing::TestS3Server* server = [&]() -> testing::TestS3Server* {
     auto* s = testing::TestS3Server::get(&why);
-    if (s == nullptr) return nullptr;
+    if (s == nullptr) {
+      std::fprintf(stderr, "the S3 test server did not start: %s\n", why.c_str());
+      return nullptr;
+    }
     fs::path dir = fs::temp_directory_path() / ("cod-s3-fixture-" + std::to_string(::getpid()));
     fs::create_directories(dir);
     std::ofstream(dir / "a.txt") << "alpha";
@@ -133,6 +137,7 @@ testing::TestS3Server* s3Server() {
               s->upload((dir / "b.txt").string(), "data/sub/b.txt") &&
               s->upload((dir / "other.txt").string(), "elsewhere/other.txt");
     fs::remove_all(dir);
+    if (!ok) std::fprintf(stderr, "aws s3 cp of the S3 fixture files to the test server failed\n");
     return ok ? s : nullptr;
   }();
   return server;
