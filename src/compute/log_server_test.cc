@@ -95,6 +95,15 @@ class RecordingWriter final : public transport::LogStreamWriter {
 
 class LogServerTest : public ::testing::Test {
  protected:
+  // What the node would answer for an execution's phase: what the test set, else unknown.
+  auto phaseLookup() {
+    return [this](const std::string& id) {
+      std::lock_guard lock(mu_);
+      auto it = phases_.find(id);
+      return it == phases_.end() ? ExecutionPhase::kUnknown : it->second;
+    };
+  }
+
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("cod-log-server-test-" + newUuid());
     fs::create_directories(dir_);
@@ -102,14 +111,7 @@ class LogServerTest : public ::testing::Test {
     config.max_streams = 3;
     config.poll_interval = 5ms;
     config.retention = 1h;
-    server_ = std::make_unique<LogServer>(
-        "n-test", dir_.string(),
-        [this](const std::string& id) {
-          std::lock_guard lock(mu_);
-          auto it = phases_.find(id);
-          return it == phases_.end() ? ExecutionPhase::kUnknown : it->second;
-        },
-        config);
+    server_ = std::make_unique<LogServer>("n-test", dir_.string(), phaseLookup(), config);
   }
   void TearDown() override {
     server_->stop();
@@ -320,14 +322,7 @@ TEST_F(LogServerTest, TheJanitorKeepsTheFolderUnderItsCapRemovingTheOldestFinish
   LogServerConfig config;
   config.retention = 1h;
   config.max_total_bytes = 3000;
-  LogServer capped(
-      "n-test", dir_.string(),
-      [this](const std::string& id) {
-        std::lock_guard lock(mu_);
-        auto it = phases_.find(id);
-        return it == phases_.end() ? ExecutionPhase::kUnknown : it->second;
-      },
-      config);
+  LogServer capped("n-test", dir_.string(), phaseLookup(), config);
   const std::string line(1000, 'x');
   auto now = fs::file_time_type::clock::now();
   // Oldest first: a running one (kept whatever its age), then three finished ones.
