@@ -1,4 +1,5 @@
 #include "http/http_client.h"
+#include "http/session.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -170,4 +171,26 @@ TEST(HttpDownloadTest, WithoutAValidatorARetryStartsOver) {
 }
 
 }  // namespace
+// `on_headers` comes once, with the final answer's status, before any of its body: Docker's attach
+// relies on it to start a container only once its output is attached. An answer with neither a
+// length nor chunks is read until the server closes (as dockerd's attach stream is).
+TEST(SessionTest, HeadersAreAnnouncedOnceBeforeTheBody) {
+  RawServer server([](const std::string&) {
+    return std::string("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Kind: raw\r\n\r\nframes");
+  });
+  Session session(SessionOptions{});
+  std::vector<std::string> seen;
+  SessionRequest r;
+  r.method = "POST";
+  r.url = server.url("/attach");
+  r.has_body = true;
+  r.on_headers = [&](long status) { seen.push_back("headers " + std::to_string(status)); };
+  r.on_data = [&](std::string_view data) { seen.push_back("data " + std::string(data)); };
+  auto got = session.send(r);
+  ASSERT_TRUE(got.isOk()) << got.status().toString();
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->headers["x-kind"], "raw");
+  EXPECT_EQ(seen, (std::vector<std::string>{"headers 200", "data frames"}));
+}
+
 }  // namespace cod::http

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <mutex>
 
 #include "common/check.h"
@@ -34,13 +35,33 @@ size_t onData(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+struct HeaderSink {
+  std::map<std::string, std::string>* headers = nullptr;
+  const std::function<void(long)>* on_headers = nullptr;
+  long status = 0;
+};
+
 size_t onHeaderLine(char* data, size_t size, size_t count, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  auto* sink = static_cast<HeaderSink*>(user);
   std::string_view line(data, size * count);
-  if (startsWith(line, "HTTP/")) headers->clear();  // a new answer (after a redirect)
+  if (startsWith(line, "HTTP/")) {
+    sink->headers->clear();  // a new answer (after a redirect or a 1xx)
+    // "HTTP/1.1 200 OK": the status is the second word.
+    size_t space = line.find(' ');
+    sink->status = space == std::string_view::npos
+                       ? 0
+                       : std::strtol(std::string(line.substr(space + 1, 3)).c_str(), nullptr, 10);
+    return size * count;
+  }
+  if (trim(line).empty()) {
+    // The end of a header block; a 1xx is followed by the real answer's.
+    if (sink->status >= 200 && *sink->on_headers) (*sink->on_headers)(sink->status);
+    return size * count;
+  }
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    (*headers)[toLower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
+    (*sink->headers)[toLower(trim(line.substr(0, colon)))] =
+        std::string(trim(line.substr(colon + 1)));
   }
   return size * count;
 }
@@ -102,6 +123,7 @@ Result<Response> Session::send(const SessionRequest& request) {
   // Options persist on a reused handle: every request sets each of them again.
   Response response;
   Sink sink{&response.body, &request.on_data};
+  HeaderSink header_sink{&response.headers, &request.on_headers};
   char error_buffer[CURL_ERROR_SIZE] = {0};
   auto timeout = request.timeout.count() > 0 ? request.timeout : options_.timeout;
 
@@ -133,7 +155,7 @@ Result<Response> Session::send(const SessionRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &onData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &onHeaderLine);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &header_sink);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, options_.max_redirects > 0 ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, options_.max_redirects);

@@ -45,6 +45,10 @@ struct SessionRequest {
   std::chrono::milliseconds timeout{0};
   // When set, receives the answer's body as it arrives instead of Response::body.
   std::function<void(std::string_view)> on_data;
+  // When set, called with the status once each answer's headers are in (not a 1xx; a redirect
+  // followed is an answer too), before its body: a caller can act on the server having accepted a
+  // long-running request (Docker's attach, before the container starts).
+  std::function<void(long)> on_headers;
   // When set, the request is given up (its connection closed, Cancelled) within about a second of
   // this becoming true, even while the server sends nothing.
   const std::atomic<bool>* abort = nullptr;

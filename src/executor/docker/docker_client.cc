@@ -58,7 +58,8 @@ DockerClient::DockerClient(std::string socket)
 
 Result<DockerClient::Response> DockerClient::request(
     const std::string& method, const std::string& path, const std::string& body, int64_t timeout_ms,
-    const std::function<void(std::string_view)>& on_data, const std::atomic<bool>* abort) const {
+    const std::function<void(std::string_view)>& on_data, const std::atomic<bool>* abort,
+    const std::function<void(long)>& on_headers) const {
   http::SessionOptions options;
   options.unix_socket = socket_;
   options.connect_timeout = std::chrono::seconds(5);
@@ -72,6 +73,7 @@ Result<DockerClient::Response> DockerClient::request(
   r.content_type = "application/json";
   r.timeout = std::chrono::milliseconds(timeout_ms);
   r.on_data = on_data;
+  r.on_headers = on_headers;
   r.abort = abort;
   auto got = session.send(r);
   if (!got.isOk()) {
@@ -221,12 +223,19 @@ Status DockerClient::removeContainer(const std::string& id) const {
   return unavailable("removing the container: " + errorMessage(r));
 }
 
-Status DockerClient::containerLogs(const std::string& id,
-                                   const std::function<void(int, std::string_view)>& sink,
-                                   bool follow, const std::atomic<bool>* abort) const {
+Status DockerClient::attachContainer(const std::string& id,
+                                     const std::function<void(int, std::string_view)>& sink,
+                                     const std::function<void()>& on_attached,
+                                     const std::atomic<bool>* abort) const {
   // Frames: 8-byte header [stream, 0, 0, 0, size as uint32 big-endian], then the payload.
   std::string buf;
+  long status = 0;
+  std::string error_body;
   auto on_data = [&](std::string_view data) {
+    if (status != 200) {  // an error's JSON, not frames
+      error_body.append(data.substr(0, 4096 - std::min<size_t>(error_body.size(), 4096)));
+      return;
+    }
     buf.append(data);
     size_t off = 0;
     while (buf.size() - off >= 8) {
@@ -238,16 +247,20 @@ Status DockerClient::containerLogs(const std::string& id,
     }
     buf.erase(0, off);
   };
-  long status = 0;
-  // Following lasts as long as the container runs: no timeout (killing the container ends it, and
-  // the caller can give it up with `abort`).
+  // dockerd answers 200 once the streams are attached, then sends output until the container
+  // stops and closes the connection. No timeout: killing the container ends it, and the caller
+  // can give it up with `abort`.
+  auto on_headers = [&](long got) {
+    status = got;
+    if (status == 200 && on_attached) on_attached();
+  };
   COD_ASSIGN_OR_RETURN(
-      Response r,
-      request("GET", "/containers/" + id + "/logs?stdout=1&stderr=1&follow=" + (follow ? "1" : "0"),
-              "", follow ? 0 : int64_t{10} * 60 * 1000, on_data, abort));
-  status = r.status;
-  if (status != 200)
-    return unavailable("reading the container's logs: HTTP " + std::to_string(status));
+      Response r, request("POST", "/containers/" + id + "/attach?stream=1&stdout=1&stderr=1", "", 0,
+                          on_data, abort, on_headers));
+  if (r.status != 200) {
+    return unavailable("attaching to the container's output: " +
+                       errorMessage(Response{r.status, std::move(error_body)}));
+  }
   return Status::ok();
 }
 

@@ -47,13 +47,17 @@ class DockerClient {
   Status killContainer(const std::string& id) const;
   // Force-removes the container and its anonymous volumes; OK when it is already gone.
   Status removeContainer(const std::string& id) const;
-  // The demultiplexed output of a container (Tty=false): `sink(stream, bytes)` gets stream 1 for
-  // stdout, 2 for stderr, in order, in chunks. With `follow`, data comes as the container writes it
-  // and the call returns when the container stops (it may be called before the container starts).
+  // The demultiplexed output of a container (Tty=false), read from its stdio rather than its log
+  // file: `sink(stream, bytes)` gets stream 1 for stdout, 2 for stderr, in order, in chunks, the
+  // bytes exactly as the task wrote them. Call it before starting the container: `on_attached` runs
+  // once the daemon has attached (start the container then), and the call returns when the
+  // container stops. Following the log instead lost the whole output of a container that exited
+  // before the follow began (dockerd served it the log file before its output was copied there).
   // When `abort` becomes true the request is given up within about a second (Cancelled).
-  Status containerLogs(const std::string& id,
-                       const std::function<void(int stream, std::string_view data)>& sink,
-                       bool follow = false, const std::atomic<bool>* abort = nullptr) const;
+  Status attachContainer(const std::string& id,
+                         const std::function<void(int stream, std::string_view data)>& sink,
+                         const std::function<void()>& on_attached,
+                         const std::atomic<bool>* abort = nullptr) const;
   // IDs of containers (running or not) with every given label.
   Result<std::vector<std::string>> listContainers(
       const std::map<std::string, std::string>& labels) const;
@@ -63,11 +67,13 @@ class DockerClient {
     long status = 0;
     std::string body;
   };
-  // One request. `on_data`, when set, receives the body as it streams instead of `body`.
+  // One request. `on_data`, when set, receives the body as it streams instead of `body`;
+  // `on_headers` gets the status once the answer's headers are in.
   Result<Response> request(const std::string& method, const std::string& path,
                            const std::string& body, int64_t timeout_ms,
                            const std::function<void(std::string_view)>& on_data = {},
-                           const std::atomic<bool>* abort = nullptr) const;
+                           const std::atomic<bool>* abort = nullptr,
+                           const std::function<void(long)>& on_headers = {}) const;
   // The daemon's {"message": …} text of a failed response.
   static std::string errorMessage(const Response& r);
 

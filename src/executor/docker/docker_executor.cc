@@ -104,8 +104,64 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
     return st;
   };
 
+  // Output: the container's stdio, attached before it starts so that nothing it writes is missed,
+  // goes to the `stdout`/`stderr` files and to the live log as it arrives.
+  std::ofstream out(fs::path(request.results_dir) / "stdout", std::ios::binary);
+  std::ofstream err(fs::path(request.results_dir) / "stderr", std::ios::binary);
+  Status logs = Status::ok();
+  std::atomic<bool> give_up_logs{false};
+  std::mutex follower_mu;
+  std::condition_variable follower_cv;
+  bool attached = false;
+  bool follower_done = false;
+  std::thread follower([&] {
+    Status got = client_.attachContainer(
+        id,
+        [&](int stream, std::string_view data) {
+          (stream == 2 ? err : out).write(data.data(), static_cast<std::streamsize>(data.size()));
+          if (request.log) {
+            request.log->write(stream == 2 ? LogStream::kStderr : LogStream::kStdout, data);
+          }
+        },
+        [&] {
+          std::lock_guard lock(follower_mu);
+          attached = true;
+          follower_cv.notify_all();
+        },
+        &give_up_logs);
+    std::lock_guard lock(follower_mu);
+    logs = std::move(got);
+    follower_done = true;
+    follower_cv.notify_all();
+  });
+  auto stop_follower = [&] {
+    give_up_logs = true;
+    follower.join();
+    out.close();
+    err.close();
+  };
+  {
+    std::unique_lock lock(follower_mu);
+    follower_cv.wait_for(lock, config_.log_drain_timeout,
+                         [&] { return attached || follower_done; });
+  }
+  bool was_attached = false;
+  {
+    std::lock_guard lock(follower_mu);
+    was_attached = attached;
+  }
+  if (!was_attached) {
+    stop_follower();
+    Status why = logs.isOk()
+                     ? unavailable("Docker did not attach to the container's output within " +
+                                   formatDuration(config_.log_drain_timeout))
+                     : logs;
+    return finish(why.withComponent("Docker"));
+  }
+
   Status started = client_.startContainer(id);
   if (!started.isOk()) {
+    stop_follower();
     if (!request.gpus.empty() && started.message().find("device driver") != std::string::npos) {
       // dockerd has no "nvidia" device driver without the NVIDIA container toolkit.
       started.withHint(
@@ -117,33 +173,9 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
   // A cancel that came between create and start found nothing running to kill.
   if (cancel.cancelled()) {
     (void)client_.killContainer(id);
+    stop_follower();
     return finish(cancelled("execution cancelled"));
   }
-
-  // Output: the container's log stream, followed while it runs, goes to the `stdout`/`stderr`
-  // files and to the live log as it arrives.
-  std::ofstream out(fs::path(request.results_dir) / "stdout", std::ios::binary);
-  std::ofstream err(fs::path(request.results_dir) / "stderr", std::ios::binary);
-  Status logs = Status::ok();
-  std::atomic<bool> give_up_logs{false};
-  std::mutex follower_mu;
-  std::condition_variable follower_cv;
-  bool follower_done = false;
-  std::thread follower([&] {
-    Status got = client_.containerLogs(
-        id,
-        [&](int stream, std::string_view data) {
-          (stream == 2 ? err : out).write(data.data(), static_cast<std::streamsize>(data.size()));
-          if (request.log) {
-            request.log->write(stream == 2 ? LogStream::kStderr : LogStream::kStdout, data);
-          }
-        },
-        /*follow=*/true, &give_up_logs);
-    std::lock_guard lock(follower_mu);
-    logs = std::move(got);
-    follower_done = true;
-    follower_cv.notify_all();
-  });
 
   int64_t timeout_ms =
       request.timeout.count() > 0

@@ -32,9 +32,9 @@ std::string readFile(const fs::path& p) {
   return ss.str();
 }
 
-// A daemon that takes the connection and never answers: following a container's logs must still
-// be given up when asked (the executor does so when the stream outlasts its container).
-TEST(DockerClientTest, AFollowedLogsRequestToAStalledDaemonIsGivenUpWhenAsked) {
+// A daemon that takes the connection and never answers: attaching to a container's output must
+// still be given up when asked (the executor does so when the stream outlasts its container).
+TEST(DockerClientTest, AnAttachToAStalledDaemonIsGivenUpWhenAsked) {
   fs::path path = fs::temp_directory_path() / ("cod-stalled-" + newUuid().substr(0, 8) + ".sock");
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   ASSERT_GE(fd, 0);
@@ -49,8 +49,8 @@ TEST(DockerClientTest, AFollowedLogsRequestToAStalledDaemonIsGivenUpWhenAsked) {
   std::atomic<bool> returned{false};
   Status got = Status::ok();
   std::thread follower([&] {
-    got = client.containerLogs(
-        "c-stalled", [](int, std::string_view) {}, true, &give_up);
+    got = client.attachContainer(
+        "c-stalled", [](int, std::string_view) {}, [] {}, &give_up);
     returned = true;
   });
   give_up = true;
@@ -133,9 +133,27 @@ TEST_F(DockerExecutorTest, RunsAndSeparatesStdoutStderrAndExitCode) {
   EXPECT_EQ(containersOfThisNode(), 0u) << "the container is removed afterwards";
 }
 
+// Output that does not end in a newline is kept, byte for byte, whether the container exits at once
+// or after its output is being read. Following Docker's log lost it: dockerd 20.10 drops a last
+// line without a newline from a followed log (moby/moby#43860), and a CI run got an empty stdout.
+TEST_F(DockerExecutorTest, OutputWithoutAFinalNewlineIsKept) {
+  int i = 0;
+  for (std::string script :
+       {"printf 'a\\377'; printf e >&2", "sleep 0.3; printf 'a\\377'; printf e >&2"}) {
+    fs::path dir = dir_ / std::to_string(i++);
+    fs::create_directories(dir);
+    auto r = request({"sh", "-c", script});
+    r.results_dir = dir.string();
+    auto out = executor_->run(r, cancel_);
+    ASSERT_TRUE(out.isOk()) << out.status().toString();
+    EXPECT_EQ(readFile(dir / "stdout"), "a\xFF") << script;
+    EXPECT_EQ(readFile(dir / "stderr"), "e") << script;
+  }
+}
+
 // Lines reach the execution's log while the container still runs: the script prints, then waits
 // for a file the test creates in its (mounted) input folder, twice. (Between lines written at the
-// same moment, Docker's log driver decides the order of stdout and stderr.)
+// same moment, Docker decides the order of stdout and stderr.)
 TEST_F(DockerExecutorTest, OutputReachesTheLogWhileTheContainerRuns) {
   fs::path gate = dir_ / "gate";
   fs::create_directories(gate);
