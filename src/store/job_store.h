@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "models/evaluation.h"
 #include "models/execution.h"
@@ -103,6 +104,9 @@ class Txn {
   virtual Status addHistory(models::JobHistory& entry) = 0;
   virtual Status putNode(const models::NodeState& node) = 0;
   virtual Status deleteNode(const std::string& node_id) = 0;
+  // Removes a job with everything recorded about it: its versions, executions, evaluations and
+  // history; its name is free again. NotFound when there is no such job. (Job retention.)
+  virtual Status deleteJob(const std::string& job_id) = 0;
 };
 
 // What a store has written since it opened: for benchmarks and GET /api/v1/agent/debug.
@@ -146,6 +150,10 @@ class JobStore {
   virtual Result<std::vector<models::Evaluation>> getPendingEvaluations() = 0;
 
   virtual Result<HistoryPage> getHistory(const HistoryQuery& q) = 0;
+
+  // IDs of up to `limit` jobs that ended (Completed, Failed or Stopped) and were last modified
+  // before `before`, for retention; which ones, when more match, is unspecified.
+  virtual Result<std::vector<std::string>> listFinishedJobsBefore(Time before, size_t limit) = 0;
 
   virtual Result<models::NodeState> getNode(const std::string& node_id) = 0;
   virtual Result<std::vector<models::NodeState>> listNodes() = 0;

@@ -1,5 +1,6 @@
 // The conformance suite, part 2: executions, evaluations, history and nodes.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ using models::Execution;
 using models::ExecutionStateType;
 using models::Job;
 using models::JobHistory;
+using models::JobStateType;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -321,6 +323,127 @@ TEST_P(JobStoreConformanceTest, NodesPutGetListDelete) {
   EXPECT_THAT(s.message(), HasSubstr("n-b"));
   STORE_ASSERT_OK_AND_ASSIGN(nodes, store().listNodes());
   ASSERT_EQ(nodes.size(), 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention
+
+// Deleting a job removes what was recorded about it, and nothing of another job; its name can be
+// taken again.
+TEST_P(JobStoreConformanceTest, DeleteJobRemovesEverythingRecordedAboutIt) {
+  for (const char* id : {"j-1", "j-2"}) {
+    STORE_ASSERT_OK(store().update([&](Txn& txn) -> Status {
+      Job job = testJob(id, 100);
+      COD_RETURN_IF_ERROR(txn.createJob(job));
+      job.version = 2;
+      COD_RETURN_IF_ERROR(txn.updateJob(job));
+      Execution e = testExecution(std::string("e-") + id, id, "n-1", 2, 100,
+                                  ExecutionStateType::kBidAccepted);
+      COD_RETURN_IF_ERROR(txn.createExecution(e));
+      COD_RETURN_IF_ERROR(txn.createEvaluation(
+          testEvaluation(std::string("ev-") + id, id, models::kEvalStatusPending)));
+      JobHistory h = testHistory(id, 2, std::string("e-") + id, testTime(1));
+      return txn.addHistory(h);
+    }));
+  }
+  STORE_ASSERT_OK(store().update([](Txn& txn) { return txn.deleteJob("j-1"); }));
+
+  EXPECT_EQ(store().getJob("j-1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().getJobVersions("j-1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().getExecution("e-j-1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().getEvaluation("ev-j-1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().resolveJob("name-j-1", "").status().code(), StatusCode::kNotFound);
+  STORE_ASSERT_OK_AND_ASSIGN(auto active, store().getActiveExecutionsOnNode("n-1"));
+  EXPECT_THAT(executionIds(active), ElementsAre("e-j-2"));
+  STORE_ASSERT_OK_AND_ASSIGN(auto pending, store().getPendingEvaluations());
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, "ev-j-2");
+  // The other job is whole.
+  STORE_EXPECT_OK(store().getJob("j-2"));
+  STORE_ASSERT_OK_AND_ASSIGN(auto versions, store().getJobVersions("j-2"));
+  EXPECT_EQ(versions.size(), 2u);
+  STORE_ASSERT_OK_AND_ASSIGN(HistoryPage history,
+                             store().getHistory(HistoryQuery{.job_id = "j-2"}));
+  EXPECT_EQ(history.items.size(), 1u);
+
+  // A new job may take the name, and starts a history of its own.
+  STORE_ASSERT_OK(store().update([](Txn& txn) -> Status {
+    Job again = testJob("j-3", 200);
+    again.name = "name-j-1";
+    return txn.createJob(again);
+  }));
+  STORE_ASSERT_OK_AND_ASSIGN(Job renamed, store().resolveJob("name-j-1", ""));
+  EXPECT_EQ(renamed.id, "j-3");
+
+  Status again = store().update([](Txn& txn) { return txn.deleteJob("j-1"); });
+  EXPECT_EQ(again.code(), StatusCode::kNotFound);
+  EXPECT_THAT(again.message(), HasSubstr("j-1"));
+}
+
+// A delete in a transaction that fails leaves the job as it was.
+TEST_P(JobStoreConformanceTest, DeleteJobInAFailedTransactionIsUndone) {
+  STORE_ASSERT_OK(store().update([](Txn& txn) -> Status {
+    Job job = testJob("j-1", 100);
+    COD_RETURN_IF_ERROR(txn.createJob(job));
+    Execution e = testExecution("e-1", "j-1", "n-1", 1, 100, ExecutionStateType::kBidAccepted);
+    COD_RETURN_IF_ERROR(txn.createExecution(e));
+    COD_RETURN_IF_ERROR(
+        txn.createEvaluation(testEvaluation("ev-1", "j-1", models::kEvalStatusPending)));
+    JobHistory h = testHistory("j-1", 1, "e-1", testTime(1));
+    return txn.addHistory(h);
+  }));
+  STORE_ASSERT_OK_AND_ASSIGN(Job before, store().getJob("j-1"));
+  Status s = store().update([](Txn& txn) -> Status {
+    COD_RETURN_IF_ERROR(txn.deleteJob("j-1"));
+    return aborted("lost a race");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  STORE_ASSERT_OK_AND_ASSIGN(Job after, store().getJob("j-1"));
+  EXPECT_EQ(after, before);
+  STORE_ASSERT_OK_AND_ASSIGN(Job by_name, store().resolveJob("name-j-1", ""));
+  EXPECT_EQ(by_name.id, "j-1");
+  STORE_EXPECT_OK(store().getExecution("e-1"));
+  STORE_ASSERT_OK_AND_ASSIGN(auto active, store().getActiveExecutionsOnNode("n-1"));
+  EXPECT_THAT(executionIds(active), ElementsAre("e-1"));
+  STORE_ASSERT_OK_AND_ASSIGN(auto pending, store().getPendingEvaluations());
+  EXPECT_EQ(pending.size(), 1u);
+  STORE_ASSERT_OK_AND_ASSIGN(HistoryPage history,
+                             store().getHistory(HistoryQuery{.job_id = "j-1"}));
+  EXPECT_EQ(history.items.size(), 1u);
+  // And it can still be deleted.
+  STORE_ASSERT_OK(store().update([](Txn& txn) { return txn.deleteJob("j-1"); }));
+  STORE_ASSERT_OK_AND_ASSIGN(pending, store().getPendingEvaluations());
+  EXPECT_TRUE(pending.empty());
+}
+
+// Retention's candidates: jobs that ended and were last modified before the cut-off, up to the
+// limit; never one still pending or running.
+TEST_P(JobStoreConformanceTest, FinishedJobsBeforeACutOffAreListed) {
+  struct Made {
+    const char* id;
+    JobStateType state;
+    int64_t modified;
+  };
+  const Made made[] = {
+      {"j-done", JobStateType::kCompleted, 10},  {"j-failed", JobStateType::kFailed, 20},
+      {"j-stopped", JobStateType::kStopped, 30}, {"j-running", JobStateType::kRunning, 10},
+      {"j-pending", JobStateType::kPending, 10}, {"j-recent", JobStateType::kCompleted, 500}};
+  STORE_ASSERT_OK(store().update([&](Txn& txn) -> Status {
+    for (const Made& m : made) {
+      Job job = testJob(m.id, 1);
+      job.state.state_type = m.state;
+      job.modify_time = m.modified;
+      COD_RETURN_IF_ERROR(txn.createJob(job));
+    }
+    return Status::ok();
+  }));
+  STORE_ASSERT_OK_AND_ASSIGN(auto ids, store().listFinishedJobsBefore(fromUnixNanos(100), 10));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_THAT(ids, ElementsAre("j-done", "j-failed", "j-stopped"));
+  STORE_ASSERT_OK_AND_ASSIGN(ids, store().listFinishedJobsBefore(fromUnixNanos(100), 2));
+  EXPECT_EQ(ids.size(), 2u);
+  STORE_ASSERT_OK_AND_ASSIGN(ids, store().listFinishedJobsBefore(fromUnixNanos(10), 10));
+  EXPECT_TRUE(ids.empty()) << "modified at the cut-off is not before it";
 }
 
 }  // namespace

@@ -53,6 +53,7 @@ struct MemoryJobStore::State {
   ExecIndex active_by_node;  // non-terminal executions only
   std::unordered_map<std::string, models::Evaluation> evaluations;
   std::set<std::string> pending_evaluations;
+  std::unordered_map<std::string, std::set<std::string>> evaluations_by_job;
   std::unordered_map<std::string, std::vector<models::JobHistory>> history;  // SeqNum order
   std::map<std::string, models::NodeState> nodes;
 
@@ -117,9 +118,16 @@ struct MemoryJobStore::State {
 
   void indexEvaluation(const models::Evaluation& eval) {
     if (eval.status == models::kEvalStatusPending) pending_evaluations.insert(eval.id);
+    evaluations_by_job[eval.job_id].insert(eval.id);
   }
 
-  void unindexEvaluation(const models::Evaluation& eval) { pending_evaluations.erase(eval.id); }
+  void unindexEvaluation(const models::Evaluation& eval) {
+    pending_evaluations.erase(eval.id);
+    auto it = evaluations_by_job.find(eval.job_id);
+    if (it == evaluations_by_job.end()) return;
+    it->second.erase(eval.id);
+    if (it->second.empty()) evaluations_by_job.erase(it);
+  }
 };
 
 // Writes in place and records how to undo each write; rollback() replays the log backwards.
@@ -297,6 +305,64 @@ class MemoryJobStore::MemoryTxn final : public Txn {
     return Status::ok();
   }
 
+  Status deleteJob(const std::string& job_id) override {
+    auto job = s_.jobs.find(job_id);
+    if (job == s_.jobs.end()) return internal::jobNotFound(job_id);
+    // Everything goes into one record that the undo puts back as it was.
+    struct Removed {
+      models::Job job;
+      std::map<uint64_t, models::Job> versions;
+      std::vector<models::Execution> executions;
+      std::vector<models::Evaluation> evaluations;
+      std::vector<models::JobHistory> history;
+    };
+    auto removed = std::make_shared<Removed>();
+    removed->job = std::move(job->second);
+    s_.jobs.erase(job);
+    if (!removed->job.name.empty()) s_.job_names.erase(nameKey(removed->job.ns, removed->job.name));
+    if (auto it = s_.versions.find(job_id); it != s_.versions.end()) {
+      removed->versions = std::move(it->second);
+      s_.versions.erase(it);
+    }
+    if (auto it = s_.executions_by_job.find(job_id); it != s_.executions_by_job.end()) {
+      std::set<ExecKey> keys = it->second;
+      for (const auto& [create_time, id] : keys) {
+        auto e = s_.executions.find(id);
+        s_.unindexExecution(e->second);
+        removed->executions.push_back(std::move(e->second));
+        s_.executions.erase(e);
+      }
+    }
+    if (auto it = s_.evaluations_by_job.find(job_id); it != s_.evaluations_by_job.end()) {
+      std::set<std::string> ids = it->second;
+      for (const std::string& id : ids) {
+        auto e = s_.evaluations.find(id);
+        s_.unindexEvaluation(e->second);
+        removed->evaluations.push_back(std::move(e->second));
+        s_.evaluations.erase(e);
+      }
+    }
+    if (auto it = s_.history.find(job_id); it != s_.history.end()) {
+      removed->history = std::move(it->second);
+      s_.history.erase(it);
+    }
+    undo_.emplace_back([this, removed] {
+      const models::Job& j = removed->job;
+      if (!j.name.empty()) s_.job_names.emplace(nameKey(j.ns, j.name), j.id);
+      if (!removed->versions.empty()) s_.versions[j.id] = removed->versions;
+      for (const models::Execution& e : removed->executions) {
+        s_.indexExecution(s_.executions.emplace(e.id, e).first->second);
+      }
+      for (const models::Evaluation& e : removed->evaluations) {
+        s_.evaluations.emplace(e.id, e);
+        s_.indexEvaluation(e);
+      }
+      if (!removed->history.empty()) s_.history[j.id] = removed->history;
+      s_.jobs.emplace(j.id, j);
+    });
+    return Status::ok();
+  }
+
  private:
   State& s_;
   std::vector<std::function<void()>> undo_;
@@ -399,6 +465,18 @@ Result<JobList> MemoryJobStore::listJobs(const JobQuery& q) {
   list.has_more = pager.hasMore();
   for (const models::Job* job : std::move(pager).take()) list.items.push_back(*job);
   return list;
+}
+
+Result<std::vector<std::string>> MemoryJobStore::listFinishedJobsBefore(Time before, size_t limit) {
+  auto lock = readLock();
+  std::vector<std::string> ids;
+  for (const auto& [id, job] : state_->jobs) {
+    if (ids.size() >= limit) break;
+    if (models::isTerminal(job.state.state_type) && job.modify_time < toUnixNanos(before)) {
+      ids.push_back(id);
+    }
+  }
+  return ids;
 }
 
 Result<models::Execution> MemoryJobStore::getExecution(const std::string& id) {

@@ -270,6 +270,24 @@ class SqliteJobStore::SqliteTxn final : public Txn {
     return Status::ok();
   }
 
+  Status deleteJob(const std::string& job_id) override {
+    {
+      COD_ASSIGN_OR_RETURN(Statement stmt, c_.prepare("DELETE FROM jobs WHERE id = ?1"));
+      stmt.bind(1, job_id);
+      COD_RETURN_IF_ERROR(stmt.run());
+      if (c_.changes() == 0) return internal::jobNotFound(job_id);
+    }
+    // Each by an index that starts with the job ID.
+    for (const char* sql :
+         {"DELETE FROM job_versions WHERE job_id = ?1", "DELETE FROM executions WHERE job_id = ?1",
+          "DELETE FROM evaluations WHERE job_id = ?1", "DELETE FROM history WHERE job_id = ?1"}) {
+      COD_ASSIGN_OR_RETURN(Statement stmt, c_.prepare(sql));
+      stmt.bind(1, job_id);
+      COD_RETURN_IF_ERROR(stmt.run());
+    }
+    return Status::ok();
+  }
+
  private:
   Status insertJob(const models::Job& job, const std::string& json) {
     {
@@ -532,6 +550,10 @@ Result<std::vector<models::Evaluation>> SqliteJobStore::getPendingEvaluations() 
 
 Result<HistoryPage> SqliteJobStore::getHistory(const HistoryQuery& q) {
   return read([&](Connection& c) { return sqlite::getHistory(c, q); });
+}
+
+Result<std::vector<std::string>> SqliteJobStore::listFinishedJobsBefore(Time before, size_t limit) {
+  return read([&](Connection& c) { return sqlite::listFinishedJobsBefore(c, before, limit); });
 }
 
 Result<models::NodeState> SqliteJobStore::getNode(const std::string& node_id) {

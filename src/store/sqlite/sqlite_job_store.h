@@ -54,6 +54,7 @@ class SqliteJobStore final : public JobStore {
   Result<models::Evaluation> getEvaluation(const std::string& id) override;
   Result<std::vector<models::Evaluation>> getPendingEvaluations() override;
   Result<HistoryPage> getHistory(const HistoryQuery& q) override;
+  Result<std::vector<std::string>> listFinishedJobsBefore(Time before, size_t limit) override;
   Result<models::NodeState> getNode(const std::string& node_id) override;
   Result<std::vector<models::NodeState>> listNodes() override;
 

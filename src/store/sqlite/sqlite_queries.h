@@ -45,6 +45,8 @@ Result<std::vector<models::Execution>> getActiveExecutionsOnNode(Connection& c,
                                                                  const std::string& node_id);
 Result<models::Evaluation> getEvaluation(Connection& c, const std::string& id);
 Result<std::vector<models::Evaluation>> getPendingEvaluations(Connection& c);
+// Retention's candidates (JobStore::listFinishedJobsBefore).
+Result<std::vector<std::string>> listFinishedJobsBefore(Connection& c, Time before, size_t limit);
 Result<HistoryPage> getHistory(Connection& c, const HistoryQuery& q);
 Result<models::NodeState> getNode(Connection& c, const std::string& node_id);
 Result<std::vector<models::NodeState>> listNodes(Connection& c);
