@@ -199,6 +199,9 @@ class ComputeNode final : public transport::ComputeHandler {
 
   std::atomic<bool> registered_{false};
   std::atomic<Duration> heartbeat_interval_{std::chrono::seconds(5)};
+  // The orchestrator's job retention (its handshake answer; zero = it keeps jobs for ever): local
+  // results older than this are offered in reconciliation, and removed once their job is gone.
+  std::atomic<Duration> job_retention_{Duration::zero()};
   // The input cache's generation the orchestrator last heard of (connection thread only).
   uint64_t sent_cache_generation_ = ~uint64_t{0};
   std::atomic<bool> stopping_{false};

@@ -1,6 +1,8 @@
 // The compute node's side of the link to the orchestrator: handshake until accepted, then
 // heartbeats, node-info updates and periodic reconciliation. Runs on its own thread.
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "compute/compute_node.h"
@@ -30,6 +32,7 @@ bool ComputeNode::handshakeOnce() {
   } else {
     heartbeat_interval_ = config_.heartbeat_interval;
   }
+  job_retention_ = resp->job_retention;
   sent_cache_generation_ = cache_generation;
   spdlog::info("compute node {} registered with the orchestrator", config_.node_id);
   {
@@ -89,10 +92,35 @@ void ComputeNode::reconcileOnce() {
     std::lock_guard lock(mu_);
     for (const auto& [id, e] : executions_) req.executions.push_back({id, e.state()});
   }
+  // Results kept here since before the orchestrator's retention: it says which jobs are gone.
+  if (Duration retention = job_retention_.load(); retention > Duration::zero()) {
+    constexpr size_t kMostKeptPerReconcile = 1000;
+    Time before = deps_.clock->now() - retention;
+    for (publisher::Publisher* p : deps_.plugins.publishers) {
+      size_t room = kMostKeptPerReconcile - req.kept_results.size();
+      if (room == 0) break;
+      for (std::string& id : p->keptResultsBefore(before, room)) {
+        req.kept_results.push_back(std::move(id));
+      }
+    }
+  }
   auto resp = deps_.transport->reconcile(req);
   if (!resp.isOk()) {
     spdlog::debug("reconcile failed: {}", resp.status().message());
     return;
+  }
+  size_t removed = 0;
+  for (const std::string& id : resp->forgotten_results) {
+    // Only what this node offered: the answer names no other file.
+    if (std::find(req.kept_results.begin(), req.kept_results.end(), id) == req.kept_results.end()) {
+      continue;
+    }
+    for (publisher::Publisher* p : deps_.plugins.publishers) p->removeKeptResults(id);
+    ++removed;
+  }
+  if (removed > 0) {
+    spdlog::info("removed the results of {} executions whose jobs the orchestrator removed",
+                 removed);
   }
   post(ReconcileAnswer{std::move(resp).value()});
 }

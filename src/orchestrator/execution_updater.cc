@@ -170,6 +170,12 @@ transport::ReconcileResponse ExecutionUpdater::reconcile(const transport::Reconc
     }
     out.executions.push_back(d);
   }
+  // Results the node still keeps of executions we no longer know: retention removed their jobs.
+  for (const std::string& id : req.kept_results) {
+    auto e = deps_.store->getExecution(id);
+    if (!e.isOk() && e.status().code() == StatusCode::kNotFound)
+      out.forgotten_results.push_back(id);
+  }
 
   // Executions we placed on the node that it does not report.
   auto active = deps_.store->getActiveExecutionsOnNode(req.node_id);

@@ -11,7 +11,10 @@
 
 #include <string>
 
+#include <vector>
+
 #include "common/cancel.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "models/job.h"
 
@@ -28,6 +31,14 @@ class Publisher {
   virtual Result<models::SpecConfig> publish(const std::string& execution_id,
                                              const models::Job& job, const std::string& results_dir,
                                              CancelToken& cancel) = 0;
+
+  // Results a publisher keeps on the compute node itself (the local publisher's archives), for job
+  // retention: up to `limit` executions whose results were written before `before` (wall-clock
+  // time), and the removal of one execution's. Publishers that upload elsewhere keep nothing.
+  virtual std::vector<std::string> keptResultsBefore(Time /*before*/, size_t /*limit*/) {
+    return {};
+  }
+  virtual void removeKeptResults(const std::string& /*execution_id*/) {}
 };
 
 }  // namespace cod::publisher

@@ -30,6 +30,9 @@ struct HandshakeResponse {
   // The longest heartbeat period the orchestrator tolerates (a quarter of its disconnect
   // timeout); the node heartbeats at least this often. Zero = no advice.
   Duration heartbeat_interval{0};
+  // How long the orchestrator keeps a job after it ended (zero = for ever): the node keeps its
+  // local results at least this long, then asks in reconciliation whether their jobs are gone.
+  Duration job_retention{0};
 };
 
 struct HeartbeatRequest {
@@ -74,6 +77,9 @@ struct ExecutionReport {
 struct ReconcileRequest {
   std::string node_id;
   std::vector<ExecutionReport> executions;
+  // Executions whose results this node keeps (the local publisher's archives) since before the
+  // job retention: the node asks which of them the orchestrator has removed.
+  std::vector<std::string> kept_results;
 };
 struct DesiredExecution {
   std::string execution_id;
@@ -85,6 +91,9 @@ struct DesiredExecution {
 struct ReconcileResponse {
   // One entry per reported execution. Executions the orchestrator does not know are Stopped.
   std::vector<DesiredExecution> executions;
+  // Those of kept_results the orchestrator has no record of (their jobs were removed by
+  // retention): the node removes their results.
+  std::vector<std::string> forgotten_results;
 };
 
 // ---- data: orchestrator → compute ----

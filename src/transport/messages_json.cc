@@ -50,6 +50,29 @@ int64_t i64(const bj::object& o, std::string_view key) {
   const auto* v = models::findKey(o, key);
   return v && v->is_number() ? v->to_number<int64_t>() : 0;
 }
+bj::array strings(const std::vector<std::string>& items) {
+  bj::array out;
+  out.reserve(items.size());
+  for (const auto& item : items) out.emplace_back(item);
+  return out;
+}
+// A list of strings under `key` (missing = empty); anything else in it is InvalidArgument.
+Result<std::vector<std::string>> stringList(const bj::object& o, std::string_view key,
+                                            std::string_view message) {
+  std::vector<std::string> out;
+  const auto* v = models::findKey(o, key);
+  if (!v || v->is_null()) return out;
+  if (!v->is_array())
+    return invalidArgument(std::string(message) + ": " + std::string(key) + " is not a list");
+  for (const auto& item : v->as_array()) {
+    if (!item.is_string()) {
+      return invalidArgument(std::string(message) + ": " + std::string(key) +
+                             " holds a non-string");
+    }
+    out.emplace_back(item.as_string());
+  }
+  return out;
+}
 Result<models::Resources> resources(const bj::object& o, std::string_view key) {
   const auto* v = models::findKey(o, key);
   if (!v || v->is_null()) return models::Resources{};
@@ -218,13 +241,16 @@ std::string encode(const HandshakeResponse& m) {
   p["Reason"] = m.reason;
   p["HeartbeatIntervalMs"] =
       std::chrono::duration_cast<std::chrono::milliseconds>(m.heartbeat_interval).count();
+  p["JobRetentionMs"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(m.job_retention).count();
   return envelope("HandshakeResponse", std::move(p));
 }
 
 Result<HandshakeResponse> decodeHandshakeResponse(std::string_view text) {
   COD_ASSIGN_OR_RETURN(auto opened, open(text));
   return HandshakeResponse{boolean(opened.second, "Accepted"), str(opened.second, "Reason"),
-                           std::chrono::milliseconds(i64(opened.second, "HeartbeatIntervalMs"))};
+                           std::chrono::milliseconds(i64(opened.second, "HeartbeatIntervalMs")),
+                           std::chrono::milliseconds(i64(opened.second, "JobRetentionMs"))};
 }
 
 std::string encode(const HeartbeatRequest& m) {
@@ -320,6 +346,7 @@ std::string encode(const ReconcileRequest& m) {
         bj::object{{"ExecutionID", e.execution_id}, {"State", static_cast<int64_t>(e.state)}});
   }
   p["Executions"] = std::move(items);
+  if (!m.kept_results.empty()) p["KeptResults"] = strings(m.kept_results);
   return envelope("ReconcileRequest", std::move(p));
 }
 
@@ -336,6 +363,7 @@ Result<ReconcileRequest> decodeReconcileRequest(std::string_view text) {
           {str(o, "ExecutionID"), static_cast<models::ExecutionStateType>(i64(o, "State"))});
     }
   }
+  COD_ASSIGN_OR_RETURN(r.kept_results, stringList(p, "KeptResults", "ReconcileRequest"));
   return r;
 }
 
@@ -348,6 +376,7 @@ std::string encode(const ReconcileResponse& m) {
                                {"Resend", e.resend}});
   }
   p["Executions"] = std::move(items);
+  if (!m.forgotten_results.empty()) p["ForgottenResults"] = strings(m.forgotten_results);
   return envelope("ReconcileResponse", std::move(p));
 }
 
@@ -364,6 +393,8 @@ Result<ReconcileResponse> decodeReconcileResponse(std::string_view text) {
                               boolean(o, "Resend")});
     }
   }
+  COD_ASSIGN_OR_RETURN(r.forgotten_results,
+                       stringList(opened.second, "ForgottenResults", "ReconcileResponse"));
   return r;
 }
 

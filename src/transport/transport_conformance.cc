@@ -24,7 +24,7 @@ HandshakeResponse RecordingOrchestrator::onHandshake(const HandshakeRequest& req
   std::lock_guard lock(mu_);
   handshakes_.push_back(req);
   if (req.node_info.node_id == "n-refused") return {false, "refused by the test"};
-  return {true, ""};
+  return {true, "", std::chrono::seconds(5), std::chrono::hours(72)};
 }
 
 HeartbeatResponse RecordingOrchestrator::onHeartbeat(const HeartbeatRequest& req) {
@@ -55,6 +55,9 @@ ReconcileResponse RecordingOrchestrator::onReconcile(const ReconcileRequest& req
                                   ? ExecutionDesiredStateType::kRunning
                                   : ExecutionDesiredStateType::kStopped,
                               e.state == ExecutionStateType::kCompleted});
+  }
+  for (const auto& id : req.kept_results) {
+    if (id.starts_with("e-gone")) out.forgotten_results.push_back(id);
   }
   return out;
 }
@@ -385,6 +388,8 @@ TEST_P(TransportConformanceTest, HandshakeCarriesTheNodeInfoAndTheAnswer) {
   auto ok = node->handshake(fullHandshake("n-1"));
   ASSERT_TRUE(ok.isOk()) << ok.status().toString();
   EXPECT_TRUE(ok->accepted);
+  EXPECT_EQ(ok->heartbeat_interval, std::chrono::seconds(5));
+  EXPECT_EQ(ok->job_retention, std::chrono::hours(72));
   auto no = refused->handshake(fullHandshake("n-refused"));
   ASSERT_TRUE(no.isOk()) << no.status().toString();
   EXPECT_FALSE(no->accepted);
@@ -427,7 +432,8 @@ TEST_P(TransportConformanceTest, HeartbeatUpdateAndReconcileRoundTrip) {
   ReconcileRequest rec{"n-1",
                        {{"e-1", ExecutionStateType::kRunning},
                         {"e-2", ExecutionStateType::kCompleted},
-                        {"e-3", ExecutionStateType::kBidAccepted}}};
+                        {"e-3", ExecutionStateType::kBidAccepted}},
+                       {"e-gone-1", "e-kept", "e-gone-2"}};
   auto answer = node->reconcile(rec);
   ASSERT_TRUE(answer.isOk()) << answer.status().toString();
   ASSERT_EQ(answer->executions.size(), 3u);
@@ -437,6 +443,7 @@ TEST_P(TransportConformanceTest, HeartbeatUpdateAndReconcileRoundTrip) {
   EXPECT_EQ(answer->executions[1].desired, ExecutionDesiredStateType::kStopped);
   EXPECT_TRUE(answer->executions[1].resend);
   EXPECT_EQ(answer->executions[2].execution_id, "e-3");
+  EXPECT_EQ(answer->forgotten_results, (std::vector<std::string>{"e-gone-1", "e-gone-2"}));
   ASSERT_EQ(orchestrator_handler_.reconciles().size(), 1u);
   EXPECT_EQ(encode(orchestrator_handler_.reconciles()[0]), encode(rec));
 

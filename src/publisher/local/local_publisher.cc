@@ -1,5 +1,6 @@
 #include "publisher/local/local_publisher.h"
 
+#include <chrono>
 #include <filesystem>
 
 #include "common/archive.h"
@@ -26,6 +27,29 @@ Result<models::SpecConfig> LocalPublisher::publish(const std::string& execution_
   out.type = "urlDownload";
   out.params["URL"] = "http://" + config_.address + ":" + std::to_string(config_.port) + "/" + file;
   return out;
+}
+
+std::vector<std::string> LocalPublisher::keptResultsBefore(Time before, size_t limit) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (fs::directory_iterator it(config_.results_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (ids.size() >= limit) break;
+    std::string name = it->path().filename().string();
+    if (archivePath(name).empty() || !it->is_regular_file(ec)) continue;
+    auto written = it->last_write_time(ec);
+    if (ec) continue;
+    auto when = std::chrono::time_point_cast<Duration>(std::chrono::file_clock::to_sys(written));
+    if (when < before) ids.push_back(name.substr(0, name.size() - 7));  // less ".tar.gz"
+  }
+  return ids;
+}
+
+void LocalPublisher::removeKeptResults(const std::string& execution_id) {
+  std::string path = archivePath(execution_id + ".tar.gz");
+  if (path.empty()) return;
+  std::error_code ec;
+  fs::remove(path, ec);
 }
 
 std::string LocalPublisher::archivePath(const std::string& file_name) const {

@@ -26,6 +26,10 @@ class LocalPublisher final : public Publisher {
   Result<models::SpecConfig> publish(const std::string& execution_id, const models::Job& job,
                                      const std::string& results_dir, CancelToken& cancel) override;
 
+  // Archives are <execution-id>.tar.gz; their modification time is when they were written.
+  std::vector<std::string> keptResultsBefore(Time before, size_t limit) override;
+  void removeKeptResults(const std::string& execution_id) override;
+
   // The archive of an execution, for the file server: "" when the name is not one we produce.
   std::string archivePath(const std::string& file_name) const;
   // The port clients are told (the server may have bound another when configured with 0).
