@@ -719,6 +719,8 @@ TEST_F(CommandsTest, ServeFlagsBecomeServeOptions) {
                  "tier=x",
                  "--node-disconnect-timeout",
                  "1m30s",
+                 "--job-retention",
+                 "168h",
                  "--log-level",
                  "DEBUG",
                  "-c",
@@ -739,12 +741,15 @@ TEST_F(CommandsTest, ServeFlagsBecomeServeOptions) {
   EXPECT_EQ(o.labels,
             (std::map<std::string, std::string>{{"zone", "a"}, {"gpu", ""}, {"tier", "x"}}));
   EXPECT_EQ(o.node_disconnect_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(o.job_retention, std::chrono::hours(168));
   EXPECT_EQ(o.log_level, "debug");
   EXPECT_EQ(o.config_files, (std::vector<std::string>{a, b}));
   EXPECT_EQ(o.data_dir, "/tmp/d");
 
   EXPECT_EQ(run({"serve", "--node-disconnect-timeout", "soon"}), 1);
   EXPECT_THAT(err_.str(), StartsWith("Error: --node-disconnect-timeout: "));
+  EXPECT_EQ(run({"serve", "--job-retention", "a week"}), 1);
+  EXPECT_THAT(err_.str(), StartsWith("Error: --job-retention: "));
 }
 
 // A Bacalhau-style config file sets what no flag sets; a flag wins over the file; keys cod does
@@ -758,6 +763,7 @@ API:
   AllowedOrigins: [https://ui.example.com]
 Orchestrator:
   MaxJobCount: 50
+  JobRetention: 720h
   Scheduler: {Retry: {Batch: {Limit: 5, Delay: 2s}, Service: {MaxDelay: 10m}}}
 Compute:
   Orchestrators: [nats://10.0.0.1:4222, nats://10.0.0.2:4222]
@@ -777,6 +783,7 @@ WebUI: {Enabled: true}
   EXPECT_EQ(o.api_port, 9999);  // the flag wins
   EXPECT_EQ(o.allowed_origins, std::vector<std::string>{"https://ui.example.com"});
   EXPECT_EQ(o.max_job_count, 50);
+  EXPECT_EQ(o.job_retention, std::chrono::hours(720));
   EXPECT_EQ(o.retry_defaults.at("batch").at("cod.retry.limit"), "5");
   EXPECT_EQ(o.retry_defaults.at("batch").at("cod.retry.delay"), "2s");
   EXPECT_EQ(o.retry_defaults.at("service").at("cod.retry.max-delay"), "10m");

@@ -18,6 +18,7 @@ struct ServeFlags {
   node::ServeOptions options;
   std::vector<std::string> labels;
   std::string node_disconnect_timeout;
+  std::string job_retention;
 };
 
 void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
@@ -40,6 +41,9 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
   cmd->add_option("--node-disconnect-timeout", f->node_disconnect_timeout,
                   "How long a silent compute node stays connected, e.g. 20s (default " +
                       formatDuration(o.node_disconnect_timeout) + ")");
+  cmd->add_option("--job-retention", f->job_retention,
+                  "Remove jobs this long after they ended, with their executions, history and the "
+                  "results compute nodes keep, e.g. 168h (default 0: keep every job)");
   cmd->add_option("-c,--config", o.config_files, "Extra YAML config file (repeatable)");
   cmd->add_option("--allowed-origins", o.allowed_origins,
                   "Web origins (like https://ui.example.com) whose pages may call the API from a "
@@ -146,6 +150,12 @@ Status finish(ServeFlags& f, const CLI::App* cmd, CliContext& ctx) {
     }
     if (d->count() <= 0) return invalidArgument("--node-disconnect-timeout must be positive");
     f.options.node_disconnect_timeout = *d;
+  }
+  if (!f.job_retention.empty()) {
+    auto d = parseDuration(f.job_retention);
+    if (!d.isOk()) return invalidArgument("--job-retention: " + d.error().message());
+    if (d->count() < 0) return invalidArgument("--job-retention must not be negative");
+    f.options.job_retention = *d;
   }
   f.options.log_level = toLower(f.options.log_level);
   return Status::ok();

@@ -44,6 +44,13 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->nats_host = n.as<std::string>(); }},
       {"Orchestrator.Port", "--nats-port",
        [](const YAML::Node& n, ServeOptions* o) { o->nats_port = n.as<int>(); }},
+      {"Orchestrator.JobRetention", "--job-retention",
+       [](const YAML::Node& n, ServeOptions* o) {
+         auto d = parseDuration(n.as<std::string>());
+         if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
+         if (d->count() < 0) throw YAML::Exception(n.Mark(), "must not be negative");
+         o->job_retention = *d;
+       }},
       {"Orchestrator.MaxJobCount", "--max-job-count",
        [](const YAML::Node& n, ServeOptions* o) { o->max_job_count = n.as<int64_t>(); }},
       {"Compute.Enabled", "--compute",

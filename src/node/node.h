@@ -32,6 +32,9 @@ struct ServeOptions {
   // ---- orchestrator ----
   // How long a silent compute node stays connected.
   Duration node_disconnect_timeout = std::chrono::seconds(20);
+  // Remove jobs this long after they ended, with their records and the results compute nodes
+  // keep (zero = keep every job).
+  Duration job_retention{0};
   // Re-check queued jobs this often.
   Duration queue_backoff = std::chrono::seconds(5);
   // Most partitions (Count) one job may ask for (models::JobLimits).

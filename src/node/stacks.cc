@@ -149,6 +149,7 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
 
   orchestrator::OrchestratorConfig config;
   config.nodes.disconnect_timeout = options.node_disconnect_timeout;
+  config.job_retention = options.job_retention;
   config.scheduler.queue_backoff = options.queue_backoff;
   config.job_limits.max_count = options.max_job_count;
   for (const auto& [type, overrides] : options.retry_defaults) {

@@ -7,6 +7,7 @@
 
 #include "common/ids.h"
 #include "common/strings.h"
+#include "common/units.h"
 
 namespace cod::orchestrator {
 
@@ -71,7 +72,7 @@ Status Orchestrator::start(const models::NodeInfo& self) {
   if (resumed > 0) spdlog::info("resuming {} unfinished jobs", resumed);
 
   Time now = deps_.clock->now();
-  last_heartbeat_check_ = last_housekeeping_ = now;
+  last_heartbeat_check_ = last_housekeeping_ = last_retention_ = now;
   COD_RETURN_IF_ERROR(deps_.transport->start(this));
   started_ = true;
   if (!config_.manual) {
@@ -182,7 +183,9 @@ void Orchestrator::updaterLoop() {
 }
 
 transport::HandshakeResponse Orchestrator::onHandshake(const transport::HandshakeRequest& req) {
-  return nodes_->handshake(req);
+  transport::HandshakeResponse r = nodes_->handshake(req);
+  r.job_retention = config_.job_retention;
+  return r;
 }
 
 transport::HeartbeatResponse Orchestrator::onHeartbeat(const transport::HeartbeatRequest& req) {
@@ -237,6 +240,14 @@ void Orchestrator::tick() {
     last_housekeeping_ = now;
     housekeeping();
   }
+  if (config_.job_retention > Duration::zero()) {
+    auto every = std::clamp<Duration>(config_.job_retention / 10, std::chrono::seconds(1),
+                                      std::chrono::minutes(5));
+    if (now - last_retention_ >= every || config_.manual) {
+      // A backlog left over goes on at the next tick, not after another interval.
+      if (!expireJobs()) last_retention_ = now;
+    }
+  }
   flushCancelledEvaluations();
 }
 
@@ -285,6 +296,51 @@ void Orchestrator::flushCancelledEvaluations() {
     return Status::ok();
   });
   if (!st.isOk()) spdlog::warn("could not cancel superseded evaluations: {}", st.message());
+}
+
+bool Orchestrator::expireJobs() {
+  // A few batches per tick: each is one short transaction, so submissions and reports interleave
+  // with a large backlog instead of waiting behind it; the rest goes on the next ticks.
+  constexpr int kMostBatchesPerTick = 5;
+  Time before = deps_.clock->now() - config_.job_retention;
+  size_t removed = 0;
+  bool more = false;
+  for (int batch = 0; batch < kMostBatchesPerTick; ++batch) {
+    auto ids = deps_.store->listFinishedJobsBefore(before, config_.retention_batch);
+    if (!ids.isOk()) {
+      spdlog::warn("job retention: {}", ids.status().message());
+      break;
+    }
+    if (ids->empty()) break;
+    size_t in_batch = 0;
+    Status st = deps_.store->update([&](store::Txn& tx) -> Status {
+      in_batch = 0;
+      for (const std::string& id : *ids) {
+        // Still ended and unchanged: a rerun or a late report since the listing keeps it.
+        auto job = tx.getJob(id);
+        if (!job.isOk()) continue;
+        if (!models::isTerminal(job->state.state_type) ||
+            fromUnixNanos(job->modify_time) >= before) {
+          continue;
+        }
+        COD_RETURN_IF_ERROR(tx.deleteJob(id));
+        ++in_batch;
+      }
+      return Status::ok();
+    });
+    if (!st.isOk()) {
+      spdlog::warn("job retention: {}", st.message());
+      break;
+    }
+    removed += in_batch;
+    if (ids->size() < config_.retention_batch || in_batch == 0) break;
+    more = batch + 1 == kMostBatchesPerTick;
+  }
+  if (removed > 0) {
+    spdlog::info("job retention: removed {} jobs that ended more than {} ago", removed,
+                 formatDuration(config_.job_retention));
+  }
+  return more;
 }
 
 void Orchestrator::housekeeping() {

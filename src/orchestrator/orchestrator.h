@@ -44,6 +44,12 @@ struct OrchestratorConfig {
   models::JobLimits job_limits;
   // How often in-progress jobs are checked for timeouts.
   Duration housekeeping_interval = std::chrono::seconds(10);
+  // Job retention: a job that ended (Completed, Failed, Stopped) and has not changed for this long
+  // is removed with its executions, evaluations and history, and compute nodes then remove its
+  // local results (zero = keep every job). Checked every tenth of it (between 1 s and 5 min), in
+  // transactions of `retention_batch` jobs.
+  Duration job_retention{0};
+  size_t retention_batch = 200;
   // Start no threads: tests drive processOne()/tick() themselves.
   bool manual = false;
   // The s3managed publisher's upload URLs: a presigned PUT for one execution's results in the
@@ -99,6 +105,8 @@ class Orchestrator final : public transport::OrchestratorHandler {
   void timerLoop();
   void processDelivery(const EvaluationBroker::Delivery& d);
   void housekeeping();
+  // Removes jobs past their retention, a few batches at a time; true when more are left.
+  bool expireJobs();
   void flushCancelledEvaluations();
   void markEvaluation(const models::Evaluation& eval, const std::string& status,
                       const std::string& comment);
@@ -123,6 +131,7 @@ class Orchestrator final : public transport::OrchestratorHandler {
   std::mutex tick_mu_;  // serializes tick(); guards the two times below
   Time last_heartbeat_check_{};
   Time last_housekeeping_{};
+  Time last_retention_{};
 
   std::atomic<bool> stopping_{false};
   bool started_ = false;

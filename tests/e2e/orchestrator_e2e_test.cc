@@ -69,6 +69,42 @@ TEST_F(OrchestratorE2E, RunDescribeListOnASingleNode) {
   ASSERT_TRUE(parsed.isOk()) << json.out;
 }
 
+// `cod serve --job-retention`: a finished job goes from the API a little after the retention, and
+// the compute node then removes its published results (asking the orchestrator when it
+// reconciles, every 15 s).
+TEST_F(OrchestratorE2E, JobRetentionRemovesFinishedJobsAndTheirResults) {
+  startServer({"serve", "--orchestrator", "--compute", "--nats-port", "0", "--publisher-port", "0",
+               "--job-retention", "2s"});
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto run =
+      cod({"job", "run",
+           writeFile("kept.yaml", std::string(kNoopJob) + "    Publisher:\n      Type: local\n")});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::string id = jobIdFrom(run.out);
+  ASSERT_FALSE(id.empty()) << run.out;
+  auto execs = client().jobExecutions(id);
+  ASSERT_TRUE(execs.isOk() && execs->items.size() == 1u);
+  std::filesystem::path archive =
+      std::filesystem::path(dataDir()) / "compute" / "results" / (execs->items[0].id + ".tar.gz");
+  EXPECT_TRUE(std::filesystem::exists(archive)) << archive;
+
+  EXPECT_TRUE(eventually(
+      [&] {
+        return cod({"job", "describe", id}).code != 0;
+      },
+      std::chrono::seconds(20)))
+      << "the job is still there";
+  auto gone = cod({"job", "describe", id});
+  EXPECT_NE(gone.err.find("not found"), std::string::npos) << gone.err;
+  EXPECT_EQ(cod({"job", "list"}).out.find(id.substr(0, 10)), std::string::npos);
+  EXPECT_TRUE(
+      eventually([&] { return !std::filesystem::exists(archive); }, std::chrono::seconds(40)))
+      << archive << " is still there";
+  // The name is free again.
+  auto again = cod({"job", "run", writeFile("kept.yaml", kNoopJob)});
+  EXPECT_EQ(again.code, 0) << again.out << again.err;
+}
+
 TEST_F(OrchestratorE2E, DevstackRunsCountThreeOnThreeNodes) {
   devstack(3);
   ASSERT_TRUE(waitForComputeNodes(3));

@@ -202,6 +202,38 @@ TEST(OrchestratorFlow, LostMessagesAreRepairedByReconciliation) {
   ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted, std::chrono::seconds(15)));
 }
 
+// Job retention: a job that ended longer ago than the retention goes, with its executions and
+// history; one still running, or that ended since, stays.
+TEST(OrchestratorFlow, FinishedJobsAreRemovedOnceTheirRetentionIsUp) {
+  auto config = InprocCluster::defaultConfig();
+  config.job_retention = std::chrono::seconds(2);
+  InprocCluster c(1, config);
+  models::Job named = noopJob(1);
+  named.name = "nightly";
+  std::string old_done = submit(c, named);
+  ASSERT_TRUE(c.waitForJobState(old_done, JobStateType::kCompleted));
+  std::string running = submit(c, noopJob(1, {{"Delay", "60s"}}));
+  ASSERT_TRUE(c.waitForJobState(running, JobStateType::kRunning));
+
+  c.advance(std::chrono::milliseconds(1500));
+  std::string recent = submit(c, noopJob(1));
+  ASSERT_TRUE(c.waitForJobState(recent, JobStateType::kCompleted));
+  EXPECT_EQ(c.jobState(old_done), JobStateType::kCompleted) << "not yet past the retention";
+
+  c.advance(std::chrono::milliseconds(1500));
+  ASSERT_TRUE(waitFor([&] { return c.jobState(old_done) == JobStateType::kUndefined; }));
+  EXPECT_TRUE(c.executions(old_done).empty());
+  store::HistoryQuery hq;
+  hq.job_id = old_done;
+  EXPECT_EQ(c.store().getHistory(hq).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(c.jobState(running), JobStateType::kRunning);
+  EXPECT_EQ(c.jobState(recent), JobStateType::kCompleted);
+  // The name is free for a new job.
+  std::string again = submit(c, named);
+  EXPECT_NE(again, old_done);
+  ASSERT_TRUE(c.waitForJobState(again, JobStateType::kCompleted));
+}
+
 TEST(OrchestratorFlow, ManyJobsAllComplete) {
   InprocCluster c(3);
   std::vector<std::string> ids;
