@@ -54,7 +54,6 @@ class NodesApiTest : public ApiFixture {
     std::vector<std::string> ids;
     json::value body = res.json();
     if (!body.is_object()) return ids;
-    EXPECT_EQ(str(body.at("NextToken")), "");
     for (const auto& n : body.at("Nodes").as_array()) ids.push_back(str(n.at("Info").at("NodeID")));
     return ids;
   }
@@ -88,6 +87,31 @@ TEST_F(NodesApiTest, FiltersOrdersAndLimits) {
   ASSERT_EQ(client_->put(std::string(kNodes) + "/n-bbbb", R"({"Action":"reject"})").status, 200);
   EXPECT_EQ(listIds("?filter-approval=rejected"), (std::vector<std::string>{"n-bbbb2222"}));
   EXPECT_EQ(listIds("?filter-status=disconnected"), (std::vector<std::string>{"n-bbbb2222"}));
+}
+
+// A limit pages the list: each page's NextToken brings the next, in the same order, until the
+// last page's is empty. (It used to cut the list at the limit with no way to the rest.)
+TEST_F(NodesApiTest, LimitedListsPageWithNextToken) {
+  std::vector<std::string> seen;
+  std::string target = std::string(kNodes) + "?order_by=id&reverse=true&limit=3";
+  int pages = 0;
+  while (true) {
+    TestResponse res = client_->get(target);
+    ASSERT_EQ(res.status, 200) << res.body;
+    json::value body = res.json();
+    for (const auto& n : body.at("Nodes").as_array()) {
+      seen.push_back(str(n.at("Info").at("NodeID")));
+    }
+    ++pages;
+    std::string token = str(body.at("NextToken"));
+    if (token.empty()) break;
+    ASSERT_LT(pages, 5) << "the tokens never end";
+    target = std::string(kNodes) + "?next_token=" + urlEncode(token);
+  }
+  EXPECT_EQ(pages, 2);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"n-cccc3333", "n-bbbb2222", "n-aaaa1111", kOrchestratorId}));
+  EXPECT_EQ(client_->get(std::string(kNodes) + "?next_token=garbage").status, 400);
 }
 
 TEST_F(NodesApiTest, RejectsBadListParameters) {

@@ -97,24 +97,34 @@ class NodeRoutes {
       if (!parsed.isOk()) return invalidArgument("labels: " + parsed.error().message());
       selector = std::move(parsed).value();
     }
-    COD_ASSIGN_OR_RETURN(NodeLess less, nodeOrder(req.queryValue("order_by")));
+    std::string order_by = req.queryValue("order_by");
     COD_ASSIGN_OR_RETURN(bool reverse, queryBool(req, "reverse"));
     COD_ASSIGN_OR_RETURN(uint64_t limit, queryUint(req, "limit"));
-
-    std::vector<models::NodeState> nodes;
-    for (models::NodeState& n : deps_.nodes->list()) {
-      if (!approval.empty() && n.membership != approval) continue;
-      if (!status.empty() && n.connection_state.status != status) continue;
-      if (selector && !selector->matches(n.info.labels)) continue;
-      nodes.push_back(std::move(n));
+    uint64_t offset = 0;
+    if (std::string token = req.queryValue("next_token"); !token.empty()) {
+      // The token carries the order and page size it was issued for.
+      COD_ASSIGN_OR_RETURN(PageToken page, decodePageToken(token));
+      order_by = page.order_by;
+      reverse = page.reverse;
+      limit = page.limit;
+      offset = page.offset;
     }
-    std::sort(nodes.begin(), nodes.end(), less);
-    if (reverse) std::reverse(nodes.begin(), nodes.end());
-    if (limit > 0 && nodes.size() > limit) nodes.resize(limit);
+    COD_ASSIGN_OR_RETURN(NodeLess less, nodeOrder(order_by));
+    NodeLess ordered = less;
+    if (reverse) ordered = [less](const auto& a, const auto& b) { return less(b, a); };
+    auto keep = [&](const models::NodeState& n) {
+      if (!approval.empty() && n.membership != approval) return false;
+      if (!status.empty() && n.connection_state.status != status) return false;
+      return !selector || selector->matches(n.info.labels);
+    };
+    bool has_more = false;
+    std::vector<models::NodeState> nodes =
+        deps_.nodes->listPage(keep, ordered, offset, limit, &has_more);
     json::array items;
     for (const models::NodeState& n : nodes) items.push_back(models::toJson(n));
     json::object out;
-    out["NextToken"] = "";
+    out["NextToken"] =
+        has_more ? encodePageToken({order_by, reverse, limit, offset + nodes.size()}) : "";
     out["Nodes"] = std::move(items);
     return jsonOk(out);
   }

@@ -179,6 +179,29 @@ std::vector<models::NodeState> NodeManager::list() const {
   return out;
 }
 
+std::vector<models::NodeState> NodeManager::listPage(
+    const std::function<bool(const models::NodeState&)>& keep,
+    const std::function<bool(const models::NodeState&, const models::NodeState&)>& less,
+    size_t offset, size_t limit, bool* has_more) const {
+  std::lock_guard lock(mu_);
+  std::vector<const models::NodeState*> matches;
+  matches.reserve(nodes_.size());
+  for (const auto& [id, node] : nodes_) {
+    if (keep(node)) matches.push_back(&node);
+  }
+  size_t begin = std::min(offset, matches.size());
+  size_t end = limit == 0 ? matches.size() : std::min(matches.size(), begin + limit);
+  auto by = [&](const models::NodeState* a, const models::NodeState* b) { return less(*a, *b); };
+  // Only the page needs to be in order.
+  std::partial_sort(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(end),
+                    matches.end(), by);
+  std::vector<models::NodeState> out;
+  out.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) out.push_back(*matches[i]);
+  if (has_more != nullptr) *has_more = end < matches.size();
+  return out;
+}
+
 std::vector<models::NodeState> NodeManager::schedulableNodes() const {
   std::lock_guard lock(mu_);
   std::vector<models::NodeState> out;

@@ -55,6 +55,13 @@ class NodeManager {
 
   // Every known node, the orchestrator included, ordered by ID.
   std::vector<models::NodeState> list() const;
+  // One page of the nodes `keep` accepts, in `less` order: those at [offset, offset + limit)
+  // (limit 0 = to the end), copied; *has_more says whether more follow. Only the page is copied,
+  // so a page of 100 among 10,000 nodes costs a sort of pointers, not 10,000 copies.
+  std::vector<models::NodeState> listPage(
+      const std::function<bool(const models::NodeState&)>& keep,
+      const std::function<bool(const models::NodeState&, const models::NodeState&)>& less,
+      size_t offset, size_t limit, bool* has_more) const;
   // Compute nodes that are APPROVED and CONNECTED: the candidates for new executions (draining
   // ones included, so that selection can name them as the reason a job waits).
   std::vector<models::NodeState> schedulableNodes() const;
