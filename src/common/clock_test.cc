@@ -61,12 +61,32 @@ TEST(IdsTest, PrefixesAndShortForms) {
   EXPECT_NE(newJobId(random), job);
   EXPECT_EQ(newExecutionId(random).rfind("e-", 0), 0u);
   EXPECT_EQ(newNodeId(random).rfind("n-", 0), 0u);
-  EXPECT_EQ(newEvaluationId(random).size(), 36u);
+  EXPECT_EQ(newEvaluationId(Time{}, random).size(), 36u);
   EXPECT_EQ(shortId("j-3514ff75-c6f6-4380-8dc6-88f31ce7a1b3"), "j-3514ff75");
   EXPECT_EQ(shortId("9b1c2d3e-aaaa"), "9b1c2d3e");
   SeededRandom a(1);
   SeededRandom b(1);
   EXPECT_EQ(newUuid(a), newUuid(b));
+}
+
+// Version 7: the time leads, so later IDs sort later as text, and the bound of a time separates
+// the IDs made before it from those made at or after it.
+TEST(IdsTest, TimeOrderedUuidsSortByTime) {
+  SeededRandom random(3);
+  Time t0 = fromUnixNanos(int64_t{1733000000123} * 1'000'000);
+  std::string a = newTimeOrderedUuid(t0, random);
+  std::string b = newTimeOrderedUuid(t0 + std::chrono::milliseconds(1), random);
+  std::string c = newTimeOrderedUuid(t0 + std::chrono::hours(24 * 365), random);
+  EXPECT_EQ(a.size(), 36u);
+  EXPECT_EQ(a.substr(0, 13), "01937ed9-727b");                                // 1733000000123 ms
+  EXPECT_EQ(a[14], '7');                                                      // version 7
+  EXPECT_TRUE(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b');  // variant
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  std::string bound = timeOrderedUuidBound(t0 + std::chrono::milliseconds(1));
+  EXPECT_LT(a, bound);
+  EXPECT_GE(b, bound);
+  EXPECT_GE(c, bound);
 }
 
 }  // namespace

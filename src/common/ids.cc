@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 
 #include "common/strings.h"
@@ -21,10 +22,36 @@ std::string newUuid(Random& random) {
   return std::string(out, 36);
 }
 
+std::string newTimeOrderedUuid(Time now, Random& random) {
+  uint8_t b[16];
+  random.fill(b, sizeof b);
+  auto ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x70);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return std::string(out, 36);
+}
+
+std::string timeOrderedUuidBound(Time t) {
+  auto ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  char out[37];
+  std::snprintf(out, sizeof out, "%08llx-%04llx-0000-0000-000000000000",
+                static_cast<unsigned long long>((ms >> 16) & 0xffffffffULL),
+                static_cast<unsigned long long>(ms & 0xffffULL));
+  return std::string(out, 36);
+}
+
 std::string newJobId(Random& random) { return "j-" + newUuid(random); }
 std::string newExecutionId(Random& random) { return "e-" + newUuid(random); }
 std::string newNodeId(Random& random) { return "n-" + newUuid(random); }
-std::string newEvaluationId(Random& random) { return newUuid(random); }
+std::string newEvaluationId(Time now, Random& random) { return newTimeOrderedUuid(now, random); }
 
 std::string shortId(std::string_view id) {
   if (id.size() > 2 && id[1] == '-' &&

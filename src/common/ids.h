@@ -9,13 +9,20 @@ namespace cod {
 
 // A random (version 4) UUID in its canonical text form.
 std::string newUuid(Random& random = SystemRandom::instance());
+// A time-ordered (version 7, RFC 9562) UUID: its first 48 bits are `now` in Unix milliseconds, the
+// rest random, so IDs made later sort later as text. Stores keyed by such IDs append instead of
+// writing to a random B-tree page.
+std::string newTimeOrderedUuid(Time now, Random& random = SystemRandom::instance());
+// The text every time-ordered UUID made before `t` sorts below, and none made at or after it.
+std::string timeOrderedUuidBound(Time t);
 
 // Bacalhau-style IDs: "j-<uuid>", "e-<uuid>", "n-<uuid>". Evaluations created by a submit, stop or
-// execution update are bare UUIDs (as in Bacalhau).
+// execution update are bare UUIDs (as in Bacalhau), time-ordered: several are written per job, and
+// nobody types them (the short IDs of jobs and executions keep their random first digits).
 std::string newJobId(Random& random = SystemRandom::instance());
 std::string newExecutionId(Random& random = SystemRandom::instance());
 std::string newNodeId(Random& random = SystemRandom::instance());
-std::string newEvaluationId(Random& random = SystemRandom::instance());
+std::string newEvaluationId(Time now, Random& random = SystemRandom::instance());
 
 // The short form shown by CLIs: the prefix plus the first 8 hex digits ("j-3514ff75").
 // IDs without a recognised prefix are cut to 8 characters.

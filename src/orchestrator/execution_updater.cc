@@ -19,7 +19,7 @@ models::Evaluation ExecutionUpdater::newEvaluation(const models::Execution& e,
                                                    const std::string& trigger,
                                                    const models::Job* job) {
   models::Evaluation ev;
-  ev.id = newEvaluationId(*deps_.random);
+  ev.id = newEvaluationId(deps_.clock->now(), *deps_.random);
   ev.ns = e.ns;
   ev.job_id = e.job_id;
   ev.triggered_by = trigger;

@@ -19,7 +19,7 @@ constexpr const char* kComponent = "JobService";
 models::Evaluation newEvaluation(const models::Job& job, const std::string& trigger, Time now,
                                  Random& random) {
   models::Evaluation ev;
-  ev.id = newEvaluationId(random);
+  ev.id = newEvaluationId(now, random);
   ev.ns = job.ns;
   ev.job_id = job.id;
   ev.triggered_by = trigger;

@@ -58,7 +58,7 @@ Status Orchestrator::start(const models::NodeInfo& self) {
   for (const auto& job : jobs.items) {
     if (covered.count(job.id)) continue;
     models::Evaluation ev;
-    ev.id = newEvaluationId(*deps_.random);
+    ev.id = newEvaluationId(deps_.clock->now(), *deps_.random);
     ev.ns = job.ns;
     ev.job_id = job.id;
     ev.triggered_by = models::kEvalTriggerJobRecover;
@@ -336,9 +336,26 @@ bool Orchestrator::expireJobs() {
     if (ids->size() < config_.retention_batch || in_batch == 0) break;
     more = batch + 1 == kMostBatchesPerTick;
   }
-  if (removed > 0) {
-    spdlog::info("job retention: removed {} jobs that ended more than {} ago", removed,
-                 formatDuration(config_.job_retention));
+  // Evaluations go by age alone (their IDs are time-ordered): those of removed jobs, and the
+  // finished ones of jobs that live on.
+  size_t evaluations = 0;
+  for (int batch = 0; batch < kMostBatchesPerTick; ++batch) {
+    size_t in_batch = 0;
+    Status st = deps_.store->update([&](store::Txn& tx) -> Status {
+      COD_ASSIGN_OR_RETURN(in_batch, tx.deleteEvaluationsBefore(before, config_.retention_batch));
+      return Status::ok();
+    });
+    if (!st.isOk()) {
+      spdlog::warn("job retention: {}", st.message());
+      break;
+    }
+    evaluations += in_batch;
+    if (in_batch < config_.retention_batch) break;
+    more = more || batch + 1 == kMostBatchesPerTick;
+  }
+  if (removed > 0 || evaluations > 0) {
+    spdlog::info("job retention: removed {} jobs and {} evaluations older than {}", removed,
+                 evaluations, formatDuration(config_.job_retention));
   }
   return more;
 }
@@ -375,7 +392,7 @@ void Orchestrator::housekeeping() {
     }
     if (trigger.empty()) continue;
     models::Evaluation ev;
-    ev.id = newEvaluationId(*deps_.random);
+    ev.id = newEvaluationId(deps_.clock->now(), *deps_.random);
     ev.ns = job.ns;
     ev.job_id = job.id;
     ev.triggered_by = trigger;

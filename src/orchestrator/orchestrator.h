@@ -45,9 +45,9 @@ struct OrchestratorConfig {
   // How often in-progress jobs are checked for timeouts.
   Duration housekeeping_interval = std::chrono::seconds(10);
   // Job retention: a job that ended (Completed, Failed, Stopped) and has not changed for this long
-  // is removed with its executions, evaluations and history, and compute nodes then remove its
-  // local results (zero = keep every job). Checked every tenth of it (between 1 s and 5 min), in
-  // transactions of `retention_batch` jobs.
+  // is removed with its executions and history, and compute nodes then remove its local results;
+  // evaluations older than it that are not pending go too (zero = keep everything). Checked every
+  // tenth of it (between 1 s and 5 min), in transactions of `retention_batch` records.
   Duration job_retention{0};
   size_t retention_batch = 200;
   // Start no threads: tests drive processOne()/tick() themselves.

@@ -104,9 +104,14 @@ class Txn {
   virtual Status addHistory(models::JobHistory& entry) = 0;
   virtual Status putNode(const models::NodeState& node) = 0;
   virtual Status deleteNode(const std::string& node_id) = 0;
-  // Removes a job with everything recorded about it: its versions, executions, evaluations and
-  // history; its name is free again. NotFound when there is no such job. (Job retention.)
+  // Removes a job with what is recorded under it: its versions, executions and history; its name
+  // is free again. NotFound when there is no such job. (Job retention; evaluations go by age,
+  // below.)
   virtual Status deleteJob(const std::string& job_id) = 0;
+  // Removes up to `limit` evaluations that are not pending and were created before `before`,
+  // judged by their time-ordered IDs (newEvaluationId); returns how many. Evaluations with IDs of
+  // another form (random ones written by an older cod) go when their text sorts below the bound.
+  virtual Result<size_t> deleteEvaluationsBefore(Time before, size_t limit) = 0;
 };
 
 // What a store has written since it opened: for benchmarks and GET /api/v1/agent/debug.

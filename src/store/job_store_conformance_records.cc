@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 
+#include "common/ids.h"
 #include "store/job_store_conformance.h"
 
 namespace cod::store::conformance {
@@ -328,8 +329,8 @@ TEST_P(JobStoreConformanceTest, NodesPutGetListDelete) {
 // ---------------------------------------------------------------------------------------------
 // Retention
 
-// Deleting a job removes what was recorded about it, and nothing of another job; its name can be
-// taken again.
+// Deleting a job removes what was recorded under it, and nothing of another job; its name can be
+// taken again. (Its evaluations go by age: deleteEvaluationsBefore.)
 TEST_P(JobStoreConformanceTest, DeleteJobRemovesEverythingRecordedAboutIt) {
   for (const char* id : {"j-1", "j-2"}) {
     STORE_ASSERT_OK(store().update([&](Txn& txn) -> Status {
@@ -351,13 +352,9 @@ TEST_P(JobStoreConformanceTest, DeleteJobRemovesEverythingRecordedAboutIt) {
   EXPECT_EQ(store().getJob("j-1").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store().getJobVersions("j-1").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store().getExecution("e-j-1").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store().getEvaluation("ev-j-1").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store().resolveJob("name-j-1", "").status().code(), StatusCode::kNotFound);
   STORE_ASSERT_OK_AND_ASSIGN(auto active, store().getActiveExecutionsOnNode("n-1"));
   EXPECT_THAT(executionIds(active), ElementsAre("e-j-2"));
-  STORE_ASSERT_OK_AND_ASSIGN(auto pending, store().getPendingEvaluations());
-  ASSERT_EQ(pending.size(), 1u);
-  EXPECT_EQ(pending[0].id, "ev-j-2");
   // The other job is whole.
   STORE_EXPECT_OK(store().getJob("j-2"));
   STORE_ASSERT_OK_AND_ASSIGN(auto versions, store().getJobVersions("j-2"));
@@ -412,8 +409,51 @@ TEST_P(JobStoreConformanceTest, DeleteJobInAFailedTransactionIsUndone) {
   EXPECT_EQ(history.items.size(), 1u);
   // And it can still be deleted.
   STORE_ASSERT_OK(store().update([](Txn& txn) { return txn.deleteJob("j-1"); }));
-  STORE_ASSERT_OK_AND_ASSIGN(pending, store().getPendingEvaluations());
-  EXPECT_TRUE(pending.empty());
+  EXPECT_EQ(store().getExecution("e-1").status().code(), StatusCode::kNotFound);
+}
+
+// Evaluations created before a time go, up to the limit at a time, unless still pending
+// (the broker reloads those); one created at the time or later stays. A failed transaction puts
+// them back.
+TEST_P(JobStoreConformanceTest, EvaluationsBeforeACutOffAreDeletedUnlessPending) {
+  SeededRandom random(5);
+  Time cutoff = testTime(0);
+  auto made = [&](Duration age, const char* status) {
+    models::Evaluation e = testEvaluation(newEvaluationId(cutoff - age, random), "j-1", status);
+    e.create_time = toUnixNanos(cutoff - age);
+    return e;
+  };
+  models::Evaluation old_done = made(std::chrono::hours(3), models::kEvalStatusComplete);
+  models::Evaluation old_pending = made(std::chrono::hours(3), models::kEvalStatusPending);
+  models::Evaluation old_failed = made(std::chrono::hours(2), models::kEvalStatusFailed);
+  models::Evaluation at_cutoff = made(Duration::zero(), models::kEvalStatusComplete);
+  STORE_ASSERT_OK(store().update([&](Txn& txn) -> Status {
+    for (const auto* e : {&old_done, &old_pending, &old_failed, &at_cutoff}) {
+      COD_RETURN_IF_ERROR(txn.createEvaluation(*e));
+    }
+    return Status::ok();
+  }));
+  Status s = store().update([&](Txn& txn) -> Status {
+    COD_RETURN_IF_ERROR(txn.deleteEvaluationsBefore(cutoff, 10).status());
+    return aborted("lost a race");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  STORE_EXPECT_OK(store().getEvaluation(old_done.id));
+
+  size_t first = 0, second = 0, third = 0;
+  STORE_ASSERT_OK(store().update([&](Txn& txn) -> Status {
+    COD_ASSIGN_OR_RETURN(first, txn.deleteEvaluationsBefore(cutoff, 1));
+    COD_ASSIGN_OR_RETURN(second, txn.deleteEvaluationsBefore(cutoff, 10));
+    COD_ASSIGN_OR_RETURN(third, txn.deleteEvaluationsBefore(cutoff, 10));
+    return Status::ok();
+  }));
+  EXPECT_EQ(first, 1u);
+  EXPECT_EQ(second, 1u);
+  EXPECT_EQ(third, 0u);
+  EXPECT_EQ(store().getEvaluation(old_done.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().getEvaluation(old_failed.id).status().code(), StatusCode::kNotFound);
+  STORE_EXPECT_OK(store().getEvaluation(old_pending.id));
+  STORE_EXPECT_OK(store().getEvaluation(at_cutoff.id));
 }
 
 // Retention's candidates: jobs that ended and were last modified before the cut-off, up to the

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -301,51 +300,6 @@ TEST_F(SqliteJobStoreTest, OpenRejectsNewerSchema) {
   ASSERT_FALSE(store.isOk());
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(store.status().message(), ::testing::HasSubstr("schema version 99"));
-}
-
-// A store written by the previous cod (schema 1, no index of evaluations by job) opens, keeps its
-// jobs and gains the index that job retention deletes by.
-TEST_F(SqliteJobStoreTest, OpenMigratesSchemaOne) {
-  std::string path = dir_ + "/jobs.db";
-  {
-    auto store = open(path);
-    ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store
-                    ->update([](Txn& txn) {
-                      models::Job job = conformance::testJob("j-1", 100);
-                      return txn.createJob(job);
-                    })
-                    .isOk());
-  }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP INDEX evaluations_by_job; PRAGMA user_version = 1", nullptr,
-                         nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  auto store = open(path);
-  ASSERT_NE(store, nullptr);
-  EXPECT_TRUE(store->getJob("j-1").isOk());
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  int64_t version = 0;
-  int indexes = 0;
-  sqlite3_exec(
-      db, "PRAGMA user_version",
-      [](void* out, int, char** values, char**) {
-        *static_cast<int64_t*>(out) = std::atoll(values[0]);
-        return 0;
-      },
-      &version, nullptr);
-  sqlite3_exec(
-      db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'evaluations_by_job'",
-      [](void* out, int, char**, char**) {
-        ++*static_cast<int*>(out);
-        return 0;
-      },
-      &indexes, nullptr);
-  sqlite3_close(db);
-  EXPECT_EQ(version, 2);
-  EXPECT_EQ(indexes, 1);
 }
 
 }  // namespace

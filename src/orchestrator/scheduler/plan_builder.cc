@@ -135,7 +135,7 @@ void PlanBuilder::create(const models::NodeState& node, int64_t partition,
 
 std::string PlanBuilder::followUp(const std::string& trigger, Duration delay) {
   models::Evaluation ev;
-  ev.id = newEvaluationId(*random_);
+  ev.id = newEvaluationId(now(), *random_);
   ev.ns = in_.job.ns;
   ev.job_id = in_.job.id;
   ev.triggered_by = trigger;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/ids.h"
 #include "common/strings.h"
 #include "store/query_rules.h"
 
@@ -53,7 +54,6 @@ struct MemoryJobStore::State {
   ExecIndex active_by_node;  // non-terminal executions only
   std::unordered_map<std::string, models::Evaluation> evaluations;
   std::set<std::string> pending_evaluations;
-  std::unordered_map<std::string, std::set<std::string>> evaluations_by_job;
   std::unordered_map<std::string, std::vector<models::JobHistory>> history;  // SeqNum order
   std::map<std::string, models::NodeState> nodes;
 
@@ -118,16 +118,9 @@ struct MemoryJobStore::State {
 
   void indexEvaluation(const models::Evaluation& eval) {
     if (eval.status == models::kEvalStatusPending) pending_evaluations.insert(eval.id);
-    evaluations_by_job[eval.job_id].insert(eval.id);
   }
 
-  void unindexEvaluation(const models::Evaluation& eval) {
-    pending_evaluations.erase(eval.id);
-    auto it = evaluations_by_job.find(eval.job_id);
-    if (it == evaluations_by_job.end()) return;
-    it->second.erase(eval.id);
-    if (it->second.empty()) evaluations_by_job.erase(it);
-  }
+  void unindexEvaluation(const models::Evaluation& eval) { pending_evaluations.erase(eval.id); }
 };
 
 // Writes in place and records how to undo each write; rollback() replays the log backwards.
@@ -313,7 +306,6 @@ class MemoryJobStore::MemoryTxn final : public Txn {
       models::Job job;
       std::map<uint64_t, models::Job> versions;
       std::vector<models::Execution> executions;
-      std::vector<models::Evaluation> evaluations;
       std::vector<models::JobHistory> history;
     };
     auto removed = std::make_shared<Removed>();
@@ -333,15 +325,6 @@ class MemoryJobStore::MemoryTxn final : public Txn {
         s_.executions.erase(e);
       }
     }
-    if (auto it = s_.evaluations_by_job.find(job_id); it != s_.evaluations_by_job.end()) {
-      std::set<std::string> ids = it->second;
-      for (const std::string& id : ids) {
-        auto e = s_.evaluations.find(id);
-        s_.unindexEvaluation(e->second);
-        removed->evaluations.push_back(std::move(e->second));
-        s_.evaluations.erase(e);
-      }
-    }
     if (auto it = s_.history.find(job_id); it != s_.history.end()) {
       removed->history = std::move(it->second);
       s_.history.erase(it);
@@ -353,14 +336,28 @@ class MemoryJobStore::MemoryTxn final : public Txn {
       for (const models::Execution& e : removed->executions) {
         s_.indexExecution(s_.executions.emplace(e.id, e).first->second);
       }
-      for (const models::Evaluation& e : removed->evaluations) {
-        s_.evaluations.emplace(e.id, e);
-        s_.indexEvaluation(e);
-      }
       if (!removed->history.empty()) s_.history[j.id] = removed->history;
       s_.jobs.emplace(j.id, j);
     });
     return Status::ok();
+  }
+
+  Result<size_t> deleteEvaluationsBefore(Time before, size_t limit) override {
+    std::string bound = timeOrderedUuidBound(before);
+    std::vector<models::Evaluation> removed;
+    for (auto it = s_.evaluations.begin(); it != s_.evaluations.end() && removed.size() < limit;) {
+      if (it->first < bound && it->second.status != models::kEvalStatusPending) {
+        removed.push_back(std::move(it->second));
+        it = s_.evaluations.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    size_t n = removed.size();
+    undo_.emplace_back([this, removed = std::move(removed)] {
+      for (const models::Evaluation& e : removed) s_.evaluations.emplace(e.id, e);
+    });
+    return n;
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/check.h"
+#include "common/ids.h"
 #include "common/strings.h"
 #include "store/query_rules.h"
 #include "store/sqlite/sqlite_connection.h"
@@ -286,6 +287,19 @@ class SqliteJobStore::SqliteTxn final : public Txn {
       COD_RETURN_IF_ERROR(stmt.run());
     }
     return Status::ok();
+  }
+
+  Result<size_t> deleteEvaluationsBefore(Time before, size_t limit) override {
+    // The primary key's order is the creation order: the range is the start of the table.
+    COD_ASSIGN_OR_RETURN(
+        Statement stmt,
+        c_.prepare("DELETE FROM evaluations WHERE id IN (SELECT id FROM evaluations WHERE id < ?1 "
+                   "AND status != ?2 LIMIT ?3)"));
+    stmt.bind(1, timeOrderedUuidBound(before))
+        .bind(2, std::string_view(models::kEvalStatusPending))
+        .bind(3, static_cast<uint64_t>(limit));
+    COD_RETURN_IF_ERROR(stmt.run());
+    return static_cast<size_t>(c_.changes());
   }
 
  private:

@@ -14,15 +14,15 @@ namespace cod::store::sqlite {
 
 namespace {
 
-constexpr int64_t kSchemaVersion = 2;
+constexpr int64_t kSchemaVersion = 1;
 
 // Every model is stored as its Bacalhau JSON in a `json` column; the other columns copy the fields
 // that queries filter or sort on. Names are NULL when empty, so only set names are unique.
 // A commit writes every B-tree page it touches to the WAL, so each index costs a page per write:
 // tables with small rows keyed by text are WITHOUT ROWID (one B-tree instead of two), and there is
 // no index on modify_time (it changes on every update; listing by it sorts (rowid, time) pairs).
-// evaluations_by_job costs a page per evaluation written; job retention deletes by it, which
-// without it would scan every evaluation for each job removed.
+// Evaluation IDs are time-ordered (several are written per job): their rows and their status
+// index entries are appended, and retention removes old ones by an ID range.
 // Foreign keys are not declared: every write would pay for the check, and the store's writes
 // already reference only what they created.
 constexpr const char* kSchema = R"sql(
@@ -65,7 +65,6 @@ CREATE TABLE evaluations (
   json TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX evaluations_by_status ON evaluations (status);
-CREATE INDEX evaluations_by_job ON evaluations (job_id);
 CREATE TABLE history (
   job_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -76,14 +75,8 @@ CREATE TABLE nodes (
   id TEXT PRIMARY KEY,
   json TEXT NOT NULL
 ) WITHOUT ROWID;
-PRAGMA user_version = 2;
+PRAGMA user_version = 1;
 )sql";
-
-// From each older version to the next, applied in order inside the schema transaction.
-constexpr const char* kMigrations[] = {
-    // 1 → 2: job retention deletes a job's evaluations by job ID.
-    "CREATE INDEX evaluations_by_job ON evaluations (job_id); PRAGMA user_version = 2;",
-};
 
 // Parses a stored JSON text with `decoder`; a failure means the file holds something cod did not
 // write, which is Internal.
@@ -176,12 +169,6 @@ Status createSchema(Connection& conn) {
     int64_t version = row ? stmt.columnInt(0) : 0;
     COD_RETURN_IF_ERROR(stmt.run());
     if (version == kSchemaVersion) return Status::ok();
-    if (version > 0 && version < kSchemaVersion) {
-      for (int64_t v = version; v < kSchemaVersion; ++v) {
-        COD_RETURN_IF_ERROR(conn.exec(kMigrations[v - 1]));
-      }
-      return Status::ok();
-    }
     if (version != 0) {
       return internal::storeError(failedPrecondition(
           fmt::format("database {} has schema version {}; this cod understands version {}",
