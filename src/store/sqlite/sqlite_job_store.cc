@@ -388,7 +388,11 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(const std::string& 
       // checkpoints (indexes, hot rows) reach the database file once, and fsync runs a tenth as
       // often. The WAL file is truncated back to 64 MB after a checkpoint.
       "PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;"
-      "PRAGMA cache_size = -32768;"));
+      // A 2 MiB page cache (SQLite's default size), not 32 MiB: the pages live in the OS's cache
+      // anyway, and SQLite's own cache costs time in proportion to its size (its hash walks were
+      // 11 % of the orchestrator's CPU with 32 MiB and 50,000 jobs stored). Completed jobs/s at
+      // 15k/30k/45k jobs stored: 555/517/490 with 32 MiB, 686/675/640 with 2 MiB.
+      "PRAGMA cache_size = -2048;"));
   COD_RETURN_IF_ERROR(sqlite::createSchema(*writer));
   int64_t page_size = 4096;
   {
