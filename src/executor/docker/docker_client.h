@@ -51,8 +51,8 @@ class DockerClient {
   // file: `sink(stream, bytes)` gets stream 1 for stdout, 2 for stderr, in order, in chunks, the
   // bytes exactly as the task wrote them. Call it before starting the container: `on_attached` runs
   // once the daemon has attached (start the container then), and the call returns when the
-  // container stops. Following the log instead lost the whole output of a container that exited
-  // before the follow began (dockerd served it the log file before its output was copied there).
+  // container stops. Following the log instead lost a last line without a newline (dockerd 20.10,
+  // moby/moby#43860).
   // When `abort` becomes true the request is given up within about a second (Cancelled).
   Status attachContainer(const std::string& id,
                          const std::function<void(int stream, std::string_view data)>& sink,
