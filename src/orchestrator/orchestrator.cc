@@ -1,5 +1,7 @@
 #include "orchestrator/orchestrator.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <set>
 
@@ -361,6 +363,9 @@ bool Orchestrator::expireJobs() {
 }
 
 void Orchestrator::housekeeping() {
+  // Hand freed heap back to the kernel: after a burst (a backlog of queued jobs, a flood of
+  // requests) glibc keeps what it freed, and the orchestrator's RSS would stay at its peak.
+  ::malloc_trim(0);
   store::JobQuery q;
   q.states = {models::JobStateType::kPending, models::JobStateType::kQueued,
               models::JobStateType::kRunning};
