@@ -202,6 +202,9 @@ class ComputeNode final : public transport::ComputeHandler {
   // The orchestrator's job retention (its handshake answer; zero = it keeps jobs for ever): local
   // results older than this are offered in reconciliation, and removed once their job is gone.
   std::atomic<Duration> job_retention_{Duration::zero()};
+  // Kept results whose executions the orchestrator said it still knows, and when: not offered
+  // again for a retention period, so that others get their turn (connection thread only).
+  std::map<std::string, Time> kept_known_;
   // The input cache's generation the orchestrator last heard of (connection thread only).
   uint64_t sent_cache_generation_ = ~uint64_t{0};
   std::atomic<bool> stopping_{false};

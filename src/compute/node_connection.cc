@@ -2,6 +2,7 @@
 // heartbeats, node-info updates and periodic reconciliation. Runs on its own thread.
 
 #include <algorithm>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -93,13 +94,17 @@ void ComputeNode::reconcileOnce() {
     for (const auto& [id, e] : executions_) req.executions.push_back({id, e.state()});
   }
   // Results kept here since before the orchestrator's retention: it says which jobs are gone.
-  if (Duration retention = job_retention_.load(); retention > Duration::zero()) {
+  Time now = deps_.clock->now();
+  Duration retention = job_retention_.load();
+  if (retention > Duration::zero()) {
     constexpr size_t kMostKeptPerReconcile = 1000;
-    Time before = deps_.clock->now() - retention;
+    Time before = now - retention;
+    std::erase_if(kept_known_, [&](const auto& entry) { return entry.second < before; });
+    auto asked_lately = [this](const std::string& id) { return kept_known_.contains(id); };
     for (publisher::Publisher* p : deps_.plugins.publishers) {
       size_t room = kMostKeptPerReconcile - req.kept_results.size();
       if (room == 0) break;
-      for (std::string& id : p->keptResultsBefore(before, room)) {
+      for (std::string& id : p->keptResultsBefore(before, room, asked_lately)) {
         req.kept_results.push_back(std::move(id));
       }
     }
@@ -110,9 +115,11 @@ void ComputeNode::reconcileOnce() {
     return;
   }
   size_t removed = 0;
-  for (const std::string& id : resp->forgotten_results) {
+  std::set<std::string> forgotten(resp->forgotten_results.begin(), resp->forgotten_results.end());
+  for (const std::string& id : req.kept_results) {
     // Only what this node offered: the answer names no other file.
-    if (std::find(req.kept_results.begin(), req.kept_results.end(), id) == req.kept_results.end()) {
+    if (!forgotten.contains(id)) {
+      kept_known_[id] = now;  // its job lives on: ask again after a retention period
       continue;
     }
     for (publisher::Publisher* p : deps_.plugins.publishers) p->removeKeptResults(id);

@@ -191,6 +191,17 @@ TEST(SessionTest, HeadersAreAnnouncedOnceBeforeTheBody) {
   EXPECT_EQ(got->status, 200);
   EXPECT_EQ(got->headers["x-kind"], "raw");
   EXPECT_EQ(seen, (std::vector<std::string>{"headers 200", "data frames"}));
+
+  // Trailers after a chunked body reach the header callback too, without a new status line.
+  RawServer chunked([](const std::string&) {
+    return std::string(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+        "6\r\nframes\r\n0\r\nX-Sum: 1\r\n\r\n");
+  });
+  seen.clear();
+  r.url = chunked.url("/attach");
+  ASSERT_TRUE(session.send(r).isOk());
+  EXPECT_EQ(seen, (std::vector<std::string>{"headers 200", "data frames"}));
 }
 
 }  // namespace cod::http

@@ -39,6 +39,7 @@ struct HeaderSink {
   std::map<std::string, std::string>* headers = nullptr;
   const std::function<void(long)>* on_headers = nullptr;
   long status = 0;
+  bool announced = false;  // on_headers ran for this answer (trailers come without a status line)
 };
 
 size_t onHeaderLine(char* data, size_t size, size_t count, void* user) {
@@ -46,6 +47,7 @@ size_t onHeaderLine(char* data, size_t size, size_t count, void* user) {
   std::string_view line(data, size * count);
   if (startsWith(line, "HTTP/")) {
     sink->headers->clear();  // a new answer (after a redirect or a 1xx)
+    sink->announced = false;
     // "HTTP/1.1 200 OK": the status is the second word.
     size_t space = line.find(' ');
     sink->status = space == std::string_view::npos
@@ -55,7 +57,10 @@ size_t onHeaderLine(char* data, size_t size, size_t count, void* user) {
   }
   if (trim(line).empty()) {
     // The end of a header block; a 1xx is followed by the real answer's.
-    if (sink->status >= 200 && *sink->on_headers) (*sink->on_headers)(sink->status);
+    if (sink->status >= 200 && !sink->announced && *sink->on_headers) {
+      sink->announced = true;
+      (*sink->on_headers)(sink->status);
+    }
     return size * count;
   }
   size_t colon = line.find(':');

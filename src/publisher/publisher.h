@@ -9,6 +9,7 @@
 // Cancelled soon after `cancel` fires (the execution was stopped); it must not modify the folder.
 // Thread-safe. Every publisher passes publisher_conformance.h.
 
+#include <functional>
 #include <string>
 
 #include <vector>
@@ -34,8 +35,10 @@ class Publisher {
 
   // Results a publisher keeps on the compute node itself (the local publisher's archives), for job
   // retention: up to `limit` executions whose results were written before `before` (wall-clock
-  // time), and the removal of one execution's. Publishers that upload elsewhere keep nothing.
-  virtual std::vector<std::string> keptResultsBefore(Time /*before*/, size_t /*limit*/) {
+  // time), leaving out those `skip` names, and the removal of one execution's. Publishers that
+  // upload elsewhere keep nothing.
+  virtual std::vector<std::string> keptResultsBefore(
+      Time /*before*/, size_t /*limit*/, const std::function<bool(const std::string&)>& /*skip*/) {
     return {};
   }
   virtual void removeKeptResults(const std::string& /*execution_id*/) {}

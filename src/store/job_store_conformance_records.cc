@@ -355,6 +355,10 @@ TEST_P(JobStoreConformanceTest, DeleteJobRemovesEverythingRecordedAboutIt) {
   EXPECT_EQ(store().resolveJob("name-j-1", "").status().code(), StatusCode::kNotFound);
   STORE_ASSERT_OK_AND_ASSIGN(auto active, store().getActiveExecutionsOnNode("n-1"));
   EXPECT_THAT(executionIds(active), ElementsAre("e-j-2"));
+  // Evaluations stay (they go by age), the pending one included: the broker still holds it.
+  STORE_EXPECT_OK(store().getEvaluation("ev-j-1"));
+  STORE_ASSERT_OK_AND_ASSIGN(auto pending, store().getPendingEvaluations());
+  EXPECT_EQ(pending.size(), 2u);
   // The other job is whole.
   STORE_EXPECT_OK(store().getJob("j-2"));
   STORE_ASSERT_OK_AND_ASSIGN(auto versions, store().getJobVersions("j-2"));

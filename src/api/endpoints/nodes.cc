@@ -102,7 +102,8 @@ class NodeRoutes {
     COD_ASSIGN_OR_RETURN(uint64_t limit, queryUint(req, "limit"));
     uint64_t offset = 0;
     if (std::string token = req.queryValue("next_token"); !token.empty()) {
-      // The token carries the order and page size it was issued for.
+      // The token carries the order and page size it was issued for; the filters come from each
+      // request, so a client sends the same ones again with it (as Bacalhau's clients do).
       COD_ASSIGN_OR_RETURN(PageToken page, decodePageToken(token));
       order_by = page.order_by;
       reverse = page.reverse;

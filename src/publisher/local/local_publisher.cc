@@ -29,7 +29,8 @@ Result<models::SpecConfig> LocalPublisher::publish(const std::string& execution_
   return out;
 }
 
-std::vector<std::string> LocalPublisher::keptResultsBefore(Time before, size_t limit) {
+std::vector<std::string> LocalPublisher::keptResultsBefore(
+    Time before, size_t limit, const std::function<bool(const std::string&)>& skip) {
   std::vector<std::string> ids;
   std::error_code ec;
   for (fs::directory_iterator it(config_.results_dir, ec), end; !ec && it != end;
@@ -40,7 +41,9 @@ std::vector<std::string> LocalPublisher::keptResultsBefore(Time before, size_t l
     auto written = it->last_write_time(ec);
     if (ec) continue;
     auto when = std::chrono::time_point_cast<Duration>(std::chrono::file_clock::to_sys(written));
-    if (when < before) ids.push_back(name.substr(0, name.size() - 7));  // less ".tar.gz"
+    if (when >= before) continue;
+    std::string id = name.substr(0, name.size() - 7);  // less ".tar.gz"
+    if (!skip || !skip(id)) ids.push_back(std::move(id));
   }
   return ids;
 }

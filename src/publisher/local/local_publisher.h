@@ -27,7 +27,8 @@ class LocalPublisher final : public Publisher {
                                      const std::string& results_dir, CancelToken& cancel) override;
 
   // Archives are <execution-id>.tar.gz; their modification time is when they were written.
-  std::vector<std::string> keptResultsBefore(Time before, size_t limit) override;
+  std::vector<std::string> keptResultsBefore(
+      Time before, size_t limit, const std::function<bool(const std::string&)>& skip) override;
   void removeKeptResults(const std::string& execution_id) override;
 
   // The archive of an execution, for the file server: "" when the name is not one we produce.

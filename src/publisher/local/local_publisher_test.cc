@@ -64,17 +64,20 @@ TEST(LocalPublisherTest, ListsAndRemovesArchivesByAge) {
   LocalPublisher pub({(dir / "results").string(), "127.0.0.1", 6001});
   Time day_ago = std::chrono::time_point_cast<Duration>(now - std::chrono::hours(24));
 
-  auto kept = pub.keptResultsBefore(day_ago, 10);
+  auto kept = pub.keptResultsBefore(day_ago, 10, {});
   std::sort(kept.begin(), kept.end());
   EXPECT_EQ(kept, (std::vector<std::string>{"e-old", "e-older"}));
-  EXPECT_EQ(pub.keptResultsBefore(day_ago, 1).size(), 1u);
+  EXPECT_EQ(pub.keptResultsBefore(day_ago, 1, {}).size(), 1u);
+  // Those the caller skips leave room for others.
+  EXPECT_EQ(pub.keptResultsBefore(day_ago, 1, [](const std::string& id) { return id == "e-old"; }),
+            (std::vector<std::string>{"e-older"}));
 
   pub.removeKeptResults("e-old");
   pub.removeKeptResults("../outside");
   EXPECT_FALSE(fs::exists(dir / "results" / "e-old.tar.gz"));
   EXPECT_TRUE(fs::exists(dir / "outside.tar.gz"));
   EXPECT_TRUE(fs::exists(dir / "results" / "e-new.tar.gz"));
-  EXPECT_EQ(pub.keptResultsBefore(day_ago, 10), (std::vector<std::string>{"e-older"}));
+  EXPECT_EQ(pub.keptResultsBefore(day_ago, 10, {}), (std::vector<std::string>{"e-older"}));
   fs::remove_all(dir);
 }
 

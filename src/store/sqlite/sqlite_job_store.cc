@@ -278,10 +278,11 @@ class SqliteJobStore::SqliteTxn final : public Txn {
       COD_RETURN_IF_ERROR(stmt.run());
       if (c_.changes() == 0) return internal::jobNotFound(job_id);
     }
-    // Each by an index that starts with the job ID.
+    // Each by an index that starts with the job ID. Evaluations are not indexed by job: they go
+    // by age (deleteEvaluationsBefore).
     for (const char* sql :
          {"DELETE FROM job_versions WHERE job_id = ?1", "DELETE FROM executions WHERE job_id = ?1",
-          "DELETE FROM evaluations WHERE job_id = ?1", "DELETE FROM history WHERE job_id = ?1"}) {
+          "DELETE FROM history WHERE job_id = ?1"}) {
       COD_ASSIGN_OR_RETURN(Statement stmt, c_.prepare(sql));
       stmt.bind(1, job_id);
       COD_RETURN_IF_ERROR(stmt.run());
