@@ -18,33 +18,17 @@
 #include <vector>
 
 #include "api/client/api_client.h"
+#include "bench_util.h"
 #include "common/strings.h"
 #include "transport/messages.h"
 #include "transport/nats/nats_transport.h"
 
 using namespace cod;
+using cod::bench::percentile;
+using cod::bench::stringFlag;
 using Steady = std::chrono::steady_clock;
 
 namespace {
-
-std::string stringFlag(int argc, char** argv, const char* name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == name) return argv[i + 1];
-  }
-  return fallback;
-}
-
-long intFlag(int argc, char** argv, const char* name, long fallback) {
-  std::string v = stringFlag(argc, argv, name, "");
-  return v.empty() ? fallback : std::atol(v.c_str());
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t idx = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  return v[idx];
-}
 
 std::string nodeId(long i) {
   char buf[64];
@@ -87,13 +71,17 @@ class IdleNodes final : public transport::ComputeHandler {
 int main(int argc, char** argv) {
   std::string nats = stringFlag(argc, argv, "--nats", "nats://127.0.0.1:4222");
   std::string token = stringFlag(argc, argv, "--token", "");
-  int api_port = static_cast<int>(intFlag(argc, argv, "--api-port", 1234));
-  long nodes = intFlag(argc, argv, "--nodes", 10000);
-  long connections = std::max(1L, intFlag(argc, argv, "--connections", 8));
-  auto most_interval = std::chrono::milliseconds(intFlag(argc, argv, "--interval-ms", 5000));
-  long seconds = intFlag(argc, argv, "--seconds", 60);
-  long silence = std::min(nodes, intFlag(argc, argv, "--silence", 100));
-  long page = intFlag(argc, argv, "--page", 100);
+  int api_port =
+      static_cast<int>(static_cast<long>(bench::numberFlag(argc, argv, "--api-port", 1234)));
+  long nodes = static_cast<long>(bench::numberFlag(argc, argv, "--nodes", 10000));
+  long connections =
+      std::max(1L, static_cast<long>(bench::numberFlag(argc, argv, "--connections", 8)));
+  auto most_interval = std::chrono::milliseconds(
+      static_cast<long>(bench::numberFlag(argc, argv, "--interval-ms", 5000)));
+  long seconds = static_cast<long>(bench::numberFlag(argc, argv, "--seconds", 60));
+  long silence =
+      std::min(nodes, static_cast<long>(bench::numberFlag(argc, argv, "--silence", 100)));
+  long page = static_cast<long>(bench::numberFlag(argc, argv, "--page", 100));
 
   IdleNodes idle;
   std::vector<std::unique_ptr<transport::NatsComputeTransport>> links;

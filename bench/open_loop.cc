@@ -21,36 +21,14 @@
 #include <vector>
 
 #include "api/client/api_client.h"
+#include "bench_util.h"
 
 using namespace cod;
+using cod::bench::noopJob;
+using cod::bench::percentile;
 using Steady = std::chrono::steady_clock;
 
 namespace {
-
-double doubleFlag(int argc, char** argv, const char* name, double fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == name) return std::atof(argv[i + 1]);
-  }
-  return fallback;
-}
-
-models::Job noopJob() {
-  models::Job j;
-  j.type = models::kJobTypeBatch;
-  j.count = 1;
-  models::Task t;
-  t.name = "main";
-  t.engine.type = "noop";
-  j.tasks.push_back(t);
-  return j;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t idx = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  return v[idx];
-}
 
 enum Kind { kSubmit = 0, kDescribe = 1, kList = 2 };
 constexpr const char* kKindNames[] = {"submit", "describe", "list"};
@@ -71,12 +49,12 @@ struct Measured {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int port = static_cast<int>(doubleFlag(argc, argv, "--port", 1234));
-  double rates[3] = {doubleFlag(argc, argv, "--rate", 500),
-                     doubleFlag(argc, argv, "--describe-rate", 500),
-                     doubleFlag(argc, argv, "--list-rate", 10)};
-  double seconds = doubleFlag(argc, argv, "--seconds", 60);
-  int workers = static_cast<int>(doubleFlag(argc, argv, "--workers", 64));
+  int port = static_cast<int>(bench::numberFlag(argc, argv, "--port", 1234));
+  double rates[3] = {bench::numberFlag(argc, argv, "--rate", 500),
+                     bench::numberFlag(argc, argv, "--describe-rate", 500),
+                     bench::numberFlag(argc, argv, "--list-rate", 10)};
+  double seconds = bench::numberFlag(argc, argv, "--seconds", 60);
+  int workers = static_cast<int>(bench::numberFlag(argc, argv, "--workers", 64));
 
   api::client::ClientOptions options;
   options.port = port;

@@ -14,44 +14,18 @@
 #include <vector>
 
 #include "api/client/api_client.h"
+#include "bench_util.h"
 #include "common/strings.h"
 
 using namespace cod;
+using cod::bench::noopJob;
+using cod::bench::percentile;
 using Steady = std::chrono::steady_clock;
 
-namespace {
-
-int intFlag(int argc, char** argv, const char* name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == name) return std::atoi(argv[i + 1]);
-  }
-  return fallback;
-}
-
-models::Job noopJob() {
-  models::Job j;
-  j.type = models::kJobTypeBatch;
-  j.count = 1;
-  models::Task t;
-  t.name = "main";
-  t.engine.type = "noop";
-  j.tasks.push_back(t);
-  return j;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t idx = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  return v[idx];
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  int port = intFlag(argc, argv, "--port", 1234);
-  int jobs = intFlag(argc, argv, "--jobs", 2000);
-  int clients = intFlag(argc, argv, "--clients", 8);
+  int port = static_cast<int>(bench::numberFlag(argc, argv, "--port", 1234));
+  int jobs = static_cast<int>(bench::numberFlag(argc, argv, "--jobs", 2000));
+  int clients = static_cast<int>(bench::numberFlag(argc, argv, "--clients", 8));
 
   api::client::ClientOptions options;
   options.port = port;

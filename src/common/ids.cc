@@ -9,11 +9,10 @@
 
 namespace cod {
 
-std::string newUuid(Random& random) {
-  uint8_t b[16];
-  random.fill(b, sizeof b);
-  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+namespace {
+
+// The canonical text of 16 bytes whose version and variant bits are set.
+std::string formatUuid(const uint8_t (&b)[16]) {
   char out[37];
   std::snprintf(out, sizeof out,
                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
@@ -22,20 +21,28 @@ std::string newUuid(Random& random) {
   return std::string(out, 36);
 }
 
+// Random bytes with the RFC 9562 version nibble and variant bits.
+void randomUuidBytes(uint8_t (&b)[16], uint8_t version, Random& random) {
+  random.fill(b, sizeof b);
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | (version << 4));
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+}
+
+}  // namespace
+
+std::string newUuid(Random& random) {
+  uint8_t b[16];
+  randomUuidBytes(b, 4, random);
+  return formatUuid(b);
+}
+
 std::string newTimeOrderedUuid(Time now, Random& random) {
   uint8_t b[16];
-  random.fill(b, sizeof b);
+  randomUuidBytes(b, 7, random);
   auto ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
-  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x70);
-  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return std::string(out, 36);
+  return formatUuid(b);
 }
 
 std::string timeOrderedUuidBound(Time t) {
