@@ -205,6 +205,7 @@ class ComputeNode final : public transport::ComputeHandler {
   // Kept results whose executions the orchestrator said it still knows, and when: not offered
   // again for a retention period, so that others get their turn (connection thread only).
   std::map<std::string, Time> kept_known_;
+  Time last_kept_scan_{};  // when the results folder was last read for them
   // The input cache's generation the orchestrator last heard of (connection thread only).
   uint64_t sent_cache_generation_ = ~uint64_t{0};
   std::atomic<bool> stopping_{false};

@@ -96,7 +96,12 @@ void ComputeNode::reconcileOnce() {
   // Results kept here since before the orchestrator's retention: it says which jobs are gone.
   Time now = deps_.clock->now();
   Duration retention = job_retention_.load();
-  if (retention > Duration::zero()) {
+  // The results folder is read at most every tenth of the retention (between the reconcile
+  // interval and an hour): it shares this thread with the heartbeats.
+  Duration scan_every =
+      std::clamp<Duration>(retention / 10, config_.reconcile_interval, std::chrono::hours(1));
+  if (retention > Duration::zero() && now - last_kept_scan_ >= scan_every) {
+    last_kept_scan_ = now;
     constexpr size_t kMostKeptPerReconcile = 1000;
     Time before = now - retention;
     std::erase_if(kept_known_, [&](const auto& entry) { return entry.second < before; });
