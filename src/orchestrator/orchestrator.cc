@@ -88,6 +88,11 @@ Status Orchestrator::start(const models::NodeInfo& self) {
 void Orchestrator::stop() {
   if (!started_ || stopping_.exchange(true)) return;
   deps_.transport->stop();
+  {
+    // The updaters finish what the transport queued before it stopped, then leave.
+    std::lock_guard lock(updates_mu_);
+    transport_stopped_ = true;
+  }
   broker_->shutdown();
   updates_cv_.notify_all();
   timer_cv_.notify_all();
@@ -149,27 +154,33 @@ void Orchestrator::workerLoop() {
 
 // ---- compute reports ----
 
-void Orchestrator::onMessage(const transport::ToOrchestratorMessage& msg) {
+void Orchestrator::post(std::function<void()> work) {
   {
     std::lock_guard lock(updates_mu_);
-    updates_.push_back(msg);
+    updates_.push_back(std::move(work));
   }
   updates_cv_.notify_one();
 }
 
+void Orchestrator::onMessage(const transport::ToOrchestratorMessage& msg) {
+  post([this, msg] {
+    Status st = updater_->handle(msg);
+    if (!st.isOk()) {
+      spdlog::warn("could not record {} for execution {}: {}", transport::messageTypeName(msg),
+                   transport::executionIdOf(msg), st.message());
+    }
+  });
+}
+
 bool Orchestrator::processOneUpdate() {
-  transport::ToOrchestratorMessage msg;
+  std::function<void()> work;
   {
     std::lock_guard lock(updates_mu_);
     if (updates_.empty()) return false;
-    msg = std::move(updates_.front());
+    work = std::move(updates_.front());
     updates_.pop_front();
   }
-  Status st = updater_->handle(msg);
-  if (!st.isOk()) {
-    spdlog::warn("could not record {} for execution {}: {}", transport::messageTypeName(msg),
-                 transport::executionIdOf(msg), st.message());
-  }
+  work();
   return true;
 }
 
@@ -177,33 +188,47 @@ void Orchestrator::updaterLoop() {
   while (true) {
     {
       std::unique_lock lock(updates_mu_);
-      updates_cv_.wait(lock, [this] { return stopping_ || !updates_.empty(); });
-      if (stopping_ && updates_.empty()) return;
+      updates_cv_.wait(lock, [this] { return transport_stopped_ || !updates_.empty(); });
+      if (transport_stopped_ && updates_.empty()) return;
     }
     processOneUpdate();
   }
 }
 
-transport::HandshakeResponse Orchestrator::onHandshake(const transport::HandshakeRequest& req) {
-  transport::HandshakeResponse r = nodes_->handshake(req);
-  r.job_retention = config_.job_retention;
-  return r;
+// Control requests. A heartbeat only touches the node manager's memory and is answered on the
+// transport's thread; the others write to or read the store, so they queue behind the compute
+// reports and are answered from an updater thread.
+
+void Orchestrator::onHandshake(const transport::HandshakeRequest& req,
+                               transport::Reply<transport::HandshakeResponse> reply) {
+  post([this, req, reply = std::move(reply)] {
+    transport::HandshakeResponse r = nodes_->handshake(req);
+    r.job_retention = config_.job_retention;
+    reply(std::move(r));
+  });
 }
 
-transport::HeartbeatResponse Orchestrator::onHeartbeat(const transport::HeartbeatRequest& req) {
-  return nodes_->heartbeat(req);
+void Orchestrator::onHeartbeat(const transport::HeartbeatRequest& req,
+                               transport::Reply<transport::HeartbeatResponse> reply) {
+  reply(nodes_->heartbeat(req));
 }
 
-transport::UpdateNodeInfoResponse Orchestrator::onUpdateNodeInfo(
-    const transport::UpdateNodeInfoRequest& req) {
-  return nodes_->updateNodeInfo(req);
+void Orchestrator::onUpdateNodeInfo(const transport::UpdateNodeInfoRequest& req,
+                                    transport::Reply<transport::UpdateNodeInfoResponse> reply) {
+  post([this, req, reply = std::move(reply)] { reply(nodes_->updateNodeInfo(req)); });
 }
 
-transport::ReconcileResponse Orchestrator::onReconcile(const transport::ReconcileRequest& req) {
-  return updater_->reconcile(req);
+void Orchestrator::onReconcile(const transport::ReconcileRequest& req,
+                               transport::Reply<transport::ReconcileResponse> reply) {
+  post([this, req, reply = std::move(reply)] { reply(updater_->reconcile(req)); });
 }
 
-transport::PresignUploadResponse Orchestrator::onPresignUpload(
+void Orchestrator::onPresignUpload(const transport::PresignUploadRequest& req,
+                                   transport::Reply<transport::PresignUploadResponse> reply) {
+  post([this, req, reply = std::move(reply)] { reply(presignUpload(req)); });
+}
+
+transport::PresignUploadResponse Orchestrator::presignUpload(
     const transport::PresignUploadRequest& req) {
   if (!config_.presign_managed_upload) {
     return {"",

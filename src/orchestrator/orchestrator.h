@@ -5,7 +5,8 @@
 //
 // Threads: `workers` scheduler workers (dequeue → snapshot → schedule → plan → ack), `updaters`
 // threads applying compute reports, and one timer thread (broker timers, heartbeat checks,
-// housekeeping). Transport callbacks only queue work.
+// housekeeping). Transport callbacks only queue work: compute reports and every control request
+// but heartbeats (answered from memory) go to the updaters, which answer them.
 //
 // Lifecycle: construct, start() (reloads pending evaluations from the store: a restart resumes
 // every job), stop() (idempotent; also called by the destructor).
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -80,8 +82,8 @@ class Orchestrator final : public transport::OrchestratorHandler {
   // Execution logs, streamed from the compute nodes (logs/log_proxy.h).
   LogSource* logs() { return logs_.get(); }
 
-  // Manual mode (tests): processes one ready evaluation / queued compute report on the calling
-  // thread; false when there was none.
+  // Manual mode (tests): processes one ready evaluation / queued compute report or control
+  // request on the calling thread; false when there was none.
   bool processOne();
   bool processOneUpdate();
   // Timers (broker, heartbeats, housekeeping) against the injected clock. The timer thread calls
@@ -90,18 +92,25 @@ class Orchestrator final : public transport::OrchestratorHandler {
   void tick();
 
   // transport::OrchestratorHandler
-  transport::HandshakeResponse onHandshake(const transport::HandshakeRequest& req) override;
-  transport::HeartbeatResponse onHeartbeat(const transport::HeartbeatRequest& req) override;
-  transport::UpdateNodeInfoResponse onUpdateNodeInfo(
-      const transport::UpdateNodeInfoRequest& req) override;
-  transport::ReconcileResponse onReconcile(const transport::ReconcileRequest& req) override;
-  transport::PresignUploadResponse onPresignUpload(
-      const transport::PresignUploadRequest& req) override;
+  void onHandshake(const transport::HandshakeRequest& req,
+                   transport::Reply<transport::HandshakeResponse> reply) override;
+  void onHeartbeat(const transport::HeartbeatRequest& req,
+                   transport::Reply<transport::HeartbeatResponse> reply) override;
+  void onUpdateNodeInfo(const transport::UpdateNodeInfoRequest& req,
+                        transport::Reply<transport::UpdateNodeInfoResponse> reply) override;
+  void onReconcile(const transport::ReconcileRequest& req,
+                   transport::Reply<transport::ReconcileResponse> reply) override;
+  void onPresignUpload(const transport::PresignUploadRequest& req,
+                       transport::Reply<transport::PresignUploadResponse> reply) override;
   void onMessage(const transport::ToOrchestratorMessage& msg) override;
 
  private:
   void workerLoop();
   void updaterLoop();
+  // Queues work for an updater thread: compute reports and the control requests that need the
+  // store, in the order they came.
+  void post(std::function<void()> work);
+  transport::PresignUploadResponse presignUpload(const transport::PresignUploadRequest& req);
   void timerLoop();
   void processDelivery(const EvaluationBroker::Delivery& d);
   void housekeeping();
@@ -124,7 +133,8 @@ class Orchestrator final : public transport::OrchestratorHandler {
 
   std::mutex updates_mu_;
   std::condition_variable updates_cv_;
-  std::deque<transport::ToOrchestratorMessage> updates_;
+  std::deque<std::function<void()>> updates_;
+  bool transport_stopped_ = false;  // guarded by updates_mu_; then the updaters drain and leave
 
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;

@@ -17,18 +17,25 @@
 
 namespace cod::transport {
 
-// Implemented by the orchestrator. Called on transport threads: the control methods must be
-// thread-safe and quick; onMessage must only queue the message for the owning component.
+// The answer to one control request: call it once, from any thread. A request never answered
+// times out at the compute node.
+template <typename Response>
+using Reply = std::function<void(Response)>;
+
+// Implemented by the orchestrator. Called on transport threads, which must never block or touch
+// the store (DESIGN §5): a control method answers at once from memory, or posts the work and its
+// `reply` to the orchestrator's own threads and returns; onMessage only queues the message.
 class OrchestratorHandler {
  public:
   virtual ~OrchestratorHandler() = default;
-  virtual HandshakeResponse onHandshake(const HandshakeRequest& req) = 0;
-  virtual HeartbeatResponse onHeartbeat(const HeartbeatRequest& req) = 0;
-  virtual UpdateNodeInfoResponse onUpdateNodeInfo(const UpdateNodeInfoRequest& req) = 0;
-  virtual ReconcileResponse onReconcile(const ReconcileRequest& req) = 0;
+  virtual void onHandshake(const HandshakeRequest& req, Reply<HandshakeResponse> reply) = 0;
+  virtual void onHeartbeat(const HeartbeatRequest& req, Reply<HeartbeatResponse> reply) = 0;
+  virtual void onUpdateNodeInfo(const UpdateNodeInfoRequest& req,
+                                Reply<UpdateNodeInfoResponse> reply) = 0;
+  virtual void onReconcile(const ReconcileRequest& req, Reply<ReconcileResponse> reply) = 0;
   // An upload URL for the s3managed publisher; refused unless the orchestrator manages a bucket.
-  virtual PresignUploadResponse onPresignUpload(const PresignUploadRequest&) {
-    return {"", "this orchestrator manages no S3 bucket"};
+  virtual void onPresignUpload(const PresignUploadRequest&, Reply<PresignUploadResponse> reply) {
+    reply({"", "this orchestrator manages no S3 bucket"});
   }
   virtual void onMessage(const ToOrchestratorMessage& msg) = 0;
 };
@@ -90,7 +97,8 @@ class OrchestratorTransport {
   virtual ~OrchestratorTransport() = default;
   // Starts listening; `handler` must outlive stop(). Called at most once.
   virtual Status start(OrchestratorHandler* handler) = 0;
-  // Stops delivering to the handler; returns once no handler call is in progress.
+  // Stops delivering to the handler; returns once no handler call is in progress. A reply given
+  // after stop() goes nowhere (and is safe, even once the transport is destroyed).
   virtual void stop() = 0;
   // Queues a message for a node; never blocks on the network. Unavailable when the node cannot be
   // reached right now (the caller relies on reconciliation).

@@ -20,34 +20,52 @@ std::string transportFactoryName(const ::testing::TestParamInfo<TransportFactory
 
 // ---- RecordingOrchestrator ----
 
-HandshakeResponse RecordingOrchestrator::onHandshake(const HandshakeRequest& req) {
-  std::lock_guard lock(mu_);
-  handshakes_.push_back(req);
-  if (req.node_info.node_id == "n-refused") return {false, "refused by the test"};
-  return {true, "", std::chrono::seconds(5), std::chrono::hours(72)};
+RecordingOrchestrator::~RecordingOrchestrator() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mu_);
+    threads.swap(answering_);
+  }
+  for (auto& t : threads) t.join();
 }
 
-HeartbeatResponse RecordingOrchestrator::onHeartbeat(const HeartbeatRequest& req) {
-  std::lock_guard lock(mu_);
-  heartbeats_.push_back(req);
-  return {req.node_id != "n-unknown"};
+void RecordingOrchestrator::onHandshake(const HandshakeRequest& req,
+                                        Reply<HandshakeResponse> reply) {
+  {
+    std::lock_guard lock(mu_);
+    handshakes_.push_back(req);
+  }
+  if (req.node_info.node_id == "n-refused") return reply({false, "refused by the test"});
+  reply({true, "", std::chrono::seconds(5), std::chrono::hours(72)});
 }
 
-PresignUploadResponse RecordingOrchestrator::onPresignUpload(const PresignUploadRequest& req) {
-  if (req.node_id == "n-unmanaged") return {"", "no managed bucket"};
-  return {"https://bucket.example/" + req.job_id + "/" + req.execution_id + "?X-Amz-Signature=s",
-          ""};
+void RecordingOrchestrator::onHeartbeat(const HeartbeatRequest& req,
+                                        Reply<HeartbeatResponse> reply) {
+  {
+    std::lock_guard lock(mu_);
+    heartbeats_.push_back(req);
+  }
+  reply({req.node_id != "n-unknown"});
 }
 
-UpdateNodeInfoResponse RecordingOrchestrator::onUpdateNodeInfo(const UpdateNodeInfoRequest& req) {
-  std::lock_guard lock(mu_);
-  updates_.push_back(req);
-  return {true, std::to_string(req.node_info.labels.size()) + " labels"};
+void RecordingOrchestrator::onPresignUpload(const PresignUploadRequest& req,
+                                            Reply<PresignUploadResponse> reply) {
+  if (req.node_id == "n-unmanaged") return reply({"", "no managed bucket"});
+  reply(
+      {"https://bucket.example/" + req.job_id + "/" + req.execution_id + "?X-Amz-Signature=s", ""});
 }
 
-ReconcileResponse RecordingOrchestrator::onReconcile(const ReconcileRequest& req) {
-  std::lock_guard lock(mu_);
-  reconciles_.push_back(req);
+void RecordingOrchestrator::onUpdateNodeInfo(const UpdateNodeInfoRequest& req,
+                                             Reply<UpdateNodeInfoResponse> reply) {
+  {
+    std::lock_guard lock(mu_);
+    updates_.push_back(req);
+  }
+  reply({true, std::to_string(req.node_info.labels.size()) + " labels"});
+}
+
+void RecordingOrchestrator::onReconcile(const ReconcileRequest& req,
+                                        Reply<ReconcileResponse> reply) {
   ReconcileResponse out;
   for (const auto& e : req.executions) {
     out.executions.push_back({e.execution_id,
@@ -59,7 +77,10 @@ ReconcileResponse RecordingOrchestrator::onReconcile(const ReconcileRequest& req
   for (const auto& id : req.kept_results) {
     if (id.starts_with("e-gone")) out.forgotten_results.push_back(id);
   }
-  return out;
+  std::lock_guard lock(mu_);
+  reconciles_.push_back(req);
+  answering_.emplace_back(
+      [out = std::move(out), reply = std::move(reply)]() mutable { reply(std::move(out)); });
 }
 
 void RecordingOrchestrator::onMessage(const ToOrchestratorMessage& msg) {

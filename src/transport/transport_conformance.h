@@ -19,6 +19,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -49,15 +50,20 @@ inline void PrintTo(const TransportFactory& factory, std::ostream* os) { *os << 
 inline constexpr auto kWaitDeadline = std::chrono::seconds(10);
 
 // Answers control requests predictably and records everything it is given. A node called
-// "n-refused" is refused at handshake; "n-unknown" is not known at heartbeat.
+// "n-refused" is refused at handshake; "n-unknown" is not known at heartbeat. Reconcile requests
+// are answered from a thread of its own after the handler has returned, as the orchestrator
+// answers them; the others on the transport's thread.
 class RecordingOrchestrator final : public OrchestratorHandler {
  public:
-  HandshakeResponse onHandshake(const HandshakeRequest& req) override;
-  HeartbeatResponse onHeartbeat(const HeartbeatRequest& req) override;
-  UpdateNodeInfoResponse onUpdateNodeInfo(const UpdateNodeInfoRequest& req) override;
-  ReconcileResponse onReconcile(const ReconcileRequest& req) override;
+  ~RecordingOrchestrator() override;
+  void onHandshake(const HandshakeRequest& req, Reply<HandshakeResponse> reply) override;
+  void onHeartbeat(const HeartbeatRequest& req, Reply<HeartbeatResponse> reply) override;
+  void onUpdateNodeInfo(const UpdateNodeInfoRequest& req,
+                        Reply<UpdateNodeInfoResponse> reply) override;
+  void onReconcile(const ReconcileRequest& req, Reply<ReconcileResponse> reply) override;
   // A URL naming the request's IDs; refused for node "n-unmanaged".
-  PresignUploadResponse onPresignUpload(const PresignUploadRequest& req) override;
+  void onPresignUpload(const PresignUploadRequest& req,
+                       Reply<PresignUploadResponse> reply) override;
   void onMessage(const ToOrchestratorMessage& msg) override;
 
   // While blocked, onMessage waits (a slow handler); unblock() lets it go on.
@@ -84,6 +90,7 @@ class RecordingOrchestrator final : public OrchestratorHandler {
   std::vector<HeartbeatRequest> heartbeats_;
   std::vector<UpdateNodeInfoRequest> updates_;
   std::vector<ReconcileRequest> reconciles_;
+  std::vector<std::thread> answering_;  // reconcile answers
 };
 
 class RecordingCompute final : public ComputeHandler {

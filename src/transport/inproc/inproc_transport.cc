@@ -1,5 +1,7 @@
 #include "transport/inproc/inproc_transport.h"
 
+#include <future>
+
 #include "common/ids.h"
 
 namespace cod::transport {
@@ -99,21 +101,27 @@ class InprocComputeTransport final : public ComputeTransport {
   }
 
   Result<HandshakeResponse> handshake(const HandshakeRequest& req) override {
-    return call<HandshakeResponse>([&](OrchestratorHandler* h) { return h->onHandshake(req); });
+    return call<HandshakeResponse>(
+        [&](OrchestratorHandler* h, Reply<HandshakeResponse> r) { h->onHandshake(req, r); });
   }
   Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& req) override {
-    return call<HeartbeatResponse>([&](OrchestratorHandler* h) { return h->onHeartbeat(req); });
+    return call<HeartbeatResponse>(
+        [&](OrchestratorHandler* h, Reply<HeartbeatResponse> r) { h->onHeartbeat(req, r); });
   }
   Result<UpdateNodeInfoResponse> updateNodeInfo(const UpdateNodeInfoRequest& req) override {
     return call<UpdateNodeInfoResponse>(
-        [&](OrchestratorHandler* h) { return h->onUpdateNodeInfo(req); });
+        [&](OrchestratorHandler* h, Reply<UpdateNodeInfoResponse> r) {
+          h->onUpdateNodeInfo(req, r);
+        });
   }
   Result<ReconcileResponse> reconcile(const ReconcileRequest& req) override {
-    return call<ReconcileResponse>([&](OrchestratorHandler* h) { return h->onReconcile(req); });
+    return call<ReconcileResponse>(
+        [&](OrchestratorHandler* h, Reply<ReconcileResponse> r) { h->onReconcile(req, r); });
   }
   Result<PresignUploadResponse> presignUpload(const PresignUploadRequest& req) override {
-    return call<PresignUploadResponse>(
-        [&](OrchestratorHandler* h) { return h->onPresignUpload(req); });
+    return call<PresignUploadResponse>([&](OrchestratorHandler* h, Reply<PresignUploadResponse> r) {
+      h->onPresignUpload(req, r);
+    });
   }
 
   Status send(const ToOrchestratorMessage& msg) override {
@@ -130,6 +138,8 @@ class InprocComputeTransport final : public ComputeTransport {
   }
 
  private:
+  // A blocking request/reply, like one over a network: the handler may answer on any thread;
+  // one that never answers is a DeadlineExceeded after InprocHub::kRequestTimeout.
   template <typename R, typename F>
   Result<R> call(F&& f) {
     if (hub_->partitioned(node_id_)) return unavailable("the orchestrator is unreachable");
@@ -139,7 +149,17 @@ class InprocComputeTransport final : public ComputeTransport {
       target = hub_->orchestrator_;
     }
     if (!target) return unavailable("no orchestrator is listening");
-    return f(target);
+    auto answer = std::make_shared<std::promise<R>>();
+    std::future<R> answered = answer->get_future();
+    f(target, Reply<R>([answer](R r) { answer->set_value(std::move(r)); }));
+    if (answered.wait_for(InprocHub::kRequestTimeout) != std::future_status::ready) {
+      return deadlineExceeded("the orchestrator did not answer in time");
+    }
+    try {
+      return answered.get();
+    } catch (const std::future_error&) {  // dropped unanswered (the orchestrator is stopping)
+      return unavailable("the orchestrator dropped the request");
+    }
   }
 
   InprocHub* hub_;

@@ -3,7 +3,8 @@
 // Orchestrator and compute nodes in one process (tests, `cod devstack` before NATS): a hub that
 // delivers messages through queues drained by its own thread, so that, as over a network, a send
 // never runs the receiver's code on the sender's stack. Control requests (handshake, heartbeat,
-// reconcile) call the orchestrator's handler directly, like a blocking request/reply.
+// reconcile) call the orchestrator's handler directly and wait for its reply, like a blocking
+// request/reply.
 
 #include <condition_variable>
 #include <deque>
@@ -21,6 +22,9 @@ namespace cod::transport {
 
 class InprocHub {
  public:
+  // How long a control request waits for the orchestrator's reply.
+  static constexpr Duration kRequestTimeout = std::chrono::seconds(30);
+
   InprocHub();
   ~InprocHub();
   InprocHub(const InprocHub&) = delete;

@@ -66,14 +66,26 @@ Status statusFromErrorEnvelope(std::string_view text, std::string_view what) {
   return {code, "the orchestrator could not handle the " + std::string(what) + ": " + message};
 }
 
-// Decodes a control request, lets the handler answer it, and encodes the answer.
-template <typename Request, typename Answer>
-std::string answerWith(Result<Request> request, std::string_view type, Answer answer) {
+// Decodes a control request and hands it to `handle` with the reply that publishes the answer to
+// `reply_subject`; a request that cannot be decoded is answered with an error at once.
+template <typename Response, typename Request, typename Handle>
+void dispatch(const std::shared_ptr<NatsLink>& link, std::string reply_subject,
+              Result<Request> request, const std::string& type, Handle handle) {
+  std::weak_ptr<NatsLink> to_link = link;
   if (!request.isOk()) {
-    logDropped(std::string(type) + " (answered with an error)", request.status());
-    return errorEnvelope(request.status());
+    logDropped(type + " (answered with an error)", request.status());
+    Status s =
+        link->publish(reply_subject, errorEnvelope(request.status()), "the answer to a " + type);
+    if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
+    return;
   }
-  return encode(answer(*request));
+  handle(*request, Reply<Response>([to_link, reply_subject = std::move(reply_subject),
+                                    type](Response answer) {
+    auto to = to_link.lock();
+    if (!to) return;  // the transport is gone
+    Status s = to->publish(reply_subject, encode(answer), "the answer to a " + type);
+    if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
+  }));
 }
 
 }  // namespace
@@ -91,7 +103,7 @@ Status NatsOrchestratorTransport::start(OrchestratorHandler* handler) {
   COD_CHECK(handler != nullptr) << "NatsOrchestratorTransport::start without a handler";
   COD_CHECK(link_ == nullptr) << "NatsOrchestratorTransport::start called twice";
   handler_.store(handler);
-  link_ = std::make_unique<NatsLink>(config_, "orchestrator");
+  link_ = std::make_shared<NatsLink>(config_, "orchestrator");
   Status s = link_->connect(nullptr);
   const std::string queue = kNatsOrchestratorQueueGroup;
   // Each subscription has its own delivery thread: control requests are answered on
@@ -219,33 +231,42 @@ void NatsOrchestratorTransport::onControl(std::string_view data, const char* rep
   }
   // The Type literals are those of messages_json.cc.
   const std::string type = envelopeType(data);
-  std::string answer;
   if (type == "HandshakeRequest") {
-    answer = answerWith(decodeHandshakeRequest(data), type,
-                        [&](const HandshakeRequest& r) { return handler->onHandshake(r); });
+    dispatch<HandshakeResponse>(link_, reply, decodeHandshakeRequest(data), type,
+                                [&](const HandshakeRequest& r, Reply<HandshakeResponse> answer) {
+                                  handler->onHandshake(r, std::move(answer));
+                                });
   } else if (type == "HeartbeatRequest") {
-    answer = answerWith(decodeHeartbeatRequest(data), type,
-                        [&](const HeartbeatRequest& r) { return handler->onHeartbeat(r); });
+    dispatch<HeartbeatResponse>(link_, reply, decodeHeartbeatRequest(data), type,
+                                [&](const HeartbeatRequest& r, Reply<HeartbeatResponse> answer) {
+                                  handler->onHeartbeat(r, std::move(answer));
+                                });
   } else if (type == "UpdateNodeInfoRequest") {
-    answer =
-        answerWith(decodeUpdateNodeInfoRequest(data), type,
-                   [&](const UpdateNodeInfoRequest& r) { return handler->onUpdateNodeInfo(r); });
+    dispatch<UpdateNodeInfoResponse>(
+        link_, reply, decodeUpdateNodeInfoRequest(data), type,
+        [&](const UpdateNodeInfoRequest& r, Reply<UpdateNodeInfoResponse> answer) {
+          handler->onUpdateNodeInfo(r, std::move(answer));
+        });
   } else if (type == "ReconcileRequest") {
-    answer = answerWith(decodeReconcileRequest(data), type,
-                        [&](const ReconcileRequest& r) { return handler->onReconcile(r); });
+    dispatch<ReconcileResponse>(link_, reply, decodeReconcileRequest(data), type,
+                                [&](const ReconcileRequest& r, Reply<ReconcileResponse> answer) {
+                                  handler->onReconcile(r, std::move(answer));
+                                });
   } else if (type == "PresignUploadRequest") {
-    answer = answerWith(decodePresignUploadRequest(data), type,
-                        [&](const PresignUploadRequest& r) { return handler->onPresignUpload(r); });
+    dispatch<PresignUploadResponse>(
+        link_, reply, decodePresignUploadRequest(data), type,
+        [&](const PresignUploadRequest& r, Reply<PresignUploadResponse> answer) {
+          handler->onPresignUpload(r, std::move(answer));
+        });
   } else {
     Status why = type.empty()
                      ? invalidArgument("the request is not a cod message envelope")
                      : unimplemented("unknown control request type \"" + type +
                                      "\" (is the orchestrator older than the compute node?)");
     logDropped("a control request (answered with an error)", why);
-    answer = errorEnvelope(why);
+    Status s = link_->publish(reply, errorEnvelope(why), "the answer to a " + type);
+    if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
   }
-  Status s = link_->publish(reply, answer, "the answer to a " + type);
-  if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
 }
 
 void NatsOrchestratorTransport::onData(std::string_view data) {

@@ -82,7 +82,9 @@ class NatsOrchestratorTransport final : public OrchestratorTransport {
   void onLogChunk(std::string_view data);
 
   NatsTransportConfig config_;
-  std::unique_ptr<NatsLink> link_;
+  // Shared with the replies the handler has yet to give: one given after the transport is gone
+  // finds no link and goes nowhere.
+  std::shared_ptr<NatsLink> link_;
   std::atomic<OrchestratorHandler*> handler_{nullptr};
   std::string log_reply_subject_;
   std::mutex streams_mu_;

@@ -323,6 +323,74 @@ TEST_F(NatsTransportTest, OrchestratorErrorAnswersFailTheComputeCall) {
   EXPECT_EQ(r.status().message(), "the orchestrator could not handle the handshake: bad NodeInfo");
 }
 
+// An orchestrator that keeps its reconcile replies to give them later.
+class HoldingOrchestrator final : public OrchestratorHandler {
+ public:
+  void onHandshake(const HandshakeRequest&, Reply<HandshakeResponse> reply) override {
+    reply({true, ""});
+  }
+  void onHeartbeat(const HeartbeatRequest&, Reply<HeartbeatResponse> reply) override {
+    reply({true});
+  }
+  void onUpdateNodeInfo(const UpdateNodeInfoRequest&,
+                        Reply<UpdateNodeInfoResponse> reply) override {
+    reply({true, ""});
+  }
+  void onReconcile(const ReconcileRequest&, Reply<ReconcileResponse> reply) override {
+    std::lock_guard lock(mu_);
+    held_.push_back(std::move(reply));
+    cv_.notify_all();
+  }
+  void onMessage(const ToOrchestratorMessage&) override {}
+
+  // The replies held once n requests came (empty at the deadline).
+  std::vector<Reply<ReconcileResponse>> take(size_t n) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, kWaitDeadline, [&] { return held_.size() >= n; })) return {};
+    return std::move(held_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Reply<ReconcileResponse>> held_;
+};
+
+TEST_F(NatsTransportTest, TheHandlerMayAnswerLaterFromAnotherThread) {
+  HoldingOrchestrator holding;
+  auto transport = std::make_unique<NatsOrchestratorTransport>(config());
+  ASSERT_TRUE(transport->start(&holding).isOk());
+  auto* node = startCompute("n-1", config());
+
+  // Answered after the handler returned, from a thread of the orchestrator's.
+  Result<ReconcileResponse> answered = unavailable("not yet");
+  std::thread caller([&] { answered = node->reconcile({"n-1", {}, {}}); });
+  auto replies = holding.take(1);
+  ASSERT_EQ(replies.size(), 1u);
+  std::thread([&] {
+    ReconcileResponse r;
+    r.forgotten_results = {"e-late"};
+    replies[0](std::move(r));
+  }).join();
+  caller.join();
+  ASSERT_TRUE(answered.isOk()) << answered.status().toString();
+  EXPECT_EQ(answered->forgotten_results, std::vector<std::string>{"e-late"});
+
+  // Never answered: the node's request times out; a reply given once the transport is gone goes
+  // nowhere.
+  NatsTransportConfig quick = config();
+  quick.request_timeout = 300ms;
+  auto* impatient = startCompute("n-2", quick);
+  auto timed_out = impatient->reconcile({"n-2", {}, {}});
+  ASSERT_FALSE(timed_out.isOk());
+  EXPECT_EQ(timed_out.status().code(), StatusCode::kDeadlineExceeded);
+  replies = holding.take(1);
+  ASSERT_EQ(replies.size(), 1u);
+  transport->stop();
+  transport.reset();
+  replies[0](ReconcileResponse{});
+}
+
 TEST_F(NatsTransportTest, MalformedDataMessagesAreDropped) {
   startOrchestrator(config());
   auto* node = startCompute("n-1", config());
