@@ -267,6 +267,7 @@ void ComputeNode::controlLoop() {
 }
 
 void ComputeNode::handle(const transport::ToComputeMessage& msg) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   std::visit(
       [this](const auto& m) {
         using T = std::decay_t<decltype(m)>;
@@ -284,6 +285,7 @@ void ComputeNode::handle(const transport::ToComputeMessage& msg) {
 }
 
 void ComputeNode::save(store::LocalExecution& e) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   e.updated = deps_.clock->now();
   e.execution.modify_time = toUnixNanos(e.updated);
   Status st = deps_.store->put(e);
@@ -293,6 +295,7 @@ void ComputeNode::save(store::LocalExecution& e) {
 }
 
 void ComputeNode::forget(const std::string& execution_id) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   (void)deps_.store->remove(execution_id);
   std::lock_guard lock(mu_);
   executions_.erase(execution_id);
@@ -348,6 +351,7 @@ std::string ComputeNode::gpuRefusal(uint64_t wanted) const {
 }
 
 void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   const auto& id = m.execution.id;
   store::LocalExecution existing;
   bool known = false;
@@ -405,6 +409,7 @@ void ComputeNode::handleAskForBid(const transport::AskForBid& m) {
 }
 
 void ComputeNode::resendOutcome(const store::LocalExecution& e) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   const auto& x = e.execution;
   Status st;
   switch (e.state()) {
@@ -446,6 +451,7 @@ void ComputeNode::resendOutcome(const store::LocalExecution& e) {
 }
 
 void ComputeNode::handleBidAccepted(const std::string& execution_id) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   store::LocalExecution e;
   {
     std::lock_guard lock(mu_);
@@ -464,6 +470,7 @@ void ComputeNode::handleBidAccepted(const std::string& execution_id) {
 }
 
 void ComputeNode::handleBidRejected(const transport::BidRejected& m) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   store::LocalExecution e;
   {
     std::lock_guard lock(mu_);
@@ -477,6 +484,7 @@ void ComputeNode::handleBidRejected(const transport::BidRejected& m) {
 }
 
 void ComputeNode::handleCancel(const std::string& execution_id, const std::string& reason) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   store::LocalExecution e;
   std::shared_ptr<CancelToken> token;
   {
@@ -500,6 +508,7 @@ void ComputeNode::handleCancel(const std::string& execution_id, const std::strin
 }
 
 void ComputeNode::startQueuedRuns() {
+  COD_DCHECK_ON_THREAD(control_thread_);
   struct Start {
     store::LocalExecution execution;
     std::shared_ptr<CancelToken> token;
@@ -561,6 +570,7 @@ void ComputeNode::startQueuedRuns() {
 }
 
 void ComputeNode::failUnrunnable(const std::string& execution_id, const std::string& reason) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   store::LocalExecution e;
   {
     std::lock_guard lock(mu_);
@@ -644,6 +654,7 @@ void ComputeNode::runOnThread(const store::LocalExecution& e,
 }
 
 void ComputeNode::handleRunFinished(RunFinished& f) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   store::LocalExecution e;
   bool known;
   {
@@ -695,6 +706,7 @@ void ComputeNode::handleRunFinished(RunFinished& f) {
 }
 
 void ComputeNode::handleReconcile(const transport::ReconcileResponse& r) {
+  COD_DCHECK_ON_THREAD(control_thread_);
   for (const auto& d : r.executions) {
     store::LocalExecution e;
     {

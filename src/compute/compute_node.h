@@ -28,6 +28,7 @@
 #include "common/cancel.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/thread_checker.h"
 #include "compute/log_server.h"
 #include "compute/plugins.h"
 #include "compute/run_pipeline.h"
@@ -170,6 +171,11 @@ class ComputeNode final : public transport::ComputeHandler {
   ComputeDeps deps_;
   ComputeConfig config_;
   Time start_time_{};
+
+  // Debug builds check that the state below is changed on the control thread and that the
+  // connection thread's own is touched only there.
+  ThreadChecker control_thread_;
+  ThreadChecker connection_thread_;
 
   // Control-thread state; `mu_` guards it for the connection thread's reads.
   mutable std::mutex mu_;

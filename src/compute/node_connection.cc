@@ -11,6 +11,7 @@
 namespace cod::compute {
 
 bool ComputeNode::handshakeOnce() {
+  COD_DCHECK_ON_THREAD(connection_thread_);
   transport::HandshakeRequest req;
   uint64_t cache_generation =
       deps_.input_cache != nullptr ? deps_.input_cache->generation() : ~uint64_t{0};
@@ -59,6 +60,7 @@ void ComputeNode::clockAdvanced() {
 }
 
 void ComputeNode::heartbeatOnce() {
+  COD_DCHECK_ON_THREAD(connection_thread_);
   transport::HeartbeatRequest req;
   req.node_id = config_.node_id;
   auto info = nodeInfo().compute_node_info;
@@ -87,6 +89,7 @@ void ComputeNode::heartbeatOnce() {
 }
 
 void ComputeNode::reconcileOnce() {
+  COD_DCHECK_ON_THREAD(connection_thread_);
   transport::ReconcileRequest req;
   req.node_id = config_.node_id;
   {
