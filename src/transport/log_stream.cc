@@ -69,11 +69,17 @@ std::unique_ptr<LogStreamHandle> LogStreamReceiver::handle() {
 }
 
 void LogStreamReceiver::start(AckFn ack, std::function<void()> on_done) {
-  {
-    std::lock_guard lock(callbacks_mu_);
-    ack_ = std::move(ack);
-    on_done_ = std::move(on_done);
-  }
+  setCallbacks(std::move(ack), std::move(on_done));
+  launch();
+}
+
+void LogStreamReceiver::setCallbacks(AckFn ack, std::function<void()> on_done) {
+  std::lock_guard lock(callbacks_mu_);
+  ack_ = std::move(ack);
+  on_done_ = std::move(on_done);
+}
+
+void LogStreamReceiver::launch() {
   // Detached: the thread holds the receiver, and cancel()/detach() are how others wait for it.
   std::thread([self = shared_from_this()] { self->run(); }).detach();
 }

@@ -52,6 +52,10 @@ class LogStreamReceiver : public std::enable_shared_from_this<LogStreamReceiver>
 
   // Starts the delivery thread. `on_done` runs on it once the stream is over (any way).
   void start(AckFn ack, std::function<void()> on_done);
+  // start() in two steps, for a transport that must register the receiver in between without
+  // holding its own lock around ours: the callbacks first, then the thread.
+  void setCallbacks(AckFn ack, std::function<void()> on_done);
+  void launch();
   // A chunk from the node; never blocks on the consumer.
   void onChunk(LogStreamChunk chunk);
   // Ends the stream with `status` (delivered as onEnd) unless it has ended already.

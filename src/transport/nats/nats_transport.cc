@@ -162,29 +162,33 @@ std::unique_ptr<LogStreamHandle> NatsOrchestratorTransport::openLogStream(
                            unavailable("the NATS transport is not started"));
   }
   std::string id = newUuid();
-  std::shared_ptr<LogStreamReceiver> receiver;
+  auto receiver =
+      std::make_shared<LogStreamReceiver>(id, node_id, std::move(consumer), config_.log_limits);
+  // Its callbacks are set before a stop() can find it in streams_ (and detach it), and its thread
+  // starts once it is there, so that the on_done that removes it never comes first. Neither
+  // happens under streams_mu_, which on_done takes.
+  std::string acks = natsComputeLogAcksSubject(node_id);
+  receiver->setCallbacks(
+      [this, acks](const LogStreamAck& ack) {
+        Status s = link_->publish(acks, encode(ack), "a log stream acknowledgement");
+        if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
+      },
+      [this, id] {
+        std::lock_guard done_lock(streams_mu_);
+        streams_.erase(id);
+      });
+  bool stopped = false;
   {
     std::lock_guard lock(streams_mu_);
-    if (stopped_) {
-      return failedLogStream(node_id, std::move(consumer),
-                             unavailable("the NATS transport is stopped"));
-    }
-    receiver =
-        std::make_shared<LogStreamReceiver>(id, node_id, std::move(consumer), config_.log_limits);
-    streams_[id] = receiver;
-    // Started under the lock: a stop() that finds it in streams_ detaches it after its callbacks
-    // are set, never before (start() only stores them and starts the thread).
-    std::string acks = natsComputeLogAcksSubject(node_id);
-    receiver->start(
-        [this, acks](const LogStreamAck& ack) {
-          Status s = link_->publish(acks, encode(ack), "a log stream acknowledgement");
-          if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
-        },
-        [this, id] {
-          std::lock_guard done_lock(streams_mu_);
-          streams_.erase(id);
-        });
+    stopped = stopped_;
+    if (!stopped) streams_[id] = receiver;
   }
+  if (stopped) {
+    receiver->detach();
+    receiver->fail(unavailable("the NATS transport is stopped"));
+  }
+  receiver->launch();
+  if (stopped) return receiver->handle();
   LogStreamOpen open;
   open.stream_id = id;
   open.reply_to = log_reply_subject_;
