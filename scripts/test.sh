@@ -4,7 +4,8 @@
 # (scripts/test-services.sh, cached) — scripts/install-deps.sh installs the Debian ones.
 set -euo pipefail
 
-build_dir=${1:?usage: test.sh BUILD_DIR}
+build_dir=${1:?usage: test.sh BUILD_DIR [CTEST_ARGS...]}
+shift
 jobs=$(nproc)
 
 # npm services (the S3 server, the IPFS node); cached, so a second run costs nothing. Under make
@@ -12,4 +13,4 @@ jobs=$(nproc)
 "$(dirname "$0")/test-services.sh"
 export COD_REQUIRE_TEST_SERVICES=1
 
-ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 600
+ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 600 "$@"
