@@ -21,9 +21,8 @@ TEST(ThreadCheckerTest, BindsToTheFirstThreadAndRefusesOthers) {
   EXPECT_TRUE(checker.calledOnValidThread());
   EXPECT_TRUE(checker.calledOnValidThread());
   EXPECT_FALSE(checkOnAnotherThread(checker));
-  EXPECT_DEATH(
-      [&] { std::thread([&] { COD_DCHECK_ON_THREAD(checker); }).join(); }(),
-      "called off the thread that owns this state");
+  EXPECT_DEATH([&] { std::thread([&] { COD_DCHECK_ON_THREAD(checker); }).join(); }(),
+               "called off the thread that owns this state");
 }
 
 TEST(ThreadCheckerTest, DetachHandsItToTheNextThread) {

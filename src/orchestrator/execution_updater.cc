@@ -1,5 +1,6 @@
 #include "orchestrator/execution_updater.h"
 
+#include <algorithm>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -32,119 +33,151 @@ models::Evaluation ExecutionUpdater::newEvaluation(const models::Execution& e,
   return ev;
 }
 
-Status ExecutionUpdater::recordUpdate(const std::string& execution_id, const std::string& node_id,
-                                      const Change& change) {
-  models::Evaluation eval;
-  bool changed = false;
+Status ExecutionUpdater::applyUpdate(store::Txn& tx, const Update& u,
+                                     std::vector<models::Evaluation>& evals) {
+  auto loaded = tx.getExecution(u.execution_id);
+  if (!loaded.isOk()) {
+    if (loaded.status().code() == StatusCode::kNotFound) return Status::ok();
+    return loaded.status();
+  }
+  models::Execution e = std::move(loaded).value();
+  if (e.node_id != u.node_id || e.isTerminal()) return Status::ok();
+  auto job = tx.getJob(e.job_id);
+  const models::Job* job_ptr = job.isOk() ? &*job : nullptr;
+  models::JobHistory event;
+  if (!u.change(e, job_ptr, event)) return Status::ok();
+  e.modify_time = toUnixNanos(deps_.clock->now());
+  COD_RETURN_IF_ERROR(tx.updateExecution(e));
+  if (!event.event.message.empty()) COD_RETURN_IF_ERROR(tx.addHistory(event));
+  // The evaluation is not stored: the execution's new state is, and after a restart every
+  // unfinished job is evaluated again (Orchestrator::start). Reports about one job in one batch
+  // need only one.
+  bool job_covered = std::any_of(evals.begin(), evals.end(), [&](const models::Evaluation& ev) {
+    return ev.job_id == e.job_id;
+  });
+  if (!job_covered) evals.push_back(newEvaluation(e, models::kEvalTriggerExecUpdate, job_ptr));
+  return Status::ok();
+}
+
+Status ExecutionUpdater::record(const std::vector<Update>& updates) {
+  std::vector<models::Evaluation> evals;
   Status st = deps_.store->update([&](store::Txn& tx) -> Status {
-    auto loaded = tx.getExecution(execution_id);
-    if (!loaded.isOk()) {
-      if (loaded.status().code() == StatusCode::kNotFound) return Status::ok();
-      return loaded.status();
-    }
-    models::Execution e = std::move(loaded).value();
-    if (e.node_id != node_id || e.isTerminal()) return Status::ok();
-    auto job = tx.getJob(e.job_id);
-    const models::Job* job_ptr = job.isOk() ? &*job : nullptr;
-    models::JobHistory event;
-    if (!change(e, job_ptr, event)) return Status::ok();
-    e.modify_time = toUnixNanos(deps_.clock->now());
-    COD_RETURN_IF_ERROR(tx.updateExecution(e));
-    if (!event.event.message.empty()) COD_RETURN_IF_ERROR(tx.addHistory(event));
-    eval = newEvaluation(e, models::kEvalTriggerExecUpdate, job_ptr);
-    changed = true;
-    // The evaluation is not stored: the execution's new state is, and after a restart every
-    // unfinished job is evaluated again (Orchestrator::start).
+    evals.clear();  // a transaction the store retries starts over
+    for (const auto& u : updates) COD_RETURN_IF_ERROR(applyUpdate(tx, u, evals));
     return Status::ok();
   });
-  if (st.isOk() && changed) deps_.broker->enqueue(eval);
+  if (st.isOk()) {
+    for (auto& ev : evals) deps_.broker->enqueue(std::move(ev));
+  }
   return st;
 }
 
 Status ExecutionUpdater::handle(const transport::ToOrchestratorMessage& msg) {
+  return record({updateFor(msg)});
+}
+
+Status ExecutionUpdater::handleBatch(const std::vector<transport::ToOrchestratorMessage>& msgs) {
+  std::vector<Update> updates;
+  updates.reserve(msgs.size());
+  for (const auto& m : msgs) updates.push_back(updateFor(m));
+  Status st = record(updates);
+  if (st.isOk() || updates.size() == 1) return st;
+  // One report the store refuses must not cost the others: each on its own.
+  Status first = Status::ok();
+  for (size_t i = 0; i < updates.size(); ++i) {
+    Status one = record({updates[i]});
+    if (!one.isOk()) {
+      spdlog::warn("could not record {} for execution {}: {}", transport::messageTypeName(msgs[i]),
+                   updates[i].execution_id, one.message());
+      if (first.isOk()) first = one;
+    }
+  }
+  return first;
+}
+
+ExecutionUpdater::Update ExecutionUpdater::updateFor(const transport::ToOrchestratorMessage& msg) {
   return std::visit(
-      [this](const auto& m) -> Status {
+      [this](const auto& m) -> Update {
         using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, transport::BidResult>) return onBidResult(m);
-        if constexpr (std::is_same_v<T, transport::RunResult>) return onRunResult(m);
-        if constexpr (std::is_same_v<T, transport::ComputeError>) return onComputeError(m);
+        if constexpr (std::is_same_v<T, transport::BidResult>) return bidResult(m);
+        if constexpr (std::is_same_v<T, transport::RunResult>) return runResult(m);
+        if constexpr (std::is_same_v<T, transport::ComputeError>) return computeError(m);
       },
       msg);
 }
 
-Status ExecutionUpdater::onBidResult(const transport::BidResult& m) {
+ExecutionUpdater::Update ExecutionUpdater::bidResult(const transport::BidResult& m) {
   Time now = deps_.clock->now();
-  return recordUpdate(
-      m.execution_id, m.node_id,
-      [&](models::Execution& e, const models::Job*, models::JobHistory& event) {
-        if (e.compute_state.state_type != ExecutionStateType::kNew) return false;
-        if (m.accepted) {
-          // An execution asked to run directly (ops, daemon) runs on its own bid: no approval.
-          bool direct = e.desired_state.state_type == ExecutionDesiredStateType::kRunning;
-          e.compute_state = {
-              direct ? ExecutionStateType::kBidAccepted : ExecutionStateType::kAskForBidAccepted,
-              "",
-              {}};
-          if (!m.allocated.isZero() && !e.allocated_resources.tasks.empty()) {
-            e.allocated_resources.tasks.begin()->second = m.allocated;
-          }
-          event = events::executionEvent(e, now, models::kTopicScheduling,
-                                         "Bid accepted by " + shortId(m.node_id),
-                                         {{models::kDetailNodeId, m.node_id}});
-        } else {
-          std::string reason = m.reason.empty() ? "bid rejected" : m.reason;
-          e.compute_state = {ExecutionStateType::kAskForBidRejected, reason, {}};
-          e.desired_state = {ExecutionDesiredStateType::kStopped, reason, {}};
-          event = events::executionEvent(e, now, models::kTopicScheduling,
-                                         "Node " + shortId(m.node_id) + " declined: " + reason,
-                                         {{models::kDetailNodeId, m.node_id}});
-        }
-        return true;
-      });
+  return {m.execution_id, m.node_id,
+          [m, now](models::Execution& e, const models::Job*, models::JobHistory& event) {
+            if (e.compute_state.state_type != ExecutionStateType::kNew) return false;
+            if (m.accepted) {
+              // An execution asked to run directly (ops, daemon) runs on its own bid: no
+              // approval.
+              bool direct = e.desired_state.state_type == ExecutionDesiredStateType::kRunning;
+              e.compute_state = {direct ? ExecutionStateType::kBidAccepted
+                                        : ExecutionStateType::kAskForBidAccepted,
+                                 "",
+                                 {}};
+              if (!m.allocated.isZero() && !e.allocated_resources.tasks.empty()) {
+                e.allocated_resources.tasks.begin()->second = m.allocated;
+              }
+              event = events::executionEvent(e, now, models::kTopicScheduling,
+                                             "Bid accepted by " + shortId(m.node_id),
+                                             {{models::kDetailNodeId, m.node_id}});
+            } else {
+              std::string reason = m.reason.empty() ? "bid rejected" : m.reason;
+              e.compute_state = {ExecutionStateType::kAskForBidRejected, reason, {}};
+              e.desired_state = {ExecutionDesiredStateType::kStopped, reason, {}};
+              event = events::executionEvent(e, now, models::kTopicScheduling,
+                                             "Node " + shortId(m.node_id) + " declined: " + reason,
+                                             {{models::kDetailNodeId, m.node_id}});
+            }
+            return true;
+          }};
 }
 
-Status ExecutionUpdater::onRunResult(const transport::RunResult& m) {
+ExecutionUpdater::Update ExecutionUpdater::runResult(const transport::RunResult& m) {
   Time now = deps_.clock->now();
-  return recordUpdate(
-      m.execution_id, m.node_id,
-      [&](models::Execution& e, const models::Job* job, models::JobHistory& event) {
-        e.run_output = m.output;
-        e.published_result = m.published_result;
-        std::string code =
-            m.output.exit_code == 0 ? "" : " with exit code " + std::to_string(m.output.exit_code);
-        if (job && job->isLongRunning()) {
-          // A service replica or daemon is meant to run until stopped (reference §7): its end is a
-          // failure the scheduler replaces.
-          std::string message = "execution completed unexpectedly" + code;
-          e.compute_state = {ExecutionStateType::kFailed, message, {}};
-          e.desired_state = {ExecutionDesiredStateType::kStopped, "execution completed", {}};
-          e.retryable = true;
-          event = events::executionEvent(e, now, models::kTopicExecution, message,
-                                         events::errorDetails("", true, true));
-          return true;
-        }
-        e.compute_state = {ExecutionStateType::kCompleted, "", {}};
-        e.desired_state = {ExecutionDesiredStateType::kStopped, "execution completed", {}};
-        std::string message = code.empty() ? "Completed successfully" : "Completed" + code;
-        event = events::executionEvent(e, now, models::kTopicExecution, message);
-        return true;
-      });
+  return {m.execution_id, m.node_id,
+          [m, now](models::Execution& e, const models::Job* job, models::JobHistory& event) {
+            e.run_output = m.output;
+            e.published_result = m.published_result;
+            std::string code = m.output.exit_code == 0
+                                   ? ""
+                                   : " with exit code " + std::to_string(m.output.exit_code);
+            if (job && job->isLongRunning()) {
+              // A service replica or daemon is meant to run until stopped (reference §7): its
+              // end is a failure the scheduler replaces.
+              std::string message = "execution completed unexpectedly" + code;
+              e.compute_state = {ExecutionStateType::kFailed, message, {}};
+              e.desired_state = {ExecutionDesiredStateType::kStopped, "execution completed", {}};
+              e.retryable = true;
+              event = events::executionEvent(e, now, models::kTopicExecution, message,
+                                             events::errorDetails("", true, true));
+              return true;
+            }
+            e.compute_state = {ExecutionStateType::kCompleted, "", {}};
+            e.desired_state = {ExecutionDesiredStateType::kStopped, "execution completed", {}};
+            std::string message = code.empty() ? "Completed successfully" : "Completed" + code;
+            event = events::executionEvent(e, now, models::kTopicExecution, message);
+            return true;
+          }};
 }
 
-Status ExecutionUpdater::onComputeError(const transport::ComputeError& m) {
+ExecutionUpdater::Update ExecutionUpdater::computeError(const transport::ComputeError& m) {
   Time now = deps_.clock->now();
-  return recordUpdate(
-      m.execution_id, m.node_id,
-      [&](models::Execution& e, const models::Job*, models::JobHistory& event) {
-        auto details = events::errorDetails(m.hint, true, m.retryable, m.error_code);
-        e.retryable = m.retryable;
-        e.compute_state = {ExecutionStateType::kFailed, m.message, details};
-        e.compute_state.details.erase(models::kDetailRetryable);  // the typed flag says it
-        e.desired_state = {ExecutionDesiredStateType::kStopped, "execution failed", {}};
-        e.run_output.error_msg = m.message;
-        event = events::executionEvent(e, now, models::kTopicExecution, m.message, details);
-        return true;
-      });
+  return {m.execution_id, m.node_id,
+          [m, now](models::Execution& e, const models::Job*, models::JobHistory& event) {
+            auto details = events::errorDetails(m.hint, true, m.retryable, m.error_code);
+            e.retryable = m.retryable;
+            e.compute_state = {ExecutionStateType::kFailed, m.message, details};
+            e.compute_state.details.erase(models::kDetailRetryable);  // the typed flag says it
+            e.desired_state = {ExecutionDesiredStateType::kStopped, "execution failed", {}};
+            e.run_output.error_msg = m.message;
+            event = events::executionEvent(e, now, models::kTopicExecution, m.message, details);
+            return true;
+          }};
 }
 
 transport::ReconcileResponse ExecutionUpdater::reconcile(const transport::ReconcileRequest& req) {
@@ -211,7 +244,7 @@ transport::ReconcileResponse ExecutionUpdater::reconcile(const transport::Reconc
     err.message = "the compute node no longer has this execution (it may have restarted)";
     err.retryable = true;
     err.error_code = "Orchestrator:ExecutionLost";
-    Status st = onComputeError(err);
+    Status st = record({computeError(err)});
     if (!st.isOk()) spdlog::warn("could not fail lost execution {}: {}", id, st.message());
   }
   return out;

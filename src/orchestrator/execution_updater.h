@@ -1,8 +1,9 @@
 #pragma once
 
 // Records what compute nodes report about executions (bids, results, errors), answers their
-// reconciliation reports, and turns node events into evaluations. Each report is one store
-// transaction; the `exec-update` evaluation it triggers goes to the broker once it is committed
+// reconciliation reports, and turns node events into evaluations. A report, or a batch of those
+// that queued up meanwhile, is one store transaction; the `exec-update` evaluation it triggers
+// (one per job) goes to the broker once it is committed
 // (evaluations after a restart come from Orchestrator::start, which evaluates every unfinished
 // job).
 //
@@ -11,7 +12,9 @@
 //
 // Thread-safety: all methods may be called concurrently.
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -38,6 +41,9 @@ class ExecutionUpdater {
   explicit ExecutionUpdater(Deps deps, Duration report_grace = std::chrono::seconds(5));
 
   Status handle(const transport::ToOrchestratorMessage& msg);
+  // Several reports in one transaction (fewer commits under load); should the store refuse it,
+  // each is recorded on its own. The first error, if any.
+  Status handleBatch(const std::vector<transport::ToOrchestratorMessage>& msgs);
   transport::ReconcileResponse reconcile(const transport::ReconcileRequest& req);
 
   // A node was lost or rejected: every job with live executions there is evaluated (node-leave).
@@ -46,16 +52,25 @@ class ExecutionUpdater {
   void onNodeJoined(const std::string& node_id);
 
  private:
-  Status onBidResult(const transport::BidResult& m);
-  Status onRunResult(const transport::RunResult& m);
-  Status onComputeError(const transport::ComputeError& m);
   // Changes an execution; gets its job (null if it is gone) and fills the history event. False =
   // nothing to record.
   using Change = std::function<bool(models::Execution&, const models::Job*, models::JobHistory&)>;
-  // Loads the execution inside `tx`, applies `change` when it is live and on `node_id`, stores it
-  // with `event` and enqueues an exec-update evaluation.
-  Status recordUpdate(const std::string& execution_id, const std::string& node_id,
-                      const Change& change);
+  // A report, ready to apply: `change` applies to the execution when it is live and on `node_id`.
+  struct Update {
+    std::string execution_id;
+    std::string node_id;
+    Change change;
+  };
+  Update updateFor(const transport::ToOrchestratorMessage& msg);
+  Update bidResult(const transport::BidResult& m);
+  Update runResult(const transport::RunResult& m);
+  Update computeError(const transport::ComputeError& m);
+  // Applies the updates in one transaction, then enqueues an exec-update evaluation for each job
+  // they changed.
+  Status record(const std::vector<Update>& updates);
+  // One update inside `tx`: stores the changed execution with its history event and adds the
+  // job's evaluation to `evals` (once per job).
+  Status applyUpdate(store::Txn& tx, const Update& u, std::vector<models::Evaluation>& evals);
   models::Evaluation newEvaluation(const models::Execution& e, const std::string& trigger,
                                    const models::Job* job);
   void evaluateJobs(const std::vector<std::string>& job_ids, const std::string& trigger);

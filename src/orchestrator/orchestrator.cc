@@ -154,7 +154,7 @@ void Orchestrator::workerLoop() {
 
 // ---- compute reports ----
 
-void Orchestrator::post(std::function<void()> work) {
+void Orchestrator::post(Work work) {
   {
     std::lock_guard lock(updates_mu_);
     updates_.push_back(std::move(work));
@@ -162,25 +162,36 @@ void Orchestrator::post(std::function<void()> work) {
   updates_cv_.notify_one();
 }
 
-void Orchestrator::onMessage(const transport::ToOrchestratorMessage& msg) {
-  post([this, msg] {
-    Status st = updater_->handle(msg);
-    if (!st.isOk()) {
-      spdlog::warn("could not record {} for execution {}: {}", transport::messageTypeName(msg),
-                   transport::executionIdOf(msg), st.message());
-    }
-  });
-}
+void Orchestrator::onMessage(const transport::ToOrchestratorMessage& msg) { post(msg); }
 
 bool Orchestrator::processOneUpdate() {
+  std::vector<transport::ToOrchestratorMessage> reports;
   std::function<void()> work;
   {
     std::lock_guard lock(updates_mu_);
     if (updates_.empty()) return false;
-    work = std::move(updates_.front());
-    updates_.pop_front();
+    // The reports at the head of the queue go together, in one transaction.
+    while (!updates_.empty() && reports.size() < kMaxReportBatch) {
+      auto* report = std::get_if<transport::ToOrchestratorMessage>(&updates_.front());
+      if (report == nullptr) break;
+      reports.push_back(std::move(*report));
+      updates_.pop_front();
+    }
+    if (reports.empty()) {
+      work = std::move(std::get<std::function<void()>>(updates_.front()));
+      updates_.pop_front();
+    }
   }
-  work();
+  if (!reports.empty()) {
+    Status st = updater_->handleBatch(reports);
+    if (!st.isOk() && reports.size() == 1) {
+      spdlog::warn("could not record {} for execution {}: {}",
+                   transport::messageTypeName(reports[0]), transport::executionIdOf(reports[0]),
+                   st.message());
+    }
+  } else {
+    work();
+  }
   return true;
 }
 

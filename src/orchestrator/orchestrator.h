@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "common/clock.h"
@@ -107,9 +108,12 @@ class Orchestrator final : public transport::OrchestratorHandler {
  private:
   void workerLoop();
   void updaterLoop();
-  // Queues work for an updater thread: compute reports and the control requests that need the
-  // store, in the order they came.
-  void post(std::function<void()> work);
+  // What the updaters do, in the order it came: compute reports (those queued together are
+  // recorded in one transaction, up to kMaxReportBatch) and the control requests that need the
+  // store.
+  using Work = std::variant<transport::ToOrchestratorMessage, std::function<void()>>;
+  static constexpr size_t kMaxReportBatch = 64;
+  void post(Work work);
   transport::PresignUploadResponse presignUpload(const transport::PresignUploadRequest& req);
   void timerLoop();
   void processDelivery(const EvaluationBroker::Delivery& d);
@@ -133,7 +137,7 @@ class Orchestrator final : public transport::OrchestratorHandler {
 
   std::mutex updates_mu_;
   std::condition_variable updates_cv_;
-  std::deque<std::function<void()>> updates_;
+  std::deque<Work> updates_;
   bool transport_stopped_ = false;  // guarded by updates_mu_; then the updaters drain and leave
 
   std::mutex timer_mu_;
