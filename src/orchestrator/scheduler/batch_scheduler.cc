@@ -69,7 +69,7 @@ struct PartitionReview {
 
 // 5. Partitions with executions of the current version.
 PartitionReview reconcilePartitions(PlanBuilder& b, const RetryPolicy& policy, bool service,
-                                    const std::vector<models::NodeState>& schedulable) {
+                                    const selection::NodeRefs& schedulable) {
   const models::Job& job = b.job();
   PartitionReview out;
   std::map<int64_t, std::vector<Execution*>> partitions;
@@ -121,7 +121,7 @@ PartitionReview reconcilePartitions(PlanBuilder& b, const RetryPolicy& policy, b
     std::set<std::string> tried;
     for (const Execution* e : es) tried.insert(e->node_id);
     bool others = std::any_of(schedulable.begin(), schedulable.end(),
-                              [&](const auto& n) { return !tried.contains(n.info.node_id); });
+                              [&](const auto* n) { return !tried.contains(n->info.node_id); });
     std::string where = (service ? "replica " : "partition ") + std::to_string(p);
     RetryVerdict v = decideRetry(b, policy, es, where, others);
     if (v == RetryVerdict::kFailed) {
@@ -136,8 +136,7 @@ PartitionReview reconcilePartitions(PlanBuilder& b, const RetryPolicy& policy, b
 // 6. New executions for partitions without one and those due for a retry.
 void placeExecutions(PlanBuilder& b, const SchedulerConfig& config,
                      const selection::NodeSelector* selector, Random* random,
-                     const PartitionReview& review,
-                     const std::vector<models::NodeState>& schedulable,
+                     const PartitionReview& review, const selection::NodeRefs& schedulable,
                      const std::set<int64_t>& partitions_with_executions) {
   const models::Job& job = b.job();
   auto& execs = b.executions();
@@ -204,7 +203,7 @@ void placeExecutions(PlanBuilder& b, const SchedulerConfig& config,
     return;
   }
   for (size_t i = 0; i < needed.size(); ++i) {
-    b.create(sel.suitable[i].node, needed[i], req.resources, /*run_directly=*/false);
+    b.create(*sel.suitable[i].node, needed[i], req.resources, /*run_directly=*/false);
   }
   if (static_cast<int64_t>(needed.size()) < needed_total) {
     b.followUp(models::kEvalTriggerExecLimit, config.exec_limit_delay);
@@ -252,7 +251,7 @@ Plan PartitionScheduler::process(const SchedulerInput& in) const {
     b.failJob(policy.status().message());
     return b.finish();
   }
-  std::vector<models::NodeState> schedulable = failExecutionsOnLostNodes(b);
+  selection::NodeRefs schedulable = failExecutionsOnLostNodes(b);
   if (enforceTimeouts(b)) return b.finish();
   replaceOldVersions(b, config_, /*rolling=*/service);
 

@@ -26,8 +26,7 @@ struct Matching {
 };
 
 Matching matchingNodes(PlanBuilder& b, const selection::NodeSelector* selector, Random* random,
-                       const std::vector<models::NodeState>& schedulable,
-                       models::Resources* resources) {
+                       const selection::NodeRefs& schedulable, models::Resources* resources) {
   const models::Job& job = b.job();
   std::vector<Execution> live;
   for (const auto& e : b.executions()) {
@@ -41,8 +40,8 @@ Matching matchingNodes(PlanBuilder& b, const selection::NodeSelector* selector, 
   Matching out;
   out.selection = selector->select(req, schedulable);
   std::map<std::string, const models::NodeState*> by_id;
-  for (const auto& n : schedulable) by_id[n.info.node_id] = &n;
-  for (const auto& r : out.selection.suitable) out.nodes.push_back(by_id.at(r.node.info.node_id));
+  for (const auto* n : schedulable) by_id[n->info.node_id] = n;
+  for (const auto& r : out.selection.suitable) out.nodes.push_back(r.node);
   // A busy node queues the execution; a draining one takes no new work (its running ones stay).
   for (const auto& r : out.selection.rejected) {
     const models::NodeState* n = by_id.at(r.node_id);
@@ -73,7 +72,7 @@ Plan OpsScheduler::process(const SchedulerInput& in) const {
   PlanBuilder b(in, random_);
   const models::Job& job = in.job;
   if (stopIfTerminal(b)) return b.finish();
-  std::vector<models::NodeState> schedulable = failExecutionsOnLostNodes(b);
+  selection::NodeRefs schedulable = failExecutionsOnLostNodes(b);
   if (enforceTimeouts(b)) return b.finish();
   cancelOldVersionsNow(b);
   auto& execs = b.executions();
@@ -160,7 +159,7 @@ Plan DaemonScheduler::process(const SchedulerInput& in) const {
     b.failJob(policy.status().message());
     return b.finish();
   }
-  std::vector<models::NodeState> schedulable = failExecutionsOnLostNodes(b);
+  selection::NodeRefs schedulable = failExecutionsOnLostNodes(b);
   auto& execs = b.executions();
 
   // 3. Older versions: pending ones now, running ones once their node runs the new version.

@@ -182,21 +182,28 @@ bool stopIfTerminal(PlanBuilder& b) {
   return true;
 }
 
-std::vector<models::NodeState> failExecutionsOnLostNodes(PlanBuilder& b) {
+selection::NodeRefs failExecutionsOnLostNodes(PlanBuilder& b) {
+  // Only the nodes of live executions are looked up: with 10,000 nodes, a map of them all per
+  // pass cost more than the pass.
   std::map<std::string, const models::NodeState*> nodes_by_id;
-  std::vector<models::NodeState> schedulable;
-  for (const auto& n : b.in().nodes) {
-    nodes_by_id[n.info.node_id] = &n;
+  for (const auto& e : b.executions()) {
+    if (isLive(e)) nodes_by_id.emplace(e.node_id, nullptr);
+  }
+  selection::NodeRefs schedulable;
+  for (const auto& n : b.in().allNodes()) {
+    if (!nodes_by_id.empty()) {
+      if (auto it = nodes_by_id.find(n.info.node_id); it != nodes_by_id.end()) it->second = &n;
+    }
     if (n.info.node_type == models::kNodeTypeCompute && n.isConnected() &&
         n.membership == models::kMembershipApproved) {
-      schedulable.push_back(n);
+      schedulable.push_back(&n);
     }
   }
   for (auto& e : b.executions()) {
     if (!isLive(e)) continue;
     auto it = nodes_by_id.find(e.node_id);
     const char* why = nullptr;
-    if (it == nodes_by_id.end() || !it->second->isConnected()) {
+    if (it == nodes_by_id.end() || it->second == nullptr || !it->second->isConnected()) {
       why = "node has disappeared";
     } else if (it->second->membership == models::kMembershipRejected) {
       why = "node has been rejected";

@@ -16,6 +16,7 @@
 #include "orchestrator/scheduler/plan.h"
 #include "orchestrator/scheduler/retry_policy.h"
 #include "orchestrator/scheduler/scheduler.h"
+#include "orchestrator/selection/node_selector.h"
 
 namespace cod::orchestrator {
 
@@ -84,7 +85,7 @@ bool stopIfTerminal(PlanBuilder& b);
 
 // 2. Executions on nodes that are gone (or rejected) fail, retryable and marked lost. Returns the
 // nodes new work may go to: connected, approved compute nodes.
-std::vector<models::NodeState> failExecutionsOnLostNodes(PlanBuilder& b);
+selection::NodeRefs failExecutionsOnLostNodes(PlanBuilder& b);
 
 // 3. Timeouts, for jobs that do not run until stopped: TotalTimeout fails the job; an execution
 // running past its ExecutionTimeout (plus slack: the node enforces the exact one) fails it and the

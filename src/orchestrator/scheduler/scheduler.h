@@ -47,6 +47,12 @@ struct SchedulerInput {
   std::vector<models::Execution> executions;  // every version
   std::vector<models::NodeState> nodes;       // every known node
   Time now{};
+  // The orchestrator passes its shared snapshot (NodeManager::snapshot) here instead of copying
+  // every node into `nodes`; schedulers read allNodes().
+  std::shared_ptr<const std::vector<models::NodeState>> node_snapshot;
+  const std::vector<models::NodeState>& allNodes() const {
+    return node_snapshot ? *node_snapshot : nodes;
+  }
 };
 
 class Scheduler {

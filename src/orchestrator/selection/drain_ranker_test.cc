@@ -56,16 +56,18 @@ TEST(DrainRankerTest, TheDefaultSelectorSkipsDrainingNodes) {
   req.random = &random;
   models::NodeState drained = computeNode("n-drained");
   drained.drain = {true, "", Time{}};
-  Selection selection = NodeSelector().select(req, {computeNode("n-ok"), drained});
+  std::vector<models::NodeState> nodes = {computeNode("n-ok"), drained};
+  Selection selection = NodeSelector().select(req, nodes);
   ASSERT_EQ(selection.suitable.size(), 1u);
-  EXPECT_EQ(selection.suitable[0].node.info.node_id, "n-ok");
+  EXPECT_EQ(selection.suitable[0].node->info.node_id, "n-ok");
   ASSERT_EQ(selection.rejected.size(), 1u);
   EXPECT_EQ(selection.rejected[0].reason, "node is draining");
   EXPECT_EQ(selection.transientCount(), 1u);
 
   // A permanent reason still wins: a draining node without the engine is reported for that.
   drained.info.compute_node_info.execution_engines = {"docker"};
-  selection = NodeSelector().select(req, {drained});
+  nodes = {drained};
+  selection = NodeSelector().select(req, nodes);
   ASSERT_EQ(selection.rejected.size(), 1u);
   EXPECT_THAT(selection.rejected[0].reason, HasSubstr("noop"));
   EXPECT_FALSE(selection.rejected[0].transient);

@@ -40,8 +40,16 @@ NodeSelector::NodeSelector(std::vector<std::unique_ptr<NodeRanker>> rankers)
 
 Selection NodeSelector::select(const RankRequest& req,
                                const std::vector<models::NodeState>& nodes) const {
+  NodeRefs refs;
+  refs.reserve(nodes.size());
+  for (const auto& n : nodes) refs.push_back(&n);
+  return select(req, refs);
+}
+
+Selection NodeSelector::select(const RankRequest& req, const NodeRefs& nodes) const {
   Selection out;
-  for (const auto& node : nodes) {
+  for (const models::NodeState* candidate : nodes) {
+    const models::NodeState& node = *candidate;
     int score = 0;
     bool suitable = true;
     // A permanent reason wins over a transient one: a node that lacks the engine is not "busy".
@@ -60,7 +68,7 @@ Selection NodeSelector::select(const RankRequest& req,
       score += r.score;
     }
     if (suitable) {
-      out.suitable.push_back({node, score});
+      out.suitable.push_back({&node, score});
     } else {
       out.rejected.push_back(std::move(rejection));
     }

@@ -10,10 +10,15 @@
 
 namespace cod::orchestrator::selection {
 
+// Points into the nodes given to select(), which must outlive the Selection: with 10,000 nodes a
+// copy of each suitable one was most of the cost of a scheduling pass.
 struct RankedNode {
-  models::NodeState node;
+  const models::NodeState* node = nullptr;
   int score = 0;
 };
+
+// The nodes a pass chooses among, not copied.
+using NodeRefs = std::vector<const models::NodeState*>;
 
 struct RejectedNode {
   std::string node_id;
@@ -38,7 +43,10 @@ class NodeSelector {
   NodeSelector();
   explicit NodeSelector(std::vector<std::unique_ptr<NodeRanker>> rankers);
 
+  // The Selection points into `nodes`: keep them for as long as it is used.
+  Selection select(const RankRequest& req, const NodeRefs& nodes) const;
   Selection select(const RankRequest& req, const std::vector<models::NodeState>& nodes) const;
+  Selection select(const RankRequest& req, std::vector<models::NodeState>&& nodes) const = delete;
 
  private:
   std::vector<std::unique_ptr<NodeRanker>> rankers_;
