@@ -124,8 +124,8 @@ void Orchestrator::processDelivery(const EvaluationBroker::Delivery& d) {
     (void)broker_->nack(eval.id, d.token);
     return;
   }
-  SchedulerInput in{eval, std::move(job).value(), std::move(executions).value(), nodes_->list(),
-                    deps_.clock->now()};
+  SchedulerInput in{eval, std::move(job).value(), std::move(executions).value(),
+                    {},   deps_.clock->now(),     nodes_->snapshot()};
   Plan plan = schedulers_->forType(in.job.jobType()).process(in);
   Status st = planner_->apply(plan);
   if (st.isOk()) {

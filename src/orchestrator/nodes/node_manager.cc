@@ -23,6 +23,7 @@ Status NodeManager::start(const models::NodeInfo& self) {
   COD_ASSIGN_OR_RETURN(auto persisted, store_->listNodes());
   Time now = clock_->now();
   std::lock_guard lock(mu_);
+  ++version_;  // what the scheduler sees may change
   for (auto& node : persisted) {
     if (node.info.node_type != models::kNodeTypeCompute) continue;
     // Treat a known node as connected for one disconnect timeout: its work is not rescheduled
@@ -70,6 +71,7 @@ transport::HandshakeResponse NodeManager::handshake(const transport::HandshakeRe
   bool joined = false;
   {
     std::lock_guard lock(mu_);
+    ++version_;  // what the scheduler sees may change
     auto it = nodes_.find(info.node_id);
     if (it != nodes_.end() && it->second.membership == models::kMembershipRejected) {
       return {false, "node " + info.node_id + " has been rejected by the orchestrator"};
@@ -118,6 +120,14 @@ transport::HeartbeatResponse NodeManager::heartbeat(const transport::HeartbeatRe
     }
     cs.last_heartbeat = now;
     auto& ci = node.info.compute_node_info;
+    // Most heartbeats of an idle fleet change nothing the scheduler reads: those leave its
+    // snapshot as it is.
+    if (ci.available_capacity != req.available_capacity ||
+        ci.queue_capacity != req.queue_used_capacity ||
+        ci.running_executions != req.running_executions ||
+        ci.enqueued_executions != req.enqueued_executions) {
+      ++version_;
+    }
     ci.available_capacity = req.available_capacity;
     ci.queue_capacity = req.queue_used_capacity;
     ci.running_executions = req.running_executions;
@@ -131,6 +141,7 @@ transport::UpdateNodeInfoResponse NodeManager::updateNodeInfo(
   models::NodeState snapshot;
   {
     std::lock_guard lock(mu_);
+    ++version_;  // what the scheduler sees may change
     auto it = nodes_.find(req.node_info.node_id);
     if (it == nodes_.end()) return {false, "unknown node: handshake first"};
     if (it->second.membership == models::kMembershipRejected) return {false, "node rejected"};
@@ -159,6 +170,7 @@ void NodeManager::checkHeartbeats() {
         node.info.compute_node_info.available_capacity = {};
         node.info.compute_node_info.queue_capacity = {};
         lost.push_back(id);
+        ++version_;
       }
     }
     listener = listener_;
@@ -177,6 +189,18 @@ std::vector<models::NodeState> NodeManager::list() const {
   out.reserve(nodes_.size());
   for (const auto& [id, node] : nodes_) out.push_back(node);
   return out;
+}
+
+std::shared_ptr<const std::vector<models::NodeState>> NodeManager::snapshot() const {
+  std::lock_guard lock(mu_);
+  if (!snapshot_ || snapshot_version_ != version_) {
+    auto fresh = std::make_shared<std::vector<models::NodeState>>();
+    fresh->reserve(nodes_.size());
+    for (const auto& [id, node] : nodes_) fresh->push_back(node);
+    snapshot_ = std::move(fresh);
+    snapshot_version_ = version_;
+  }
+  return snapshot_;
 }
 
 std::vector<models::NodeState> NodeManager::listPage(
@@ -258,6 +282,7 @@ Status NodeManager::approve(const std::string& id_or_prefix) {
   Listener listener;
   {
     std::lock_guard lock(mu_);
+    ++version_;  // what the scheduler sees may change
     COD_ASSIGN_OR_RETURN(std::string id, resolveLocked(id_or_prefix));
     auto& node = nodes_.at(id);
     if (node.membership == models::kMembershipApproved) {
@@ -280,6 +305,7 @@ Status NodeManager::reject(const std::string& id_or_prefix, const std::string& m
   bool was_connected;
   {
     std::lock_guard lock(mu_);
+    ++version_;  // what the scheduler sees may change
     COD_ASSIGN_OR_RETURN(std::string id, resolveLocked(id_or_prefix));
     if (id == self_id_) {
       return failedPrecondition("the orchestrator cannot reject itself").withComponent(kComponent);
@@ -311,6 +337,7 @@ Status NodeManager::remove(const std::string& id_or_prefix) {
   bool was_connected;
   {
     std::lock_guard lock(mu_);
+    ++version_;  // what the scheduler sees may change
     COD_ASSIGN_OR_RETURN(id, resolveLocked(id_or_prefix));
     if (id == self_id_) {
       return failedPrecondition("the orchestrator cannot delete itself").withComponent(kComponent);
@@ -330,6 +357,7 @@ Status NodeManager::drain(const std::string& id_or_prefix, const std::string& me
   models::NodeState snapshot;
   {
     std::lock_guard lock(mu_);
+    ++version_;  // what the scheduler sees may change
     COD_ASSIGN_OR_RETURN(std::string id, resolveLocked(id_or_prefix));
     if (id == self_id_) {
       return failedPrecondition("the orchestrator runs no executions: only compute nodes drain")
@@ -356,6 +384,7 @@ Status NodeManager::undrain(const std::string& id_or_prefix) {
   Listener listener;
   {
     std::lock_guard lock(mu_);
+    ++version_;  // what the scheduler sees may change
     COD_ASSIGN_OR_RETURN(std::string id, resolveLocked(id_or_prefix));
     auto& node = nodes_.at(id);
     if (!node.isDraining()) {

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -55,6 +56,10 @@ class NodeManager {
 
   // Every known node, the orchestrator included, ordered by ID.
   std::vector<models::NodeState> list() const;
+  // The same, shared and immutable: what a scheduling pass reads. Rebuilt only after a change the
+  // scheduler can see (a heartbeat that only says the node is alive is not one), so passes over
+  // 10,000 nodes do not copy them each time. Its LastHeartbeat times may be behind.
+  std::shared_ptr<const std::vector<models::NodeState>> snapshot() const;
   // One page of the nodes `keep` accepts, in `less` order: those at [offset, offset + limit)
   // (limit 0 = to the end), copied; *has_more says whether more follow. Only the page is copied,
   // so a page of 100 among 10,000 nodes costs a sort of pointers, not 10,000 copies.
@@ -97,6 +102,11 @@ class NodeManager {
   std::map<std::string, models::NodeState> nodes_;
   std::map<std::string, Time> handshaken_;  // nodes that handshook since we started, and when
   std::string self_id_;
+  // Bumped (under mu_) by every change a scheduling pass can see; snapshot_ was built at
+  // snapshot_version_.
+  uint64_t version_ = 0;
+  mutable std::shared_ptr<const std::vector<models::NodeState>> snapshot_;
+  mutable uint64_t snapshot_version_ = 0;
 };
 
 }  // namespace cod::orchestrator

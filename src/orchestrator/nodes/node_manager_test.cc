@@ -99,6 +99,46 @@ TEST_F(NodeManagerDrainTest, TheDrainOutlivesReconnectsAndARestart) {
   EXPECT_FALSE(node("n-aaaa1111").isDraining());
 }
 
+// The scheduler's snapshot: shared while nothing it reads changes, rebuilt when something does.
+TEST_F(NodeManagerDrainTest, TheSnapshotFollowsEveryChangeTheSchedulerCanSee) {
+  auto find = [](const auto& snapshot, const std::string& id) {
+    for (const auto& n : *snapshot) {
+      if (n.info.node_id == id) return n;
+    }
+    ADD_FAILURE() << id << " is not in the snapshot";
+    return models::NodeState{};
+  };
+  auto first = manager_->snapshot();
+  ASSERT_EQ(first->size(), 3u);  // the orchestrator and two compute nodes
+
+  transport::HeartbeatRequest alive;
+  alive.node_id = "n-aaaa1111";
+  ASSERT_TRUE(manager_->heartbeat(alive).known);
+  EXPECT_EQ(manager_->snapshot(), first) << "a heartbeat that changes nothing is not a change";
+
+  transport::HeartbeatRequest busier = alive;
+  busier.available_capacity.cpu = 1.5;
+  busier.running_executions = 2;
+  ASSERT_TRUE(manager_->heartbeat(busier).known);
+  auto second = manager_->snapshot();
+  ASSERT_NE(second, first);
+  EXPECT_DOUBLE_EQ(find(second, "n-aaaa1111").info.compute_node_info.available_capacity.cpu, 1.5);
+  EXPECT_EQ(find(second, "n-aaaa1111").info.compute_node_info.running_executions, 2);
+  EXPECT_DOUBLE_EQ(find(first, "n-aaaa1111").info.compute_node_info.available_capacity.cpu, 0)
+      << "a snapshot taken earlier never changes under its reader";
+
+  ASSERT_TRUE(manager_->drain("n-bbbb", "maintenance").isOk());
+  auto third = manager_->snapshot();
+  ASSERT_NE(third, second);
+  EXPECT_TRUE(find(third, "n-bbbb2222").isDraining());
+
+  clock_.advance(NodeManagerConfig{}.disconnect_timeout + std::chrono::seconds(1));
+  manager_->checkHeartbeats();
+  auto fourth = manager_->snapshot();
+  ASSERT_NE(fourth, third);
+  EXPECT_FALSE(find(fourth, "n-aaaa1111").isConnected());
+}
+
 TEST_F(NodeManagerDrainTest, UnknownNodesAndTheOrchestratorItselfAreRefused) {
   EXPECT_EQ(manager_->drain("n-zzzz", "").code(), StatusCode::kNotFound);
   EXPECT_EQ(manager_->undrain("n-zzzz").code(), StatusCode::kNotFound);
