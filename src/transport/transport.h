@@ -34,6 +34,8 @@ class OrchestratorHandler {
                                 Reply<UpdateNodeInfoResponse> reply) = 0;
   virtual void onReconcile(const ReconcileRequest& req, Reply<ReconcileResponse> reply) = 0;
   // An upload URL for the s3managed publisher; refused unless the orchestrator manages a bucket.
+  // By value like the others, whose implementations keep it.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual void onPresignUpload(const PresignUploadRequest&, Reply<PresignUploadResponse> reply) {
     reply({"", "this orchestrator manages no S3 bucket"});
   }

@@ -101,26 +101,29 @@ class InprocComputeTransport final : public ComputeTransport {
   }
 
   Result<HandshakeResponse> handshake(const HandshakeRequest& req) override {
-    return call<HandshakeResponse>(
-        [&](OrchestratorHandler* h, Reply<HandshakeResponse> r) { h->onHandshake(req, r); });
+    return call<HandshakeResponse>([&](OrchestratorHandler* h, Reply<HandshakeResponse> r) {
+      h->onHandshake(req, std::move(r));
+    });
   }
   Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& req) override {
-    return call<HeartbeatResponse>(
-        [&](OrchestratorHandler* h, Reply<HeartbeatResponse> r) { h->onHeartbeat(req, r); });
+    return call<HeartbeatResponse>([&](OrchestratorHandler* h, Reply<HeartbeatResponse> r) {
+      h->onHeartbeat(req, std::move(r));
+    });
   }
   Result<UpdateNodeInfoResponse> updateNodeInfo(const UpdateNodeInfoRequest& req) override {
     return call<UpdateNodeInfoResponse>(
         [&](OrchestratorHandler* h, Reply<UpdateNodeInfoResponse> r) {
-          h->onUpdateNodeInfo(req, r);
+          h->onUpdateNodeInfo(req, std::move(r));
         });
   }
   Result<ReconcileResponse> reconcile(const ReconcileRequest& req) override {
-    return call<ReconcileResponse>(
-        [&](OrchestratorHandler* h, Reply<ReconcileResponse> r) { h->onReconcile(req, r); });
+    return call<ReconcileResponse>([&](OrchestratorHandler* h, Reply<ReconcileResponse> r) {
+      h->onReconcile(req, std::move(r));
+    });
   }
   Result<PresignUploadResponse> presignUpload(const PresignUploadRequest& req) override {
     return call<PresignUploadResponse>([&](OrchestratorHandler* h, Reply<PresignUploadResponse> r) {
-      h->onPresignUpload(req, r);
+      h->onPresignUpload(req, std::move(r));
     });
   }
 

@@ -3,9 +3,8 @@
 
 #include "transport/nats/nats_transport.h"
 
-#include <signal.h>
-
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 #include <thread>
 
