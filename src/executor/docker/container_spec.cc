@@ -58,7 +58,10 @@ Result<DockerParams> parseParams(const models::Task& task) {
       return invalidArgument("docker Params.EnvironmentVariables: \"" + kv +
                              "\" is not of the form NAME=value");
     }
-    if (startsWith(kv, "BACALHAU_") || startsWith(kv, "COD_")) {
+    // Whatever its case or the spaces around it, a name must not look like one of the execution's
+    // own variables (which the node sets last, so they would win anyway).
+    std::string name = toUpper(trim(std::string_view(kv).substr(0, kv.find('='))));
+    if (startsWith(name, "BACALHAU_") || startsWith(name, "COD_")) {
       return invalidArgument("docker Params.EnvironmentVariables: \"" + kv +
                              "\": names starting with BACALHAU_ or COD_ are reserved");
     }

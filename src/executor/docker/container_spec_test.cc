@@ -74,6 +74,24 @@ TEST(ContainerSpec, TheBasics) {
   EXPECT_FALSE(hc.contains("Devices"));
 }
 
+TEST(ContainerSpec, UserVariablesCannotPassForTheExecutionsOwn) {
+  ExecutionRequest r = request();
+  r.env = {{"BACALHAU_EXECUTION_ID", "e-1"}};
+  auto job = std::make_shared<models::Job>(*r.job);
+  r.job = job;
+  for (const char* bad : {"BACALHAU_EXECUTION_ID=e-evil", "bacalhau_execution_id=e-evil",
+                          " COD_NODE=x", "Cod_Anything=1", "\tBaCaLhAu_X =1"}) {
+    job->tasks[0].engine.params["EnvironmentVariables"] = bj::array{bad};
+    auto spec = buildContainerSpec(r, options());
+    ASSERT_FALSE(spec.isOk()) << bad;
+    EXPECT_THAT(spec.status().message(), HasSubstr("reserved")) << bad;
+  }
+  job->tasks[0].engine.params["EnvironmentVariables"] = bj::array{"MY_VAR=1", "CODE=2"};
+  auto spec = buildContainerSpec(r, options());
+  ASSERT_TRUE(spec.isOk()) << spec.status().message();
+  EXPECT_EQ(spec->body.at("Env"), (bj::array{"MY_VAR=1", "CODE=2", "BACALHAU_EXECUTION_ID=e-1"}));
+}
+
 TEST(ContainerSpec, RefusesPathsThatMustNotBeMounted) {
   ExecutionRequest r = request();
   auto job = std::make_shared<models::Job>(*r.job);
