@@ -46,7 +46,7 @@ for _ in $(seq 1 "$runs"); do
   t=$(date +%s%N); /usr/bin/docker run --rm --network none "$image" true >/dev/null; ms "$t" >>"$dir/docker.ms"
   t=$(date +%s%N); "$cod" docker run --wait "$image" true >/dev/null; ms "$t" >>"$dir/cod.ms"
   t=$(date +%s%N)
-  /usr/bin/docker run --rm --network none --cpus 0.5 --memory 512m --pids-limit 2048 \
+  /usr/bin/docker run --rm --network none --cpus 0.5 --memory 512m --memory-swap 512m --pids-limit 2048 \
     --security-opt no-new-privileges "$image" true >/dev/null
   ms "$t" >>"$dir/limited.ms"
 done

@@ -206,6 +206,9 @@ Result<ContainerSpec> buildContainerSpec(const ExecutionRequest& request,
   }
   if (request.resources.memory > 0) {
     host_config["Memory"] = static_cast<int64_t>(request.resources.memory);
+    // Memory plus swap: the same, so no swap beyond the limit (Docker's default lets a container
+    // swap as much again, which hides its real use and slows the node).
+    host_config["MemorySwap"] = static_cast<int64_t>(request.resources.memory);
   }
   COD_RETURN_IF_ERROR(addGpus(request.gpus, options, &host_config));
   spec["HostConfig"] = std::move(host_config);

@@ -70,6 +70,7 @@ TEST(ContainerSpec, TheBasics) {
   EXPECT_EQ(hc.at("PidsLimit"), 512);
   EXPECT_EQ(hc.at("NanoCpus"), 500'000'000);
   EXPECT_EQ(hc.at("Memory"), 512'000'000);
+  EXPECT_EQ(hc.at("MemorySwap"), 512'000'000) << "no swap beyond the memory limit";
   EXPECT_FALSE(hc.contains("DeviceRequests")) << "no GPUs asked, none given";
   EXPECT_FALSE(hc.contains("Devices"));
 }
