@@ -30,35 +30,6 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-std::string nodeId(long i) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "n-sim-%06ld", i);
-  return buf;
-}
-
-models::NodeInfo nodeInfo(const std::string& id) {
-  models::NodeInfo info;
-  info.node_id = id;
-  info.node_type = models::kNodeTypeCompute;
-  info.labels = {{"os_type", "linux"},
-                 {"os_arch", "amd64"},
-                 {"name", id},
-                 {"hostname", id},
-                 {"zone", "zone-" + id.substr(id.size() - 1)}};
-  info.supported_protocols = {"cod/v1"};
-  auto& ci = info.compute_node_info;
-  ci.execution_engines = {"docker", "noop", "wasm", "python"};
-  ci.storage_sources = {"inline", "urlDownload", "s3", "ipfs", "localDirectory"};
-  ci.publishers = {"local", "noop", "s3", "ipfs"};
-  ci.max_capacity.cpu = 8;
-  ci.max_capacity.memory = 32'000'000'000;
-  ci.max_capacity.disk = 500'000'000'000;
-  ci.max_job_requirements = ci.max_capacity;
-  ci.available_capacity = ci.max_capacity;
-  ci.address = "10.0.0.1";
-  return info;
-}
-
 // The simulated nodes take no work: messages to them are dropped.
 class IdleNodes final : public transport::ComputeHandler {
  public:
@@ -110,7 +81,7 @@ int main(int argc, char** argv) {
       joiners.emplace_back([&, c] {
         for (long i = c; i < nodes; i += connections) {
           transport::HandshakeRequest req;
-          req.node_info = nodeInfo(nodeId(i));
+          req.node_info = bench::simulatedNodeInfo(bench::simulatedNodeId(i));
           req.start_time = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
           auto r = links[c]->handshake(req);
           if (!r.isOk() || !r->accepted) {
@@ -153,7 +124,7 @@ int main(int argc, char** argv) {
           std::this_thread::sleep_until(next);
           if (silenced && i >= nodes - silence) continue;
           transport::HeartbeatRequest hb;
-          hb.node_id = nodeId(i);
+          hb.node_id = bench::simulatedNodeId(i);
           hb.available_capacity.cpu = 8;
           hb.available_capacity.memory = 32'000'000'000;
           auto t0 = Steady::now();
@@ -200,8 +171,8 @@ int main(int argc, char** argv) {
   if (silence > 0) {
     auto silent_since = Steady::now();
     silenced = true;
-    std::string probe = nodeId(nodes - 1);
-    std::string probe_first = nodeId(nodes - silence);
+    std::string probe = bench::simulatedNodeId(nodes - 1);
+    std::string probe_first = bench::simulatedNodeId(nodes - silence);
     double last_marked_s = -1;
     auto give_up = silent_since + std::chrono::minutes(3);
     while (Steady::now() < give_up) {
@@ -215,7 +186,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     // A node still heartbeating must not be lost meanwhile.
-    auto alive = client.getNode(nodeId(0));
+    auto alive = client.getNode(bench::simulatedNodeId(0));
     bool alive_ok = alive.isOk() && alive->connection_state.status == models::kConnectionConnected;
     std::printf(
         "%ld nodes fell silent: marked disconnected after %.1f s (of silence); a "

@@ -35,25 +35,6 @@ double cpuMs() {
          (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
-models::NodeInfo nodeInfo(long i) {
-  char id[64];
-  std::snprintf(id, sizeof id, "n-sim-%06ld", i);
-  models::NodeInfo info;
-  info.node_id = id;
-  info.node_type = models::kNodeTypeCompute;
-  info.labels = {{"os_type", "linux"}, {"os_arch", "amd64"}, {"name", id}, {"hostname", id}};
-  auto& ci = info.compute_node_info;
-  ci.execution_engines = {"docker", "noop", "wasm", "python"};
-  ci.storage_sources = {"inline", "urlDownload", "s3", "ipfs", "localDirectory"};
-  ci.publishers = {"local", "noop", "s3", "ipfs"};
-  ci.max_capacity.cpu = 8;
-  ci.max_capacity.memory = 32'000'000'000;
-  ci.max_capacity.disk = 500'000'000'000;
-  ci.max_job_requirements = ci.max_capacity;
-  ci.available_capacity = ci.max_capacity;
-  return info;
-}
-
 // `churn`: before each pass one node heartbeats a new capacity, so the snapshot is rebuilt each
 // time (the worst case); without it the fleet only says it is alive.
 void measure(long nodes, long evals, bool churn) {
@@ -67,22 +48,16 @@ void measure(long nodes, long evals, bool churn) {
   (void)manager.start(self);
   for (long i = 0; i < nodes; ++i) {
     transport::HandshakeRequest req;
-    req.node_info = nodeInfo(i);
+    req.node_info = bench::simulatedNodeInfo(bench::simulatedNodeId(i));
     (void)manager.handshake(req);
   }
   orchestrator::selection::NodeSelector selector;
   orchestrator::SchedulerTable table(orchestrator::SchedulerDeps{&selector, &random, {}});
-  models::Job job;
+  models::Job job = bench::noopJob();
   job.id = job.name = "j-1";
   job.ns = "default";
-  job.type = models::kJobTypeBatch;
-  job.count = 1;
   job.version = job.revision = 1;
-  models::Task task;
-  task.name = "main";
-  task.engine.type = "noop";
-  task.resources.cpu = "100m";
-  job.tasks.push_back(task);
+  job.tasks[0].resources.cpu = "100m";
 
   std::vector<double> snapshot_ms, schedule_ms;
   double cpu0 = cpuMs();
@@ -95,7 +70,7 @@ void measure(long nodes, long evals, bool churn) {
     in.now = clock.now();
     if (churn) {
       transport::HeartbeatRequest hb;
-      hb.node_id = nodeInfo(e % nodes).node_id;
+      hb.node_id = bench::simulatedNodeId(e % nodes);
       hb.available_capacity.cpu = static_cast<double>(e % 8);
       (void)manager.heartbeat(hb);
     }
