@@ -80,9 +80,11 @@ Status ExecutionUpdater::handleBatch(const std::vector<transport::ToOrchestrator
   std::vector<Update> updates;
   updates.reserve(msgs.size());
   for (const auto& m : msgs) updates.push_back(updateFor(m));
-  Status st = record(updates);
-  if (st.isOk() || updates.size() == 1) return st;
-  // One report the store refuses must not cost the others: each on its own.
+  if (updates.size() > 1) {
+    if (Status st = record(updates); st.isOk()) return st;
+  }
+  // One at a time: a batch of one, or a batch the store refused, since one report the store
+  // refuses must not cost the others.
   Status first = Status::ok();
   for (size_t i = 0; i < updates.size(); ++i) {
     Status one = record({updates[i]});

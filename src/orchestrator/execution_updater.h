@@ -42,7 +42,7 @@ class ExecutionUpdater {
 
   Status handle(const transport::ToOrchestratorMessage& msg);
   // Several reports in one transaction (fewer commits under load); should the store refuse it,
-  // each is recorded on its own. The first error, if any.
+  // each is recorded on its own. Logs each report it could not record; the first error, if any.
   Status handleBatch(const std::vector<transport::ToOrchestratorMessage>& msgs);
   transport::ReconcileResponse reconcile(const transport::ReconcileRequest& req);
 
