@@ -89,6 +89,20 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
       ->capture_default_str();
   cmd->add_option("--docker-socket", o.docker_socket,
                   "Docker Engine socket (default $DOCKER_HOST or /var/run/docker.sock)");
+  cmd->add_option("--docker-capabilities", o.docker_capabilities,
+                  "Linux capabilities Docker containers keep, all others dropped "
+                  "(comma-separated; default CHOWN,FOWNER,FSETID,KILL,NET_BIND_SERVICE; none = "
+                  "no capability)")
+      ->delimiter(',');
+  cmd->add_flag("--docker-read-only-root", o.docker_read_only_root,
+                "Mount Docker containers' root file system read-only (/tmp is a tmpfs; result "
+                "paths and inputs stay as they are)");
+  cmd->add_option("--docker-user", o.docker_user,
+                  "Run every Docker container as this numeric uid:gid, whatever the image's USER; "
+                  "result folders are handed to it");
+  cmd->add_flag("--docker-require-userns-remap", o.docker_require_userns_remap,
+                "Decline Docker jobs unless dockerd runs containers in a user namespace "
+                "(dockerd --userns-remap)");
   cmd->add_option("--disable-engines", o.disabled_engines,
                   "Engines this compute node must not offer (comma-separated), e.g. docker")
       ->delimiter(',');

@@ -87,6 +87,14 @@ const std::vector<Key>& keys() {
          if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
          o->s3_managed.expiration = *d;
        }},
+      {"Engines.Types.Docker.Capabilities", "--docker-capabilities",
+       [](const YAML::Node& n, ServeOptions* o) { o->docker_capabilities = strings(n); }},
+      {"Engines.Types.Docker.ReadOnlyRootFilesystem", "--docker-read-only-root",
+       [](const YAML::Node& n, ServeOptions* o) { o->docker_read_only_root = n.as<bool>(); }},
+      {"Engines.Types.Docker.User", "--docker-user",
+       [](const YAML::Node& n, ServeOptions* o) { o->docker_user = n.as<std::string>(); }},
+      {"Engines.Types.Docker.RequireUserNamespace", "--docker-require-userns-remap",
+       [](const YAML::Node& n, ServeOptions* o) { o->docker_require_userns_remap = n.as<bool>(); }},
       {"Compute.AllowHostNetwork", "--allow-host-network",
        [](const YAML::Node& n, ServeOptions* o) { o->allow_host_network = n.as<bool>(); }},
       {"Compute.AdvertiseAddress", "--advertise-address",

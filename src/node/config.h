@@ -23,7 +23,11 @@
 //     AllowHostNetwork: false
 //     AdvertiseAddress: 10.0.0.7
 //   JobAdmissionControl: {AcceptNetworkedJobs: true}
-//   Engines: {Disabled: [docker]}
+//   Engines:
+//     Disabled: [wasm]
+//     Types:     # cod's own: how Docker containers are confined
+//       Docker: {Capabilities: [CHOWN, KILL], ReadOnlyRootFilesystem: true, User: "1000:1000",
+//                RequireUserNamespace: true}
 //   InputSources:
 //     Disabled: [urlDownload]
 //     Types: {IPFS: {Endpoint: /ip4/127.0.0.1/tcp/5001}}

@@ -73,6 +73,17 @@ Status Devstack::start() {
     if (!options_.base.docker_socket.empty()) {
       args.insert(args.end(), {"--docker-socket", options_.base.docker_socket});
     }
+    if (!options_.base.docker_capabilities.empty()) {
+      args.insert(args.end(),
+                  {"--docker-capabilities", join(options_.base.docker_capabilities, ",")});
+    }
+    if (options_.base.docker_read_only_root) args.emplace_back("--docker-read-only-root");
+    if (!options_.base.docker_user.empty()) {
+      args.insert(args.end(), {"--docker-user", options_.base.docker_user});
+    }
+    if (options_.base.docker_require_userns_remap) {
+      args.emplace_back("--docker-require-userns-remap");
+    }
     if (std::string ca = localNatsCaFile(options_.base); !ca.empty()) {
       args.insert(args.end(), {"--tls-ca-file", ca});
     }

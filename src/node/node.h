@@ -104,6 +104,14 @@ struct ServeOptions {
   bool allow_host_network = false;
   // Docker Engine socket ("" = $DOCKER_HOST or /var/run/docker.sock).
   std::string docker_socket;
+  // How Docker containers are confined (Engines.Types.Docker; executor::DockerSandboxOptions):
+  // the capabilities they keep (empty = the executor's minimal set, {"none"} = none), a read-only
+  // root file system, a numeric "uid:gid" to run as, and docker jobs only under a dockerd that
+  // remaps user namespaces.
+  std::vector<std::string> docker_capabilities;
+  bool docker_read_only_root = false;
+  std::string docker_user;
+  bool docker_require_userns_remap = false;
   // Heartbeat period.
   Duration heartbeat_interval = std::chrono::seconds(5);
   // Capacity offered to jobs; zero = 80 % of the machine.

@@ -236,11 +236,31 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   COD_ASSIGN_OR_RETURN(
       s->store, store::SqliteExecutionStore::open((fs::path(dir) / "executions.db").string()));
 
-  s->docker = std::make_unique<executor::DockerExecutor>(
-      executor::DockerExecutorConfig{options.docker_socket, id, 2048});
+  executor::DockerExecutorConfig docker_config;
+  docker_config.socket = options.docker_socket;
+  docker_config.node_id = id;
+  if (!options.docker_capabilities.empty()) {
+    docker_config.sandbox.capabilities.clear();
+    for (const std::string& cap : options.docker_capabilities) {
+      if (!equalsIgnoreCase(trim(cap), "none")) docker_config.sandbox.capabilities.push_back(cap);
+    }
+  }
+  docker_config.sandbox.read_only_root = options.docker_read_only_root;
+  docker_config.sandbox.user = options.docker_user;
+  docker_config.sandbox.require_userns_remap = options.docker_require_userns_remap;
+  COD_RETURN_IF_ERROR(executor::validateDockerSandbox(&docker_config.sandbox));
+  s->docker = std::make_unique<executor::DockerExecutor>(std::move(docker_config));
   if (!s->docker->isInstalled()) {
     spdlog::warn("docker is not available at {}: this node will not run docker jobs",
                  s->docker->client().socketPath());
+  } else if (options.docker_require_userns_remap) {
+    auto info = s->docker->daemonInfo();
+    if (info.isOk() && !info->userns_remap) {
+      spdlog::warn(
+          "dockerd at {} does not remap user namespaces (--userns-remap): this node "
+          "declines docker jobs, as --docker-require-userns-remap asks",
+          s->docker->client().socketPath());
+    }
   }
   s->noop = std::make_unique<executor::NoopExecutor>();
   executor::WasmExecutorConfig wasm_config;

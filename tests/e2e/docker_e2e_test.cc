@@ -141,6 +141,47 @@ TEST_F(DockerE2E, FailuresAreExplained) {
   EXPECT_EQ(containersOfJob(slow_id), 0u);
 }
 
+// The node's sandbox options, from a config file through devstack to the container: only the
+// named capabilities, a read-only root, a fixed user that still writes its results.
+TEST_F(DockerE2E, TheNodesSandboxConfigConfinesTheContainer) {
+  fs::path config = dir_ / "sandbox.yaml";
+  std::ofstream(config) << "Engines:\n  Types:\n    Docker:\n"
+                           "      Capabilities: [KILL]\n"
+                           "      ReadOnlyRootFilesystem: true\n"
+                           "      User: \"2000:2000\"\n";
+  startServer({"devstack", "--computes", "1", "--nats-port", "0", "--publisher-port", "0", "-c",
+               config.string()});
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto run = cod({"docker", "run", "-o", "outputs:/outputs", kImage, "--", "sh", "-c",
+                  "id -u; grep '^CapBnd:' /proc/self/status; touch /etc/x || echo read-only; "
+                  "echo kept > /outputs/o"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  std::string out = (dir_ / "get").string();
+  ASSERT_EQ(cod({"job", "get", id, "--output-dir", out}).code, 0);
+  EXPECT_EQ(slurp(fs::path(out) / "stdout"), "2000\nCapBnd:\t0000000000000020\nread-only\n");
+  EXPECT_EQ(slurp(fs::path(out) / "outputs" / "o"), "kept\n");
+}
+
+// A node that must run containers in a user namespace, under a dockerd that does not, declines
+// the job, and the user reads why; a node given a user name rather than numbers does not start.
+TEST_F(DockerE2E, ANodeRequiringUserNamespacesSaysWhyItDeclines) {
+  auto bad = cod({"serve", "--orchestrator", "--compute", "--data-dir", dataDir(), "--docker-user",
+                  "nobody", "--nats-port", "0", "--publisher-port", "0", "--api-port", "0"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE((bad.out + bad.err).find("expected numeric uid:gid"), std::string::npos)
+      << bad.out << bad.err;
+
+  startServer({"devstack", "--computes", "1", "--nats-port", "0", "--publisher-port", "0",
+               "--docker-require-userns-remap"});
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto run = cod({"docker", "run", kImage, "--", "true"});
+  EXPECT_NE(run.code, 0);
+  std::string id = run.out.substr(run.out.find("j-"), 38);
+  auto describe = cod({"job", "describe", id});
+  EXPECT_NE(describe.out.find("does not remap"), std::string::npos) << describe.out;
+}
+
 TEST_F(DockerE2E, StopLeavesNoContainerBehind) {
   startServer({"devstack", "--computes", "1", "--nats-port", "0", "--publisher-port", "0"});
   ASSERT_TRUE(waitForComputeNodes(1));

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "executor/docker/docker_client.h"
 
@@ -28,6 +29,19 @@ class TestDockerd {
     // Destroyed (and the daemon stopped) when the test binary exits.
     static TestDockerd instance;
     static bool started = (instance.start(), true);
+    (void)started;
+    if (!instance.error_.empty()) {
+      *why = instance.error_;
+      return nullptr;
+    }
+    return &instance;
+  }
+
+  // A second daemon that runs containers in a user namespace (--userns-remap=default: root in a
+  // container is dockremap's first subordinate uid on the host), started on first use.
+  static TestDockerd* getRemapped(std::string* why) {
+    static TestDockerd instance;
+    static bool started = (instance.start(/*userns_remap=*/true), true);
     (void)started;
     if (!instance.error_.empty()) {
       *why = instance.error_;
@@ -54,12 +68,13 @@ class TestDockerd {
   ~TestDockerd() { stop(); }
 
  private:
-  void start() {
+  void start(bool userns_remap = false) {
     if (access("/usr/sbin/dockerd", X_OK) != 0) {
       error_ = "dockerd is not installed (scripts/install-deps.sh installs docker.io)";
       return;
     }
-    dir_ = std::filesystem::temp_directory_path() / ("cod-dockerd-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() /
+           ((userns_remap ? "cod-dockerd-userns-" : "cod-dockerd-") + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     socket_ = (dir_ / "docker.sock").string();
     pid_ = fork();
@@ -72,9 +87,13 @@ class TestDockerd {
       std::string data = (dir_ / "data").string();
       std::string exec = (dir_ / "exec").string();
       std::string pid = (dir_ / "dockerd.pid").string();
-      execl("/usr/sbin/dockerd", "dockerd", "--host", host.c_str(), "--data-root", data.c_str(),
-            "--exec-root", exec.c_str(), "--pidfile", pid.c_str(), "--bridge=none",
-            "--iptables=false", "--ip-masq=false", static_cast<char*>(nullptr));
+      std::vector<const char*> argv = {"dockerd",       "--host",           host.c_str(),
+                                       "--data-root",   data.c_str(),       "--exec-root",
+                                       exec.c_str(),    "--pidfile",        pid.c_str(),
+                                       "--bridge=none", "--iptables=false", "--ip-masq=false"};
+      if (userns_remap) argv.push_back("--userns-remap=default");
+      argv.push_back(nullptr);
+      execv("/usr/sbin/dockerd", const_cast<char* const*>(argv.data()));
       _exit(127);
     }
     executor::DockerClient client(socket_);

@@ -1,5 +1,6 @@
 #include "executor/docker/container_spec.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -90,6 +91,11 @@ Result<std::string> networkMode(const models::NetworkConfig& network) {
       "node; use Full, Host or None");
 }
 
+bool isTmp(const std::string& container_path) {
+  return fs::path(container_path).lexically_normal() == "/tmp" ||
+         fs::path(container_path).lexically_normal() == "/tmp/";
+}
+
 bj::array stringArray(const std::vector<std::string>& items) {
   bj::array out;
   for (const auto& s : items) out.emplace_back(s);
@@ -143,6 +149,37 @@ Status addGpus(const std::vector<models::Gpu>& gpus, const ContainerSpecOptions&
 
 }  // namespace
 
+Result<std::optional<NumericUser>> parseDockerUser(const std::string& user) {
+  if (user.empty()) return std::optional<NumericUser>();
+  std::vector<std::string> parts = split(user, ':');
+  NumericUser u;
+  bool ok = parts.size() <= 2 && parseInt64(parts[0], &u.uid) && u.uid >= 0;
+  u.gid = u.uid;
+  if (ok && parts.size() == 2) ok = parseInt64(parts[1], &u.gid) && u.gid >= 0;
+  if (!ok) {
+    return invalidArgument("docker user \"" + user +
+                           "\": expected numeric uid:gid (e.g. \"1000:1000\"); names are "
+                           "looked up in each image and could mean anyone");
+  }
+  return std::optional<NumericUser>(u);
+}
+
+Status validateDockerSandbox(DockerSandboxOptions* o) {
+  std::vector<std::string> caps;
+  for (const std::string& raw : o->capabilities) {
+    std::string cap = toUpper(trim(raw));
+    if (startsWith(cap, "CAP_")) cap = cap.substr(4);
+    if (cap.empty() || cap.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != std::string::npos ||
+        cap == "ALL") {
+      return invalidArgument("docker capability \"" + raw +
+                             "\" is not a capability name (e.g. CHOWN, NET_RAW; ALL is refused)");
+    }
+    if (std::find(caps.begin(), caps.end(), cap) == caps.end()) caps.push_back(std::move(cap));
+  }
+  o->capabilities = std::move(caps);
+  return parseDockerUser(o->user).status();
+}
+
 Status validateDockerTask(const models::Task& task) {
   COD_RETURN_IF_ERROR(parseParams(task).status());
   return networkMode(task.network).status();
@@ -167,6 +204,8 @@ Result<ContainerSpec> buildContainerSpec(const ExecutionRequest& request,
   spec["Env"] = std::move(env);
   if (!p.working_dir.empty()) spec["WorkingDir"] = p.working_dir;
   spec["Tty"] = false;
+  COD_ASSIGN_OR_RETURN(std::optional<NumericUser> user, parseDockerUser(options.sandbox.user));
+  if (user) spec["User"] = std::to_string(user->uid) + ":" + std::to_string(user->gid);
   spec["AttachStdout"] = false;
   spec["AttachStderr"] = false;
   spec["Labels"] = bj::object{{kLabelExecution, request.execution_id},
@@ -200,6 +239,17 @@ Result<ContainerSpec> buildContainerSpec(const ExecutionRequest& request,
   host_config["Binds"] = std::move(binds);
   host_config["NetworkMode"] = network;
   host_config["SecurityOpt"] = bj::array{"no-new-privileges"};
+  host_config["CapDrop"] = bj::array{"ALL"};
+  host_config["CapAdd"] = stringArray(options.sandbox.capabilities);
+  if (options.sandbox.read_only_root) {
+    host_config["ReadonlyRootfs"] = true;
+    // A writable /tmp, unless a result path or an input is mounted there.
+    bool tmp_mounted = std::any_of(task.result_paths.begin(), task.result_paths.end(),
+                                   [](const auto& rp) { return isTmp(rp.path); }) ||
+                       std::any_of(request.inputs.begin(), request.inputs.end(),
+                                   [](const auto& in) { return isTmp(in.target); });
+    if (!tmp_mounted) host_config["Tmpfs"] = bj::object{{"/tmp", "rw,nosuid,nodev"}};
+  }
   host_config["PidsLimit"] = options.pids_limit;
   if (request.resources.cpu > 0) {
     host_config["NanoCpus"] = static_cast<int64_t>(request.resources.cpu * 1e9);

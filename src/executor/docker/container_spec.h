@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,42 @@ namespace cod::executor {
 // "/dev/dri/card1"); an error when they cannot be found.
 using GpuDeviceNodes = std::function<Result<std::vector<std::string>>(const models::Gpu&)>;
 
+// How far containers are confined beyond what every one gets (no-new-privileges, a pids limit,
+// no swap beyond the memory limit, no network unless asked and allowed). The compute node's
+// config, Engines.Types.Docker.
+struct DockerSandboxOptions {
+  // The Linux capabilities containers keep (CapAdd, after CapDrop ALL), without the CAP_ prefix.
+  // Docker's default set also holds DAC_OVERRIDE, SETUID, SETGID, NET_RAW, MKNOD, SYS_CHROOT,
+  // SETFCAP, SETPCAP and AUDIT_WRITE: a job that needs them is the exception, and its node's
+  // operator adds them.
+  std::vector<std::string> capabilities = {"CHOWN", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE"};
+  // The image's file system mounted read-only; /tmp is then a tmpfs (counted in the memory
+  // limit). Result paths and inputs are mounts of their own and keep their modes.
+  bool read_only_root = false;
+  // "uid:gid" (or "uid", then gid = uid) to run every container as, whatever the image's USER;
+  // the result folders are handed to that user. "" = the image's user.
+  std::string user;
+  // Docker jobs only where dockerd runs containers in a user namespace (--userns-remap), so
+  // that root in a container is an unprivileged user on the host; without it the node declines
+  // docker jobs, saying why.
+  bool require_userns_remap = false;
+};
+
+// Normalises (upper case, no CAP_ prefix, no duplicates) and checks `o`: InvalidArgument naming
+// the value for a capability that is not a name or a user that is not numeric.
+Status validateDockerSandbox(DockerSandboxOptions* o);
+
+// The user DockerSandboxOptions::user names, as numbers; nullopt for "".
+struct NumericUser {
+  int64_t uid = 0;
+  int64_t gid = 0;
+};
+Result<std::optional<NumericUser>> parseDockerUser(const std::string& user);
+
 struct ContainerSpecOptions {
   std::string node_id;  // labels the container, so a restarted node finds its leftovers
   int64_t pids_limit = 2048;
+  DockerSandboxOptions sandbox;  // validated
   // Null = AMD and Intel GPUs are refused.
   GpuDeviceNodes gpu_device_nodes;
 };

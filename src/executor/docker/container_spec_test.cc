@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "common/ids.h"
+#include "executor/docker/docker_client.h"
 
 namespace cod::executor {
 namespace {
@@ -176,6 +177,79 @@ TEST(DriNodesByPciAddress, FollowsTheByPathLinks) {
         << bad;
   }
   fs::remove_all(dri);
+}
+
+}  // namespace
+}  // namespace cod::executor
+
+namespace cod::executor {
+namespace {
+
+TEST(ContainerSpec, EveryCapabilityButTheConfiguredOnesIsDropped) {
+  auto spec = buildContainerSpec(request(), options());
+  ASSERT_TRUE(spec.isOk()) << spec.status().message();
+  const bj::object& hc = hostConfig(*spec);
+  EXPECT_EQ(hc.at("CapDrop"), bj::array{"ALL"});
+  EXPECT_EQ(hc.at("CapAdd"), (bj::array{"CHOWN", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE"}));
+  EXPECT_FALSE(hc.contains("ReadonlyRootfs"));
+  EXPECT_FALSE(spec->body.contains("User")) << "the image's user unless the node names one";
+}
+
+TEST(ContainerSpec, AReadOnlyRootGetsATmpfsUnlessSomethingIsMountedThere) {
+  ContainerSpecOptions o = options();
+  o.sandbox.read_only_root = true;
+  o.sandbox.user = "1000";
+  auto spec = buildContainerSpec(request(), o);
+  ASSERT_TRUE(spec.isOk()) << spec.status().message();
+  EXPECT_EQ(hostConfig(*spec).at("ReadonlyRootfs"), true);
+  EXPECT_EQ(hostConfig(*spec).at("Tmpfs"), (bj::object{{"/tmp", "rw,nosuid,nodev"}}));
+  EXPECT_EQ(spec->body.at("User"), "1000:1000");
+
+  ExecutionRequest r = request();
+  r.inputs.push_back({"/data/staged/in", "/tmp/", true});
+  spec = buildContainerSpec(r, o);
+  ASSERT_TRUE(spec.isOk()) << spec.status().message();
+  EXPECT_FALSE(hostConfig(*spec).contains("Tmpfs")) << "an input is mounted at /tmp";
+}
+
+TEST(ContainerSpec, SandboxOptionsAreNormalisedOrRefused) {
+  DockerSandboxOptions o;
+  o.capabilities = {" cap_net_raw", "CHOWN", "chown"};
+  o.user = "1000:100";
+  ASSERT_TRUE(validateDockerSandbox(&o).isOk());
+  EXPECT_EQ(o.capabilities, (std::vector<std::string>{"NET_RAW", "CHOWN"}));
+  for (const char* cap : {"ALL", "SYS_ADMIN;rm", ""}) {
+    DockerSandboxOptions bad;
+    bad.capabilities = {cap};
+    Status st = validateDockerSandbox(&bad);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << cap;
+    EXPECT_THAT(st.message(), HasSubstr("is not a capability name")) << cap;
+  }
+  for (const char* user : {"nobody", "1000:", "-1", "1:2:3", "1000:staff"}) {
+    DockerSandboxOptions bad;
+    bad.user = user;
+    Status st = validateDockerSandbox(&bad);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << user;
+    EXPECT_THAT(st.message(), HasSubstr("expected numeric uid:gid")) << user;
+  }
+}
+
+TEST(DockerDaemonInfo, AUserNamespaceRemapAndItsRootAreRead) {
+  auto remapped = parseDaemonInfo(
+      R"({"SecurityOptions":["name=apparmor","name=seccomp,profile=builtin","name=userns"],)"
+      R"("DockerRootDir":"/var/lib/docker/231072.231072"})");
+  ASSERT_TRUE(remapped.isOk());
+  EXPECT_TRUE(remapped->userns_remap);
+  EXPECT_EQ(remapped->remap_uid, 231072);
+  EXPECT_EQ(remapped->remap_gid, 231072);
+
+  auto plain = parseDaemonInfo(
+      R"({"SecurityOptions":["name=seccomp,profile=builtin"],"DockerRootDir":"/var/lib/docker"})");
+  ASSERT_TRUE(plain.isOk());
+  EXPECT_FALSE(plain->userns_remap);
+  EXPECT_EQ(plain->remap_uid, -1);
+
+  EXPECT_FALSE(parseDaemonInfo("not json").isOk());
 }
 
 }  // namespace

@@ -108,6 +108,43 @@ Status DockerClient::ping() const {
   return Status::ok();
 }
 
+Result<DaemonInfo> parseDaemonInfo(std::string_view body) {
+  auto v = models::parseJson(body);
+  if (!v.isOk() || !v->is_object()) return internalError("unexpected /info response");
+  const bj::object& o = v->as_object();
+  DaemonInfo info;
+  if (const auto* opts = models::findKey(o, "SecurityOptions"); opts && opts->is_array()) {
+    for (const auto& opt : opts->as_array()) {
+      if (!opt.is_string()) continue;
+      for (const std::string& field : split(opt.as_string(), ',')) {
+        if (field == "name=userns") info.userns_remap = true;
+      }
+    }
+  }
+  const auto* root = models::findKey(o, "DockerRootDir");
+  if (info.userns_remap && root && root->is_string()) {
+    std::string_view dir = root->as_string();
+    std::string_view last = dir.substr(dir.find_last_of('/') + 1);
+    size_t dot = last.find('.');
+    if (dot != std::string_view::npos) {
+      int64_t uid = 0;
+      int64_t gid = 0;
+      if (parseInt64(last.substr(0, dot), &uid) && parseInt64(last.substr(dot + 1), &gid) &&
+          uid > 0 && gid > 0) {
+        info.remap_uid = uid;
+        info.remap_gid = gid;
+      }
+    }
+  }
+  return info;
+}
+
+Result<DaemonInfo> DockerClient::info() const {
+  COD_ASSIGN_OR_RETURN(Response r, request("GET", "/info", "", 10000));
+  if (r.status != 200) return unavailable("Docker info failed: " + errorMessage(r));
+  return parseDaemonInfo(r.body);
+}
+
 Status DockerClient::inspectImage(const std::string& image) const {
   COD_ASSIGN_OR_RETURN(Response r,
                        request("GET", "/images/" + urlEncode(image) + "/json", "", 30000));

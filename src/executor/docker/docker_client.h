@@ -23,6 +23,20 @@ struct ContainerState {
   std::string error;
 };
 
+// What the executor needs from GET /info.
+struct DaemonInfo {
+  // The daemon runs containers in a user namespace (dockerd --userns-remap): its SecurityOptions
+  // hold "name=userns".
+  bool userns_remap = false;
+  // The host uid and gid the containers' root maps to, read from DockerRootDir, which a remapping
+  // daemon names <data-root>/<uid>.<gid>; -1 when the daemon does not remap or says otherwise.
+  int64_t remap_uid = -1;
+  int64_t remap_gid = -1;
+};
+
+// Reads DaemonInfo from a GET /info body.
+Result<DaemonInfo> parseDaemonInfo(std::string_view body);
+
 class DockerClient {
  public:
   // `socket` is a path ("/var/run/docker.sock"); "" = $DOCKER_HOST (unix://…) or the default.
@@ -31,6 +45,7 @@ class DockerClient {
   const std::string& socketPath() const { return socket_; }
 
   Status ping() const;
+  Result<DaemonInfo> info() const;
   // OK when present; NotFound when not.
   Status inspectImage(const std::string& image) const;
   // Pulls `image` ("busybox", "busybox:1.37", "reg:5000/x/y@sha256:…"). The registry's message

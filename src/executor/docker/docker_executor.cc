@@ -1,12 +1,16 @@
 #include "executor/docker/docker_executor.h"
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
@@ -39,17 +43,62 @@ bool DockerExecutor::isInstalled() {
   if (now - installed_checked_ > std::chrono::seconds(5)) {
     installed_ = client_.ping().isOk();
     installed_checked_ = now;
+    if (!installed_) daemon_info_.reset();  // it may come back with other options
   }
   return installed_;
 }
 
-Status DockerExecutor::validate(const models::Task& task) { return validateDockerTask(task); }
+Result<std::optional<DockerExecutor::ResultOwner>> DockerExecutor::resultOwner() {
+  COD_ASSIGN_OR_RETURN(std::optional<NumericUser> user, parseDockerUser(config_.sandbox.user));
+  int64_t uid = user ? user->uid : 0;
+  int64_t gid = user ? user->gid : 0;
+  // A remapping daemon is asked only when it may matter: a fixed user or a required remap.
+  if (user || config_.sandbox.require_userns_remap) {
+    COD_ASSIGN_OR_RETURN(DaemonInfo info, daemonInfo());
+    if (info.userns_remap && info.remap_uid > 0) {
+      uid += info.remap_uid;
+      gid += info.remap_gid;
+    }
+  }
+  if (uid == 0 && gid == 0) return std::optional<ResultOwner>();
+  return std::optional<ResultOwner>(ResultOwner{static_cast<uid_t>(uid), static_cast<gid_t>(gid)});
+}
+
+Result<DaemonInfo> DockerExecutor::daemonInfo() {
+  {
+    std::lock_guard lock(installed_mu_);
+    if (daemon_info_) return *daemon_info_;
+  }
+  COD_ASSIGN_OR_RETURN(DaemonInfo info, client_.info());
+  std::lock_guard lock(installed_mu_);
+  daemon_info_ = info;
+  return info;
+}
+
+Status DockerExecutor::validate(const models::Task& task) {
+  COD_RETURN_IF_ERROR(validateDockerTask(task));
+  if (config_.sandbox.require_userns_remap) {
+    COD_ASSIGN_OR_RETURN(DaemonInfo info, daemonInfo());
+    if (!info.userns_remap) {
+      return failedPrecondition(
+                 "this node runs docker jobs only in a user namespace, and its dockerd does not "
+                 "remap them")
+          .withHint(
+              "Start dockerd with --userns-remap=default, or drop "
+              "Engines.Types.Docker.RequireUserNamespace from the node's config")
+          .withComponent("Docker");
+    }
+  }
+  return Status::ok();
+}
 
 Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& request,
                                                      CancelToken& cancel) {
+  COD_RETURN_IF_ERROR(validate(request.job->task()));
   ContainerSpecOptions options;
   options.node_id = config_.node_id;
   options.pids_limit = config_.pids_limit;
+  options.sandbox = config_.sandbox;
   options.gpu_device_nodes = [](const models::Gpu& g) -> Result<std::vector<std::string>> {
     auto nodes = driNodesByPciAddress(g.pci_address);
     if (nodes.isOk()) return nodes;
@@ -60,10 +109,16 @@ Result<models::RunCommandResult> DockerExecutor::run(const ExecutionRequest& req
         .withComponent("Docker");
   };
   COD_ASSIGN_OR_RETURN(ContainerSpec container, buildContainerSpec(request, options));
+  COD_ASSIGN_OR_RETURN(std::optional<ResultOwner> owner, resultOwner());
   for (const std::string& host : container.result_dirs) {
     std::error_code ec;
     fs::create_directory(host, ec);
     if (ec) return internalError("cannot create " + host + ": " + ec.message());
+    // The container's user writes there; on the host it is that user, shifted by a remap.
+    if (owner && ::chown(host.c_str(), owner->uid, owner->gid) != 0) {
+      return internalError("cannot hand " + host +
+                           " to the container's user: " + std::strerror(errno));
+    }
   }
   const bj::object& spec = container.body;
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -71,14 +72,23 @@ class DockerExecutorTest : public ::testing::Test {
     std::string why;
     dockerd_ = testing::TestDockerd::get(&why);
     COD_REQUIRE_SERVICE(dockerd_ != nullptr, why);
-    executor_ = std::make_unique<DockerExecutor>(
-        DockerExecutorConfig{dockerd_->socket(), "n-test-" + std::to_string(::getpid()), 256});
+    executor_ = makeExecutor({});
     dir_ = fs::temp_directory_path() / ("cod-docker-test-" + newUuid());
     fs::create_directories(dir_);
   }
   void TearDown() override {
     std::error_code ec;
     fs::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<DockerExecutor> makeExecutor(DockerSandboxOptions sandbox) {
+    DockerExecutorConfig config;
+    config.socket = dockerd_->socket();
+    config.node_id = "n-test-" + std::to_string(::getpid());
+    config.pids_limit = 256;
+    config.sandbox = std::move(sandbox);
+    EXPECT_TRUE(validateDockerSandbox(&config.sandbox).isOk());
+    return std::make_unique<DockerExecutor>(std::move(config));
   }
 
   ExecutionRequest request(const std::vector<std::string>& cmd,
@@ -221,6 +231,107 @@ TEST_F(DockerExecutorTest, ResultPathsComeBackAndEnvAndWorkdirApply) {
   EXPECT_EQ(out->exit_code, 0);
   EXPECT_EQ(readFile(dir_ / "outputs" / "pwd"), "/tmp\n");
   EXPECT_EQ(readFile(dir_ / "outputs" / "env"), "hi j-test\n");
+}
+
+// Containers keep only the minimal capabilities: CHOWN(0), FOWNER(3), FSETID(4), KILL(5) and
+// NET_BIND_SERVICE(10). Docker's default set (0xa80425fb) also holds DAC_OVERRIDE, SETUID,
+// NET_RAW, MKNOD, ...: root in the container could make device files and raw sockets.
+TEST_F(DockerExecutorTest, ContainersKeepOnlyTheMinimalCapabilities) {
+  auto r = request({"sh", "-c",
+                    "grep -E '^Cap(Eff|Bnd):' /proc/self/status; "
+                    "mknod /tmp/null c 1 3 2>/dev/null && echo mknod worked"});
+  auto out = executor_->run(r, cancel_);
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_EQ(out->stdout_text, "CapEff:\t0000000000000439\nCapBnd:\t0000000000000439\n");
+
+  // The operator may name another set.
+  DockerSandboxOptions sandbox;
+  sandbox.capabilities = {"cap_chown", "NET_RAW"};
+  auto executor = makeExecutor(sandbox);
+  r = request({"sh", "-c", "grep '^CapEff:' /proc/self/status"});
+  out = executor->run(r, cancel_);
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_EQ(out->stdout_text, "CapEff:\t0000000000002001\n") << "CHOWN(0) and NET_RAW(13)";
+}
+
+// A node configured for a read-only root and a fixed user: the container runs as that user, cannot
+// write the image's files, writes /tmp, and writes its result folder, which it owns on the host.
+TEST_F(DockerExecutorTest, AReadOnlyRootAndAFixedUserStillWriteTheirResults) {
+  DockerSandboxOptions sandbox;
+  sandbox.read_only_root = true;
+  sandbox.user = "4321:1234";
+  auto executor = makeExecutor(sandbox);
+  auto r = request({"sh", "-c",
+                    "id -u; id -g; touch /etc/x 2>/dev/null || echo read-only; "
+                    "echo scratch > /tmp/t && cat /tmp/t; echo done > /outputs/f"});
+  task().result_paths.push_back({"outputs", "/outputs"});
+  auto out = executor->run(r, cancel_);
+  ASSERT_TRUE(out.isOk()) << out.status().toString();
+  EXPECT_EQ(out->exit_code, 0) << out->stderr_text;
+  EXPECT_EQ(out->stdout_text, "4321\n1234\nread-only\nscratch\n");
+  EXPECT_EQ(readFile(dir_ / "outputs" / "f"), "done\n");
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ / "outputs").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4321u);
+  EXPECT_EQ(st.st_gid, 1234u);
+}
+
+// A node that asks for user namespaces declines docker jobs under a dockerd that does not remap
+// them, saying so, at bid time and again before it runs anything.
+TEST_F(DockerExecutorTest, ARequiredUserNamespaceRemapIsCheckedAgainstTheDaemon) {
+  auto info = executor_->daemonInfo();
+  ASSERT_TRUE(info.isOk()) << info.status().toString();
+  DockerSandboxOptions sandbox;
+  sandbox.require_userns_remap = true;
+  auto executor = makeExecutor(sandbox);
+  auto r = request({"true"});
+  Status bid = executor->validate(task());
+  auto out = executor->run(r, cancel_);
+  if (info->userns_remap) {
+    EXPECT_TRUE(bid.isOk()) << bid.toString();
+    EXPECT_TRUE(out.isOk()) << out.status().toString();
+    return;
+  }
+  EXPECT_EQ(bid.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(bid.message().find("does not remap"), std::string::npos) << bid.message();
+  EXPECT_EQ(out.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(containersOfThisNode(), 0u);
+}
+
+// Under a dockerd that remaps user namespaces, root in the container is an unprivileged host uid
+// (dockremap's first subordinate one): the node hands the result folder to that uid, shifted by
+// the configured user when there is one, so that the job can write its results.
+TEST_F(DockerExecutorTest, UnderAUserNamespaceRemapTheResultsBelongToTheRemappedUser) {
+  std::string why;
+  testing::TestDockerd* remapped = testing::TestDockerd::getRemapped(&why);
+  COD_REQUIRE_SERVICE(remapped != nullptr, why);
+  for (const std::string user : {"", "1000:1000"}) {
+    SCOPED_TRACE("user \"" + user + "\"");
+    DockerExecutorConfig config;
+    config.socket = remapped->socket();
+    config.node_id = "n-test-userns";
+    config.sandbox.require_userns_remap = true;
+    config.sandbox.user = user;
+    DockerExecutor executor(config);
+    auto info = executor.daemonInfo();
+    ASSERT_TRUE(info.isOk()) << info.status().toString();
+    ASSERT_TRUE(info->userns_remap);
+    ASSERT_GT(info->remap_uid, 0);
+    fs::path results = dir_ / (user.empty() ? "root" : "user");
+    fs::create_directories(results);
+    auto r = request({"sh", "-c", "id -u; echo written > /outputs/f"});
+    r.results_dir = results.string();
+    task().result_paths = {{"outputs", "/outputs"}};
+    ASSERT_TRUE(executor.validate(task()).isOk());
+    auto out = executor.run(r, cancel_);
+    ASSERT_TRUE(out.isOk()) << out.status().toString();
+    EXPECT_EQ(out->exit_code, 0) << out->stderr_text;
+    EXPECT_EQ(out->stdout_text, user.empty() ? "0\n" : "1000\n");
+    EXPECT_EQ(readFile(results / "outputs" / "f"), "written\n");
+    struct stat st {};
+    ASSERT_EQ(::stat((results / "outputs").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, static_cast<uid_t>(info->remap_uid + (user.empty() ? 0 : 1000)));
+  }
 }
 
 TEST_F(DockerExecutorTest, LargeOutputIsTruncatedInRunOutputButWholeInTheFile) {
