@@ -37,6 +37,8 @@ ApiServer::ApiServer(ApiDeps deps, ApiConfig config)
   http.threads = config_.threads;
   http.max_body_bytes = config_.max_body_bytes;
   http.websocket_max_queued_bytes = config_.websocket_max_queued_bytes;
+  http.max_requests_per_second_per_client = config_.rate_limit;
+  http.max_connections_per_client = config_.max_connections_per_client;
   server_ = std::make_unique<HttpServer>(http, middleware_.get());
 }
 

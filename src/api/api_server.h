@@ -69,6 +69,10 @@ struct ApiConfig {
   // Per logs WebSocket: bytes of frames waiting for a slow reader before its stream is cancelled
   // and its connection closed (HttpServerConfig::websocket_max_queued_bytes).
   size_t websocket_max_queued_bytes = size_t{8} * 1024 * 1024;
+  // Requests per second per client address (429 past it; 0 = no limit) and open connections per
+  // client address (HttpServerConfig).
+  double rate_limit = 0;
+  int max_connections_per_client = 256;
 };
 
 class ApiServer {

@@ -4,6 +4,7 @@
 
 #include "api/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -49,6 +51,19 @@ constexpr size_t kMaxLingerBytes = size_t{64} * 1024 * 1024;
 constexpr size_t kLingerReadChunk = size_t{64} * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 
+// "1.2.3.4:5678" → "1.2.3.4"; "[::1]:80"-less IPv6 ("::1:80") → "::1".
+std::string hostOf(const std::string& remote) {
+  size_t colon = remote.rfind(':');
+  return colon == std::string::npos ? remote : remote.substr(0, colon);
+}
+
+std::string formatRate(double rate) {
+  std::string s = std::to_string(rate);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
 // What the server tracks to stop: an HTTP session or a WebSocket connection.
 class Connection {
  public:
@@ -72,6 +87,15 @@ struct HttpServer::Impl {
   bool addSession(const std::shared_ptr<Connection>& c);
   void removeSession(const Connection* c);
 
+  // Per client address: admitted connections, and the request-rate bucket. False when the
+  // client is over its limit.
+  bool admitConnection(const std::string& ip);
+  void releaseConnection(const std::string& ip);
+  bool admitRequest(const std::string& ip);
+  // Reserves `bytes` of the bodies-in-flight budget; false when it would go over.
+  bool reserveBody(size_t bytes);
+  void releaseBody(size_t bytes) { body_bytes_in_flight.fetch_sub(bytes); }
+
   HttpServerConfig config;
   HttpHandler* handler;
   std::atomic<uint16_t> bound_port{0};
@@ -85,6 +109,17 @@ struct HttpServer::Impl {
   std::map<const Connection*, std::weak_ptr<Connection>> sessions;
   bool accepting = true;
 
+  struct Client {
+    int connections = 0;
+    double tokens = 0;
+    Time refilled{};
+  };
+  std::mutex clients_mu;
+  // An entry outlives its connections until its bucket is full again: reconnecting must not
+  // refill it.
+  std::unordered_map<std::string, Client> clients;
+  std::atomic<size_t> body_bytes_in_flight{0};
+
   net::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
   std::optional<net::steady_timer> accept_retry;
@@ -92,6 +127,23 @@ struct HttpServer::Impl {
 };
 
 namespace {
+
+// One admitted connection of a client; released when the last owner (the HTTP session, then the
+// WebSocket session it became) goes.
+struct ClientSlot {
+  ClientSlot(HttpServer::Impl* s, std::string address) : server(s), ip(std::move(address)) {}
+  ~ClientSlot() { server->releaseConnection(ip); }
+  ClientSlot(const ClientSlot&) = delete;
+  ClientSlot& operator=(const ClientSlot&) = delete;
+  HttpServer::Impl* server;
+  std::string ip;
+};
+
+Status tooManyRequests(const std::string& what) {
+  return resourceExhausted(what)
+      .withComponent(kComponentApiServer)
+      .withHint("slow down: retry after the number of seconds in the Retry-After header");
+}
 
 // A WebSocket connection: the handshake request was read by a Session and answered by a route
 // with a WebSocketHandler. Strand state (open_, writing_, finished_, the stream) is touched only
@@ -101,8 +153,11 @@ namespace {
 class WsSession : public Connection, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(beast::tcp_stream stream, HttpServer::Impl* server,
-            std::shared_ptr<WebSocketHandler> handler)
-      : ws_(std::move(stream)), server_(server), handler_(std::move(handler)) {}
+            std::shared_ptr<WebSocketHandler> handler, std::shared_ptr<ClientSlot> slot)
+      : ws_(std::move(stream)),
+        server_(server),
+        handler_(std::move(handler)),
+        slot_(std::move(slot)) {}
 
   ~WsSession() override {
     // Only if neither finish() nor abandon() ran (a bug): the handler must still hear of it.
@@ -297,6 +352,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   websocket::stream<beast::tcp_stream> ws_;
   HttpServer::Impl* server_;
   std::shared_ptr<WebSocketHandler> handler_;
+  std::shared_ptr<ClientSlot> slot_;
   http::request<http::string_body> request_;
   beast::flat_buffer read_buffer_;
   std::string current_;  // the message being written
@@ -317,16 +373,31 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
 
 class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), executor_(stream_.get_executor()), server_(server) {}
+  // `slot` is null for a connection over its client's limit: it is refused at once.
+  Session(tcp::socket socket, HttpServer::Impl* server, std::string remote,
+          std::shared_ptr<ClientSlot> slot)
+      : stream_(std::move(socket)),
+        executor_(stream_.get_executor()),
+        server_(server),
+        remote_(std::move(remote)),
+        slot_(std::move(slot)) {}
 
-  ~Session() override { server_->removeSession(this); }
+  ~Session() override {
+    releaseBody();
+    server_->removeSession(this);
+  }
 
   void start() {
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->waitForRequest(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->slot_) {
+        return self->refuse(
+            tooManyRequests("too many connections from " + hostOf(self->remote_) +
+                            " (the limit is " +
+                            std::to_string(self->config().max_connections_per_client) + ")"),
+            /*retry_after=*/1);
+      }
+      self->waitForRequest();
+    });
   }
 
   // From any thread: finish the current exchange, then close; an idle connection closes now.
@@ -381,6 +452,23 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     if (auto len = parser_->content_length(); len && *len > config().max_body_bytes) {
       return refuse(requestTooLarge(config().max_body_bytes));
     }
+    if (!server_->admitRequest(hostOf(remote_))) {
+      return refuse(
+          tooManyRequests("too many requests from " + hostOf(remote_) + " (the limit is " +
+                          formatRate(config().max_requests_per_second_per_client) + " per second)"),
+          /*retry_after=*/1);
+    }
+    size_t body = parser_->content_length() ? static_cast<size_t>(*parser_->content_length())
+                                            : (parser_->chunked() ? config().max_body_bytes : 0);
+    if (body > 0) {
+      if (!server_->reserveBody(body)) {
+        return refuse(unavailable("the server is busy reading other requests' bodies")
+                          .withComponent(kComponentApiServer)
+                          .withHint("retry after the number of seconds in the Retry-After header"),
+                      /*retry_after=*/1);
+      }
+      reserved_body_ = body;
+    }
     parser_->body_limit(config().max_body_bytes);
     if (parser_->is_done()) return handle();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -430,13 +518,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     return req;
   }
 
-  // Answers a request that is not read to its end, then closes the connection.
-  void refuse(const Status& status) {
+  // Answers a request that is not read to its end, then closes the connection. `retry_after`
+  // > 0 sets the Retry-After header (seconds).
+  void refuse(const Status& status, int retry_after = 0) {
     reading_ = false;
+    releaseBody();
     HttpRequest req;
     if (parser_ && parser_->is_header_done()) req = toRequest(false);
     req.remote_address = remote_;
     HttpResponse res = server_->handler->reject(req, status);
+    if (retry_after > 0) res.headers.set("Retry-After", std::to_string(retry_after));
     res.close_connection = true;
     write(std::move(res), /*head=*/false, /*keep_alive=*/false, /*drain=*/true);
   }
@@ -454,6 +545,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       // The handler promises not to throw; if it does anyway, answer instead of crashing.
       res = errorResponse(internalError("Internal server error"), req.request_id);
     }
+    req.body = std::string();  // the answer is made: the body's share of the budget goes back
+    releaseBody();
     if (res.websocket) {
       if (req.websocket_upgrade && !stopping_) return upgrade(std::move(res));
       if (!req.websocket_upgrade) {
@@ -471,7 +564,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   // done: it ends when its last handler returns.
   void upgrade(HttpResponse res) {
     stream_.expires_never();
-    auto ws = std::make_shared<WsSession>(std::move(stream_), server_, std::move(res.websocket));
+    auto ws =
+        std::make_shared<WsSession>(std::move(stream_), server_, std::move(res.websocket), slot_);
     bool stop_now = server_->addSession(ws);
     ws->start(parser_->release(), std::move(res.headers));
     if (stop_now) ws->shutdown();
@@ -563,8 +657,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     closeNow();
   }
 
+  void releaseBody() {
+    if (reserved_body_ > 0) server_->releaseBody(reserved_body_);
+    reserved_body_ = 0;
+  }
+
   void closeNow() {
     reading_ = false;
+    releaseBody();
     beast::error_code ec;
     stream_.socket().close(ec);
   }
@@ -575,6 +675,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
   std::string remote_;
+  std::shared_ptr<ClientSlot> slot_;
+  size_t reserved_body_ = 0;  // of the server's bodies-in-flight budget
   std::chrono::steady_clock::time_point request_deadline_;
   size_t lingered_ = 0;
   bool reading_ = false;   // waiting for a request (idle or headers): safe to close on stop
@@ -593,6 +695,60 @@ void HttpServer::Impl::removeSession(const Connection* s) {
   std::lock_guard<std::mutex> lock(mu);
   sessions.erase(s);
   if (sessions.empty()) sessions_cv.notify_all();
+}
+
+bool HttpServer::Impl::admitConnection(const std::string& ip) {
+  std::lock_guard lock(clients_mu);
+  Client& c = clients[ip];
+  if (config.max_connections_per_client > 0 && c.connections >= config.max_connections_per_client) {
+    return false;
+  }
+  ++c.connections;
+  return true;
+}
+
+void HttpServer::Impl::releaseConnection(const std::string& ip) {
+  std::lock_guard lock(clients_mu);
+  auto it = clients.find(ip);
+  if (it != clients.end() && it->second.connections > 0) --it->second.connections;
+  // Forget clients with no connection and a full bucket, now and then rather than on every
+  // close (a client that reconnects per request must keep its bucket).
+  if (clients.size() > 1024) {
+    Time now = (config.clock ? config.clock : &SystemClock::instance())->now();
+    for (auto c = clients.begin(); c != clients.end();) {
+      bool idle = c->second.connections == 0 && now - c->second.refilled > std::chrono::seconds(1);
+      c = idle ? clients.erase(c) : std::next(c);
+    }
+  }
+}
+
+bool HttpServer::Impl::admitRequest(const std::string& ip) {
+  double rate = config.max_requests_per_second_per_client;
+  if (rate <= 0) return true;
+  Time now = (config.clock ? config.clock : &SystemClock::instance())->now();
+  std::lock_guard lock(clients_mu);
+  Client& c = clients[ip];
+  if (c.refilled == Time{}) {
+    c.tokens = rate;  // a new client starts with a full second's worth
+  } else {
+    // The wall clock may step back; that refills nothing.
+    double elapsed = std::max(0.0, std::chrono::duration<double>(now - c.refilled).count());
+    c.tokens = std::min(rate, c.tokens + elapsed * rate);
+  }
+  c.refilled = now;
+  if (c.tokens < 1) return false;
+  c.tokens -= 1;
+  return true;
+}
+
+bool HttpServer::Impl::reserveBody(size_t bytes) {
+  size_t cap = config.max_body_bytes_in_flight;
+  size_t current = body_bytes_in_flight.load();
+  do {
+    // One body is always let through, however large: the limit bounds concurrency, not size.
+    if (current > 0 && current + bytes > cap) return false;
+  } while (!body_bytes_in_flight.compare_exchange_weak(current, current + bytes));
+  return true;
 }
 
 void HttpServer::Impl::accept() {
@@ -614,7 +770,15 @@ void HttpServer::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
   }
   beast::error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);
-  auto session = std::make_shared<Session>(std::move(socket), this);
+  std::string remote;
+  std::string ip;
+  if (auto ep = socket.remote_endpoint(opt_ec); !opt_ec) {
+    ip = ep.address().to_string();
+    remote = ip + ":" + std::to_string(ep.port());
+  }
+  std::shared_ptr<ClientSlot> slot;
+  if (admitConnection(ip)) slot = std::make_shared<ClientSlot>(this, ip);
+  auto session = std::make_shared<Session>(std::move(socket), this, std::move(remote), slot);
   bool stop_now = addSession(session);
   session->start();
   if (stop_now) session->shutdown();

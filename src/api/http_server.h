@@ -11,6 +11,14 @@
 // * A body over max_body_bytes is refused before it is read: handler->reject() with a
 //   RequestEntityTooLarge status (413), then the connection is closed. A request that is not
 //   HTTP, or whose header block exceeds 1 MiB, gets reject() with InvalidArgument (400).
+// * Per client address (the peer's IP): at most max_connections_per_client open connections
+//   (HTTP and WebSocket) and max_requests_per_second_per_client requests (a token bucket holding
+//   one second's worth); past either, reject() with ResourceExhausted (429), a Retry-After
+//   header, and the connection is closed.
+// * Bodies being read or handled at once hold at most max_body_bytes_in_flight: a request whose
+//   Content-Length (a chunked one: max_body_bytes) would take the server over it gets reject()
+//   with Unavailable (503) and Retry-After before its body is read. With max_body_bytes, this
+//   bounds what hostile requests can make the server hold.
 // * `Expect: 100-continue` is answered before the body is read.
 // * HEAD responses carry the headers of the GET response without its body.
 // * WebSocket: a request with Upgrade: websocket reaches the handler like any other (with
@@ -39,6 +47,10 @@ struct HttpServerConfig {
   uint16_t port = 0;  // 0 = an ephemeral port; see HttpServer::port()
   int threads = 2;    // I/O threads; handlers run on them
   size_t max_body_bytes = size_t{10} * 1024 * 1024;
+  size_t max_body_bytes_in_flight = size_t{64} * 1024 * 1024;
+  int max_connections_per_client = 256;           // 0 = no limit
+  double max_requests_per_second_per_client = 0;  // 0 = no limit
+  const Clock* clock = nullptr;  // refills the request-rate buckets; null = the system clock
   Duration read_header_timeout = std::chrono::seconds(5);
   Duration read_timeout = std::chrono::seconds(20);
   Duration write_timeout = std::chrono::seconds(45);

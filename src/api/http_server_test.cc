@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -263,6 +266,123 @@ TEST_F(HttpServerTest, RefusesOversizedChunkedBody) {
   std::string out = conn.readUntilClosed(&closed);
   EXPECT_TRUE(closed);
   EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 413");
+}
+
+// A client over its request rate gets 429 with Retry-After in the standard error body; a new
+// connection does not refill its bucket; time does. Another client is not affected.
+TEST_F(HttpServerTest, AClientOverItsRequestRateGets429UntilItsBucketRefills) {
+  ManualClock clock;
+  HttpServerConfig config;
+  config.max_requests_per_second_per_client = 2;
+  config.clock = &clock;
+  startServer(config);
+  TestHttpClient client(server_->port());
+  EXPECT_EQ(client.get("/hello").status, 200);
+  EXPECT_EQ(client.get("/hello").status, 200);
+  TestResponse over = client.get("/hello");
+  ASSERT_EQ(over.status, 429) << over.error;
+  EXPECT_EQ(over.headers.get("Retry-After"), "1");
+  EXPECT_EQ(over.json().at("Code").as_string(), "ResourceExhausted");
+  EXPECT_NE(std::string(over.json().at("Message").as_string())
+                .find("too many requests from "
+                      "127.0.0.1"),
+            std::string::npos);
+  TestHttpClient reconnected(server_->port());
+  EXPECT_EQ(reconnected.get("/hello").status, 429) << "a new connection has the same bucket";
+
+  clock.advance(std::chrono::milliseconds(500));  // one request's worth
+  EXPECT_EQ(TestHttpClient(server_->port()).get("/hello").status, 200);
+  EXPECT_EQ(TestHttpClient(server_->port()).get("/hello").status, 429);
+  clock.advance(std::chrono::seconds(10));  // refills to one second's worth, no more
+  EXPECT_EQ(TestHttpClient(server_->port()).get("/hello").status, 200);
+  EXPECT_EQ(TestHttpClient(server_->port()).get("/hello").status, 200);
+  EXPECT_EQ(TestHttpClient(server_->port()).get("/hello").status, 429);
+}
+
+// Past its open-connection limit a client's next connection is answered 429 and closed; once one
+// closes, it may connect again.
+TEST_F(HttpServerTest, AClientOverItsConnectionLimitIsRefused) {
+  HttpServerConfig config;
+  config.max_connections_per_client = 2;
+  startServer(config);
+  auto first = std::make_unique<RawConnection>(server_->port());
+  RawConnection second(server_->port());
+  ASSERT_TRUE(first->connected() && second.connected());
+  {
+    RawConnection third(server_->port());
+    ASSERT_TRUE(third.connected());
+    bool closed = false;
+    std::string out = third.readUntilClosed(&closed);
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 429") << out;
+    EXPECT_NE(out.find("too many connections from 127.0.0.1 (the limit is 2)"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("Retry-After: 1"), std::string::npos) << out;
+  }
+  first.reset();
+  // The server sees the close on its own time: retry until the slot is free (deadline 10 s).
+  bool served = false;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       !served && std::chrono::steady_clock::now() < deadline;) {
+    RawConnection again(server_->port());
+    again.send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    bool closed = false;
+    served = again.readUntilClosed(&closed).substr(0, 12) == "HTTP/1.1 200";
+  }
+  EXPECT_TRUE(served);
+}
+
+// Bodies in flight share a budget: while one request holds its body, another whose body would
+// take the server over the budget is answered 503 with Retry-After before the body is read.
+TEST_F(HttpServerTest, BodiesInFlightOverTheBudgetGet503) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false;
+  bool release = false;
+  router_.add("PUT", "/hold", [&](const HttpRequest& req) -> Result<HttpResponse> {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    return HttpResponse::json(200, std::to_string(req.body.size()));
+  });
+  HttpServerConfig config;
+  config.max_body_bytes_in_flight = 1000;
+  startServer(config);
+  std::string body(800, 'b');
+  std::thread holder([&] {
+    RawConnection conn(server_->port());
+    conn.send(
+        "PUT /hold HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Connection: close\r\nContent-Length: 800\r\n\r\n" +
+        body);
+    bool closed = false;
+    EXPECT_EQ(conn.readUntilClosed(&closed).substr(0, 12), "HTTP/1.1 200");
+  });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
+  }
+  RawConnection busy(server_->port());
+  busy.send(
+      "PUT /echo-size HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 800\r\n\r\n" +
+      body);
+  bool closed = false;
+  std::string out = busy.readUntilClosed(&closed);
+  EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 503") << out;
+  EXPECT_NE(out.find("Retry-After: 1"), std::string::npos) << out;
+  EXPECT_NE(out.find("busy reading other requests' bodies"), std::string::npos) << out;
+  TestHttpClient small(server_->port());
+  EXPECT_EQ(small.put("/echo-size", std::string(100, 's')).status, 200) << "it fits beside";
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  holder.join();
+  EXPECT_EQ(TestHttpClient(server_->port()).put("/echo-size", body).status, 200)
+      << "the budget is back once the first answer is made";
 }
 
 TEST_F(HttpServerTest, MalformedRequestGets400AndClose) {

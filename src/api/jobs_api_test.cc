@@ -193,9 +193,23 @@ TEST_F(JobsApiTest, ListPagesWithLimitAndNextToken) {
             (std::vector<std::string>{"job-1", "job-0"}));
   EXPECT_EQ(next, "");
 
-  // No limit: everything, no token.
+  // No limit: everything (up to the page cap), no token.
   EXPECT_EQ(listIds("", &next).size(), 5u);
   EXPECT_EQ(next, "");
+}
+
+// No limit, or one over the page cap, returns at most 1,000 jobs and a NextToken for the rest:
+// no request encodes the whole store on an I/O thread.
+TEST_F(JobsApiTest, ListPagesAreCappedAtAThousandJobs) {
+  for (int i = 0; i < 1001; ++i) submit("job-" + std::to_string(i));
+  for (const char* query : {"", "?limit=0", "?limit=100000000"}) {
+    std::string next;
+    std::vector<std::string> page = listIds(query, &next);
+    EXPECT_EQ(page.size(), 1000u) << query;
+    ASSERT_FALSE(next.empty()) << query;
+    EXPECT_EQ(listIds("?next_token=" + next, &next), std::vector<std::string>{"job-1000"});
+    EXPECT_EQ(next, "");
+  }
 }
 
 TEST_F(JobsApiTest, ListRejectsBadParameters) {

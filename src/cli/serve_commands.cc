@@ -49,6 +49,15 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
                   "Web origins (like https://ui.example.com) whose pages may call the API from a "
                   "browser (repeatable, comma-separated; default: none but the API's own)")
       ->delimiter(',');
+  cmd->add_option("--api-rate-limit", o.api_rate_limit,
+                  "Requests per second one client address may make; past it the API answers 429 "
+                  "with Retry-After (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--api-max-connections-per-client", o.api_max_connections_per_client,
+                  "Connections one client address may hold open to the API (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--max-job-count", o.max_job_count, "Most partitions (Count) one job may ask for")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
       ->capture_default_str();

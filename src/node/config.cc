@@ -36,6 +36,12 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->api_host = n.as<std::string>(); }},
       {"API.Port", "--api-port",
        [](const YAML::Node& n, ServeOptions* o) { o->api_port = n.as<int>(); }},
+      {"API.RateLimit", "--api-rate-limit",
+       [](const YAML::Node& n, ServeOptions* o) { o->api_rate_limit = n.as<double>(); }},
+      {"API.MaxConnectionsPerClient", "--api-max-connections-per-client",
+       [](const YAML::Node& n, ServeOptions* o) {
+         o->api_max_connections_per_client = n.as<int>();
+       }},
       {"API.AllowedOrigins", "--allowed-origins",
        [](const YAML::Node& n, ServeOptions* o) { o->allowed_origins = strings(n); }},
       {"Orchestrator.Enabled", "--orchestrator",

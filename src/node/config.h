@@ -6,7 +6,8 @@
 // Bacalhau config file works without edits.
 //
 //   DataDir: /var/lib/cod
-//   API: {Host: 0.0.0.0, Port: 1234, AllowedOrigins: [https://ui.example.com]}
+//   API: {Host: 0.0.0.0, Port: 1234, AllowedOrigins: [https://ui.example.com],
+//         RateLimit: 1000, MaxConnectionsPerClient: 256}   # the last two are cod's own
 //   Orchestrator:
 //     Enabled: true
 //     Host: 0.0.0.0

@@ -26,6 +26,10 @@ struct ServeOptions {
   std::string log_level = "info";
   // Origins whose browser pages may call the API (CORS); empty = none but the API's own.
   std::vector<std::string> allowed_origins;
+  // Requests per second one client address may make (429 with Retry-After past it; Bacalhau's
+  // limit; 0 = none), and how many connections it may hold open.
+  double api_rate_limit = 1000;
+  int api_max_connections_per_client = 256;
   // Extra YAML config files (-c), applied in order.
   std::vector<std::string> config_files;
 

@@ -216,6 +216,8 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   api_config.host = options.api_host;
   api_config.port = static_cast<uint16_t>(options.api_port);
   api_config.allowed_origins = options.allowed_origins;
+  api_config.rate_limit = options.api_rate_limit;
+  api_config.max_connections_per_client = options.api_max_connections_per_client;
   s->api = std::make_unique<api::ApiServer>(deps, api_config);
   return s;
 }

@@ -105,6 +105,7 @@ class JobRoutes {
       COD_ASSIGN_OR_RETURN(q.reverse, queryBool(req, "reverse"));
       COD_ASSIGN_OR_RETURN(q.limit, queryUint(req, "limit"));
     }
+    q.limit = pageLimit(q.limit, kMaxJobsPerPage);
     std::vector<std::string> selectors = req.queryValues("labels");
     if (!selectors.empty()) {
       Result<models::LabelSelector> selector = models::LabelSelector::parseAll(selectors);
@@ -119,7 +120,7 @@ class JobRoutes {
     for (const models::Job& job : jobs.items) items.push_back(models::toJson(job));
     json::object out;
     std::string next;
-    if (q.limit > 0 && jobs.has_more) {
+    if (jobs.has_more) {
       next = encodePageToken({q.order_by, q.reverse, q.limit, q.offset + jobs.items.size()});
     }
     out["NextToken"] = next;

@@ -110,6 +110,7 @@ class NodeRoutes {
       limit = page.limit;
       offset = page.offset;
     }
+    limit = pageLimit(limit, kMaxNodesPerPage);
     COD_ASSIGN_OR_RETURN(NodeLess less, nodeOrder(order_by));
     NodeLess ordered = less;
     if (reverse) ordered = [less](const auto& a, const auto& b) { return less(b, a); };

@@ -22,6 +22,17 @@ struct PageToken {
   uint64_t offset = 0;
 };
 
+// The most items one list response holds. Bacalhau returns everything for limit 0 (or absent);
+// cod returns at most this many and a NextToken for the rest, so that no request can make an I/O
+// thread encode the whole store (5,000 jobs took 4.3 s). Nodes allow more: the web UI asks for
+// limit=10000 and pages no further.
+inline constexpr uint64_t kMaxJobsPerPage = 1000;
+inline constexpr uint64_t kMaxNodesPerPage = 10000;
+// `asked` (0 = everything) bounded by `max`.
+inline uint64_t pageLimit(uint64_t asked, uint64_t max) {
+  return asked == 0 || asked > max ? max : asked;
+}
+
 std::string encodePageToken(const PageToken& token);
 // InvalidArgument "invalid next_token …" for anything that is not a token we issued.
 Result<PageToken> decodePageToken(std::string_view text);
