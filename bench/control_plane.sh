@@ -20,7 +20,7 @@ trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for run in $(seq 1 "$runs"); do
   rm -rf "$dir/data"
   "$cod" devstack --computes "$computes" --data-dir "$dir/data" --api-port 0 \
-    --api-host 127.0.0.1 --nats-port 0 --publisher-port 0 --log-level warn \
+    --api-host 127.0.0.1 --nats-port 0 --publisher-port 0 --log-level warn --api-rate-limit 0 \
     >"$dir/devstack.log" 2>&1 &
   pid=$!
   # The port it picked is on the line it prints once the API is up.
