@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "common/strings.h"
 
@@ -127,8 +128,17 @@ Result<Duration> parseDuration(std::string_view text) {
                            "\": expected a duration like \"30s\", \"5m\" or \"1h30m\"");
   };
   if (t.empty()) return bad();
+  // A duration is kept in int64 nanoseconds: ±292 years.
+  constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1'000'000'000;
+  auto too_long = [&] {
+    return invalidArgument("invalid duration \"" + std::string(text) +
+                           "\": longer than the longest one cod keeps (about 292 years)");
+  };
   int64_t plain;
-  if (parseInt64(t, &plain)) return Duration(std::chrono::seconds(plain));
+  if (parseInt64(t, &plain)) {
+    if (plain > kMaxSeconds || plain < -kMaxSeconds) return too_long();
+    return Duration(std::chrono::seconds(plain));
+  }
   bool negative = false;
   if (t[0] == '-' || t[0] == '+') {
     negative = t[0] == '-';
@@ -163,6 +173,7 @@ Result<Duration> parseDuration(std::string_view text) {
     else
       return bad();
     total += n * mult;
+    if (!(total < static_cast<long double>(kMaxSeconds) * 1e9L)) return too_long();  // NaN too
   }
   auto ns = static_cast<int64_t>(std::llround(static_cast<double>(total)));
   return Duration(negative ? -ns : ns);

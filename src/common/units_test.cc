@@ -60,6 +60,13 @@ TEST(DurationTest, GoDurationStrings) {
   EXPECT_FALSE(parseDuration("").isOk());
   EXPECT_FALSE(parseDuration("5 minutes").isOk());
   EXPECT_FALSE(parseDuration("5d").isOk());
+  // Found by the quantity fuzzer: a plain number of seconds past int64 nanoseconds overflowed.
+  for (const char* huge : {"18880000010", "-18880000010", "9999999999h", "3000000000000000000s"}) {
+    auto d = parseDuration(huge);
+    ASSERT_FALSE(d.isOk()) << huge;
+    EXPECT_NE(d.status().message().find("longer than the longest"), std::string::npos) << huge;
+  }
+  EXPECT_TRUE(parseDuration("9000000000").isOk()) << "285 years still fits";
 
   EXPECT_EQ(formatDuration(Duration(0)), "0s");
   EXPECT_EQ(formatDuration(minutes(1)), "1m0s");
