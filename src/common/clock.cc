@@ -145,6 +145,9 @@ bool parseRfc3339(const std::string& text, Time* out) {
   if (pos != text.size()) return false;
   year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
   if (!ymd.ok()) return false;
+  // Nanoseconds since 1970 in 64 bits reach from 1677 to 2262; a day outside cannot be a Time.
+  int64_t days = sys_days(ymd).time_since_epoch().count();
+  if (days < -106'000 || days > 106'000) return false;
   Time t = Time(sys_days(ymd)) + hours(h) + minutes(mi) + seconds(s) + nanoseconds(frac_ns) -
            seconds(offset_s);
   *out = t;

@@ -261,14 +261,15 @@ Status ObjectReader::time(std::string_view key, Time* out) const {
     *out = Time{};
     return Status::ok();
   }
+  // The year first: one outside the range cannot be converted to a Time at all.
+  int64_t year = 0;
+  bool has_year = parseInt64(std::string_view(text).substr(0, 4), &year);
   Time t;
-  if (!parseRfc3339(text, &t)) {
+  if (!(has_year && (year < kMinYear || year > kMaxYear)) && !parseRfc3339(text, &t)) {
     return invalidArgument(path + ": invalid time \"" + text +
                            "\": expected RFC 3339 like \"2024-08-19T20:40:26Z\"");
   }
-  int64_t year = 0;
-  if (!parseInt64(std::string_view(text).substr(0, 4), &year) || year < kMinYear ||
-      year > kMaxYear) {
+  if (!has_year || year < kMinYear || year > kMaxYear) {
     return invalidArgument(path + ": time \"" + text + "\" is out of range; use a year from " +
                            std::to_string(kMinYear) + " to " + std::to_string(kMaxYear));
   }
