@@ -130,7 +130,11 @@ Status addGpus(const std::vector<models::Gpu>& gpus, const ContainerSpecOptions&
     bj::object request;
     request["Driver"] = "nvidia";
     request["DeviceIDs"] = stringArray(nvidia_ids);
-    request["Capabilities"] = bj::array{bj::array{"gpu"}};
+    // Not bj::array{bj::array{"gpu"}}: clang takes that for a copy of the inner array, and
+    // dockerd refuses ["gpu"] where it wants [["gpu"]].
+    bj::array capabilities;
+    capabilities.emplace_back(bj::array{"gpu"});
+    request["Capabilities"] = std::move(capabilities);
     (*host_config)["DeviceRequests"] = bj::array{std::move(request)};
   }
   if (kfd) device_nodes.insert(device_nodes.begin(), "/dev/kfd");
