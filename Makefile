@@ -1,7 +1,9 @@
 # cod — the two commands a newcomer needs:
 #   make run    install what is missing, build, start cod (orchestrator + compute) in the background
-#   make test   install what is missing, build, run every test
-# Also: make build, make stop, make unit, make lint, make bench, make tsan, make clean.
+#   make test   install what is missing, build, run every test (then the asan build's unit and
+#               integration tests and a short run of each fuzzer)
+# Also: make build, make stop, make unit, make lint, make bench, make asan, make tsan, make fuzz,
+# make clean.
 
 PRESET    ?= release
 BUILD_DIR := build/$(PRESET)
@@ -9,7 +11,7 @@ COD       := $(BUILD_DIR)/bin/cod
 JOBS      ?= $(shell nproc)
 COD_DIR   ?= $(HOME)/.cod
 
-.PHONY: deps configure build run stop test unit lint format bench tsan clean
+.PHONY: deps configure build run stop test unit lint format bench asan tsan fuzz clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -28,6 +30,20 @@ stop:
 
 test: build
 	@./scripts/test.sh $(BUILD_DIR)
+	@$(MAKE) --no-print-directory asan
+
+# Unit and integration tests built with AddressSanitizer and UndefinedBehaviorSanitizer (clang,
+# build/asan; ~9 min to build on 2 cores), and each libFuzzer harness for 20,000 inputs from its
+# seed corpus (fuzz/). A report fails the test that made it.
+asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build build/asan -j $(JOBS)
+	@ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1}" \
+	  ./scripts/test.sh build/asan -L 'unit|integration|fuzz' -LE lint
+
+# Every fuzzer for RUNS (10,000,000) inputs: scripts/fuzz.sh.
+fuzz: deps
+	@./scripts/fuzz.sh
 
 unit: build
 	@ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure -j $(JOBS)

@@ -22,6 +22,8 @@ packages=(
   # the wasm engine's tests build their modules from C (clang, wasi-libc, the wasm32 runtime
   # library, lld) and from WAT (wabt)
   clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
+  # the asan preset (clang's AddressSanitizer, UBSan and libFuzzer runtimes)
+  libclang-rt-14-dev
 )
 
 # Node.js and npm: Debian's, unless the machine already has them (some images ship NodeSource's

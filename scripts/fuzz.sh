@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer harness long (issue 11): RUNS inputs each (default 10,000,000), one after
+# another, each from its seed corpus under fuzz/corpus (what it finds goes to a scratch corpus,
+# kept under build/asan/fuzz/corpus so a later run goes on from there). Prints each fuzzer's
+# executions, time and finding; a finding's input is left under build/asan/fuzz/findings.
+#   scripts/fuzz.sh [BUILD_DIR (build/asan)] [FUZZER...]      RUNS=10000000 JOBS=1
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build/asan}
+shift || true
+runs=${RUNS:-10000000}
+if [ ! -d "$build/fuzz" ]; then
+  cmake --preset asan >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target \
+    $(cd "$root/fuzz" && ls ./*_fuzzer.cc | sed 's|./||; s|\.cc$||')
+fi
+fuzzers=("$@")
+[ ${#fuzzers[@]} -gt 0 ] || mapfile -t fuzzers < <(cd "$root/fuzz" && ls ./*_fuzzer.cc | sed 's|./||; s|_fuzzer\.cc$||')
+status=0
+for name in "${fuzzers[@]}"; do
+  corpus=$build/fuzz/corpus/$name findings=$build/fuzz/findings/$name
+  mkdir -p "$corpus" "$findings"
+  log=$build/fuzz/$name.log
+  if "$build/fuzz/${name}_fuzzer" -runs="$runs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+      -jobs="${JOBS:-1}" -artifact_prefix="$findings/" "$corpus" "$root/fuzz/corpus/$name" \
+      >"$log" 2>&1; then
+    echo "$name: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$log" | tail -1), no finding"
+  else
+    status=1
+    echo "$name: FINDING, see $log and $findings"
+    grep -m3 -E 'ERROR|SUMMARY|deadly signal' "$log" || true
+  fi
+done
+exit $status
