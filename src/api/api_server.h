@@ -15,6 +15,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "api/auth.h"
 #include "common/status.h"
 #include "models/execution.h"
 #include "models/job.h"
@@ -73,6 +74,11 @@ struct ApiConfig {
   // client address (HttpServerConfig).
   double rate_limit = 0;
   int max_connections_per_client = 256;
+  // Who may call the API (auth.h); no users = everyone.
+  AuthConfig auth;
+  // HTTPS: certificate chain and private key, PEM files (HttpServerConfig).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class ApiServer {
@@ -82,7 +88,8 @@ class ApiServer {
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
-  // Binds and serves. Unavailable when the address cannot be bound.
+  // Binds and serves. Unavailable when the address cannot be bound; InvalidArgument for an
+  // unusable auth config.
   Status start();
   // The bound port; 0 before start().
   uint16_t port() const;
@@ -92,6 +99,7 @@ class ApiServer {
   ApiDeps deps_;
   ApiConfig config_;
   std::unique_ptr<Router> router_;
+  std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<Middleware> middleware_;
   std::unique_ptr<HttpServer> server_;
 };

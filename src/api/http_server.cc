@@ -21,11 +21,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "api/errors.h"
 #include "common/strings.h"
@@ -36,7 +40,11 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 namespace websocket = boost::beast::websocket;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
+// A connection's byte stream: plain TCP, or TLS over it (HttpServerConfig::tls_cert_file).
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -82,6 +90,10 @@ struct HttpServer::Impl {
 
   void accept();
   void onAccept(beast::error_code ec, tcp::socket socket);
+  template <class S>
+  void startSession(std::shared_ptr<S> session);
+  // Loads the certificate and key of an HTTPS server.
+  Status loadTls();
   // Tracks a connection until it is destroyed; true when the server is stopping (the caller then
   // shuts the connection down once started).
   bool addSession(const std::shared_ptr<Connection>& c);
@@ -121,6 +133,7 @@ struct HttpServer::Impl {
   std::atomic<size_t> body_bytes_in_flight{0};
 
   net::io_context ioc;
+  std::optional<ssl::context> tls;  // set when the server speaks HTTPS
   std::optional<tcp::acceptor> acceptor;
   std::optional<net::steady_timer> accept_retry;
   std::vector<std::thread> threads;
@@ -150,10 +163,11 @@ Status tooManyRequests(const std::string& what) {
 // on the connection's strand; the send queue, which any thread fills through Channel, lives
 // under mu_. A sender never waits for the peer: a message that would take the queue over its
 // bound aborts the connection instead.
-class WsSession : public Connection, public std::enable_shared_from_this<WsSession> {
+template <class Stream>
+class WsSession : public Connection, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(beast::tcp_stream stream, HttpServer::Impl* server,
-            std::shared_ptr<WebSocketHandler> handler, std::shared_ptr<ClientSlot> slot)
+  WsSession(Stream stream, HttpServer::Impl* server, std::shared_ptr<WebSocketHandler> handler,
+            std::shared_ptr<ClientSlot> slot)
       : ws_(std::move(stream)),
         server_(server),
         handler_(std::move(handler)),
@@ -197,12 +211,12 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     ws_.read_message_max(config.websocket_max_read_bytes);
     ws_.auto_fragment(false);  // one message, one frame
     request_ = std::move(req);
-    ws_.async_accept(request_,
-                     [self = shared_from_this()](beast::error_code ec) { self->onAccept(ec); });
+    ws_.async_accept(
+        request_, [self = this->shared_from_this()](beast::error_code ec) { self->onAccept(ec); });
   }
 
   void shutdown() override {
-    net::post(ws_.get_executor(), [self = shared_from_this()] {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
       if (!self->open_) return self->finish();
       {
         std::lock_guard<std::mutex> lock(self->mu_);
@@ -233,14 +247,14 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       }
     }
     if (overflow) {
-      net::post(ws_.get_executor(), [self = shared_from_this()] {
+      net::post(ws_.get_executor(), [self = this->shared_from_this()] {
         spdlog::warn("api: WebSocket {} is not reading (over {} bytes queued): closing it",
                      self->request_.target(), self->server_->config.websocket_max_queued_bytes);
         self->finish();
       });
       return false;
     }
-    if (post) net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
+    if (post) net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->pump(); });
     return true;
   }
 
@@ -252,14 +266,14 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       closing_ = true;
       close_code_ = code;
     }
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->pump(); });
   }
 
  private:
   void onAccept(beast::error_code ec) {
     if (ec) return finish();
     open_ = true;
-    handler_->onOpen(std::make_shared<Channel>(weak_from_this()));
+    handler_->onOpen(std::make_shared<Channel>(this->weak_from_this()));
     read();
     pump();
   }
@@ -267,7 +281,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   // Reads (and drops) what the peer sends, so that pings are answered, its close frame is seen
   // and a vanished peer times out.
   void read() {
-    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, size_t n) {
       if (ec) return self->finish();
       self->read_buffer_.consume(n);
       self->read();
@@ -299,7 +313,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     if (send_close) {
       // The read loop sees the peer's answering close frame and ends the connection.
       ws_.async_close(websocket::close_reason(code),
-                      [self = shared_from_this()](beast::error_code ec) {
+                      [self = this->shared_from_this()](beast::error_code ec) {
                         self->writing_ = false;
                         if (ec) self->finish();
                       });
@@ -308,7 +322,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     current_ = std::move(next);
     ws_.text(true);
     ws_.async_write(net::buffer(current_),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                    [self = this->shared_from_this()](beast::error_code ec, size_t) {
                       self->writing_ = false;
                       if (ec) return self->finish();
                       self->pump();
@@ -349,7 +363,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     std::weak_ptr<WsSession> session_;
   };
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   HttpServer::Impl* server_;
   std::shared_ptr<WebSocketHandler> handler_;
   std::shared_ptr<ClientSlot> slot_;
@@ -371,12 +385,13 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   uint16_t close_code_ = kWebSocketCloseNormal;
 };
 
-class Session : public Connection, public std::enable_shared_from_this<Session> {
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
   // `slot` is null for a connection over its client's limit: it is refused at once.
-  Session(tcp::socket socket, HttpServer::Impl* server, std::string remote,
+  Session(Stream stream, HttpServer::Impl* server, std::string remote,
           std::shared_ptr<ClientSlot> slot)
-      : stream_(std::move(socket)),
+      : stream_(std::move(stream)),
         executor_(stream_.get_executor()),
         server_(server),
         remote_(std::move(remote)),
@@ -388,22 +403,37 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->slot_) {
-        return self->refuse(
-            tooManyRequests("too many connections from " + hostOf(self->remote_) +
-                            " (the limit is " +
-                            std::to_string(self->config().max_connections_per_client) + ")"),
-            /*retry_after=*/1);
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->reading_ = true;  // nothing to finish: stop() may close it now
+        self->tcp().expires_after(self->config().read_header_timeout);
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->closeNow();
+          self->admit();
+        });
+      } else {
+        self->admit();
       }
-      self->waitForRequest();
     });
   }
 
+ private:
+  // Refuses a connection over its client's limit, else serves it.
+  void admit() {
+    if (!slot_) {
+      return refuse(
+          tooManyRequests("too many connections from " + hostOf(remote_) + " (the limit is " +
+                          std::to_string(config().max_connections_per_client) + ")"),
+          /*retry_after=*/1);
+    }
+    waitForRequest();
+  }
+
+ public:
   // From any thread: finish the current exchange, then close; an idle connection closes now.
   void shutdown() override {
     // executor_, not stream_'s: after an upgrade the stream belongs to a WsSession.
-    net::post(executor_, [self = shared_from_this()] {
+    net::post(executor_, [self = this->shared_from_this()] {
       self->stopping_ = true;
       if (self->reading_) self->closeNow();
     });
@@ -417,9 +447,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     reading_ = true;
     if (stopping_) return closeNow();
     if (buffer_.size() > 0) return readHeader();
-    stream_.expires_after(config().idle_timeout);
+    tcp().expires_after(config().idle_timeout);
     stream_.async_read_some(buffer_.prepare(kIdleReadChunk),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->closeNow();
                               self->buffer_.commit(n);
                               self->readHeader();
@@ -431,10 +461,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(boost::none);  // checked against Content-Length once the header is in
-    stream_.expires_after(std::min<Duration>(config().read_header_timeout, config().read_timeout));
+    tcp().expires_after(std::min<Duration>(config().read_header_timeout, config().read_timeout));
     http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
   }
 
   void onHeader(beast::error_code ec) {
@@ -474,9 +504,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
-      stream_.expires_after(config().write_timeout);
+      tcp().expires_after(config().write_timeout);
       http::async_write(stream_, *cont,
-                        [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+                        [self = this->shared_from_this(), cont](beast::error_code wec, size_t) {
                           if (wec) return self->closeNow();
                           self->readBody();
                         });
@@ -486,9 +516,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
   void readBody() {
-    stream_.expires_at(request_deadline_);
+    tcp().expires_at(request_deadline_);
     http::async_read(
-        stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) {
           if (ec == http::error::body_limit) {
             return self->refuse(requestTooLarge(self->config().max_body_bytes));
           }
@@ -563,9 +594,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   // Hands the connection to a WebSocket session, which answers the handshake. This session is
   // done: it ends when its last handler returns.
   void upgrade(HttpResponse res) {
-    stream_.expires_never();
-    auto ws =
-        std::make_shared<WsSession>(std::move(stream_), server_, std::move(res.websocket), slot_);
+    tcp().expires_never();
+    auto ws = std::make_shared<WsSession<Stream>>(std::move(stream_), server_,
+                                                  std::move(res.websocket), slot_);
     bool stop_now = server_->addSession(ws);
     ws->start(parser_->release(), std::move(res.headers));
     if (stop_now) ws->shutdown();
@@ -595,10 +626,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       spdlog::error("api: cannot serialise a {} response: {}", res.status, e.what());
       return closeNow();
     }
-    stream_.expires_after(config().write_timeout);
+    tcp().expires_after(config().write_timeout);
     http::async_write(
         stream_, *msg,
-        [self = shared_from_this(), msg, keep_alive, drain](beast::error_code ec, size_t) {
+        [self = this->shared_from_this(), msg, keep_alive, drain](beast::error_code ec, size_t) {
           if (ec) return self->closeNow();
           if (!keep_alive) return drain ? self->linger() : self->closeGracefully();
           self->waitForRequest();
@@ -627,24 +658,25 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       spdlog::error("api: cannot serialise a {} response: {}", res.status, e.what());
       return closeNow();
     }
-    stream_.expires_after(config().write_timeout);
-    http::async_write(stream_, *msg,
-                      [self = shared_from_this(), msg, keep_alive](beast::error_code wec, size_t) {
-                        if (wec) return self->closeNow();
-                        if (!keep_alive) return self->closeGracefully();
-                        self->waitForRequest();
-                      });
+    tcp().expires_after(config().write_timeout);
+    http::async_write(
+        stream_, *msg,
+        [self = this->shared_from_this(), msg, keep_alive](beast::error_code wec, size_t) {
+          if (wec) return self->closeNow();
+          if (!keep_alive) return self->closeGracefully();
+          self->waitForRequest();
+        });
   }
 
   // Half-closes, then drops whatever the client still sends (bounded), so it reads the answer.
   void linger() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return closeNow();
-    stream_.expires_after(kLingerTimeout);
+    tcp().expires_after(kLingerTimeout);
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(kLingerReadChunk),
-                            [self = shared_from_this()](beast::error_code rec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code rec, size_t n) {
                               self->lingered_ += n;
                               if (rec || self->lingered_ > kMaxLingerBytes) return self->closeNow();
                               self->linger();
@@ -653,7 +685,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
 
   void closeGracefully() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
     closeNow();
   }
 
@@ -666,10 +698,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     reading_ = false;
     releaseBody();
     beast::error_code ec;
-    stream_.socket().close(ec);
+    tcp().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+
+  Stream stream_;
   net::any_io_executor executor_;  // the connection's strand
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -751,6 +787,13 @@ bool HttpServer::Impl::reserveBody(size_t bytes) {
   return true;
 }
 
+template <class S>
+void HttpServer::Impl::startSession(std::shared_ptr<S> session) {
+  bool stop_now = addSession(session);
+  session->start();
+  if (stop_now) session->shutdown();
+}
+
 void HttpServer::Impl::accept() {
   acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     onAccept(ec, std::move(socket));
@@ -778,11 +821,46 @@ void HttpServer::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
   }
   std::shared_ptr<ClientSlot> slot;
   if (admitConnection(ip)) slot = std::make_shared<ClientSlot>(this, ip);
-  auto session = std::make_shared<Session>(std::move(socket), this, std::move(remote), slot);
-  bool stop_now = addSession(session);
-  session->start();
-  if (stop_now) session->shutdown();
+  if (tls) {
+    startSession(std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls), this,
+                                                      std::move(remote), slot));
+  } else {
+    startSession(std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), this,
+                                                        std::move(remote), slot));
+  }
   accept();
+}
+
+Status HttpServer::Impl::loadTls() {
+  if (config.tls_cert_file.empty() && config.tls_key_file.empty()) return Status::ok();
+  if (config.tls_cert_file.empty() || config.tls_key_file.empty()) {
+    return invalidArgument("HTTPS needs both a certificate and its key")
+        .withComponent(kComponentApiServer)
+        .withHint("give both --api-tls-cert-file and --api-tls-key-file, or neither");
+  }
+  tls.emplace(ssl::context::tls_server);
+  // TLS 1.2 and later only; OpenSSL's defaults choose the ciphers.
+  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  beast::error_code ec;
+  tls->use_certificate_chain_file(config.tls_cert_file, ec);
+  if (ec) {
+    tls.reset();
+    return invalidArgument("cannot use the API TLS certificate " + config.tls_cert_file + ": " +
+                           ec.message())
+        .withComponent(kComponentApiServer)
+        .withHint("--api-tls-cert-file must name a readable PEM certificate (chain)");
+  }
+  tls->use_private_key_file(config.tls_key_file, ssl::context::pem, ec);
+  if (ec) {
+    tls.reset();
+    return invalidArgument("cannot use the API TLS key " + config.tls_key_file + ": " +
+                           ec.message())
+        .withComponent(kComponentApiServer)
+        .withHint("--api-tls-key-file must name the PEM private key of the certificate");
+  }
+  return Status::ok();
 }
 
 HttpServer::HttpServer(HttpServerConfig config, HttpHandler* handler)
@@ -809,6 +887,7 @@ Status HttpServer::start() {
     }
     endpoint = results.begin()->endpoint();
   }
+  COD_RETURN_IF_ERROR(s.loadTls());
   s.acceptor.emplace(net::make_strand(s.ioc));
   s.accept_retry.emplace(s.acceptor->get_executor());
   auto fail = [&](const char* what) {
@@ -847,7 +926,8 @@ Status HttpServer::start() {
       }
     });
   }
-  spdlog::info("api: listening on {}:{}", s.config.host, s.bound_port.load());
+  spdlog::info("api: listening on {}://{}:{}", s.tls ? "https" : "http", s.config.host,
+               s.bound_port.load());
   return Status::ok();
 }
 

@@ -45,7 +45,11 @@ namespace cod::api {
 struct HttpServerConfig {
   std::string host = "0.0.0.0";
   uint16_t port = 0;  // 0 = an ephemeral port; see HttpServer::port()
-  int threads = 2;    // I/O threads; handlers run on them
+  // HTTPS (TLS 1.2+, WebSockets as wss): the certificate chain and its private key, PEM files;
+  // both or neither. A client that fails the handshake within read_header_timeout is dropped.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  int threads = 2;  // I/O threads; handlers run on them
   size_t max_body_bytes = size_t{10} * 1024 * 1024;
   size_t max_body_bytes_in_flight = size_t{64} * 1024 * 1024;
   int max_connections_per_client = 256;           // 0 = no limit
@@ -76,7 +80,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds and starts serving. Unavailable when the address cannot be bound (in use, bad host);
-  // FailedPrecondition when called twice.
+  // InvalidArgument for an unusable TLS certificate or key; FailedPrecondition when called twice.
   Status start();
   // The bound port (the ephemeral one when configured with 0); 0 before start().
   uint16_t port() const;

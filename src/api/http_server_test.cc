@@ -9,6 +9,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -19,6 +21,8 @@
 #include "api/middleware.h"
 #include "api/router.h"
 #include "api/test_http_client.h"
+#include "common/ids.h"
+#include "http/session.h"
 
 namespace cod::api {
 namespace {
@@ -444,6 +448,106 @@ TEST_F(HttpServerTest, SecondServerOnTheSamePortIsUnavailable) {
   Status s = other.start();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_NE(s.message().find(std::to_string(server_->port())), std::string::npos);
+}
+
+// A self-signed certificate for 127.0.0.1 in a fresh directory, as an operator would make one.
+struct TestCertificate {
+  std::filesystem::path dir;
+  std::string cert;
+  std::string key;
+  bool made = false;
+  TestCertificate() {
+    dir = std::filesystem::temp_directory_path() / ("cod-tls-" + newUuid().substr(0, 8));
+    std::filesystem::create_directories(dir);
+    cert = (dir / "cert.pem").string();
+    key = (dir / "key.pem").string();
+    std::string cmd = "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key +
+                      " -out " + cert +
+                      " -days 1 -subj /CN=cod-test -addext subjectAltName=IP:127.0.0.1 "
+                      ">/dev/null 2>&1";
+    made = std::system(cmd.c_str()) == 0;  // NOLINT(concurrency-mt-unsafe): test setup
+  }
+  ~TestCertificate() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+Result<http::Response> httpsGet(uint16_t port, const std::string& ca_file) {
+  http::SessionOptions options;
+  options.ca_file = ca_file;
+  options.timeout = std::chrono::seconds(10);
+  http::Session session(options);
+  http::SessionRequest req;
+  req.url = "https://127.0.0.1:" + std::to_string(port) + "/hello?name=tls";
+  return session.send(req);
+}
+
+// With a certificate the server speaks only HTTPS: a client that trusts the certificate gets its
+// answer, one that does not fails the handshake, and plain HTTP on the port gets nothing — and
+// none of them disturbs the server.
+TEST_F(HttpServerTest, ServesHttpsWithItsCertificate) {
+  TestCertificate tls;
+  ASSERT_TRUE(tls.made);
+  HttpServerConfig config;
+  config.tls_cert_file = tls.cert;
+  config.tls_key_file = tls.key;
+  startServer(config);
+
+  auto trusted = httpsGet(server_->port(), tls.cert);
+  ASSERT_TRUE(trusted.isOk()) << trusted.status().message();
+  EXPECT_EQ(trusted->status, 200);
+  EXPECT_EQ(trusted->body, R"({"hello":"tls"})");
+
+  auto untrusted = httpsGet(server_->port(), "");  // the system's CAs do not know it
+  ASSERT_FALSE(untrusted.isOk());
+  EXPECT_NE(untrusted.status().message().find("certificate"), std::string::npos)
+      << untrusted.status().message();
+
+  TestHttpClient plain(server_->port());
+  EXPECT_EQ(plain.get("/hello").status, 0);
+
+  auto again = httpsGet(server_->port(), tls.cert);
+  ASSERT_TRUE(again.isOk()) << again.status().message();
+  EXPECT_EQ(again->status, 200);
+}
+
+// A client that connects and never starts the handshake is dropped after the header timeout.
+TEST_F(HttpServerTest, AStalledTlsHandshakeIsCutOff) {
+  TestCertificate tls;
+  ASSERT_TRUE(tls.made);
+  HttpServerConfig config;
+  config.tls_cert_file = tls.cert;
+  config.tls_key_file = tls.key;
+  config.read_header_timeout = std::chrono::milliseconds(200);
+  startServer(config);
+  RawConnection silent(server_->port());
+  ASSERT_TRUE(silent.connected());
+  bool closed = false;
+  silent.readUntilClosed(&closed);
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(HttpServerTest, AnUnusableCertificateIsRefusedAtStart) {
+  TestCertificate tls;
+  ASSERT_TRUE(tls.made);
+  auto startWith = [&](const std::string& cert, const std::string& key) {
+    HttpServerConfig config;
+    config.host = "127.0.0.1";
+    config.tls_cert_file = cert;
+    config.tls_key_file = key;
+    HttpServer server(config, &middleware_);
+    return server.start();
+  };
+  Status s = startWith(tls.cert, "");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("both a certificate and its key"), std::string::npos);
+  s = startWith((tls.dir / "missing.pem").string(), tls.key);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("missing.pem"), std::string::npos) << s.message();
+  s = startWith(tls.cert, tls.cert);  // a certificate is not a key
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("TLS key"), std::string::npos) << s.message();
 }
 
 }  // namespace

@@ -114,8 +114,9 @@ ClientVersionVerdict checkClientVersion(std::string_view client_version) {
                                  : ClientVersionVerdict::kAccepted;
 }
 
-Middleware::Middleware(const Router* router, ServerHeaders headers, CorsConfig cors)
-    : router_(router), headers_(std::move(headers)), cors_(std::move(cors)) {}
+Middleware::Middleware(const Router* router, ServerHeaders headers, CorsConfig cors,
+                       const Authorizer* auth)
+    : router_(router), headers_(std::move(headers)), cors_(std::move(cors)), auth_(auth) {}
 
 namespace {
 
@@ -174,6 +175,19 @@ std::optional<HttpResponse> Middleware::mediaTypeCheck(const HttpRequest& req) c
       kComponentApiServer, req.request_id, "send the body with Content-Type: application/json");
 }
 
+std::optional<HttpResponse> Middleware::authCheck(const HttpRequest& req) const {
+  if (auth_ == nullptr || !auth_->enabled()) return std::nullopt;
+  Authorizer::Decision d = auth_->authorize(req);
+  if (d.status == 200) return std::nullopt;
+  spdlog::info("api: {} {} refused ({}): {} (request {})", req.method, req.path, d.status,
+               d.message, req.request_id);
+  HttpResponse res =
+      errorResponse(d.status, d.code, d.message, kComponentApiServer, req.request_id, d.hint);
+  if (d.status == 401)
+    res.headers.set("WWW-Authenticate", "Bearer realm=\"cod\", Basic realm=\"cod\"");
+  return res;
+}
+
 void Middleware::assignRequestId(HttpRequest& req) const {
   std::string id = req.headers.get("X-Request-ID");
   bool valid = !id.empty() && id.size() <= kMaxRequestIdLength;
@@ -219,6 +233,7 @@ HttpResponse Middleware::dispatch(HttpRequest& req) {
     return res;
   }
   if (std::optional<HttpResponse> refused = versionCheck(req)) return std::move(*refused);
+  if (std::optional<HttpResponse> refused = authCheck(req)) return std::move(*refused);
   if (std::optional<HttpResponse> refused = mediaTypeCheck(req)) return std::move(*refused);
   return router_->route(req);
 }

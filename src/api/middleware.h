@@ -15,9 +15,11 @@
 //   5. Server headers: the five X-Bacalhau-* build headers.
 //   6. Request log: "method path status duration_ms bytes request_id" at info level.
 //   7. Client version check: X-Bacalhau-Git-Version unparsable → 400, older than v1.4.0 → 403.
-//   8. Media type: a body must be application/json (415 otherwise), and so must every POST's;
+//   8. Authentication and capabilities (auth.h), when users are configured: no or bad
+//      credentials → 401 with WWW-Authenticate, a user without the capability → 403.
+//   9. Media type: a body must be application/json (415 otherwise), and so must every POST's;
 //      browsers send text/plain and form bodies cross-site without asking first.
-//   9. Router.
+//  10. Router.
 //
 // Thread-safety: handle()/reject() may run concurrently; the middleware holds no mutable state.
 
@@ -27,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/auth.h"
 #include "api/http.h"
 #include "api/router.h"
 
@@ -69,8 +72,10 @@ ClientVersionVerdict checkClientVersion(std::string_view client_version);
 
 class Middleware final : public HttpHandler {
  public:
-  // `router` must outlive the middleware.
-  Middleware(const Router* router, ServerHeaders headers, CorsConfig cors = {});
+  // `router` (and `auth`, when not null) must outlive the middleware. A null or disabled `auth`
+  // lets every request through.
+  Middleware(const Router* router, ServerHeaders headers, CorsConfig cors = {},
+             const Authorizer* auth = nullptr);
 
   HttpResponse handle(HttpRequest& req) override;
   HttpResponse reject(HttpRequest& req, const Status& status) override;
@@ -86,10 +91,12 @@ class Middleware final : public HttpHandler {
   // Refusals before routing: cross-site writes, bodies that are not JSON.
   std::optional<HttpResponse> crossSiteCheck(const HttpRequest& req) const;
   std::optional<HttpResponse> mediaTypeCheck(const HttpRequest& req) const;
+  std::optional<HttpResponse> authCheck(const HttpRequest& req) const;
 
   const Router* router_;
   ServerHeaders headers_;
   CorsConfig cors_;
+  const Authorizer* auth_;
 };
 
 }  // namespace cod::api

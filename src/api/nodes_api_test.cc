@@ -288,5 +288,61 @@ TEST_F(NodesApiTest, ClientKeyChallengeFlow) {
   EXPECT_EQ(client_->post("/api/v1/auth/ClientKey", R"({"Name":"ClientKey"})").status, 400);
 }
 
+// With users configured, the whole API (over its socket) asks for credentials except the open
+// endpoints, and the challenge no longer earns a token: any key can sign the phrase.
+TEST_F(NodesApiTest, WithUsersOnlyTheirKeysGetIn) {
+  client_.reset();
+  server_->stop();
+  ApiConfig config = testing::localApiConfig(2);
+  ApiUser reader;
+  reader.alias = "reader";
+  reader.api_key = "reader-key";
+  reader.actions = {"read:node"};
+  config.auth.users = {reader};
+  server_ = std::make_unique<ApiServer>(makeDeps(), config);
+  ASSERT_TRUE(server_->start().isOk());
+  client_ = std::make_unique<testing::TestHttpClient>(server_->port());
+
+  TestResponse anonymous = client_->get(kNodes);
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(str(anonymous.json().at("Code")), "Unauthorized");
+  EXPECT_EQ(client_->get(kNodes, {{"Authorization", "Bearer reader-key"}}).status, 200);
+  TestResponse jobs =
+      client_->get("/api/v1/orchestrator/jobs", {{"Authorization", "Bearer reader-key"}});
+  EXPECT_EQ(jobs.status, 403);
+  EXPECT_EQ(str(jobs.json().at("Message")), "user reader may not read jobs (needs read:job)");
+  // The logs WebSocket is a job read too: refused before the upgrade.
+  TestResponse logs = client_->get("/api/v1/orchestrator/jobs/j-1/logs",
+                                   {{"Connection", "Upgrade"},
+                                    {"Upgrade", "websocket"},
+                                    {"Sec-WebSocket-Version", "13"},
+                                    {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  EXPECT_EQ(logs.status, 401);
+
+  EXPECT_EQ(client_->get("/api/v1/agent/alive").status, 200);
+  EXPECT_EQ(client_->get("/api/v1/agent/version").status, 200);
+  EXPECT_EQ(client_->get("/api/v1/agent/node").status, 401);
+  TestResponse methods = client_->get("/api/v1/auth");
+  ASSERT_EQ(methods.status, 200);
+  std::string phrase;
+  ASSERT_TRUE(base64Decode(
+      str(methods.json().at("Methods").at("ClientKey").at("params").at("InputPhrase")), &phrase));
+  TestResponse answer = client_->post("/api/v1/auth/ClientKey", answerBody(signPhrase(phrase)));
+  EXPECT_EQ(answer.status, 401) << answer.body;
+  EXPECT_FALSE(answer.json().at("Authentication").at("success").as_bool());
+  EXPECT_NE(str(answer.json().at("Authentication").at("reason")).find("BACALHAU_API_KEY"),
+            std::string::npos);
+}
+
+// A config the authorizer cannot use stops the server before it listens.
+TEST_F(NodesApiTest, AnUnusableAuthConfigIsRefusedAtStart) {
+  ApiConfig config = testing::localApiConfig(1);
+  config.auth.users = {ApiUser{}};
+  ApiServer server(makeDeps(), config);
+  Status s = server.start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(server.port(), 0);
+}
+
 }  // namespace
 }  // namespace cod::api

@@ -48,7 +48,51 @@ std::string parsedCommandPath(CLI::App& root) {
   return path;
 }
 
+// The first of `names` that is set and not blank.
+std::string firstEnv(const std::function<std::optional<std::string>(const std::string&)>& getenv,
+                     std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    std::optional<std::string> v = getenv(name);
+    if (v && !trim(*v).empty()) return std::string(trim(*v));
+  }
+  return "";
+}
+
+bool truthy(const std::string& v) {
+  return equalsIgnoreCase(v, "1") || equalsIgnoreCase(v, "true") || equalsIgnoreCase(v, "yes");
+}
+
 }  // namespace
+
+Result<std::string> authorizationFromEnvironment(
+    const std::function<std::optional<std::string>(const std::string&)>& getenv) {
+  std::string key = firstEnv(getenv, {"COD_API_KEY", "BACALHAU_API_KEY"});
+  if (!key.empty()) {
+    for (char c : key) {
+      if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) {
+        return invalidArgument("COD_API_KEY/BACALHAU_API_KEY holds a space or control character")
+            .withHint("set it to the API key alone");
+      }
+    }
+    return "Bearer " + key;
+  }
+  for (const char* prefix : {"COD_API_", "BACALHAU_API_"}) {
+    std::optional<std::string> user = getenv(std::string(prefix) + "USERNAME");
+    std::optional<std::string> pass = getenv(std::string(prefix) + "PASSWORD");
+    bool has_user = user && !user->empty();
+    bool has_pass = pass && !pass->empty();
+    if (!has_user && !has_pass) continue;
+    if (has_user != has_pass) {
+      return invalidArgument(std::string(prefix) + "USERNAME and " + prefix +
+                             "PASSWORD go together: set both");
+    }
+    if (user->find(':') != std::string::npos) {
+      return invalidArgument(std::string(prefix) + "USERNAME cannot hold ':'");
+    }
+    return "Basic " + base64Encode(*user + ":" + *pass);
+  }
+  return std::string();
+}
 
 CliContext::CliContext(CliEnv& env)
     : env_(env),
@@ -99,7 +143,14 @@ Result<api::client::ApiClient*> CliContext::client() {
     COD_ASSIGN_OR_RETURN(int p, envPort(*this));
     if (p != 0) port = p;
   }
-  COD_ASSIGN_OR_RETURN(std::string base_url, api::client::resolveBaseUrl(host, port));
+  auto lookup = [this](const std::string& name) { return getenv(name); };
+  bool tls = api_flags_.tls || truthy(firstEnv(lookup, {"COD_API_TLS", "BACALHAU_API_TLS"}));
+  std::string ca_file = api_flags_.ca_file;
+  if (ca_file.empty()) ca_file = firstEnv(lookup, {"COD_API_CA_FILE", "BACALHAU_API_CACERT"});
+  COD_ASSIGN_OR_RETURN(std::string base_url, api::client::resolveBaseUrl(host, port, tls));
+  std::vector<std::string> headers;
+  COD_ASSIGN_OR_RETURN(std::string authorization, authorizationFromEnvironment(lookup));
+  if (!authorization.empty()) headers.push_back("Authorization: " + authorization);
   Duration timeout = std::chrono::seconds(std::max(1, api_flags_.timeout_secs));
   std::unique_ptr<api::client::HttpTransport> transport;
   if (env_.make_transport) {
@@ -108,6 +159,8 @@ Result<api::client::ApiClient*> CliContext::client() {
     api::client::CurlTransportOptions options;
     options.base_url = base_url;
     options.timeout = timeout;
+    options.headers = headers;
+    options.ca_file = ca_file;
     transport = std::make_unique<api::client::CurlTransport>(std::move(options));
   }
   std::unique_ptr<api::client::WebSocketTransport> websocket;
@@ -117,6 +170,8 @@ Result<api::client::ApiClient*> CliContext::client() {
     api::client::BeastWebSocketOptions options;
     options.base_url = base_url;
     options.timeout = timeout;
+    options.headers = headers;
+    options.ca_file = ca_file;
     websocket = api::client::makeBeastWebSocketTransport(std::move(options));
   }
   client_ = std::make_unique<api::client::ApiClient>(std::move(transport), std::move(websocket));
@@ -162,6 +217,11 @@ int runCli(const std::vector<std::string>& args, CliEnv& env) {
   root.add_option("--api-port", ctx.apiFlags().port,
                   "Port of the cod API (env COD_API_PORT; default 1234)")
       ->check(CLI::Range(1, 65535));
+  root.add_flag("--api-tls", ctx.apiFlags().tls,
+                "Reach the API over HTTPS (env COD_API_TLS; an https:// --api-host says so too)");
+  root.add_option("--api-ca-file", ctx.apiFlags().ca_file,
+                  "PEM file of the CAs the API's HTTPS certificate must chain to (env "
+                  "COD_API_CA_FILE; default: the system's)");
   root.add_option("--api-timeout-secs", ctx.apiFlags().timeout_secs,
                   "Seconds to wait for each API request")
       ->check(CLI::Range(1, 3600))

@@ -14,6 +14,8 @@
 
 #include "api/client/fake_transport.h"
 #include "cli/cli.h"
+#include "cli/context.h"
+#include "common/strings.h"
 #include "common/version.h"
 #include "models/json.h"
 
@@ -736,7 +738,8 @@ TEST_F(CommandsTest, ServeFlagsBecomeServeOptions) {
   EXPECT_TRUE(o.orchestrator);
   EXPECT_TRUE(o.compute);
   EXPECT_EQ(o.api_port, 0);
-  EXPECT_EQ(o.api_host, "0.0.0.0");
+  EXPECT_EQ(o.api_host, "");  // decided at start: loopback without API users
+  EXPECT_EQ(node::apiListenHost(o), "127.0.0.1");
   EXPECT_EQ(o.name, "n1");
   EXPECT_EQ(o.labels,
             (std::map<std::string, std::string>{{"zone", "a"}, {"gpu", ""}, {"tier", "x"}}));
@@ -805,6 +808,88 @@ WebUI: {Enabled: true}
   EXPECT_EQ(run({"serve", "-c", path}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("\"soon\" is not a duration"));
   EXPECT_EQ(run({"serve", "-c", "/nonexistent/cod.yaml"}), 1);
+}
+
+// API.Auth.Users in Bacalhau's shape and API.TLS; mistakes name the key and what is wrong.
+TEST_F(CommandsTest, ConfigFilesSetApiUsersAndTls) {
+  const std::string path = ::testing::TempDir() + "/cod-auth.yaml";
+  std::ofstream(path) << R"(API:
+  TLS: {CertFile: /etc/cod/api.pem, KeyFile: /etc/cod/api.key}
+  Auth:
+    TokensPath: /ignored
+    Users:
+      - Alias: ci
+        APIKey: k-1
+        Capabilities:
+          - Actions: [read:job, write:job]
+          - Actions: [read:node]
+      - {username: alice, password: pw, capabilities: [{actions: ["*"]}]}
+)";
+  EXPECT_EQ(run({"serve", "-c", path}), 0) << err_.str();
+  ASSERT_TRUE(serve_options_.has_value());
+  const auto& o = *serve_options_;
+  ASSERT_EQ(o.api_users.size(), 2u);
+  EXPECT_EQ(o.api_users[0].alias, "ci");
+  EXPECT_EQ(o.api_users[0].api_key, "k-1");
+  EXPECT_EQ(o.api_users[0].actions,
+            (std::vector<std::string>{"read:job", "write:job", "read:node"}));
+  EXPECT_EQ(o.api_users[1].username, "alice");
+  EXPECT_EQ(o.api_users[1].password, "pw");
+  EXPECT_EQ(o.api_users[1].actions, std::vector<std::string>{"*"});
+  EXPECT_EQ(o.api_tls_cert_file, "/etc/cod/api.pem");
+  EXPECT_EQ(o.api_tls_key_file, "/etc/cod/api.key");
+  EXPECT_EQ(node::apiListenHost(o), "0.0.0.0");  // users: every address
+  EXPECT_THAT(err_.str(), HasSubstr("cod does not use API.Auth.TokensPath"));
+
+  EXPECT_EQ(run({"serve", "-c", path, "--api-tls-cert-file", "/x.pem"}), 0);
+  EXPECT_EQ(serve_options_->api_tls_cert_file, "/x.pem");  // the flag wins
+
+  std::ofstream(path)
+      << "API: {Auth: {Users: [{APIKey: k, Capabilities: [{Actions: [run:job]}]}]}}\n";
+  EXPECT_EQ(run({"serve", "-c", path}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("API.Auth.Users has the wrong kind of value"));
+  EXPECT_THAT(err_.str(), HasSubstr("unknown capability action 'run:job'"));
+  std::ofstream(path) << "API: {Auth: {Users: [{APIkey: k, Role: admin}]}}\n";
+  EXPECT_EQ(run({"serve", "-c", path}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("unknown user field 'Role'"));
+  std::ofstream(path) << "API: {Auth: {Users: [{Username: bob}]}}\n";
+  EXPECT_EQ(run({"serve", "-c", path}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("Username and Password go together"));
+}
+
+// The CLI sends the credentials the environment names (cod's variables first, then Bacalhau's),
+// and speaks HTTPS when asked.
+TEST_F(CommandsTest, CredentialsAndTlsComeFromTheEnvironment) {
+  auto authorization = [this]() -> std::string {
+    auto lookup = [this](const std::string& name) -> std::optional<std::string> {
+      auto it = env_vars_.find(name);
+      if (it == env_vars_.end()) return std::nullopt;
+      return it->second;
+    };
+    auto got = authorizationFromEnvironment(lookup);
+    return got.isOk() ? *got : "error: " + got.status().message();
+  };
+  EXPECT_EQ(authorization(), "");
+  env_vars_["BACALHAU_API_USERNAME"] = "alice";
+  EXPECT_THAT(authorization(), HasSubstr("error: BACALHAU_API_USERNAME and BACALHAU_API_PASSWORD"));
+  env_vars_["BACALHAU_API_PASSWORD"] = "pw";
+  EXPECT_EQ(authorization(), "Basic " + base64Encode("alice:pw"));
+  env_vars_["BACALHAU_API_KEY"] = "bk";
+  EXPECT_EQ(authorization(), "Bearer bk");  // a key wins over a password
+  env_vars_["COD_API_KEY"] = "ck";
+  EXPECT_EQ(authorization(), "Bearer ck");
+  env_vars_["COD_API_KEY"] = "two words";
+  EXPECT_THAT(authorization(), HasSubstr("error: COD_API_KEY/BACALHAU_API_KEY holds a space"));
+
+  env_vars_.clear();
+  route("GET", "/api/v1/orchestrator/jobs", 200, R"({"Items":[],"NextToken":""})");
+  EXPECT_EQ(run({"job", "list", "--api-tls"}), 0) << err_.str();
+  EXPECT_EQ(base_url_, "https://127.0.0.1:1234");
+  env_vars_["COD_API_TLS"] = "true";
+  EXPECT_EQ(run({"job", "list", "--api-host", "10.0.0.5"}), 0) << err_.str();
+  EXPECT_EQ(base_url_, "https://10.0.0.5:1234");
+  EXPECT_EQ(run({"job", "list", "--api-host", "http://10.0.0.5:80"}), 0) << err_.str();
+  EXPECT_EQ(base_url_, "http://10.0.0.5:80");  // a URL says its own scheme
 }
 
 TEST_F(CommandsTest, DevstackFlags) {

@@ -25,7 +25,16 @@ struct ApiFlags {
   std::string host;  // "" = $COD_API_HOST, $BACALHAU_API_HOST, else 0.0.0.0 (→ 127.0.0.1)
   int port = 0;      // 0 = $COD_API_PORT, $BACALHAU_API_PORT, else 1234
   int timeout_secs = 30;
+  bool tls = false;     // https for a bare host; also $COD_API_TLS, $BACALHAU_API_TLS
+  std::string ca_file;  // "" = $COD_API_CA_FILE, $BACALHAU_API_CACERT, else the system's CAs
 };
+
+// The Authorization header the environment asks for: "Bearer <key>" from $COD_API_KEY or
+// $BACALHAU_API_KEY, else "Basic …" from $COD_API_USERNAME/$COD_API_PASSWORD or
+// $BACALHAU_API_USERNAME/$BACALHAU_API_PASSWORD; "" when none is set. InvalidArgument for a
+// username without a password (or the reverse).
+Result<std::string> authorizationFromEnvironment(
+    const std::function<std::optional<std::string>(const std::string&)>& getenv);
 
 // --output / --wide / --no-style / --hide-header.
 struct OutputFlags {

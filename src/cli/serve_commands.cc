@@ -25,7 +25,13 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
   node::ServeOptions& o = f->options;
   cmd->add_option("--data-dir", o.data_dir, "Data directory (default $COD_DIR or ~/.cod)");
   // Shadows the root --api-host/--api-port: here they say where to listen.
-  cmd->add_option("--api-host", o.api_host, "Address the API listens on")->capture_default_str();
+  cmd->add_option("--api-host", o.api_host,
+                  "Address the API listens on (default 127.0.0.1 while no API users are "
+                  "configured, 0.0.0.0 once they are: config API.Auth.Users)");
+  cmd->add_option("--api-tls-cert-file", o.api_tls_cert_file,
+                  "Serve the API over HTTPS with this certificate (chain), a PEM file");
+  cmd->add_option("--api-tls-key-file", o.api_tls_key_file,
+                  "The private key of --api-tls-cert-file, a PEM file");
   cmd->add_option("--api-port", o.api_port, "Port the API listens on (0 = pick a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();

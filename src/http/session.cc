@@ -157,6 +157,7 @@ Result<Response> Session::send(const SessionRequest& request) {
   curl_easy_setopt(curl, CURLOPT_NOPROXY,
                    options_.no_proxy.empty() ? nullptr : options_.no_proxy.c_str());
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &onData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &onHeaderLine);

@@ -32,6 +32,8 @@ struct SessionOptions {
   bool accept_encoding = false;  // ask for (and decode) compressed answers
   // Hosts never reached through a proxy, comma-separated ("" = curl's default, $no_proxy).
   std::string no_proxy;
+  // https: the PEM file of CAs a server's certificate must chain to ("" = the system's).
+  std::string ca_file;
 };
 
 struct SessionRequest {

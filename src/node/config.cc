@@ -28,6 +28,61 @@ std::vector<std::string> strings(const YAML::Node& n) {
   return out;
 }
 
+// A map's value under `name`, matched without case (a null node when absent).
+YAML::Node field(const YAML::Node& map, const char* name) {
+  for (const auto& kv : map) {
+    if (equalsIgnoreCase(kv.first.as<std::string>(), name)) return kv.second;
+  }
+  return YAML::Node();
+}
+
+// API.Auth.Users, Bacalhau's shape:
+//   - {Alias: ci, APIKey: "…", Capabilities: [{Actions: [read:job, write:job]}]}
+//   - {Username: alice, Password: "…", Capabilities: [{Actions: ["*"]}]}
+std::vector<api::ApiUser> users(const YAML::Node& n) {
+  if (!n.IsSequence()) throw YAML::Exception(n.Mark(), "expected a list of users");
+  std::vector<api::ApiUser> out;
+  for (const YAML::Node& u : n) {
+    if (!u.IsMap()) throw YAML::Exception(u.Mark(), "expected a map for each user");
+    for (const auto& kv : u) {
+      auto key = kv.first.as<std::string>();
+      bool known = false;
+      for (const char* k : {"Alias", "Username", "Password", "APIKey", "Capabilities"}) {
+        known = known || equalsIgnoreCase(key, k);
+      }
+      if (!known) {
+        throw YAML::Exception(kv.first.Mark(),
+                              "unknown user field '" + key +
+                                  "' (use Alias, Username, Password, APIKey, Capabilities)");
+      }
+    }
+    api::ApiUser user;
+    auto text = [&](const char* name) {
+      YAML::Node v = field(u, name);
+      return v && !v.IsNull() ? v.as<std::string>() : std::string();
+    };
+    user.alias = text("Alias");
+    user.username = text("Username");
+    user.password = text("Password");
+    user.api_key = text("APIKey");
+    YAML::Node caps = field(u, "Capabilities");
+    if (caps && !caps.IsNull()) {
+      if (!caps.IsSequence()) throw YAML::Exception(caps.Mark(), "Capabilities must be a list");
+      for (const YAML::Node& c : caps) {
+        YAML::Node actions = c.IsMap() ? field(c, "Actions") : YAML::Node();
+        if (!actions || !actions.IsSequence()) {
+          throw YAML::Exception(c.Mark(), "each capability is {Actions: [read:job, …]}");
+        }
+        for (const YAML::Node& a : actions) user.actions.push_back(a.as<std::string>());
+      }
+    }
+    out.push_back(std::move(user));
+  }
+  Status valid = api::validateAuthConfig(api::AuthConfig{out});
+  if (!valid.isOk()) throw YAML::Exception(n.Mark(), valid.message());
+  return out;
+}
+
 const std::vector<Key>& keys() {
   static const std::vector<Key> kKeys = {
       {"DataDir", "--data-dir",
@@ -42,6 +97,11 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) {
          o->api_max_connections_per_client = n.as<int>();
        }},
+      {"API.Auth.Users", "", [](const YAML::Node& n, ServeOptions* o) { o->api_users = users(n); }},
+      {"API.TLS.CertFile", "--api-tls-cert-file",
+       [](const YAML::Node& n, ServeOptions* o) { o->api_tls_cert_file = n.as<std::string>(); }},
+      {"API.TLS.KeyFile", "--api-tls-key-file",
+       [](const YAML::Node& n, ServeOptions* o) { o->api_tls_key_file = n.as<std::string>(); }},
       {"API.AllowedOrigins", "--allowed-origins",
        [](const YAML::Node& n, ServeOptions* o) { o->allowed_origins = strings(n); }},
       {"Orchestrator.Enabled", "--orchestrator",

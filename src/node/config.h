@@ -6,8 +6,17 @@
 // Bacalhau config file works without edits.
 //
 //   DataDir: /var/lib/cod
-//   API: {Host: 0.0.0.0, Port: 1234, AllowedOrigins: [https://ui.example.com],
-//         RateLimit: 1000, MaxConnectionsPerClient: 256}   # the last two are cod's own
+//   API:
+//     Host: 0.0.0.0                 # default 127.0.0.1 without Auth.Users, 0.0.0.0 with
+//     Port: 1234
+//     AllowedOrigins: [https://ui.example.com]
+//     RateLimit: 1000               # cod's own
+//     MaxConnectionsPerClient: 256  # cod's own
+//     TLS: {CertFile: /etc/cod/api.pem, KeyFile: /etc/cod/api.key}
+//     Auth:
+//       Users:
+//         - {Alias: ci, APIKey: "…", Capabilities: [{Actions: [read:job, write:job]}]}
+//         - {Username: alice, Password: "…", Capabilities: [{Actions: ["*"]}]}
 //   Orchestrator:
 //     Enabled: true
 //     Host: 0.0.0.0

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.h"
+#include "common/strings.h"
 #include "common/version.h"
 #include "node/devstack.h"
 #include "node/stacks.h"
@@ -21,6 +22,11 @@ namespace fs = std::filesystem;
 std::string defaultPyodideDir() {
   const char* dir = std::getenv("COD_PYODIDE_DIR");
   return dir != nullptr && *dir != '\0' ? dir : "/usr/local/lib/cod/pyodide";
+}
+
+std::string apiListenHost(const ServeOptions& options) {
+  if (!options.api_host.empty()) return options.api_host;
+  return options.api_users.empty() ? "127.0.0.1" : "0.0.0.0";
 }
 
 std::string resolveDataDir(const std::string& option) {
@@ -61,6 +67,36 @@ Status makeDataDir(const std::string& dir) {
   if (!ec) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) return internalError("cannot create the data dir " + dir + ": " + ec.message());
   return Status::ok();
+}
+
+bool isLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || startsWith(host, "127.");
+}
+
+// Says once, at start, who can reach the API.
+void announceApiExposure(const ServeOptions& o) {
+  std::string host = apiListenHost(o);
+  if (o.api_users.empty()) {
+    if (o.api_host.empty()) {
+      std::printf(
+          "the API answers on 127.0.0.1 only: no API users are configured (API.Auth.Users); "
+          "configure users to serve other hosts, or name an address with --api-host\n");
+    } else if (!isLoopback(host)) {
+      spdlog::warn(
+          "the API on {} lets in anyone who reaches it: no API users are configured "
+          "(API.Auth.Users)",
+          host);
+    }
+  } else if (!isLoopback(host) && o.api_tls_cert_file.empty()) {
+    spdlog::warn(
+        "API keys and passwords reach {} in the clear: serve HTTPS with --api-tls-cert-file and "
+        "--api-tls-key-file",
+        host);
+  }
+}
+
+const char* apiScheme(const ServeOptions& o) {
+  return o.api_tls_cert_file.empty() ? "http" : "https";
 }
 
 int failWith(const Status& st) {
@@ -106,9 +142,10 @@ int runServe(const ServeOptions& options) {
       orch->stop();
       return failWith(std::move(st).prepend("starting the API server"));
     }
-    std::printf("cod %s: API on http://%s:%u, NATS on %s (data dir %s)\n", kCodVersion,
-                options.api_host.c_str(), static_cast<unsigned>(orch->api->port()),
-                orch->nats_url.c_str(), data_dir.c_str());
+    std::printf("cod %s: API on %s://%s:%u, NATS on %s (data dir %s)\n", kCodVersion,
+                apiScheme(options), apiListenHost(options).c_str(),
+                static_cast<unsigned>(orch->api->port()), orch->nats_url.c_str(), data_dir.c_str());
+    announceApiExposure(options);
     if (!orch->nats_token.empty() && !options.compute) {
       std::string ca = localNatsCaFile(options);
       std::printf("compute nodes join with: cod serve --compute --orchestrators %s --token %s%s\n",
@@ -157,10 +194,11 @@ int runDevstack(const DevstackOptions& options) {
     orch->stop();
     return failWith(std::move(st).prepend("starting the API server"));
   }
-  std::printf("cod %s devstack: API on http://%s:%u, NATS on %s, %d compute node%s (data dir %s)\n",
-              kCodVersion, options.base.api_host.c_str(), static_cast<unsigned>(orch->api->port()),
-              orch->nats_url.c_str(), options.computes, options.computes == 1 ? "" : "s",
-              data_dir.c_str());
+  std::printf("cod %s devstack: API on %s://%s:%u, NATS on %s, %d compute node%s (data dir %s)\n",
+              kCodVersion, apiScheme(options.base), apiListenHost(options.base).c_str(),
+              static_cast<unsigned>(orch->api->port()), orch->nats_url.c_str(), options.computes,
+              options.computes == 1 ? "" : "s", data_dir.c_str());
+  announceApiExposure(options.base);
   std::fflush(stdout);
   waitForStopSignal(signals);
   devstack.stop();

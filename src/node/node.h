@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/auth.h"
 #include "common/clock.h"
 
 namespace cod::node {
@@ -17,8 +18,15 @@ std::string defaultPyodideDir();
 
 struct ServeOptions {
   std::string data_dir;  // "" = $COD_DIR or ~/.cod
-  std::string api_host = "0.0.0.0";
+  // Where the API listens; "" = 127.0.0.1 while no users are configured (an open API reaches only
+  // this machine), 0.0.0.0 once they are (apiListenHost).
+  std::string api_host;
   int api_port = 1234;  // 0 = pick a free port (printed on start)
+  // Who may call the API (config API.Auth.Users; api/auth.h); none = everyone who reaches it.
+  std::vector<api::ApiUser> api_users;
+  // HTTPS: the API's certificate (chain) and private key, PEM files; both or neither.
+  std::string api_tls_cert_file;
+  std::string api_tls_key_file;
   bool orchestrator = false;
   bool compute = false;  // neither flag = orchestrator only, like Bacalhau
   std::string name;      // node name; "" = a persistent generated n-<uuid>
@@ -136,6 +144,9 @@ int runServe(const ServeOptions& options);
 // --tls-ca-file, else the nats-server child's own certificate (taken as self-signed), else "".
 std::string localNatsCaFile(const ServeOptions& options);
 int runDevstack(const DevstackOptions& options);
+
+// The address the API listens on: --api-host, else 127.0.0.1 without API users, else 0.0.0.0.
+std::string apiListenHost(const ServeOptions& options);
 
 // The data dir a command uses: the option, else $COD_DIR, else ~/.cod.
 std::string resolveDataDir(const std::string& option);

@@ -213,7 +213,10 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
         return disabled ? r : presignS3Result(job, r, expires);
       };
   api::ApiConfig api_config;
-  api_config.host = options.api_host;
+  api_config.host = apiListenHost(options);
+  api_config.auth.users = options.api_users;
+  api_config.tls_cert_file = options.api_tls_cert_file;
+  api_config.tls_key_file = options.api_tls_key_file;
   api_config.port = static_cast<uint16_t>(options.api_port);
   api_config.allowed_origins = options.allowed_origins;
   api_config.rate_limit = options.api_rate_limit;

@@ -70,9 +70,11 @@ class CodFixture : public ::testing::Test {
   }
 
   // Free ports for NATS and the result server too, so that tests can run side by side.
-  Process& serve() {
-    return startServer(
-        {"serve", "--orchestrator", "--compute", "--nats-port", "0", "--publisher-port", "0"});
+  Process& serve(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"serve", "--orchestrator",   "--compute", "--nats-port",
+                                  "0",     "--publisher-port", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return startServer(args);
   }
   Process& devstack(int computes) {
     return startServer({"devstack", "--computes", std::to_string(computes), "--nats-port", "0",
@@ -124,6 +126,9 @@ class CodFixture : public ::testing::Test {
     o.host = "127.0.0.1";
     o.port = api_port_;
     o.timeout = std::chrono::seconds(10);
+    o.tls = !api_ca_file_.empty();
+    o.ca_file = api_ca_file_;
+    o.headers = api_headers_;
     return std::move(api::client::ApiClient::create(o)).value();
   }
 
@@ -146,6 +151,9 @@ class CodFixture : public ::testing::Test {
 
   std::filesystem::path dir_;
   int api_port_ = 0;
+  // For a server that speaks HTTPS and lets in only its users: what client() trusts and sends.
+  std::string api_ca_file_;
+  std::vector<std::string> api_headers_;
   std::vector<std::unique_ptr<Process>> servers_;
 };
 

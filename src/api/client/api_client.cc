@@ -260,7 +260,7 @@ std::string urlEscape(const std::string& text) {
   return out;
 }
 
-Result<std::string> resolveBaseUrl(const std::string& host_in, std::optional<int> port) {
+Result<std::string> resolveBaseUrl(const std::string& host_in, std::optional<int> port, bool tls) {
   if (port && !validPort(*port)) {
     return invalidArgument("invalid API port " + std::to_string(*port) +
                            ": must be between 1 and 65535");
@@ -273,7 +273,8 @@ Result<std::string> resolveBaseUrl(const std::string& host_in, std::optional<int
     if (host.find('/') != std::string::npos) {
       return invalidArgument("invalid API host '" + host_in + "': expected a host name or URL");
     }
-    return "http://" + bracketIpv6(host) + ":" + std::to_string(port.value_or(kDefaultApiPort));
+    return (tls ? "https://" : "http://") + bracketIpv6(host) + ":" +
+           std::to_string(port.value_or(kDefaultApiPort));
   }
   std::string scheme = toLower(host.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https") {
@@ -375,15 +376,18 @@ bj::value toJson(const GetJobResponse& v) {
 // ---- ApiClient -------------------------------------------------------------------------------
 
 Result<ApiClient> ApiClient::create(const ClientOptions& options) {
-  COD_ASSIGN_OR_RETURN(std::string base_url, resolveBaseUrl(options.host, options.port));
+  COD_ASSIGN_OR_RETURN(std::string base_url,
+                       resolveBaseUrl(options.host, options.port, options.tls));
   CurlTransportOptions transport;
   transport.base_url = std::move(base_url);
   transport.timeout = options.timeout;
   transport.headers = options.headers;
+  transport.ca_file = options.ca_file;
   BeastWebSocketOptions websocket;
   websocket.base_url = transport.base_url;
   websocket.timeout = options.timeout;
   websocket.headers = options.headers;
+  websocket.ca_file = options.ca_file;
   return ApiClient(std::make_unique<CurlTransport>(std::move(transport)),
                    makeBeastWebSocketTransport(std::move(websocket)));
 }

@@ -48,11 +48,16 @@ struct ClientOptions {
   Duration timeout = std::chrono::seconds(30);
   // Extra request headers, "Name: value" (e.g. "Authorization: Bearer …").
   std::vector<std::string> headers;
+  // HTTPS for a bare host (a URL says its own scheme), and the PEM file of CAs the API's
+  // certificate must chain to ("" = the system's trust store).
+  bool tls = false;
+  std::string ca_file;
 };
 
-// The base URL for a host and port: "http://127.0.0.1:1234". InvalidArgument for a malformed URL
-// or a port outside 1..65535.
-Result<std::string> resolveBaseUrl(const std::string& host, std::optional<int> port);
+// The base URL for a host and port: "http://127.0.0.1:1234" ("https://…" for a bare host with
+// `tls`). InvalidArgument for a malformed URL or a port outside 1..65535.
+Result<std::string> resolveBaseUrl(const std::string& host, std::optional<int> port,
+                                   bool tls = false);
 
 // ---- Requests and responses (the wire DTOs, §2). --------------------------------------------
 

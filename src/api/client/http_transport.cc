@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "common/strings.h"
 #include "common/units.h"
 
 namespace cod::api::client {
@@ -32,6 +33,7 @@ http::SessionOptions sessionOptions(const CurlTransportOptions& options) {
   o.max_redirects = 5;
   o.accept_encoding = true;  // every encoding curl can decode
   o.no_proxy = noProxyList();
+  o.ca_file = options.ca_file;
   return o;
 }
 
@@ -59,8 +61,24 @@ Result<TransportResponse> CurlTransport::send(const TransportRequest& request) {
                               formatDuration(options_.timeout))
           .withComponent("APIClient");
     }
-    return unavailable(unreachableMessage(options_.base_url, got.status().message()))
-        .withComponent("APIClient");
+    std::string reason = got.status().message();
+    if (reason.find("SSL") != std::string::npos ||
+        reason.find("certificate") != std::string::npos) {
+      return unavailable("TLS with the cod API at " + options_.base_url + " failed: " + reason)
+          .withComponent("APIClient")
+          .withHint(
+              "if the API's certificate is not signed by a CA this machine trusts, name its CA "
+              "with --api-ca-file (or COD_API_CA_FILE)");
+    }
+    Status st =
+        unavailable(unreachableMessage(options_.base_url, reason)).withComponent("APIClient");
+    if (startsWith(options_.base_url, "http://") &&
+        reason.find("without answering") != std::string::npos) {
+      st.withHint(
+          "if the API serves HTTPS, reach it with --api-tls (COD_API_TLS=1) or an https:// "
+          "--api-host");
+    }
+    return st;
   }
   return TransportResponse{static_cast<int>(got->status), std::move(got->body)};
 }

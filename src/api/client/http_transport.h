@@ -45,6 +45,8 @@ struct CurlTransportOptions {
   Duration timeout = std::chrono::seconds(30);
   // Extra request headers, "Name: value".
   std::vector<std::string> headers;
+  // https base URLs: the PEM file of CAs the API's certificate must chain to ("" = the system's).
+  std::string ca_file;
 };
 
 // An http::Session (one libcurl handle reused for every request, so the connection is kept alive

@@ -10,9 +10,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "api/client/api_client.h"
 #include "common/strings.h"
@@ -26,7 +30,10 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 namespace websocket = boost::beast::websocket;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr const char* kComponent = "APIClient";
 // The largest message the client accepts: a 64 KiB log line escaped as JSON is well below.
@@ -67,10 +74,16 @@ Result<ParsedUrl> parseBaseUrl(const std::string& url) {
   return out;
 }
 
+// Over TLS (wss), `tls` holds the trust settings and must outlive the connection.
+template <class Stream>
 class BeastConnection final : public WebSocketConnection {
  public:
-  BeastConnection(std::string base_url, Duration timeout)
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  BeastConnection(std::string base_url, Duration timeout) requires(!kTls)
       : base_url_(std::move(base_url)), timeout_(timeout), ws_(ioc_) {}
+  BeastConnection(std::string base_url, Duration timeout, ssl::context& tls) requires(kTls)
+      : base_url_(std::move(base_url)), timeout_(timeout), ws_(ioc_, tls) {}
 
   Status open(const ParsedUrl& url, const std::string& target,
               const std::vector<std::string>& headers) {
@@ -87,6 +100,27 @@ class BeastConnection final : public WebSocketConnection {
     run();
     if (ec == beast::error::timeout) return tooSlow("connect to");
     if (ec) return unreachable(ec.message());
+    if constexpr (kTls) {
+      auto& tls = ws_.next_layer();
+      // SNI, and the certificate must name the host dialled.
+      if (SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str()) != 1) {
+        return unreachable("cannot set the TLS server name " + url.host);
+      }
+      tls.set_verify_callback(ssl::host_name_verification(url.host));
+      tls.async_handshake(ssl::stream_base::client, [&](beast::error_code e) {
+        ec = e;
+        done_ = true;
+      });
+      run();
+      if (ec == beast::error::timeout) return tooSlow("complete a TLS handshake with");
+      if (ec) {
+        return unavailable("TLS with the cod API at " + base_url_ + " failed: " + ec.message())
+            .withComponent(kComponent)
+            .withHint(
+                "if the API's certificate is not signed by a CA this machine trusts, "
+                "name its CA with --api-ca-file (or COD_API_CA_FILE)");
+      }
+    }
     tcp_stream.expires_never();  // the WebSocket's own timeouts take over
 
     websocket::stream_base::timeout timeout{};
@@ -170,7 +204,7 @@ class BeastConnection final : public WebSocketConnection {
   std::string base_url_;
   Duration timeout_;
   net::io_context ioc_;  // before ws_, which runs on it
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   bool done_ = false;
 };
@@ -181,15 +215,19 @@ class BeastWebSocketTransport final : public WebSocketTransport {
 
   Result<std::unique_ptr<WebSocketConnection>> connect(const std::string& target) override {
     COD_ASSIGN_OR_RETURN(ParsedUrl url, parseBaseUrl(options_.base_url));
-    if (url.scheme != "http") {
-      return unimplemented("streaming logs from " + options_.base_url +
-                           " needs wss://, which cod does not support yet")
-          .withComponent(kComponent)
-          .withHint(
-              "reach the API over http (a TLS proxy in front of it still works for the "
-              "other commands)");
+    if (url.scheme == "http") {
+      auto connection =
+          std::make_unique<BeastConnection<PlainStream>>(options_.base_url, options_.timeout);
+      COD_RETURN_IF_ERROR(connection->open(url, target, options_.headers));
+      return std::unique_ptr<WebSocketConnection>(std::move(connection));
     }
-    auto connection = std::make_unique<BeastConnection>(options_.base_url, options_.timeout);
+    if (url.scheme != "https") {
+      return invalidArgument("invalid API URL '" + options_.base_url + "': http or https only")
+          .withComponent(kComponent);
+    }
+    COD_RETURN_IF_ERROR(loadTrust());
+    auto connection =
+        std::make_unique<BeastConnection<TlsStream>>(options_.base_url, options_.timeout, *tls_);
     COD_RETURN_IF_ERROR(connection->open(url, target, options_.headers));
     return std::unique_ptr<WebSocketConnection>(std::move(connection));
   }
@@ -197,7 +235,28 @@ class BeastWebSocketTransport final : public WebSocketTransport {
   const std::string& baseUrl() const override { return options_.base_url; }
 
  private:
+  // The CA file, else the system's trust store; once per transport.
+  Status loadTrust() {
+    if (tls_) return Status::ok();
+    tls_.emplace(ssl::context::tls_client);
+    tls_->set_verify_mode(ssl::verify_peer);
+    beast::error_code ec;
+    if (!options_.ca_file.empty()) {
+      tls_->load_verify_file(options_.ca_file, ec);
+    } else {
+      tls_->set_default_verify_paths(ec);
+    }
+    if (ec) {
+      tls_.reset();
+      return invalidArgument("cannot load the CA file " + options_.ca_file + ": " + ec.message())
+          .withComponent(kComponent)
+          .withHint("--api-ca-file must name a PEM file of CA certificates");
+    }
+    return Status::ok();
+  }
+
   BeastWebSocketOptions options_;
+  std::optional<ssl::context> tls_;  // made on the first wss connection
 };
 
 }  // namespace

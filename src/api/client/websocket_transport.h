@@ -39,7 +39,7 @@ class WebSocketTransport {
   // Opens a WebSocket on `target` (path and percent-encoded query) of the base URL. Errors: a
   // non-101 answer → the Status its error body describes (statusFromHttpError); Unavailable
   // when the API cannot be reached; DeadlineExceeded when the handshake took longer than the
-  // timeout; Unimplemented for an https base URL (wss is not supported yet).
+  // timeout, Unavailable when the TLS handshake fails (an https base URL: wss).
   virtual Result<std::unique_ptr<WebSocketConnection>> connect(const std::string& target) = 0;
   virtual const std::string& baseUrl() const = 0;
 };
@@ -49,6 +49,8 @@ struct BeastWebSocketOptions {
   // Bounds the connect and the handshake, and how long the server may leave a ping unanswered.
   Duration timeout = std::chrono::seconds(30);
   std::vector<std::string> headers;  // extra handshake headers, "Name: value"
+  // https base URLs: the PEM file of CAs the API's certificate must chain to ("" = the system's).
+  std::string ca_file;
 };
 
 // Not thread-safe: one connection is read by one thread at a time.

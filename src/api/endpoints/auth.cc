@@ -2,9 +2,11 @@
 // Bacalhau's Go CLI answers before its first request when it has no API key or token.
 //
 // The server offers its node ID as the phrase; the client signs it (RSA PKCS#1 v1.5 over SHA-256)
-// and sends the signature with its public key. A valid signature earns an opaque token. The API
-// authorises every request anyway (no users are configured), so the token only lets the CLI
-// proceed; the check still stops a client from "answering" with garbage.
+// and sends the signature with its public key. Without users (ApiConfig::auth) a valid signature
+// earns an opaque token: the API lets every request through anyway, so the token only lets the
+// CLI proceed; the check still stops a client from "answering" with garbage. With users, any key
+// could sign the phrase, so the answer is refused with the reason the CLI shows: the operator's
+// API keys or usernames and passwords are the way in (api/auth.h).
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -102,7 +104,7 @@ std::string checkAnswer(const json::value& method_data, const std::string& phras
 
 }  // namespace
 
-void registerAuthRoutes(Router& router, const ApiDeps& deps) {
+void registerAuthRoutes(Router& router, const ApiDeps& deps, const ApiConfig& config) {
   router.add("GET", "/api/v1/auth", [&deps](const HttpRequest&) -> Result<HttpResponse> {
     json::object methods{{kClientKeyMethod, requirement(deps)}};
     return jsonOk(json::object{{"NextToken", ""}, {"Methods", std::move(methods)}});
@@ -114,20 +116,27 @@ void registerAuthRoutes(Router& router, const ApiDeps& deps) {
     }
     return jsonOk(requirement(deps));
   });
-  router.add("POST", "/api/v1/auth/:name", [&deps](const HttpRequest& req) -> Result<HttpResponse> {
-    if (req.pathParam("name") != kClientKeyMethod) {
-      return notFound("no authentication method named '" + req.pathParam("name") +
-                      "'; available: ClientKey");
-    }
-    COD_ASSIGN_OR_RETURN(json::object body, bodyObject(req, /*allow_empty=*/false));
-    const json::value* method_data = models::findKey(body, "MethodData");
-    if (method_data == nullptr || method_data->is_null()) {
-      return invalidArgument("MethodData: the signed challenge is missing");
-    }
-    std::string why = checkAnswer(*method_data, challengePhrase(deps));
-    if (!why.empty()) return authResult(false, why);
-    return authResult(true, "cod-" + newUuid());
-  });
+  router.add("POST", "/api/v1/auth/:name",
+             [&deps, &config](const HttpRequest& req) -> Result<HttpResponse> {
+               if (req.pathParam("name") != kClientKeyMethod) {
+                 return notFound("no authentication method named '" + req.pathParam("name") +
+                                 "'; available: ClientKey");
+               }
+               COD_ASSIGN_OR_RETURN(json::object body, bodyObject(req, /*allow_empty=*/false));
+               const json::value* method_data = models::findKey(body, "MethodData");
+               if (method_data == nullptr || method_data->is_null()) {
+                 return invalidArgument("MethodData: the signed challenge is missing");
+               }
+               std::string why = checkAnswer(*method_data, challengePhrase(deps));
+               if (!why.empty()) return authResult(false, why);
+               if (config.auth.enabled()) {
+                 return authResult(false,
+                                   "this orchestrator lets in only its configured users: set "
+                                   "BACALHAU_API_KEY (or COD_API_KEY) to your API key, or "
+                                   "BACALHAU_API_USERNAME and BACALHAU_API_PASSWORD");
+               }
+               return authResult(true, "cod-" + newUuid());
+             });
 }
 
 }  // namespace cod::api::endpoints

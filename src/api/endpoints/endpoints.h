@@ -26,7 +26,7 @@ void registerNodeRoutes(Router& router, const ApiDeps& deps);
 // /api/v1/agent/… (rows 15–20) and the redirects of §1.
 void registerAgentRoutes(Router& router, const ApiDeps& deps, const ApiConfig& config);
 // /api/v1/auth… (rows 21–23): the ClientKey challenge flow the Go CLI runs.
-void registerAuthRoutes(Router& router, const ApiDeps& deps);
+void registerAuthRoutes(Router& router, const ApiDeps& deps, const ApiConfig& config);
 
 // ---- helpers shared by the endpoint files ----
 
