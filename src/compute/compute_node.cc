@@ -157,6 +157,21 @@ Status ComputeNode::start() {
     }
     executions_[e.id()] = std::move(e);
   }
+  // Nothing runs yet, so every working folder and staged input there is an earlier life's.
+  size_t left = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(config_.data_dir) / "executions", ec)) {
+    std::error_code rec;
+    fs::remove_all(entry.path(), rec);
+    if (rec) {
+      spdlog::warn("cannot remove {} left over from before this node restarted: {}",
+                   entry.path().string(), rec.message());
+    } else {
+      ++left;
+    }
+  }
+  if (left > 0) {
+    spdlog::info("removed {} execution folders left over from before this node restarted", left);
+  }
   std::string logs_dir = (fs::path(config_.data_dir) / "logs").string();
   fs::create_directories(logs_dir, ec);
   if (ec) return internalError("cannot create " + logs_dir + ": " + ec.message());

@@ -530,10 +530,15 @@ TEST_F(ComputeNodeTest, AfterARestartRunningExecutionsAreReportedFailed) {
   auto saved = store_.get(a.execution.id);
   node_->stop();
   ASSERT_TRUE(store_.put(*saved).isOk());
+  // What the run had on disk when the node died: its working folder and staged inputs.
+  fs::create_directories(dir_ / "executions" / a.execution.id);
+  std::ofstream(dir_ / "executions" / a.execution.id / "stdout") << "half";
+  fs::create_directories(dir_ / "executions" / (a.execution.id + ".inputs") / "data");
   start();
   EXPECT_EQ(localState(a.execution.id), ExecutionStateType::kFailed);
   auto e = store_.get(a.execution.id);
   EXPECT_NE(e->error.find("restarted"), std::string::npos);
+  EXPECT_TRUE(fs::is_empty(dir_ / "executions")) << "the dead run's folders go";
 }
 
 // The orchestrator validates specs at submit; a compute node still refuses, at bid time and
