@@ -212,6 +212,40 @@ TEST_F(JobsApiTest, ListPagesAreCappedAtAThousandJobs) {
   }
 }
 
+// However many executions a job has, one answer holds at most 1,000 (a Count of 10,000 makes as
+// many), with a token for the rest.
+TEST_F(JobsApiTest, ExecutionPagesAreCappedAtAThousand) {
+  std::string id = submit("wide");
+  auto job = store_.getJob(id);
+  ASSERT_TRUE(job.isOk());
+  ASSERT_TRUE(store_
+                  .update([&](store::Txn& tx) -> Status {
+                    for (int i = 0; i < 1001; ++i) {
+                      models::Execution e;
+                      e.id = newExecutionId(random_);
+                      e.ns = job->ns;
+                      e.job_id = id;
+                      e.job_version = job->version;
+                      e.node_id = "n-1";
+                      e.create_time = i;
+                      COD_RETURN_IF_ERROR(tx.createExecution(e));
+                    }
+                    return Status::ok();
+                  })
+                  .isOk());
+  for (const char* query : {"", "?limit=0", "?limit=5000"}) {
+    TestResponse first = client_->get(std::string(kJobs) + "/" + id + "/executions" + query);
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(first.json().at("Items").as_array().size(), 1000u) << query;
+    std::string next = str(first.json().at("NextToken"));
+    ASSERT_FALSE(next.empty()) << query;
+    TestResponse rest =
+        client_->get(std::string(kJobs) + "/" + id + "/executions?next_token=" + next);
+    EXPECT_EQ(rest.json().at("Items").as_array().size(), 1u);
+    EXPECT_EQ(str(rest.json().at("NextToken")), "");
+  }
+}
+
 TEST_F(JobsApiTest, ListRejectsBadParameters) {
   submit("x");
   expectError(client_->get(std::string(kJobs) + "?next_token=%25%25%25"), 400, "BadRequest",
@@ -426,7 +460,6 @@ TEST_F(JobsApiTest, ExecutionsAreOrderedAndHaveNoJobSnapshot) {
       EXPECT_TRUE(item.at("ComputeState").at("StateType").is_number());
       out.push_back(str(item.at("ID")));
     }
-    EXPECT_EQ(str(res.json().at("NextToken")), "");
     return out;
   };
   EXPECT_EQ(ids(""), exec_ids);
@@ -437,6 +470,16 @@ TEST_F(JobsApiTest, ExecutionsAreOrderedAndHaveNoJobSnapshot) {
   EXPECT_EQ(ids("?order_by=modify_time&limit=1"), (std::vector<std::string>{exec_ids[2]}));
   EXPECT_EQ(ids("?order_by=create_time&limit=2"),
             (std::vector<std::string>{exec_ids[0], exec_ids[1]}));
+  // A page short of the rest names where the rest starts; the last page has no token.
+  auto next_of = [&](const std::string& query) {
+    return str(
+        client_->get(std::string(kJobs) + "/" + id + "/executions" + query).json().at("NextToken"));
+  };
+  EXPECT_EQ(next_of(""), "");
+  std::string next = next_of("?order_by=modified_at&limit=2");
+  ASSERT_FALSE(next.empty());
+  EXPECT_EQ(ids("?next_token=" + next), (std::vector<std::string>{exec_ids[0]}));
+  EXPECT_EQ(next_of("?next_token=" + next), "");
 
   // History filtered to one execution ends with that execution, not with the job.
   models::Execution done = *store_.getExecution(exec_ids[0]);

@@ -258,11 +258,20 @@ class JobRoutes {
     COD_ASSIGN_OR_RETURN(q.job_version, queryUint(req, "job_version"));
     COD_ASSIGN_OR_RETURN(q.all_versions, queryBool(req, "all_job_versions"));
     COD_ASSIGN_OR_RETURN(bool reverse, queryBool(req, "reverse"));
-    COD_ASSIGN_OR_RETURN(uint64_t limit, queryUint(req, "limit"));
-    COD_ASSIGN_OR_RETURN(std::vector<models::Execution> executions, deps_.store->getExecutions(q));
+    COD_ASSIGN_OR_RETURN(uint64_t asked, queryUint(req, "limit"));
     // created_at/create_time (default) or modified_at/modify_time; like Bacalhau, another value
     // is not an error (the Python client always sends one) and keeps the default order.
     std::string order_by = req.queryValue("order_by");
+    uint64_t offset = 0;
+    if (std::string token = req.queryValue("next_token"); !token.empty()) {
+      COD_ASSIGN_OR_RETURN(PageToken t, decodePageToken(token));
+      order_by = t.order_by;
+      reverse = t.reverse;
+      asked = t.limit;
+      offset = t.offset;
+    }
+    uint64_t limit = pageLimit(asked, kMaxExecutionsPerPage);
+    COD_ASSIGN_OR_RETURN(std::vector<models::Execution> executions, deps_.store->getExecutions(q));
     bool by_modify = order_by == "modified_at" || order_by == "modify_time";
     std::stable_sort(executions.begin(), executions.end(),
                      [by_modify](const models::Execution& a, const models::Execution& b) {
@@ -271,10 +280,19 @@ class JobRoutes {
                        return ta != tb ? ta < tb : a.id < b.id;
                      });
     if (reverse) std::reverse(executions.begin(), executions.end());
-    if (limit > 0 && executions.size() > limit) executions.resize(limit);
+    std::string next;
+    if (offset > 0) {
+      executions.erase(executions.begin(),
+                       executions.begin() + static_cast<std::ptrdiff_t>(
+                                                std::min<uint64_t>(offset, executions.size())));
+    }
+    if (executions.size() > limit) {
+      executions.resize(limit);
+      next = encodePageToken(PageToken{order_by, reverse, asked, offset + limit});
+    }
     json::array items;
     for (models::Execution& e : executions) items.push_back(executionJson(std::move(e)));
-    return jsonOk(json::object{{"NextToken", ""}, {"Items", std::move(items)}});
+    return jsonOk(json::object{{"NextToken", next}, {"Items", std::move(items)}});
   }
 
   Result<HttpResponse> versions(const HttpRequest& req) const {

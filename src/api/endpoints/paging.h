@@ -3,8 +3,8 @@
 // Paging tokens and query-parameter parsing shared by the endpoints.
 //
 // Job list and history tokens (reference/bacalhau-api.md §2.3, §2.7) are base64url without
-// padding of "<order_by>:<Y|N>:<limit>:<offset>"; history tokens leave order_by empty. Clients
-// treat them as opaque.
+// padding of "<order_by>:<Y|N>:<limit>:<offset>"; history tokens leave order_by empty. Execution
+// lists use the same form (Bacalhau never pages them). Clients treat them as opaque.
 
 #include <cstdint>
 #include <string>
@@ -28,6 +28,8 @@ struct PageToken {
 // limit=10000 and pages no further.
 inline constexpr uint64_t kMaxJobsPerPage = 1000;
 inline constexpr uint64_t kMaxNodesPerPage = 10000;
+// A job's executions (a Count of 10,000 makes as many): the same bound as jobs.
+inline constexpr uint64_t kMaxExecutionsPerPage = 1000;
 // `asked` (0 = everything) bounded by `max`.
 inline uint64_t pageLimit(uint64_t asked, uint64_t max) {
   return asked == 0 || asked > max ? max : asked;
