@@ -775,7 +775,8 @@ JobAdmissionControl:
   AcceptNetworkedJobs: true
 Labels: {zone: eu-1}
 InputSources: {Disabled: [urlDownload, local], Types: {IPFS: {Endpoint: /ip4/10.0.0.3/tcp/5001}}}
-Publishers: {Types: {S3: {PreSignedURLDisabled: true, PreSignedURLExpiration: 1h}}}
+Publishers: {Types: {S3: {PreSignedURLDisabled: true, PreSignedURLExpiration: 1h},
+                     Local: {Address: 10.0.0.9, Port: 7001, URLExpiration: 10m}}}
 WebUI: {Enabled: true}
 )";
   EXPECT_EQ(run({"serve", "--compute", "-c", path, "--api-port", "9999"}), 0) << err_.str();
@@ -799,6 +800,9 @@ WebUI: {Enabled: true}
   EXPECT_EQ(o.ipfs_connect, "/ip4/10.0.0.3/tcp/5001");
   EXPECT_TRUE(o.s3_presigned_url_disabled);
   EXPECT_EQ(o.s3_presigned_url_expiration, std::chrono::hours(1));
+  EXPECT_EQ(o.publisher_host, "10.0.0.9");
+  EXPECT_EQ(o.publisher_port, 7001);
+  EXPECT_EQ(o.result_url_expiration, std::chrono::minutes(10));
   EXPECT_THAT(err_.str(), HasSubstr("cod does not use WebUI.Enabled"));
 
   std::ofstream(path) << "API: {Port: many}\n";

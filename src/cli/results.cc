@@ -242,7 +242,10 @@ Result<std::string> downloadResults(CliContext& ctx, api::client::ApiClient& cli
                            models::serialize(models::toJson(r)));
     }
     std::string u(url->as_string());
-    std::string file = u.substr(u.find_last_of('/') + 1);
+    // The path's last segment names the file; a query (a signed URL's expiry and signature) or
+    // fragment is not part of it.
+    std::string path = u.substr(0, u.find_first_of("?#"));
+    std::string file = path.substr(path.find_last_of('/') + 1);
     if (file.empty() || file.find("..") != std::string::npos) file = "result-" + std::to_string(i);
     fs::path archive = raw / file;
     COD_RETURN_IF_ERROR(download(u, archive, options.timeout_secs, progress.callback()));

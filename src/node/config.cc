@@ -131,6 +131,17 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->ipfs_connect = n.as<std::string>(); }},
       {"InputSources.Cache.Size", "--input-cache-size",
        [](const YAML::Node& n, ServeOptions* o) { o->input_cache_size = n.as<std::string>(); }},
+      {"Publishers.Types.Local.Address", "--publisher-host",
+       [](const YAML::Node& n, ServeOptions* o) { o->publisher_host = n.as<std::string>(); }},
+      {"Publishers.Types.Local.Port", "--publisher-port",
+       [](const YAML::Node& n, ServeOptions* o) { o->publisher_port = n.as<int>(); }},
+      {"Publishers.Types.Local.URLExpiration", "",
+       [](const YAML::Node& n, ServeOptions* o) {
+         auto d = parseDuration(n.as<std::string>());
+         if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
+         if (d->count() <= 0) throw YAML::Exception(n.Mark(), "must be positive");
+         o->result_url_expiration = *d;
+       }},
       {"Publishers.Types.S3.PreSignedURLDisabled", "",
        [](const YAML::Node& n, ServeOptions* o) { o->s3_presigned_url_disabled = n.as<bool>(); }},
       {"Publishers.Types.S3.PreSignedURLExpiration", "",

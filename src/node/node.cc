@@ -123,7 +123,11 @@ int runServe(const ServeOptions& options) {
   }
   if (options.compute) {
     std::string dir = (fs::path(data_dir) / "compute").string();
-    auto made = ComputeStack::start(options, dir, orch ? hub.computeTransport() : nullptr);
+    // In one process the node shares the orchestrator's token (the secret its result URLs are
+    // signed with), generated or given.
+    ServeOptions compute_options = options;
+    if (orch && compute_options.token.empty()) compute_options.token = orch->nats_token;
+    auto made = ComputeStack::start(compute_options, dir, orch ? hub.computeTransport() : nullptr);
     if (!made.isOk()) {
       if (orch) orch->stop();
       return failWith(made.status());

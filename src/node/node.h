@@ -80,6 +80,9 @@ struct ServeOptions {
   // Where the local publisher serves results ("" = the advertise address; port 0 = a free one).
   std::string publisher_host;
   int publisher_port = 6001;
+  // Orchestrator: how long the signed download URLs of local results (GET /jobs/:id/results)
+  // stay valid.
+  Duration result_url_expiration = std::chrono::hours(1);
   // Plugins this compute node must not offer, by name (Bacalhau's Engines.Disabled,
   // InputSources.Disabled, Publishers.Disabled): e.g. {"docker"}, {"urlDownload", "local"}.
   std::vector<std::string> disabled_engines;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/errors.h"
+#include "node/result_urls.h"
 
 namespace cod::node {
 
@@ -19,8 +20,8 @@ api::HttpResponse text(int status, const std::string& body) {
 }  // namespace
 
 ResultServer::ResultServer(publisher::LocalPublisher* publisher, const std::string& host,
-                           uint16_t port)
-    : publisher_(publisher) {
+                           uint16_t port, std::string url_key, const Clock* clock)
+    : publisher_(publisher), url_key_(std::move(url_key)), clock_(clock) {
   api::HttpServerConfig config;
   config.host = host;
   config.port = port;
@@ -44,6 +45,12 @@ api::HttpResponse ResultServer::handle(api::HttpRequest& req) {
   std::string name = req.path.size() > 1 ? req.path.substr(1) : "";
   std::string path = publisher_->archivePath(name);
   if (path.empty()) return text(404, "not found: " + req.path);
+  std::string refusal = resultUrlRefusal(name, req.queryValue("expires"),
+                                         req.queryValue("signature"), url_key_, clock_->now());
+  if (!refusal.empty()) {
+    spdlog::info("refused {} to {}: {}", name, req.remote_address, refusal);
+    return text(403, refusal);
+  }
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return text(404, "no results for " + name + " on this node");

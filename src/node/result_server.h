@@ -1,18 +1,23 @@
 #pragma once
 
 // The compute node's file server for the `local` publisher (DESIGN §2, port 6001):
-// GET /<execution-id>.tar.gz answers the archive LocalPublisher made; anything else is 404.
+// GET /<execution-id>.tar.gz?expires=…&signature=… answers the archive LocalPublisher made when
+// the signature (result_urls.h) holds; a missing, wrong or expired one is 403, any other path 404.
 
 #include <memory>
 
 #include "api/http_server.h"
+#include "common/clock.h"
 #include "publisher/local/local_publisher.h"
 
 namespace cod::node {
 
 class ResultServer final : public api::HttpHandler {
  public:
-  ResultServer(publisher::LocalPublisher* publisher, const std::string& host, uint16_t port);
+  // `url_key` (resultUrlKey) checks download signatures; "" serves without them. `clock` must
+  // outlive the server.
+  ResultServer(publisher::LocalPublisher* publisher, const std::string& host, uint16_t port,
+               std::string url_key, const Clock* clock);
 
   // Binds, and tells the publisher the port it bound (for port 0).
   Status start();
@@ -24,6 +29,8 @@ class ResultServer final : public api::HttpHandler {
 
  private:
   publisher::LocalPublisher* publisher_;
+  std::string url_key_;
+  const Clock* clock_;
   std::unique_ptr<api::HttpServer> server_;
 };
 

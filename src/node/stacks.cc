@@ -12,6 +12,7 @@
 #include "ipfs/ipfs_client.h"
 #include "models/json.h"
 #include "node/node_identity.h"
+#include "node/result_urls.h"
 #include "s3/s3_client.h"
 #include "transport/nats/nats_transport.h"
 #include "transport/routing_transport.h"
@@ -83,6 +84,23 @@ models::SpecConfig presignManagedResult(const models::Execution& execution,
   out.params["PreSignedURL"] = *url;
   out.params["Managed"] = true;
   return out;
+}
+
+// A local publisher's result as a signed, expiring URL for the execution's own archive
+// (result_urls.h); anything else, or a cluster without a token, stays as published.
+models::SpecConfig signLocalResult(const models::Execution& e, const std::string& key,
+                                   Duration valid_for) {
+  models::SpecConfig r = e.published_result;
+  auto url = r.params.find("URL");
+  if (key.empty() || url == r.params.end() || !url->value().is_string()) return r;
+  auto signed_url = signResultUrl(std::string(url->value().as_string()), e.id, key,
+                                  SystemClock::instance().now() + valid_for);
+  if (!signed_url.isOk()) {
+    spdlog::warn("execution {}: not signing its result: {}", e.id, signed_url.status().message());
+    return r;
+  }
+  url->value() = *signed_url;
+  return r;
 }
 
 models::SpecConfig presignS3Result(const models::Job& job, const models::SpecConfig& result,
@@ -205,13 +223,16 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
                                                     {"BytesIn", tr.bytes_in},
                                                     {"BytesOut", tr.bytes_out}}}});
   };
-  deps.transform_result =
-      [disabled = options.s3_presigned_url_disabled, expires = options.s3_presigned_url_expiration,
-       managed = options.s3_managed](const models::Job& job, const models::Execution& e) {
-        const models::SpecConfig& r = e.published_result;
-        if (equalsIgnoreCase(r.type, "s3managed")) return presignManagedResult(e, managed);
-        return disabled ? r : presignS3Result(job, r, expires);
-      };
+  deps.transform_result = [disabled = options.s3_presigned_url_disabled,
+                           expires = options.s3_presigned_url_expiration,
+                           managed = options.s3_managed, url_key = resultUrlKey(s->nats_token),
+                           url_expires = options.result_url_expiration](
+                              const models::Job& job, const models::Execution& e) {
+    const models::SpecConfig& r = e.published_result;
+    if (equalsIgnoreCase(r.type, "s3managed")) return presignManagedResult(e, managed);
+    if (equalsIgnoreCase(r.type, "urlDownload")) return signLocalResult(e, url_key, url_expires);
+    return disabled ? r : presignS3Result(job, r, expires);
+  };
   api::ApiConfig api_config;
   api_config.host = apiListenHost(options);
   api_config.auth.users = options.api_users;
@@ -335,8 +356,15 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   // The results are served where the node says they are, not on every interface.
   const std::string& results_host =
       options.publisher_host.empty() ? options.advertise_address : options.publisher_host;
-  s->results = std::make_unique<ResultServer>(s->local.get(), results_host,
-                                              static_cast<uint16_t>(options.publisher_port));
+  s->results = std::make_unique<ResultServer>(
+      s->local.get(), results_host, static_cast<uint16_t>(options.publisher_port),
+      resultUrlKey(options.token), &SystemClock::instance());
+  if (options.token.empty()) {
+    spdlog::warn(
+        "no cluster token: result downloads on {}:{} are not signed, so anyone who can reach them "
+        "can fetch any result",
+        results_host, s->results->port());
+  }
   Status served = s->results->start();
   if (!served.isOk()) {
     return std::move(served)

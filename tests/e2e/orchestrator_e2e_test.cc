@@ -416,7 +416,10 @@ TEST_F(HostileInputE2E, DataDirIsPrivateAndResultsAreServedOnTheAdvertisedAddres
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(statusOf(curl({"-H", "X-Big: " + std::string(70000, 'a'), results})), "431");
   }
-  EXPECT_EQ(statusOf(curl({results})), "404");
+  // Without the orchestrator's signature nothing is served, not even whether the file exists.
+  EXPECT_EQ(statusOf(curl({results})), "403");
+  EXPECT_EQ(statusOf(curl({results + "?expires=9999999999&signature=00"})), "403");
+  EXPECT_EQ(statusOf(curl({"http://127.0.0.1:" + std::to_string(results_port) + "/x/y"})), "404");
 }
 
 // A job stored under a higher limit (or before there was one) must not take the orchestrator

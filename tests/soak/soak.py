@@ -10,7 +10,8 @@ user would:
 
   * every job was stored once and ends Completed;
   * no partition completed twice (each partition has exactly one Completed execution);
-  * every published result can be downloaded from its node (which kept its port across restarts);
+  * every published result can be downloaded, from its node (which kept its port across
+    restarts), through the signed URL GET /jobs/:id/results gives, and not without it;
   * no container is left in dockerd, and no execution or staged-input folder on a compute node.
 
 Usage: soak.py --cod build/release/bin/cod [--jobs 1000] [--seed N] [--keep]
@@ -391,11 +392,20 @@ def main():
                     failures.append("%s partition %d completed %d times" % (
                         j["Name"], p, len(done.get(p, []))))
             if j["Labels"].get("soak-kind") == "docker-publish":
-                for e in sum(done.values(), []):
-                    url = ((e.get("PublishedResult") or {}).get("Params") or {}).get("URL", "")
-                    problem = download_problem(url)
+                # The URLs the orchestrator signs (GET /results); the bare one a record shows
+                # must not be enough.
+                status, page = cluster.api.call("GET", "/api/v1/orchestrator/jobs/%s/results" % j["ID"])
+                items = (page or {}).get("Items") or [] if status == 200 else []
+                if len(items) != 1:
+                    failures.append("%s: %d results (%s)" % (j["Name"], len(items), status))
+                for item in items:
+                    problem = download_problem((item.get("Params") or {}).get("URL", ""))
                     if problem:
-                        failures.append("%s: result of %s: %s" % (j["Name"], e["ID"], problem))
+                        failures.append("%s: %s" % (j["Name"], problem))
+                for e in sum(done.values(), []):
+                    bare = ((e.get("PublishedResult") or {}).get("Params") or {}).get("URL", "")
+                    if not download_problem(bare):
+                        failures.append("%s: %s downloads without a signature" % (j["Name"], bare))
 
         # Cleanup is the compute nodes' own work after the last report: give it a moment.
         try:
