@@ -1,7 +1,10 @@
 // The API's request path without sockets: a request read from the input ("METHOD TARGET" line,
 // header lines, a blank line, the body) through the middleware, the router and every endpoint,
-// over a JobService, MemoryJobStore, EvaluationBroker and NodeManager on a ManualClock. The
-// whole world is rebuilt every 1,000 inputs, so that jobs the fuzzer submits do not pile up.
+// over a JobService, MemoryJobStore, EvaluationBroker and NodeManager on a ManualClock. A request
+// with an Authorization header goes through a middleware whose API has users (Bearer fuzz-key
+// may do anything, Basic fuzz:pw read), so the authorizer parses what the fuzzer sends; one
+// without, through an open API. The whole world is rebuilt every 1,000 inputs, so that jobs the
+// fuzzer submits do not pile up.
 
 #include <cstddef>
 #include <cstdint>
@@ -57,12 +60,23 @@ struct World {
     deps.nodes = nodes.get();
     deps.node_info = [self] { return self; };
     api::endpoints::registerAgentRoutes(router, deps, config);
-    api::endpoints::registerAuthRoutes(router, deps);
+    api::endpoints::registerAuthRoutes(router, deps, config);
     api::endpoints::registerJobRoutes(router, deps);
     api::endpoints::registerNodeRoutes(router, deps);
     api::endpoints::registerLogRoutes(router, deps);
     middleware = std::make_unique<api::Middleware>(
         &router, api::ServerHeaders{"v1.7.0", "c", "d", "linux", "amd64"});
+    api::ApiUser admin;
+    admin.api_key = "fuzz-key";
+    admin.actions = {"*"};
+    api::ApiUser reader;
+    reader.username = "fuzz";
+    reader.password = "pw";
+    reader.actions = {"read:*"};
+    authorizer = std::make_unique<api::Authorizer>(api::AuthConfig{{admin, reader}});
+    guarded = std::make_unique<api::Middleware>(
+        &router, api::ServerHeaders{"v1.7.0", "c", "d", "linux", "amd64"}, api::CorsConfig{},
+        authorizer.get());
   }
 
   ManualClock clock;
@@ -75,6 +89,8 @@ struct World {
   api::ApiConfig config;
   api::Router router;
   std::unique_ptr<api::Middleware> middleware;
+  std::unique_ptr<api::Authorizer> authorizer;
+  std::unique_ptr<api::Middleware> guarded;
 };
 
 // Next line of `text` (without its "\r\n" or "\n"), consuming it.
@@ -112,6 +128,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   req.body = std::string(text);
   req.remote_address = "127.0.0.1:40000";
-  (void)world->middleware->handle(req);
+  api::Middleware& middleware =
+      req.headers.find("Authorization") != nullptr ? *world->guarded : *world->middleware;
+  (void)middleware.handle(req);
   return 0;
 }
