@@ -175,6 +175,7 @@ Result<api::client::ApiClient*> CliContext::client() {
     websocket = api::client::makeBeastWebSocketTransport(std::move(options));
   }
   client_ = std::make_unique<api::client::ApiClient>(std::move(transport), std::move(websocket));
+  client_->setRetries(3, [this](Duration d) { sleep(d); });
   return client_.get();
 }
 

@@ -1,5 +1,6 @@
 #include "api/client/api_client.h"
 
+#include <thread>
 #include <utility>
 
 #include <boost/json/array.hpp>
@@ -460,6 +461,18 @@ Status ApiClient::streamLogs(const std::string& job_id, const LogsOptions& optio
 Result<bj::value> ApiClient::call(const std::string& method, const std::string& target,
                                   const std::string& body) {
   COD_ASSIGN_OR_RETURN(TransportResponse response, transport_->send({method, target, body}));
+  for (int attempt = 1; attempt <= retries_; ++attempt) {
+    bool refused_before_handling =
+        response.status == 429 || (response.status == 503 && method == "GET");
+    if (!refused_before_handling) break;
+    Duration wait = std::chrono::seconds(attempt);
+    if (sleep_) {
+      sleep_(wait);
+    } else {
+      std::this_thread::sleep_for(wait);
+    }
+    COD_ASSIGN_OR_RETURN(response, transport_->send({method, target, body}));
+  }
   std::string what = method + " " + target.substr(0, target.find('?'));
   if (response.status < 200 || response.status >= 300) {
     return statusFromHttpError(response.status, response.body, what);
@@ -471,6 +484,11 @@ Result<bj::value> ApiClient::call(const std::string& method, const std::string& 
   auto parsed = models::parseJson(response.body);
   if (!parsed.isOk()) return unexpectedResponse(what, parsed.error());
   return std::move(parsed).value();
+}
+
+void ApiClient::setRetries(int retries, std::function<void(Duration)> sleep) {
+  retries_ = std::max(0, retries);
+  sleep_ = std::move(sleep);
 }
 
 Result<SubmitJobResponse> ApiClient::submitJob(const models::Job& job, bool force) {

@@ -239,9 +239,17 @@ class ApiClient {
   Result<boost::json::value> call(const std::string& method, const std::string& target,
                                   const std::string& body = "");
 
+  // Answers the server gives before it handles a request — 429 (over the client's rate or
+  // connection limit) for any method, 503 for a GET — are tried again up to `retries` times,
+  // after 1 s, then 2 s, … (the servers' Retry-After is 1). `sleep` waits (tests pass their
+  // clock's). Default: 3 retries with std::this_thread::sleep_for.
+  void setRetries(int retries, std::function<void(Duration)> sleep);
+
  private:
   std::unique_ptr<HttpTransport> transport_;
   std::unique_ptr<WebSocketTransport> websocket_;
+  int retries_ = 3;
+  std::function<void(Duration)> sleep_;
 };
 
 // Percent-encodes a path segment or query value (everything but A-Z a-z 0-9 - . _ ~).

@@ -103,6 +103,42 @@ class ClientTest : public ::testing::Test {
   std::unique_ptr<ApiClient> client_;
 };
 
+// A server that refused before handling (over the rate limit: 429; busy: 503 for a read) is
+// asked again after 1 s, 2 s, 3 s; a handled answer, or a 503 to a write, is final.
+TEST(ClientRetryTest, RefusalsBeforeHandlingAreRetriedWithBackoff) {
+  std::vector<int> statuses;
+  auto fake = std::make_unique<FakeTransport>();
+  auto requests = fake->requests();
+  fake->handler = [&](const TransportRequest&) -> Result<TransportResponse> {
+    int status = statuses.empty() ? 200 : statuses.front();
+    if (!statuses.empty()) statuses.erase(statuses.begin());
+    return TransportResponse{
+        status, status == 200 ? R"({"Status":"OK"})" : R"({"Status":429,"Message":"slow down"})"};
+  };
+  ApiClient client(std::move(fake));
+  std::vector<Duration> waits;
+  client.setRetries(3, [&](Duration d) { waits.push_back(d); });
+
+  statuses = {429, 503};
+  EXPECT_TRUE(client.agentAlive().isOk());
+  EXPECT_EQ(waits, (std::vector<Duration>{std::chrono::seconds(1), std::chrono::seconds(2)}));
+  EXPECT_EQ(requests->size(), 3u);
+
+  waits.clear();
+  statuses = {429, 429, 429, 429};
+  auto refused = client.agentAlive();
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(waits.size(), 3u);
+
+  waits.clear();
+  statuses = {503};
+  EXPECT_FALSE(client.call("PUT", "/api/v1/orchestrator/jobs", "{}").isOk());
+  EXPECT_TRUE(waits.empty()) << "a write the server may have handled is not sent again";
+  statuses = {429};
+  EXPECT_TRUE(client.call("PUT", "/api/v1/orchestrator/jobs", "{}").isOk());
+  EXPECT_EQ(waits.size(), 1u);
+}
+
 TEST_F(ClientTest, SubmitSendsTheJobAndForce) {
   answer("PUT /api/v1/orchestrator/jobs", 200,
          R"({"JobID":"j-1","EvaluationID":"ev","Warnings":["w1"]})");
