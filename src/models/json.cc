@@ -5,6 +5,8 @@
 #include "models/json.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
@@ -166,6 +168,25 @@ const value* findKey(const object& obj, std::string_view key) {
     if (equalsIgnoreCase(member.key(), key)) return &member.value();
   }
   return nullptr;
+}
+
+std::optional<int64_t> exactInt64(const value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) {
+    if (v.get_uint64() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(v.get_uint64());
+  }
+  if (v.is_double()) {
+    double d = v.get_double();
+    // [-2^63, 2^63): both bounds are exact doubles; NaN fails both comparisons.
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) {
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
 }
 
 // ---- SpecConfig --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 // an InvalidArgument error naming the field by its path from the root: "Job.Tasks[0].Resources.CPU:
 // expected a string, got a number". A missing `Count` decodes as 1 (Bacalhau's default).
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -85,5 +86,10 @@ std::string serializePretty(const boost::json::value& v);
 
 // Case-insensitive lookup of `key` in an object; nullptr when absent.
 const boost::json::value* findKey(const boost::json::object& obj, std::string_view key);
+
+// The value as an int64 when it is a number that is one exactly (3, 3.0, a uint64 up to
+// INT64_MAX); nullopt otherwise (a string, 1.5, 1e30, 2^63). boost::json's to_number<int64_t>
+// throws for those, and a number from a peer or a job spec must never throw.
+std::optional<int64_t> exactInt64(const boost::json::value& v);
 
 }  // namespace cod::models

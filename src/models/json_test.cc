@@ -515,5 +515,22 @@ TEST(JsonDecodeTest, TopLevelNullIsAnError) {
             "SpecConfig: expected an object, got a string");
 }
 
+// Numbers from peers and job specs become int64 only when they are one exactly; nothing throws.
+TEST(JsonTest, ExactInt64TakesWholeNumbersThatFit) {
+  auto exact = [](const char* text) { return exactInt64(*parseJson(text)); };
+  EXPECT_EQ(exact("42"), 42);
+  EXPECT_EQ(exact("-7"), -7);
+  EXPECT_EQ(exact("3.0"), 3);
+  EXPECT_EQ(exact("9223372036854775807"), INT64_MAX);
+  EXPECT_EQ(exact("-9223372036854775808"), INT64_MIN);
+  EXPECT_EQ(exact("1.5"), std::nullopt);
+  EXPECT_EQ(exact("1e30"), std::nullopt);
+  EXPECT_EQ(exact("9223372036854775808"), std::nullopt);  // 2^63, a uint64
+  EXPECT_EQ(exact("17000000000000000000"), std::nullopt);
+  EXPECT_EQ(exact("9.3e18"), std::nullopt);
+  EXPECT_EQ(exact("\"5\""), std::nullopt);
+  EXPECT_EQ(exact("null"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace cod::models

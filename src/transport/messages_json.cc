@@ -48,7 +48,7 @@ bool boolean(const bj::object& o, std::string_view key, bool fallback = false) {
 }
 int64_t i64(const bj::object& o, std::string_view key) {
   const auto* v = models::findKey(o, key);
-  return v && v->is_number() ? v->to_number<int64_t>() : 0;
+  return v ? models::exactInt64(*v).value_or(0) : 0;
 }
 bj::array strings(const std::vector<std::string>& items) {
   bj::array out;

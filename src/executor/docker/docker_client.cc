@@ -221,7 +221,7 @@ Result<int64_t> DockerClient::waitContainer(const std::string& id, int64_t timeo
   auto v = models::parseJson(r.body);
   if (!v.isOk() || !v->is_object()) return internalError("unexpected wait response: " + r.body);
   const auto* code = models::findKey(v->as_object(), "StatusCode");
-  return code && code->is_number() ? code->to_number<int64_t>() : int64_t{-1};
+  return code ? models::exactInt64(*code).value_or(-1) : int64_t{-1};
 }
 
 Result<ContainerState> DockerClient::inspectContainer(const std::string& id) const {
@@ -235,7 +235,7 @@ Result<ContainerState> DockerClient::inspectContainer(const std::string& id) con
     const auto& o = st->as_object();
     if (const auto* x = models::findKey(o, "Running"); x && x->is_bool()) s.running = x->as_bool();
     if (const auto* x = models::findKey(o, "ExitCode"); x && x->is_number()) {
-      s.exit_code = x->to_number<int64_t>();
+      s.exit_code = models::exactInt64(*x).value_or(-1);
     }
     if (const auto* x = models::findKey(o, "OOMKilled"); x && x->is_bool()) {
       s.oom_killed = x->as_bool();

@@ -24,14 +24,16 @@ Result<NoopParams> parseParams(const models::Task& task) {
   if (const auto* v = models::findKey(params, "Delay")) {
     if (v->is_string()) {
       COD_ASSIGN_OR_RETURN(p.delay, parseDuration(v->as_string()));
-    } else if (v->is_number()) {
-      p.delay = std::chrono::milliseconds(v->to_number<int64_t>());
+    } else if (auto ms = models::exactInt64(*v); ms && *ms >= 0) {
+      p.delay = std::chrono::milliseconds(*ms);
     } else if (!v->is_null()) {
       return invalidArgument("noop Params.Delay: expected a duration like \"250ms\"");
     }
   }
-  if (const auto* v = models::findKey(params, "ExitCode"); v && v->is_number()) {
-    p.exit_code = v->to_number<int64_t>();
+  if (const auto* v = models::findKey(params, "ExitCode"); v && !v->is_null()) {
+    auto code = models::exactInt64(*v);
+    if (!code) return invalidArgument("noop Params.ExitCode: expected a whole number");
+    p.exit_code = *code;
   }
   if (const auto* v = models::findKey(params, "Stdout"); v && v->is_string()) {
     p.stdout_text = v->as_string();

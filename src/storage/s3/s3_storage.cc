@@ -144,7 +144,7 @@ Result<S3Params> parse(const models::InputSource& input) {
     };
     auto num = [&](std::string_view key) -> int64_t {
       const auto* v = models::findKey(obj, key);
-      return v != nullptr && v->is_number() ? v->to_number<int64_t>() : 0;
+      return v != nullptr ? models::exactInt64(*v).value_or(0) : 0;
     };
     p.partition_type = toLower(trim(str("Type")));
     p.partition_pattern = str("Pattern");

@@ -56,7 +56,7 @@ Result<LocalExecution> decodeLocalExecution(std::string_view text) {
   if (const auto* r = models::findKey(o, "Retryable"); r && r->is_bool())
     e.retryable = r->as_bool();
   if (const auto* u = models::findKey(o, "Updated"); u && u->is_number()) {
-    e.updated = fromUnixNanos(u->to_number<int64_t>());
+    e.updated = fromUnixNanos(models::exactInt64(*u).value_or(0));
   }
   return e;
 }

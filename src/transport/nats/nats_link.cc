@@ -138,8 +138,16 @@ void onMessage(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg, 
   if (!sub->state->stopping.load()) {
     const char* data = natsMsg_GetData(msg);
     int len = natsMsg_GetDataLength(msg);
-    sub->fn(std::string_view(data != nullptr ? data : "", data != nullptr ? len : 0),
-            natsMsg_GetReply(msg));
+    // An exception must not unwind into nats.c (it would end the process): a message a handler
+    // cannot take is dropped and said so.
+    try {
+      sub->fn(std::string_view(data != nullptr ? data : "", data != nullptr ? len : 0),
+              natsMsg_GetReply(msg));
+    } catch (const std::exception& e) {
+      spdlog::error("nats: dropped a message on {}: {}", natsMsg_GetSubject(msg), e.what());
+    } catch (...) {
+      spdlog::error("nats: dropped a message on {}", natsMsg_GetSubject(msg));
+    }
   }
   natsMsg_Destroy(msg);
 }
