@@ -21,9 +21,14 @@ for name in "${fuzzers[@]}"; do
   corpus=$build/fuzz/corpus/$name findings=$build/fuzz/findings/$name
   mkdir -p "$corpus" "$findings"
   log=$build/fuzz/$name.log
-  if "$build/fuzz/${name}_fuzzer" -runs="$runs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-      -jobs="${JOBS:-1}" -artifact_prefix="$findings/" "$corpus" "$root/fuzz/corpus/$name" \
-      >"$log" 2>&1; then
+  # -jobs > 1 forks workers that log to fuzz-N.log in the working directory: one per fuzzer,
+  # so that runs side by side do not write over each other.
+  parallel=()
+  [ "${JOBS:-1}" -gt 1 ] && parallel=(-jobs="$JOBS" -workers="$JOBS")
+  mkdir -p "$build/fuzz/work/$name"
+  if (cd "$build/fuzz/work/$name" && "$build/fuzz/${name}_fuzzer" -runs="$runs" -max_len=65536 \
+      -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -artifact_prefix="$findings/" \
+      "$corpus" "$root/fuzz/corpus/$name") >"$log" 2>&1; then
     echo "$name: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$log" | tail -1), no finding"
   else
     status=1

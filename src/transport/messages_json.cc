@@ -1,5 +1,7 @@
 #include "transport/messages_json.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "common/strings.h"
@@ -49,6 +51,12 @@ bool boolean(const bj::object& o, std::string_view key, bool fallback = false) {
 int64_t i64(const bj::object& o, std::string_view key) {
   const auto* v = models::findKey(o, key);
   return v ? models::exactInt64(*v).value_or(0) : 0;
+}
+// A duration sent in milliseconds, held between 0 and 100 years: nanoseconds (what Duration
+// counts) overflow int64 past 292 years.
+std::chrono::milliseconds millis(const bj::object& o, std::string_view key) {
+  constexpr int64_t kMaxMillis = int64_t{100} * 366 * 24 * 3600 * 1000;
+  return std::chrono::milliseconds(std::clamp<int64_t>(i64(o, key), 0, kMaxMillis));
 }
 bj::array strings(const std::vector<std::string>& items) {
   bj::array out;
@@ -249,8 +257,8 @@ std::string encode(const HandshakeResponse& m) {
 Result<HandshakeResponse> decodeHandshakeResponse(std::string_view text) {
   COD_ASSIGN_OR_RETURN(auto opened, open(text));
   return HandshakeResponse{boolean(opened.second, "Accepted"), str(opened.second, "Reason"),
-                           std::chrono::milliseconds(i64(opened.second, "HeartbeatIntervalMs")),
-                           std::chrono::milliseconds(i64(opened.second, "JobRetentionMs"))};
+                           millis(opened.second, "HeartbeatIntervalMs"),
+                           millis(opened.second, "JobRetentionMs")};
 }
 
 std::string encode(const HeartbeatRequest& m) {
@@ -445,7 +453,7 @@ Result<LogStreamOpen> decodeLogStreamOpen(std::string_view text) {
   m.request.tail = boolean(p, "Tail");
   m.request.follow = boolean(p, "Follow");
   m.window = i64(p, "Window");
-  m.keepalive_ms = i64(p, "KeepaliveMs");
+  m.keepalive_ms = millis(p, "KeepaliveMs").count();
   if (m.stream_id.empty() || m.reply_to.empty()) {
     return invalidArgument("LogStreamOpen without a StreamID or ReplyTo");
   }

@@ -142,6 +142,18 @@ TEST(MessagesJsonTest, NumbersThatAreNoInt64DoNotThrow) {
   }
 }
 
+// The fuzzer's second finding: milliseconds that overflow a Duration's nanoseconds.
+TEST(MessagesJsonTest, DurationsAreHeldToACentury) {
+  auto decoded =
+      decodeHandshakeResponse(R"({"Type":"HandshakeResponse","Payload":{"Accepted":true,)"
+                              R"("HeartbeatIntervalMs":2888888888888499,"JobRetentionMs":-5}})");
+  ASSERT_TRUE(decoded.isOk()) << decoded.status().message();
+  EXPECT_TRUE(decoded->accepted);
+  EXPECT_LE(decoded->heartbeat_interval, std::chrono::hours(24 * 366 * 100));
+  EXPECT_GT(decoded->heartbeat_interval, std::chrono::hours(24 * 365 * 99));
+  EXPECT_EQ(decoded->job_retention, Duration::zero());
+}
+
 TEST_F(NatsTransportTest, ComputeReconnectsWhenTheServerComesBackOnTheSamePort) {
   auto* orch = startOrchestrator(config());
   auto* node = startCompute("n-1", config());
