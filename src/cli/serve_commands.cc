@@ -64,6 +64,8 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
                   "Connections one client address may hold open to the API (0 = no limit)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_flag("--require-approval", o.require_approval,
+                "New compute nodes get no work until 'cod node approve' (orchestrator)");
   cmd->add_option("--max-job-count", o.max_job_count, "Most partitions (Count) one job may ask for")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
       ->capture_default_str();

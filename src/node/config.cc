@@ -117,6 +117,8 @@ const std::vector<Key>& keys() {
          if (d->count() < 0) throw YAML::Exception(n.Mark(), "must not be negative");
          o->job_retention = *d;
        }},
+      {"Orchestrator.NodeManager.ManualApproval", "--require-approval",
+       [](const YAML::Node& n, ServeOptions* o) { o->require_approval = n.as<bool>(); }},
       {"Orchestrator.MaxJobCount", "--max-job-count",
        [](const YAML::Node& n, ServeOptions* o) { o->max_job_count = n.as<int64_t>(); }},
       {"Compute.Enabled", "--compute",

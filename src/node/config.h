@@ -22,6 +22,7 @@
 //     Host: 0.0.0.0
 //     Port: 4222
 //     MaxJobCount: 10000
+//     NodeManager: {ManualApproval: true}   # new compute nodes wait for `cod node approve`
 //     Scheduler:   # cod's own: retry defaults per job type (Batch, Service, Daemon); a job's
 //       Retry:     # Meta cod.retry.* keys still win
 //         Batch: {Limit: 5, Delay: 2s, Factor: 2, MaxDelay: 1m}

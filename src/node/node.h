@@ -44,6 +44,9 @@ struct ServeOptions {
   // ---- orchestrator ----
   // How long a silent compute node stays connected.
   Duration node_disconnect_timeout = std::chrono::seconds(20);
+  // New compute nodes join PENDING and get no work until `cod node approve` (Bacalhau's
+  // Orchestrator.NodeManager.ManualApproval).
+  bool require_approval = false;
   // Remove jobs this long after they ended, with their records and the results compute nodes
   // keep (zero = keep every job).
   Duration job_retention{0};

@@ -167,6 +167,7 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
 
   orchestrator::OrchestratorConfig config;
   config.nodes.disconnect_timeout = options.node_disconnect_timeout;
+  config.nodes.manual_approval = options.require_approval;
   config.job_retention = options.job_retention;
   config.scheduler.queue_backoff = options.queue_backoff;
   config.job_limits.max_count = options.max_job_count;

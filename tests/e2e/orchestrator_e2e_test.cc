@@ -170,6 +170,41 @@ TEST_F(OrchestratorE2E, ComputeNodesJoinOverTls) {
   }
 }
 
+// With --require-approval a node that joins with the token waits PENDING, with no work, until
+// the operator approves it.
+TEST_F(OrchestratorE2E, NewNodesWaitForApproval) {
+  const int nats_port = freePort();
+  const std::string token = "e2e-" + newUuid().substr(0, 8);
+  startServer({"serve", "--orchestrator", "--require-approval", "--nats-port",
+               std::to_string(nats_port), "--token", token});
+  startCompute(nats_port, token);
+  ASSERT_TRUE(waitForComputeNodes(1));
+  std::string node;
+  auto nodes = client().listNodes();
+  ASSERT_TRUE(nodes.isOk()) << nodes.status().message();
+  for (const auto& n : *nodes) {
+    if (n.info.node_type == "Compute") {
+      node = n.info.node_id;
+      EXPECT_EQ(n.membership, "PENDING");
+    }
+  }
+  ASSERT_FALSE(node.empty());
+  auto before = cod({"job", "run", "--wait=false", "--id-only",
+                     writeFile("before.yaml", noopJobYaml(1, "{}", "before-approval"))});
+  const std::string waiting(trim(before.out));
+  ASSERT_FALSE(waiting.empty()) << before.err;
+  // The pending node does not count: the job fails at once, as with no node at all.
+  ASSERT_TRUE(waitForState(waiting, JobStateType::kFailed));
+  EXPECT_NE(client().getJob(waiting)->job.state.message.find("available: 0"), std::string::npos);
+
+  auto approved = cod({"node", "approve", node});
+  ASSERT_EQ(approved.code, 0) << approved.err;
+  auto after = cod(
+      {"job", "run", "--id-only", writeFile("after.yaml", noopJobYaml(1, "{}", "after-approval"))});
+  ASSERT_EQ(after.code, 0) << after.out << after.err;
+  EXPECT_TRUE(waitForState(std::string(trim(after.out)), JobStateType::kCompleted));
+}
+
 TEST_F(OrchestratorE2E, StopAndFailures) {
   serve();
   ASSERT_TRUE(waitForComputeNodes(1));
