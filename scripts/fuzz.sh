@@ -3,7 +3,9 @@
 # another, each from its seed corpus under fuzz/corpus (what it finds goes to a scratch corpus,
 # kept under build/asan/fuzz/corpus so a later run goes on from there). Prints each fuzzer's
 # executions, time and finding; a finding's input is left under build/asan/fuzz/findings.
-#   scripts/fuzz.sh [BUILD_DIR (build/asan)] [FUZZER...]      RUNS=10000000 JOBS=1
+#   scripts/fuzz.sh [BUILD_DIR (build/asan)] [FUZZER...]      RUNS=10000000 JOBS=1 TIMEOUT=10
+# TIMEOUT is the seconds one input may take before it counts as a finding: raise it on a busy
+# machine, where a starved process can stall that long on any input.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/asan}
@@ -27,7 +29,7 @@ for name in "${fuzzers[@]}"; do
   [ "${JOBS:-1}" -gt 1 ] && parallel=(-jobs="$JOBS" -workers="$JOBS")
   mkdir -p "$build/fuzz/work/$name"
   if (cd "$build/fuzz/work/$name" && "$build/fuzz/${name}_fuzzer" -runs="$runs" -max_len=65536 \
-      -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -artifact_prefix="$findings/" \
+      -timeout="${TIMEOUT:-10}" -rss_limit_mb=2048 "${parallel[@]}" -artifact_prefix="$findings/" \
       "$corpus" "$root/fuzz/corpus/$name") >"$log" 2>&1; then
     echo "$name: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$log" | tail -1), no finding"
   else
