@@ -97,12 +97,21 @@ Status validateAuthConfig(const AuthConfig& config) {
   return Status::ok();
 }
 
+namespace {
+
+// The capability for a path's resource ("" when none claims it).
+std::string capabilityFor(std::string_view method, std::string_view resource) {
+  if (resource.empty()) return "";
+  bool read = method == "GET" || method == "HEAD";
+  return std::string(read ? "read:" : "write:") + std::string(resource);
+}
+
+}  // namespace
+
 std::string requiredCapability(std::string_view method, std::string_view path) {
   bool open = false;
   std::string_view resource = resourceOf(path, &open);
-  if (open || resource.empty()) return "";
-  bool read = method == "GET" || method == "HEAD";
-  return std::string(read ? "read:" : "write:") + std::string(resource);
+  return open ? "" : capabilityFor(method, resource);
 }
 
 bool grants(const std::vector<std::string>& actions, std::string_view capability) {
@@ -137,7 +146,7 @@ Authorizer::Authorizer(const AuthConfig& config) {
     }
     if (!u.username.empty()) {
       user.has_password = true;
-      user.username = u.username;
+      user.username = digest(u.username);
       user.password = digest(u.password);
     }
     user.actions = u.actions;
@@ -162,7 +171,7 @@ const Authorizer::User* Authorizer::findByPassword(std::string_view username,
   const User* found = nullptr;
   for (const User& u : users_) {
     if (!u.has_password) continue;
-    bool same_name = sameDigest(digest(u.username), name);
+    bool same_name = sameDigest(u.username, name);
     bool same_pass = sameDigest(u.password, pass);
     if (same_name && same_pass && found == nullptr) found = &u;
   }
@@ -173,9 +182,9 @@ Authorizer::Decision Authorizer::authorize(const HttpRequest& req) const {
   Decision d;
   if (!enabled()) return d;
   bool open = false;
-  (void)resourceOf(req.path, &open);
+  std::string_view resource = resourceOf(req.path, &open);
   if (open) return d;
-  std::string needed = requiredCapability(req.method, req.path);
+  std::string needed = capabilityFor(req.method, resource);
 
   auto unauthorized = [&](std::string message) {
     d.status = 401;

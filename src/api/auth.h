@@ -73,7 +73,7 @@ class Authorizer {
     bool has_key = false;
     Digest key{};
     bool has_password = false;
-    std::string username;
+    Digest username{};
     Digest password{};
     std::vector<std::string> actions;
   };

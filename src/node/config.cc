@@ -28,6 +28,19 @@ std::vector<std::string> strings(const YAML::Node& n) {
   return out;
 }
 
+// A duration value ("30m", "168h"); a YAML::Exception saying what is wrong otherwise.
+enum class Sign { kAny, kNotNegative, kPositive };
+Duration duration(const YAML::Node& n, Sign sign) {
+  auto d = parseDuration(n.as<std::string>());
+  if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
+  if (sign == Sign::kNotNegative && d->count() < 0) {
+    throw YAML::Exception(n.Mark(), "must not be negative");
+  }
+  if (sign == Sign::kPositive && d->count() <= 0)
+    throw YAML::Exception(n.Mark(), "must be positive");
+  return *d;
+}
+
 // A map's value under `name`, matched without case (a null node when absent).
 YAML::Node field(const YAML::Node& map, const char* name) {
   for (const auto& kv : map) {
@@ -112,10 +125,7 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->nats_port = n.as<int>(); }},
       {"Orchestrator.JobRetention", "--job-retention",
        [](const YAML::Node& n, ServeOptions* o) {
-         auto d = parseDuration(n.as<std::string>());
-         if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
-         if (d->count() < 0) throw YAML::Exception(n.Mark(), "must not be negative");
-         o->job_retention = *d;
+         o->job_retention = duration(n, Sign::kNotNegative);
        }},
       {"Orchestrator.NodeManager.ManualApproval", "--require-approval",
        [](const YAML::Node& n, ServeOptions* o) { o->require_approval = n.as<bool>(); }},
@@ -139,18 +149,13 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->publisher_port = n.as<int>(); }},
       {"Publishers.Types.Local.URLExpiration", "",
        [](const YAML::Node& n, ServeOptions* o) {
-         auto d = parseDuration(n.as<std::string>());
-         if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
-         if (d->count() <= 0) throw YAML::Exception(n.Mark(), "must be positive");
-         o->result_url_expiration = *d;
+         o->result_url_expiration = duration(n, Sign::kPositive);
        }},
       {"Publishers.Types.S3.PreSignedURLDisabled", "",
        [](const YAML::Node& n, ServeOptions* o) { o->s3_presigned_url_disabled = n.as<bool>(); }},
       {"Publishers.Types.S3.PreSignedURLExpiration", "",
        [](const YAML::Node& n, ServeOptions* o) {
-         auto d = parseDuration(n.as<std::string>());
-         if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
-         o->s3_presigned_url_expiration = *d;
+         o->s3_presigned_url_expiration = duration(n, Sign::kAny);
        }},
       {"Publishers.Types.S3Managed.Bucket", "",
        [](const YAML::Node& n, ServeOptions* o) { o->s3_managed.bucket = n.as<std::string>(); }},
@@ -162,9 +167,7 @@ const std::vector<Key>& keys() {
        [](const YAML::Node& n, ServeOptions* o) { o->s3_managed.endpoint = n.as<std::string>(); }},
       {"Publishers.Types.S3Managed.PreSignedURLExpiration", "",
        [](const YAML::Node& n, ServeOptions* o) {
-         auto d = parseDuration(n.as<std::string>());
-         if (!d.isOk()) throw YAML::Exception(n.Mark(), d.status().message());
-         o->s3_managed.expiration = *d;
+         o->s3_managed.expiration = duration(n, Sign::kAny);
        }},
       {"Engines.Types.Docker.Capabilities", "--docker-capabilities",
        [](const YAML::Node& n, ServeOptions* o) { o->docker_capabilities = strings(n); }},

@@ -93,19 +93,11 @@ class JobRoutes {
   Result<HttpResponse> list(const HttpRequest& req) const {
     store::JobQuery q;
     q.ns = namespaceOf(req);
-    std::string token_text = req.queryValue("next_token");
-    if (!token_text.empty()) {
-      COD_ASSIGN_OR_RETURN(PageToken token, decodePageToken(token_text));
-      q.order_by = token.order_by;
-      q.reverse = token.reverse;
-      q.limit = token.limit;
-      q.offset = token.offset;
-    } else {
-      q.order_by = req.queryValue("order_by");
-      COD_ASSIGN_OR_RETURN(q.reverse, queryBool(req, "reverse"));
-      COD_ASSIGN_OR_RETURN(q.limit, queryUint(req, "limit"));
-    }
-    q.limit = pageLimit(q.limit, kMaxJobsPerPage);
+    COD_ASSIGN_OR_RETURN(PageToken page, pageRequest(req));
+    q.order_by = page.order_by;
+    q.reverse = page.reverse;
+    q.limit = pageLimit(page.limit, kMaxJobsPerPage);
+    q.offset = page.offset;
     std::vector<std::string> selectors = req.queryValues("labels");
     if (!selectors.empty()) {
       Result<models::LabelSelector> selector = models::LabelSelector::parseAll(selectors);
@@ -257,20 +249,13 @@ class JobRoutes {
     q.job_id = job.id;
     COD_ASSIGN_OR_RETURN(q.job_version, queryUint(req, "job_version"));
     COD_ASSIGN_OR_RETURN(q.all_versions, queryBool(req, "all_job_versions"));
-    COD_ASSIGN_OR_RETURN(bool reverse, queryBool(req, "reverse"));
-    COD_ASSIGN_OR_RETURN(uint64_t asked, queryUint(req, "limit"));
-    // created_at/create_time (default) or modified_at/modify_time; like Bacalhau, another value
-    // is not an error (the Python client always sends one) and keeps the default order.
-    std::string order_by = req.queryValue("order_by");
-    uint64_t offset = 0;
-    if (std::string token = req.queryValue("next_token"); !token.empty()) {
-      COD_ASSIGN_OR_RETURN(PageToken t, decodePageToken(token));
-      order_by = t.order_by;
-      reverse = t.reverse;
-      asked = t.limit;
-      offset = t.offset;
-    }
-    uint64_t limit = pageLimit(asked, kMaxExecutionsPerPage);
+    // order_by: created_at/create_time (default) or modified_at/modify_time; like Bacalhau,
+    // another value is not an error (the Python client always sends one) and keeps the default.
+    COD_ASSIGN_OR_RETURN(PageToken page, pageRequest(req));
+    const std::string& order_by = page.order_by;
+    const bool reverse = page.reverse;
+    const uint64_t offset = page.offset;
+    const uint64_t limit = pageLimit(page.limit, kMaxExecutionsPerPage);
     COD_ASSIGN_OR_RETURN(std::vector<models::Execution> executions, deps_.store->getExecutions(q));
     bool by_modify = order_by == "modified_at" || order_by == "modify_time";
     std::stable_sort(executions.begin(), executions.end(),
@@ -288,7 +273,7 @@ class JobRoutes {
     }
     if (executions.size() > limit) {
       executions.resize(limit);
-      next = encodePageToken(PageToken{order_by, reverse, asked, offset + limit});
+      next = encodePageToken(PageToken{order_by, reverse, page.limit, offset + limit});
     }
     json::array items;
     for (models::Execution& e : executions) items.push_back(executionJson(std::move(e)));

@@ -97,20 +97,13 @@ class NodeRoutes {
       if (!parsed.isOk()) return invalidArgument("labels: " + parsed.error().message());
       selector = std::move(parsed).value();
     }
-    std::string order_by = req.queryValue("order_by");
-    COD_ASSIGN_OR_RETURN(bool reverse, queryBool(req, "reverse"));
-    COD_ASSIGN_OR_RETURN(uint64_t limit, queryUint(req, "limit"));
-    uint64_t offset = 0;
-    if (std::string token = req.queryValue("next_token"); !token.empty()) {
-      // The token carries the order and page size it was issued for; the filters come from each
-      // request, so a client sends the same ones again with it (as Bacalhau's clients do).
-      COD_ASSIGN_OR_RETURN(PageToken page, decodePageToken(token));
-      order_by = page.order_by;
-      reverse = page.reverse;
-      limit = page.limit;
-      offset = page.offset;
-    }
-    limit = pageLimit(limit, kMaxNodesPerPage);
+    // A token carries the order and page size it was issued for; the filters come from each
+    // request, so a client sends the same ones again with it (as Bacalhau's clients do).
+    COD_ASSIGN_OR_RETURN(PageToken page, pageRequest(req));
+    std::string order_by = page.order_by;
+    bool reverse = page.reverse;
+    uint64_t offset = page.offset;
+    uint64_t limit = pageLimit(page.limit, kMaxNodesPerPage);
     COD_ASSIGN_OR_RETURN(NodeLess less, nodeOrder(order_by));
     NodeLess ordered = less;
     if (reverse) ordered = [less](const auto& a, const auto& b) { return less(b, a); };

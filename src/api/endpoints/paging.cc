@@ -65,4 +65,15 @@ Result<bool> queryBool(const HttpRequest& req, std::string_view key, bool fallba
   return invalidArgument(std::string(key) + ": expected true or false, got '" + text + "'");
 }
 
+Result<PageToken> pageRequest(const HttpRequest& req) {
+  if (std::string token = req.queryValue("next_token"); !token.empty()) {
+    return decodePageToken(token);
+  }
+  PageToken page;
+  page.order_by = req.queryValue("order_by");
+  COD_ASSIGN_OR_RETURN(page.reverse, queryBool(req, "reverse"));
+  COD_ASSIGN_OR_RETURN(page.limit, queryUint(req, "limit"));
+  return page;
+}
+
 }  // namespace cod::api::endpoints

@@ -39,6 +39,11 @@ std::string encodePageToken(const PageToken& token);
 // InvalidArgument "invalid next_token …" for anything that is not a token we issued.
 Result<PageToken> decodePageToken(std::string_view text);
 
+// What a list request asks for: its next_token when it has one (the order and page size it was
+// issued for), else its order_by, reverse and limit; `limit` is asked-for, before pageLimit.
+// InvalidArgument for a bad token or parameter.
+Result<PageToken> pageRequest(const HttpRequest& req);
+
 // Query parameters. Absent or empty → fallback; a malformed value → InvalidArgument naming the
 // parameter.
 Result<uint64_t> queryUint(const HttpRequest& req, std::string_view key, uint64_t fallback = 0);
