@@ -99,7 +99,9 @@ class TestDockerd {
     executor::DockerClient client(socket_);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!client.ping().isOk()) {
-      if (std::chrono::steady_clock::now() > deadline || waitpid(pid_, nullptr, WNOHANG) != 0) {
+      bool exited = waitpid(pid_, nullptr, WNOHANG) != 0;
+      if (exited) pid_ = -1;  // reaped: its pid may be another process's by the time stop() runs
+      if (exited || std::chrono::steady_clock::now() > deadline) {
         error_ = "dockerd did not start; see " + (dir_ / "dockerd.log").string();
         return;
       }

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -32,6 +33,15 @@ class TestS3Server {
       return nullptr;
     }
     return &instance;
+  }
+
+  // A server that died under the tests says so, with its last words, when the binary exits: a
+  // test that then failed with "Couldn't connect" has its cause next to it in the log.
+  ~TestS3Server() {
+    if (server_ && !server_->running()) {
+      std::fprintf(stderr, "s3rver (port %d) died during the tests: exit %d\n%s\n", port_,
+                   server_->wait(std::chrono::seconds(0)), server_->stderrText().c_str());
+    }
   }
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
