@@ -35,6 +35,7 @@ rss() { awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status"; }
 
 echo "idle, no nodes: orchestrator CPU $(share 10)% of a core, RSS $(rss)"
 "$bin/node_sim" --nats "$nats" --token "$token" --api-port "$port" --nodes "$nodes" \
+  --password-file "$dir/data/orchestrator/nats/orchestrator-password" \
   --seconds "$seconds" --silence "$silence" >"$dir/sim.log" 2>&1 &
 sim=$!
 # Measure the middle of the steady phase, once every node has joined.

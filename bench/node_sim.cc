@@ -5,6 +5,9 @@
 // orchestrator took to mark them disconnected (read through the API), and the latency of
 // `GET /nodes` pages (--page nodes each) while all of them are connected. The orchestrator's CPU
 // and memory are the calling script's to read (bench/node_scale.sh). Not a test: it measures.
+// An orchestrator whose nats-server gives nodes credentials of their own lets one connection
+// speak for only one node, so the tool then connects as the orchestrator's own NATS user
+// (--password-file: <data dir>/orchestrator/nats/orchestrator-password).
 //
 //   node_sim --nats nats://127.0.0.1:4222 --token T --api-port 1234 --nodes 10000
 
@@ -22,6 +25,7 @@
 #include "common/strings.h"
 #include "transport/messages.h"
 #include "transport/nats/nats_transport.h"
+#include "transport/nats/subjects.h"
 
 using namespace cod;
 using cod::bench::percentile;
@@ -42,6 +46,18 @@ class IdleNodes final : public transport::ComputeHandler {
 int main(int argc, char** argv) {
   std::string nats = stringFlag(argc, argv, "--nats", "nats://127.0.0.1:4222");
   std::string token = stringFlag(argc, argv, "--token", "");
+  std::string password_file = stringFlag(argc, argv, "--password-file", "");
+  std::string password;
+  if (!password_file.empty()) {
+    std::FILE* f = std::fopen(password_file.c_str(), "r");
+    char buf[256] = {};
+    if (f == nullptr || std::fgets(buf, sizeof buf, f) == nullptr) {
+      std::fprintf(stderr, "cannot read %s\n", password_file.c_str());
+      return 1;
+    }
+    std::fclose(f);
+    password = std::string(trim(buf));
+  }
   int api_port =
       static_cast<int>(static_cast<long>(bench::numberFlag(argc, argv, "--api-port", 1234)));
   long nodes = static_cast<long>(bench::numberFlag(argc, argv, "--nodes", 10000));
@@ -60,6 +76,10 @@ int main(int argc, char** argv) {
     transport::NatsTransportConfig config;
     config.servers = nats;
     config.token = token;
+    if (!password.empty()) {
+      config.user = transport::kNatsOrchestratorUser;
+      config.password = password;
+    }
     config.connection_name = "node_sim " + std::to_string(c);
     auto link = std::make_unique<transport::NatsComputeTransport>(config);
     // The link subscribes as one node; requests carry any node's ID.

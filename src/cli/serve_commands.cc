@@ -85,6 +85,10 @@ void addServeFlags(CLI::App* cmd, ServeFlags* f, bool with_roles) {
                   "Serve the nats-server child over TLS only, with this certificate (PEM)");
   cmd->add_option("--nats-tls-key-file", o.nats_tls_key_file,
                   "The private key of --nats-tls-cert-file (PEM)");
+  cmd->add_option("--nats-tls-client-ca-file", o.nats_tls_client_ca_file,
+                  "Mutual TLS: the nats-server child admits only clients whose certificate this "
+                  "CA file (PEM) trusts; it must trust --nats-tls-cert-file too, which the "
+                  "orchestrator presents as its own");
   cmd->add_option("--tls-ca-file", o.tls_ca_file,
                   "CA certificate that verifies the NATS server's (tls:// URLs)");
   cmd->add_option("--tls-cert-file", o.tls_cert_file, "Client certificate for NATS (mutual TLS)");

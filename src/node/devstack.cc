@@ -87,6 +87,11 @@ Status Devstack::start() {
     if (std::string ca = localNatsCaFile(options_.base); !ca.empty()) {
       args.insert(args.end(), {"--tls-ca-file", ca});
     }
+    // Mutual TLS on one machine: the nodes show the server's own certificate.
+    if (!options_.base.nats_tls_client_ca_file.empty()) {
+      args.insert(args.end(), {"--tls-cert-file", options_.base.nats_tls_cert_file,
+                               "--tls-key-file", options_.base.nats_tls_key_file});
+    }
     for (const auto& [k, v] : options_.base.labels) args.insert(args.end(), {"-l", k + "=" + v});
     pid_t parent = getpid();
     pid_t pid = fork();

@@ -127,7 +127,23 @@ int runServe(const ServeOptions& options) {
     // signed with), generated or given.
     ServeOptions compute_options = options;
     if (orch && compute_options.token.empty()) compute_options.token = orch->nats_token;
-    auto made = ComputeStack::start(compute_options, dir, orch ? hub.computeTransport() : nullptr);
+    // A stop signal while the node waits to be admitted ends the wait (the signals are blocked
+    // in every thread, so it is taken here).
+    bool stop_signalled = false;
+    auto pause = [&](Duration d) {
+      timespec ts{};
+      ts.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+      ts.tv_nsec = static_cast<long>((d % std::chrono::seconds(1)).count());
+      stop_signalled = sigtimedwait(&signals, nullptr, &ts) > 0;
+      return !stop_signalled;
+    };
+    auto made =
+        ComputeStack::start(compute_options, dir, orch ? hub.computeTransport() : nullptr, pause);
+    if (stop_signalled) {
+      spdlog::info("received a stop signal while waiting to be admitted, shutting down");
+      if (orch) orch->stop();
+      return 0;
+    }
     if (!made.isOk()) {
       if (orch) orch->stop();
       return failWith(made.status());

@@ -67,6 +67,9 @@ struct ServeOptions {
   // tls:// and a CA file that verifies the certificate.
   std::string nats_tls_cert_file;
   std::string nats_tls_key_file;
+  // Mutual TLS: clients of the nats-server child must present a certificate this CA file trusts.
+  // The orchestrator presents nats_tls_cert_file itself, so the file must trust that one too.
+  std::string nats_tls_client_ca_file;
 
   // ---- compute ----
   // NATS URL(s) of the orchestrator(s) to join (comma-separated); hybrid nodes use their own.

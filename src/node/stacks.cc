@@ -1,9 +1,19 @@
 #include "node/stacks.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "common/ids.h"
 #include "common/paths.h"
 #include "common/strings.h"
 #include "common/units.h"
@@ -15,6 +25,7 @@
 #include "node/result_urls.h"
 #include "s3/s3_client.h"
 #include "transport/nats/nats_transport.h"
+#include "transport/nats/subjects.h"
 #include "transport/routing_transport.h"
 
 namespace cod::node {
@@ -143,6 +154,8 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
     nats.token = options.token;
     nats.tls_cert_file = options.nats_tls_cert_file;
     nats.tls_key_file = options.nats_tls_key_file;
+    nats.tls_client_ca_file = options.nats_tls_client_ca_file;
+    nats.node_credentials = true;
     s->nats = std::make_unique<transport::NatsServerProcess>(nats);
     Status st = s->nats->start();
     if (!st.isOk()) return std::move(st).prepend("starting nats-server");
@@ -156,7 +169,18 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   COD_ASSIGN_OR_RETURN(s->store, store::SqliteJobStore::open((fs::path(dir) / "jobs.db").string()));
   transport::NatsTransportConfig link =
       natsConfig(options, s->nats_url, s->nats_token, "cod-orchestrator " + id);
-  if (s->nats) link.ca_file = localNatsCaFile(options);  // our own child's certificate
+  if (s->nats) {
+    link.ca_file = localNatsCaFile(options);  // our own child's certificate
+    if (!options.nats_tls_client_ca_file.empty() && link.cert_file.empty()) {
+      link.cert_file = options.nats_tls_cert_file;  // mutual TLS: we show it ours
+      link.key_file = options.nats_tls_key_file;
+    }
+    link.user = transport::kNatsOrchestratorUser;
+    link.password = s->nats->orchestratorPassword();
+    link.admit = [nats = s->nats.get()](const std::string& node_id, const std::string& secret) {
+      return nats->admitNode(node_id, secret);
+    };
+  }
   auto remote = std::make_unique<transport::NatsOrchestratorTransport>(link);
   if (hub) {
     s->transport = std::make_unique<transport::RoutingOrchestratorTransport>(
@@ -168,6 +192,15 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   orchestrator::OrchestratorConfig config;
   config.nodes.disconnect_timeout = options.node_disconnect_timeout;
   config.nodes.manual_approval = options.require_approval;
+  if (s->nats) {
+    config.nodes.on_removed = [nats = s->nats.get()](const std::string& node_id) {
+      Status withdrawn = nats->removeNode(node_id);
+      if (!withdrawn.isOk()) {
+        spdlog::warn("node {} was deleted but keeps its NATS credentials: {}", node_id,
+                     withdrawn.message());
+      }
+    };
+  }
   config.job_retention = options.job_retention;
   config.scheduler.queue_backoff = options.queue_backoff;
   config.job_limits.max_count = options.max_job_count;
@@ -224,14 +257,19 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
                                                     {"BytesIn", tr.bytes_in},
                                                     {"BytesOut", tr.bytes_out}}}});
   };
+  // A node with credentials of its own checks result URLs with a key from its secret, which no
+  // other node knows; the rest (a hybrid node, an operator's NATS) with the cluster token's.
   deps.transform_result = [disabled = options.s3_presigned_url_disabled,
                            expires = options.s3_presigned_url_expiration,
                            managed = options.s3_managed, url_key = resultUrlKey(s->nats_token),
-                           url_expires = options.result_url_expiration](
+                           url_expires = options.result_url_expiration, nats = s->nats.get()](
                               const models::Job& job, const models::Execution& e) {
     const models::SpecConfig& r = e.published_result;
     if (equalsIgnoreCase(r.type, "s3managed")) return presignManagedResult(e, managed);
-    if (equalsIgnoreCase(r.type, "urlDownload")) return signLocalResult(e, url_key, url_expires);
+    if (equalsIgnoreCase(r.type, "urlDownload")) {
+      std::optional<std::string> secret = nats ? nats->nodeSecret(e.node_id) : std::nullopt;
+      return signLocalResult(e, secret ? resultUrlKey(*secret) : url_key, url_expires);
+    }
     return disabled ? r : presignS3Result(job, r, expires);
   };
   api::ApiConfig api_config;
@@ -255,11 +293,108 @@ void OrchestratorStack::stop() {
 
 // ---- compute ----
 
+namespace {
+
+// A file only its owner may read.
+Status writePrivateFile(const std::string& path, const std::string& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return internalError("cannot write " + path + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, 0600) == 0 &&
+            ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ok = ::close(fd) == 0 && ok;
+  return ok ? Status::ok() : internalError("cannot write " + path + ": " + std::strerror(errno));
+}
+
+Result<std::string> readTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return internalError("cannot read " + path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// 64 hex digits (244 random bits, from two v4 UUIDs).
+std::string newSecret() {
+  std::string out;
+  for (const std::string& uuid : {newUuid(), newUuid()}) {
+    for (char c : uuid) {
+      if (c != '-') out += c;
+    }
+  }
+  return out;
+}
+
+// A node's own NATS credentials (nats_server_process.h): its secret is made once and kept in
+// <dir>/nats-secret; <dir>/nats-joined says the orchestrator has admitted it. Until then the node
+// asks to join, with the token, as often as it takes; after, it asks again at each start (the
+// answer is the same) but goes on if the orchestrator cannot be reached, connecting as itself
+// once it can. An orchestrator whose NATS server has no per-node credentials (an operator's own
+// --nats-url) refuses the join user: the node then connects with the token, as before.
+Result<transport::NatsTransportConfig> joinOrchestrator(
+    transport::NatsTransportConfig config, const std::string& dir, const std::string& node_id,
+    const std::function<bool(Duration)>& pause) {
+  if (config.token.empty()) return config;
+  const fs::path secret_file = fs::path(dir) / "nats-secret";
+  const fs::path joined_file = fs::path(dir) / "nats-joined";
+  std::error_code ec;
+  if (!fs::exists(secret_file, ec)) {
+    COD_RETURN_IF_ERROR(writePrivateFile(secret_file.string(), newSecret() + "\n"));
+  }
+  COD_ASSIGN_OR_RETURN(std::string text, readTextFile(secret_file.string()));
+  const std::string secret(trim(text));
+  const bool joined_before = fs::exists(joined_file, ec);
+  auto own = [&] {
+    config.user = node_id;
+    config.password = secret;
+    return config;
+  };
+  auto last_said = std::chrono::steady_clock::now() - std::chrono::minutes(1);
+  for (;;) {
+    Status joined = transport::joinNatsCluster(config, node_id, secret);
+    if (joined.isOk()) {
+      if (!joined_before) {
+        COD_RETURN_IF_ERROR(writePrivateFile(joined_file.string(), ""));
+        spdlog::info("the orchestrator admitted node {} with NATS credentials of its own", node_id);
+      }
+      return own();
+    }
+    if (joined.code() == StatusCode::kPermissionDenied) {
+      if (joined_before) {
+        spdlog::warn("the NATS server refuses this node's join: connecting with the token ({})",
+                     joined.message());
+      }
+      return config;  // no per-node credentials there: the token is what it takes
+    }
+    if (joined.code() != StatusCode::kUnavailable &&
+        joined.code() != StatusCode::kDeadlineExceeded) {
+      return std::move(joined).prepend("joining the orchestrator as node " + node_id);
+    }
+    if (joined_before) return own();  // connects in the background once it can
+    if (std::chrono::steady_clock::now() - last_said >= std::chrono::seconds(10)) {
+      spdlog::info("waiting for the orchestrator to admit node {}: {}", node_id, joined.message());
+      last_said = std::chrono::steady_clock::now();
+    }
+    if (pause ? !pause(std::chrono::seconds(1))
+              : (std::this_thread::sleep_for(std::chrono::seconds(1)), false)) {
+      return cancelled("stopped before the orchestrator admitted node " + node_id);
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
     const ServeOptions& options, const std::string& dir,
-    std::unique_ptr<transport::ComputeTransport> transport) {
+    std::unique_ptr<transport::ComputeTransport> transport,
+    const std::function<bool(Duration)>& pause) {
   auto s = std::make_unique<ComputeStack>();
   COD_ASSIGN_OR_RETURN(std::string id, loadOrCreateNodeId(dir, options.name));
+  // Joined first: the node's own secret, when it gets one, also keys its result URLs.
+  transport::NatsTransportConfig nats;
+  std::string url_key = resultUrlKey(options.token);
+  if (!transport) {
+    nats = natsConfig(options, options.orchestrators, options.token, "cod-compute " + id);
+    COD_ASSIGN_OR_RETURN(nats, joinOrchestrator(nats, dir, id, pause));
+    if (!nats.user.empty()) url_key = resultUrlKey(nats.password);
+  }
   COD_ASSIGN_OR_RETURN(
       s->store, store::SqliteExecutionStore::open((fs::path(dir) / "executions.db").string()));
 
@@ -358,8 +493,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   const std::string& results_host =
       options.publisher_host.empty() ? options.advertise_address : options.publisher_host;
   s->results = std::make_unique<ResultServer>(
-      s->local.get(), results_host, static_cast<uint16_t>(options.publisher_port),
-      resultUrlKey(options.token), &SystemClock::instance());
+      s->local.get(), results_host, static_cast<uint16_t>(options.publisher_port), url_key,
+      &SystemClock::instance());
   if (options.token.empty()) {
     spdlog::warn(
         "no cluster token: result downloads on {}:{} are not signed, so anyone who can reach them "
@@ -377,9 +512,8 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   if (transport) {
     s->transport = std::move(transport);
   } else {
-    auto c = natsConfig(options, options.orchestrators, options.token, "cod-compute " + id);
-    c.retry_on_failed_connect = true;  // the orchestrator may start later
-    s->transport = std::make_unique<transport::NatsComputeTransport>(c);
+    nats.retry_on_failed_connect = true;  // the orchestrator may start later
+    s->transport = std::make_unique<transport::NatsComputeTransport>(nats);
   }
 
   compute::ComputeConfig config;

@@ -4,6 +4,7 @@
 // nats-server child or external NATS, orchestrator, API server) and a compute node (execution
 // store, executors, publishers, result file server, transport).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,10 +87,13 @@ struct ComputeStack {
   std::unique_ptr<ResultServer> results;
   std::unique_ptr<compute::ComputeNode> node;
 
-  // `transport` is the in-process hub's end for a hybrid node, or null to join over NATS.
+  // `transport` is the in-process hub's end for a hybrid node, or null to join over NATS. A node
+  // joining for the first time waits until its orchestrator admits it; `pause` waits between
+  // tries and says false when the node should give up (a stop signal), null to just sleep.
   static Result<std::unique_ptr<ComputeStack>> start(
       const ServeOptions& options, const std::string& dir,
-      std::unique_ptr<transport::ComputeTransport> transport);
+      std::unique_ptr<transport::ComputeTransport> transport,
+      const std::function<bool(Duration)>& pause = nullptr);
   void stop();
 };
 

@@ -436,7 +436,7 @@ TEST_P(TransportConformanceTest, HeartbeatUpdateAndReconcileRoundTrip) {
   ASSERT_TRUE(hb_answer.isOk()) << hb_answer.status().toString();
   EXPECT_TRUE(hb_answer->known);
   hb.node_id = "n-unknown";
-  auto unknown = node->heartbeat(hb);
+  auto unknown = startCompute("n-unknown")->heartbeat(hb);
   ASSERT_TRUE(unknown.isOk()) << unknown.status().toString();
   EXPECT_FALSE(unknown->known);
   ASSERT_EQ(orchestrator_handler_.heartbeats().size(), 2u);
@@ -471,7 +471,7 @@ TEST_P(TransportConformanceTest, HeartbeatUpdateAndReconcileRoundTrip) {
   auto url = node->presignUpload({"n-1", "j-1", "e-1"});
   ASSERT_TRUE(url.isOk()) << url.status().toString();
   EXPECT_EQ(url->url, "https://bucket.example/j-1/e-1?X-Amz-Signature=s");
-  auto refused = node->presignUpload({"n-unmanaged", "j-1", "e-1"});
+  auto refused = startCompute("n-unmanaged")->presignUpload({"n-unmanaged", "j-1", "e-1"});
   ASSERT_TRUE(refused.isOk()) << refused.status().toString();
   EXPECT_TRUE(refused->url.empty());
   EXPECT_EQ(refused->reason, "no managed bucket");

@@ -170,6 +170,99 @@ TEST_F(OrchestratorE2E, ComputeNodesJoinOverTls) {
   }
 }
 
+// Mutual TLS on the NATS link: with --nats-tls-client-ca-file the orchestrator's nats-server lets
+// in only clients with a certificate that CA signed; a node without one is one clear error.
+TEST_F(OrchestratorE2E, WithAClientCaOnlyNodesWithACertificateJoin) {
+  auto openssl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "/usr/bin/openssl");
+    auto r = run(args, {}, dir_ / "logs");
+    EXPECT_EQ(r.code, 0) << r.err;
+  };
+  auto path = [&](const std::string& name) { return (dir_ / name).string(); };
+  std::ofstream(path("san.ext")) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out",
+           path("ca.pem"), "-days", "1", "-subj", "/CN=cod-test-ca"});
+  for (const std::string name : {"server", "node"}) {
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", path(name + ".key"), "-out",
+             path(name + ".csr"), "-subj", "/CN=cod-test-" + name});
+    openssl({"x509", "-req", "-in", path(name + ".csr"), "-CA", path("ca.pem"), "-CAkey",
+             path("ca.key"), "-CAcreateserial", "-out", path(name + ".pem"), "-days", "1",
+             "-extfile", path("san.ext")});
+  }
+  const int nats_port = freePort();
+  const std::string token = "e2e-" + newUuid().substr(0, 8);
+  startServer({"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token",
+               token, "--nats-tls-cert-file", path("server.pem"), "--nats-tls-key-file",
+               path("server.key"), "--nats-tls-client-ca-file", path("ca.pem"), "--tls-ca-file",
+               path("ca.pem")});
+  const std::string url = "tls://127.0.0.1:" + std::to_string(nats_port);
+  auto compute = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> args{
+        "serve",   "--compute", "--data-dir",       path(name), "--orchestrators", url,
+        "--token", token,       "--publisher-port", "0",        "--tls-ca-file",   path("ca.pem")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  auto anonymous = cod(compute("anonymous", {}), std::chrono::seconds(60));
+  EXPECT_EQ(anonymous.code, 1) << anonymous.out << anonymous.err;
+  EXPECT_NE(anonymous.err.find("cannot connect to NATS at " + url), std::string::npos)
+      << anonymous.err;
+  EXPECT_NE(anonymous.err.find("--tls-cert-file"), std::string::npos) << anonymous.err;
+
+  std::vector<std::string> args{COD_BINARY};
+  for (auto& a :
+       compute("node", {"--tls-cert-file", path("node.pem"), "--tls-key-file", path("node.key")})) {
+    args.push_back(a);
+  }
+  servers_.push_back(std::make_unique<Process>(args, env(), dir_ / "logs"));
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto job = cod({"job", "run", "--id-only", writeFile("one.yaml", noopJobYaml(1, "{}"))});
+  ASSERT_EQ(job.code, 0) << job.out << job.err;
+  EXPECT_TRUE(waitForState(std::string(trim(job.out)), JobStateType::kCompleted));
+}
+
+// The token only lets a node ask to join: each compute node is admitted with a secret of its
+// own, and its NATS user may publish only as itself and read only what is sent to it. Another
+// node cannot take its ID; deleting the node withdraws its credentials.
+TEST_F(OrchestratorE2E, EachComputeNodeJoinsWithCredentialsOfItsOwn) {
+  const int nats_port = freePort();
+  const std::string token = "e2e-" + newUuid().substr(0, 8);
+  startServer(
+      {"serve", "--orchestrator", "--nats-port", std::to_string(nats_port), "--token", token});
+  startCompute(nats_port, token);
+  ASSERT_TRUE(waitForComputeNodes(1));
+  auto job = cod({"job", "run", "--id-only", writeFile("one.yaml", noopJobYaml(1, "{}"))});
+  ASSERT_EQ(job.code, 0) << job.out << job.err;
+  EXPECT_TRUE(waitForState(std::string(trim(job.out)), JobStateType::kCompleted));
+
+  const std::filesystem::path node_dir = dir_ / "compute" / "compute";
+  const std::string node(trim(slurp(node_dir / "node_id")));
+  const std::filesystem::path nats_dir = std::filesystem::path(dataDir()) / "orchestrator" / "nats";
+  const std::string secret(trim(slurp(node_dir / "nats-secret")));
+  EXPECT_GE(secret.size(), 32u);
+  EXPECT_TRUE(std::filesystem::exists(node_dir / "nats-joined"));
+  EXPECT_EQ(slurp(nats_dir / "nodes"), node + " " + secret + "\n");
+  const std::string conf = slurp(nats_dir / "nats-server.conf");
+  EXPECT_NE(conf.find("subscribe: {allow: [\"cod.v1.compute." + node + ".messages\""),
+            std::string::npos)
+      << conf;
+  EXPECT_EQ(conf.find("token:"), std::string::npos) << "the token must not open everything";
+
+  auto impostor =
+      cod({"serve", "--compute", "--name", node, "--data-dir", (dir_ / "impostor").string(),
+           "--orchestrators", "nats://127.0.0.1:" + std::to_string(nats_port), "--token", token,
+           "--publisher-port", "0"},
+          std::chrono::seconds(60));
+  EXPECT_EQ(impostor.code, 1) << impostor.out << impostor.err;
+  EXPECT_NE(impostor.err.find("node ID " + node + " is taken by a node with other credentials"),
+            std::string::npos)
+      << impostor.err;
+
+  auto deleted = cod({"node", "delete", node});
+  ASSERT_EQ(deleted.code, 0) << deleted.err;
+  EXPECT_EQ(slurp(nats_dir / "nodes"), "");
+}
+
 // With --require-approval a node that joins with the token waits PENDING, with no work, until
 // the operator approves it.
 TEST_F(OrchestratorE2E, NewNodesWaitForApproval) {

@@ -12,7 +12,7 @@ constexpr const char* kComponent = "NodeManager";
 }
 
 NodeManager::NodeManager(store::JobStore* store, const Clock* clock, NodeManagerConfig config)
-    : store_(store), clock_(clock), config_(config) {}
+    : store_(store), clock_(clock), config_(std::move(config)) {}
 
 void NodeManager::setListener(Listener listener) {
   std::lock_guard lock(mu_);
@@ -350,6 +350,7 @@ Status NodeManager::remove(const std::string& id_or_prefix) {
   Status st = store_->update([&](store::Txn& tx) { return tx.deleteNode(id); });
   if (!st.isOk() && st.code() != StatusCode::kNotFound) return st;
   if (was_connected && listener.on_left) listener.on_left(id, "node has been deleted");
+  if (config_.on_removed) config_.on_removed(id);
   return Status::ok();
 }
 

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -131,6 +133,9 @@ std::string tcpProbe(const std::string& url) {
   return reason;
 }
 
+// How long a refused login is tried again before it counts (see connect()).
+constexpr auto kAuthRetryWindow = std::chrono::seconds(2);
+
 // ---- nats.c callbacks: they only log, flip flags and call the owner's (queueing) functions ----
 
 void onMessage(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg, void* closure) {
@@ -141,7 +146,9 @@ void onMessage(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg, 
     // An exception must not unwind into nats.c (it would end the process): a message a handler
     // cannot take is dropped and said so.
     try {
-      sub->fn(std::string_view(data != nullptr ? data : "", data != nullptr ? len : 0),
+      const char* subject = natsMsg_GetSubject(msg);
+      sub->fn(subject != nullptr ? subject : "",
+              std::string_view(data != nullptr ? data : "", data != nullptr ? len : 0),
               natsMsg_GetReply(msg));
     } catch (const std::exception& e) {
       spdlog::error("nats: dropped a message on {}: {}", natsMsg_GetSubject(msg), e.what());
@@ -234,7 +241,14 @@ Status NatsLink::buildOptions(natsOptions** out, bool retry) {
     check(natsOptions_SetServers(o, ptrs.data(), static_cast<int>(ptrs.size())),
           "bad NATS server URL \"" + servers_text_ + "\"");
   }
-  if (!config_.token.empty()) check(natsOptions_SetToken(o, config_.token.c_str()), "NATS token");
+  if (!config_.user.empty()) {
+    check(natsOptions_SetUserInfo(o, config_.user.c_str(), config_.password.c_str()), "NATS user");
+  } else if (!config_.token.empty()) {
+    check(natsOptions_SetToken(o, config_.token.c_str()), "NATS token");
+  }
+  if (!config_.inbox_prefix.empty()) {
+    check(natsOptions_SetCustomInboxPrefix(o, config_.inbox_prefix.c_str()), "NATS inbox prefix");
+  }
   if (!config_.connection_name.empty()) {
     check(natsOptions_SetName(o, config_.connection_name.c_str()), "NATS connection name");
   }
@@ -299,6 +313,10 @@ Status NatsLink::connectError(natsStatus s) {
     }
     case NATS_CONNECTION_AUTH_FAILED:
     case NATS_NOT_PERMITTED:
+      if (!config_.user.empty()) {
+        return permissionDenied(at + " refused user " + config_.user +
+                                ": authorization violation (unknown user or wrong password)");
+      }
       return permissionDenied(at +
                               " refused the connection: authorization violation (the token "
                               "does not match the server's: check --token)");
@@ -316,11 +334,20 @@ Status NatsLink::connectError(natsStatus s) {
     case NATS_ADDRESS_MISSING:
     case NATS_INVALID_ARG:
       return invalidArgument("bad NATS server URL \"" + servers_text_ + "\": " + last);
-    default: return unavailable("cannot connect to " + at + ": " + last);
+    default: {
+      Status st = unavailable("cannot connect to " + at + ": " + last);
+      const bool tls = config_.secure || !config_.ca_file.empty() || !config_.cert_file.empty();
+      if (tls && config_.cert_file.empty()) {
+        st.withHint(
+            "a NATS server that wants a client certificate closes the connection like this: "
+            "give one with --tls-cert-file and --tls-key-file");
+      }
+      return st;
+    }
   }
 }
 
-Status NatsLink::connect(ConnectionFn on_connection_changed) {
+Status NatsLink::connect(ConnectionFn on_connection_changed, bool* transient) {
   state_->on_connection_changed = std::move(on_connection_changed);
   natsOptions* opts = nullptr;
   // The first attempt never retries, so that what retrying cannot fix (TLS, the token, the URL)
@@ -328,6 +355,19 @@ Status NatsLink::connect(ConnectionFn on_connection_changed) {
   COD_RETURN_IF_ERROR(buildOptions(&opts, /*retry=*/false));
   natsConnection* nc = nullptr;
   natsStatus s = natsConnection_Connect(&nc, opts);
+  // A nats-server that is reloading its users (an orchestrator admitting a node) refuses logins
+  // for a moment, or closes the connection before its first PONG: a refusal is believed once it
+  // has lasted longer than a reload takes. Nobody listening, TLS and the URL are not retried here.
+  auto reload_race = [](natsStatus st) {
+    return st != NATS_OK && st != NATS_NO_SERVER && st != NATS_TIMEOUT && st != NATS_SSL_ERROR &&
+           st != NATS_SECURE_CONNECTION_WANTED && st != NATS_SECURE_CONNECTION_REQUIRED &&
+           st != NATS_ADDRESS_MISSING && st != NATS_INVALID_ARG;
+  };
+  const auto auth_deadline = std::chrono::steady_clock::now() + kAuthRetryWindow;
+  while (reload_race(s) && std::chrono::steady_clock::now() < auth_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    s = natsConnection_Connect(&nc, opts);
+  }
   natsOptions_Destroy(opts);  // the connection keeps its own copy
   const bool permanent = s == NATS_SSL_ERROR || s == NATS_SECURE_CONNECTION_WANTED ||
                          s == NATS_SECURE_CONNECTION_REQUIRED || s == NATS_CONNECTION_AUTH_FAILED ||
@@ -344,6 +384,9 @@ Status NatsLink::connect(ConnectionFn on_connection_changed) {
       s = NATS_OK;
     }
   }
+  // Only "nobody answers yet" goes away by waiting; a server that answers and then closes (a TLS
+  // server that wants a client certificate) does not.
+  if (transient != nullptr) *transient = s == NATS_NO_SERVER || s == NATS_TIMEOUT;
   if (s != NATS_OK) return connectError(s);
   std::unique_lock lock(rw_);
   connection_ = nc;

@@ -42,8 +42,10 @@ class LogLimiter {
 
 class NatsLink {
  public:
-  // Called on a nats.c delivery thread with the payload and the reply subject (null when none).
-  using MessageFn = std::function<void(std::string_view data, const char* reply)>;
+  // Called on a nats.c delivery thread with the subject it came on, the payload and the reply
+  // subject (null when none).
+  using MessageFn =
+      std::function<void(std::string_view subject, std::string_view data, const char* reply)>;
   // Called on nats.c's callback thread: false when the link dropped, true when it is (back) up.
   using ConnectionFn = std::function<void(bool connected)>;
 
@@ -53,7 +55,9 @@ class NatsLink {
   NatsLink& operator=(const NatsLink&) = delete;
 
   // Connects (or, with retry_on_failed_connect, starts connecting in the background).
-  Status connect(ConnectionFn on_connection_changed);
+  // *transient, when given, says whether a failure may go away by trying again (nobody answers
+  // yet) or not (TLS, credentials, the URL).
+  Status connect(ConnectionFn on_connection_changed, bool* transient = nullptr);
   // Subscribes with a delivery thread of its own; `queue` may be empty. Called before close().
   Status subscribe(const std::string& subject, const std::string& queue, MessageFn fn);
   // Waits until the server has seen every subscription (skipped while not connected).

@@ -14,6 +14,7 @@
 #include <linux/close_range.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -22,11 +23,13 @@
 #include <system_error>
 #include <vector>
 
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include "common/strings.h"
 #include "common/units.h"
 #include "models/json.h"
+#include "transport/nats/subjects.h"
 
 namespace cod::transport {
 
@@ -190,15 +193,19 @@ Result<std::string> findBinary(const std::string& binary) {
 // The config's tls block for a certificate and key ("" without TLS). nats-server reads the files
 // itself, at every start; they are checked here so that a typo is one clear error, not a child
 // that dies at once.
-Result<std::string> tlsBlock(const std::string& cert_file, const std::string& key_file) {
-  if (cert_file.empty() && key_file.empty()) return std::string();
+Result<std::string> tlsBlock(const std::string& cert_file, const std::string& key_file,
+                             const std::string& client_ca_file) {
+  if (cert_file.empty() && key_file.empty() && client_ca_file.empty()) return std::string();
   if (cert_file.empty() || key_file.empty()) {
     return invalidArgument(
         "NATS TLS needs both a certificate and its key (--nats-tls-cert-file and "
         "--nats-tls-key-file)");
   }
   std::string block = "tls {\n";
-  for (const auto& [key, file] : {std::pair{"cert_file", cert_file}, {"key_file", key_file}}) {
+  std::vector<std::pair<const char*, std::string>> files = {{"cert_file", cert_file},
+                                                            {"key_file", key_file}};
+  if (!client_ca_file.empty()) files.emplace_back("ca_file", client_ca_file);
+  for (const auto& [key, file] : files) {
     std::error_code ec;
     fs::path path = fs::absolute(file, ec);
     if (!ec && access(path.c_str(), R_OK) != 0) ec = std::error_code(errno, std::system_category());
@@ -212,9 +219,85 @@ Result<std::string> tlsBlock(const std::string& cert_file, const std::string& ke
     }
     block += "  " + std::string(key) + ": \"" + path.string() + "\"\n";
   }
+  // Mutual TLS: every client shows a certificate the CA file trusts.
+  if (!client_ca_file.empty()) block += "  verify: true\n";
   // A handshake slower than nats-server's 0.5 s default fails on a busy 2-core machine.
   block += "  timeout: 5\n}\n";
   return block;
+}
+
+// A secret kept in `file`: generated (0600) the first time, reused after.
+Result<std::string> loadOrCreateSecret(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    Status s = writePrivateFile(file, newToken() + "\n", /*exclusive=*/true);
+    if (!s.isOk() && !fs::exists(file, ec)) return s;
+  }
+  COD_ASSIGN_OR_RETURN(std::string text, readFile(file));
+  std::string secret(trim(text));
+  COD_RETURN_IF_ERROR(validateToken(secret, file.string()));
+  // Whoever reads it can command compute nodes: keep it private even if it was copied in.
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace,
+                  ec);
+  return secret;
+}
+
+// What may stand in a quoted string of the server's configuration, and in a subject.
+Status validateNodeUser(const std::string& node_id, const std::string& secret) {
+  bool id_ok = !node_id.empty() && node_id.size() <= 200 && node_id != kNatsOrchestratorUser &&
+               node_id != kNatsJoinUser;
+  for (char c : node_id) {
+    id_ok = id_ok && (std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+                      std::string_view("._:@-").find(c) != std::string_view::npos);
+  }
+  if (!id_ok) {
+    return invalidArgument("node ID \"" + node_id +
+                           "\" cannot have NATS credentials of its own: use at most 200 letters, "
+                           "digits and . _ : @ - (and not " +
+                           std::string(kNatsOrchestratorUser) + " or " + kNatsJoinUser + ")");
+  }
+  bool secret_ok = secret.size() >= 32 && secret.size() <= 128;
+  for (char c : secret) secret_ok = secret_ok && std::isalnum(static_cast<unsigned char>(c)) != 0;
+  if (!secret_ok) {
+    return invalidArgument("the secret of node " + node_id +
+                           " must be 32 to 128 letters and digits");
+  }
+  return Status::ok();
+}
+
+// The nodes file: "<id> <secret>" per line.
+Result<std::map<std::string, std::string>> readNodes(const fs::path& file) {
+  std::map<std::string, std::string> nodes;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return nodes;
+  COD_ASSIGN_OR_RETURN(std::string text, readFile(file));
+  for (const std::string& line : split(text, '\n')) {
+    std::string_view l = trim(line);
+    if (l.empty()) continue;
+    size_t space = l.find(' ');
+    std::string id(l.substr(0, space));
+    std::string secret(space == std::string_view::npos ? "" : trim(l.substr(space + 1)));
+    Status s = validateNodeUser(id, secret);
+    if (!s.isOk()) return std::move(s).prepend(file.string());
+    nodes[id] = secret;
+  }
+  return nodes;
+}
+
+std::string confString(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+std::string allowList(const std::vector<std::string>& subjects) {
+  std::string out = "[";
+  for (const auto& subject : subjects) out += (out.size() > 1 ? ", " : "") + confString(subject);
+  return out + "]";
+}
+
+std::string userEntry(const std::string& user, const std::string& password,
+                      const std::vector<std::string>& publish,
+                      const std::vector<std::string>& subscribe) {
+  return "    {user: " + confString(user) + ", password: " + confString(password) +
+         ", permissions: {publish: {allow: " + allowList(publish) +
+         "}, subscribe: {allow: " + allowList(subscribe) + "}}}\n";
 }
 
 }  // namespace
@@ -237,32 +320,141 @@ Status NatsServerProcess::prepareFiles() {
     COD_RETURN_IF_ERROR(validateToken(options_.token, "the configuration"));
     token_ = options_.token;
   } else {
-    const fs::path token_file = dir_ / "token";
-    if (!fs::exists(token_file, ec)) {
-      Status s = writePrivateFile(token_file, newToken() + "\n", /*exclusive=*/true);
-      if (!s.isOk() && !fs::exists(token_file, ec)) return s;
-    }
-    COD_ASSIGN_OR_RETURN(std::string text, readFile(token_file));
-    token_ = std::string(trim(text));
-    COD_RETURN_IF_ERROR(validateToken(token_, token_file.string()));
-    // Whoever reads it can command every compute node: keep it private even if it was copied in.
-    fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace, ec);
+    COD_ASSIGN_OR_RETURN(token_, loadOrCreateSecret(dir_ / "token"));
   }
 
-  std::string conf =
-      "# Written by cod at every start of the orchestrator's NATS server: edits are lost.\n"
-      "authorization {\n  token: \"" +
-      token_ + "\"\n}\nmax_payload: " + std::to_string(options_.max_payload_bytes) + "\n";
-  COD_ASSIGN_OR_RETURN(std::string tls, tlsBlock(options_.tls_cert_file, options_.tls_key_file));
-  conf += tls;
-  COD_RETURN_IF_ERROR(writePrivateFile(dir_ / "nats-server.conf", conf, /*exclusive=*/false));
+  if (options_.node_credentials) {
+    COD_ASSIGN_OR_RETURN(orchestrator_password_,
+                         loadOrCreateSecret(dir_ / "orchestrator-password"));
+    COD_ASSIGN_OR_RETURN(nodes_, readNodes(dir_ / "nodes"));
+  }
+  COD_ASSIGN_OR_RETURN(tls_block_, tlsBlock(options_.tls_cert_file, options_.tls_key_file,
+                                            options_.tls_client_ca_file));
+  COD_RETURN_IF_ERROR(
+      writePrivateFile(dir_ / "nats-server.conf", configText(), /*exclusive=*/false));
   COD_RETURN_IF_ERROR(writePrivateFile(dir_ / "nats-server.log", "", /*exclusive=*/false));
   // Ports files of servers that were killed before they could remove theirs.
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     if (entry.path().extension() == ".ports") fs::remove(entry.path(), ec);
   }
   return Status::ok();
+}
+
+std::string NatsServerProcess::configText() const {
+  std::string conf =
+      "# Written by cod (at every start, and as nodes are admitted): edits are lost.\n";
+  if (!options_.node_credentials) {
+    conf += "authorization {\n  token: " + confString(token_) + "\n}\n";
+  } else {
+    conf += "authorization {\n  users: [\n    {user: " + confString(kNatsOrchestratorUser) +
+            ", password: " + confString(orchestrator_password_) + "}\n";
+    conf += userEntry(kNatsJoinUser, token_, {kNatsJoinSubject},
+                      {std::string(kNatsJoinInboxPrefix) + ".>"});
+    std::lock_guard lock(nodes_mu_);
+    for (const auto& [id, secret] : nodes_) {
+      conf += userEntry(id, secret,
+                        {natsControlSubject(id), natsToOrchestratorSubject(id),
+                         std::string(kNatsLogReplyPrefix) + "*"},
+                        {natsComputeSubject(id), natsComputeLogsSubject(id),
+                         natsComputeLogAcksSubject(id), natsNodeInboxPrefix(id) + ".>"});
+    }
+    conf += "  ]\n}\n";
+  }
+  conf += "max_payload: " + std::to_string(options_.max_payload_bytes) + "\n" + tls_block_;
+  return conf;
+}
+
+Status NatsServerProcess::admitNode(const std::string& node_id, const std::string& secret) {
+  if (!options_.node_credentials) {
+    return failedPrecondition("this NATS server has no per-node credentials");
+  }
+  COD_RETURN_IF_ERROR(validateNodeUser(node_id, secret));
+  std::lock_guard admission(admit_mu_);
+  {
+    std::lock_guard lock(nodes_mu_);
+    auto it = nodes_.find(node_id);
+    if (it != nodes_.end()) {
+      if (CRYPTO_memcmp(it->second.data(), secret.data(),
+                        std::min(it->second.size(), secret.size())) == 0 &&
+          it->second.size() == secret.size()) {
+        return Status::ok();
+      }
+      return failedPrecondition("node ID " + node_id + " is taken by a node with other credentials")
+          .withHint("if it is that node with a new data dir, run `cod node delete " + node_id +
+                    "` first; otherwise start this node with another --name");
+    }
+    nodes_[node_id] = secret;
+  }
+  Status applied = applyNodes();
+  if (!applied.isOk()) {
+    std::lock_guard lock(nodes_mu_);
+    nodes_.erase(node_id);
+  }
+  return applied;
+}
+
+Status NatsServerProcess::removeNode(const std::string& node_id) {
+  if (!options_.node_credentials) return Status::ok();
+  std::lock_guard admission(admit_mu_);
+  {
+    std::lock_guard lock(nodes_mu_);
+    if (nodes_.erase(node_id) == 0) return Status::ok();
+  }
+  return applyNodes();
+}
+
+std::vector<std::string> NatsServerProcess::admittedNodes() const {
+  std::lock_guard lock(nodes_mu_);
+  std::vector<std::string> out;
+  for (const auto& entry : nodes_) out.push_back(entry.first);
+  return out;
+}
+
+std::optional<std::string> NatsServerProcess::nodeSecret(const std::string& node_id) const {
+  std::lock_guard lock(nodes_mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status NatsServerProcess::applyNodes() {
+  std::string listing;
+  {
+    std::lock_guard lock(nodes_mu_);
+    for (const auto& [id, secret] : nodes_) listing += id + " " + secret + "\n";
+  }
+  const fs::path nodes = dir_ / "nodes";
+  const fs::path fresh = dir_ / "nodes.new";
+  COD_RETURN_IF_ERROR(writePrivateFile(fresh, listing, /*exclusive=*/false));
+  std::error_code ec;
+  fs::rename(fresh, nodes, ec);
+  if (ec) return internalError("cannot replace " + nodes.string() + ": " + ec.message());
+  COD_RETURN_IF_ERROR(
+      writePrivateFile(dir_ / "nats-server.conf", configText(), /*exclusive=*/false));
+  // SIGHUP makes the server reload; it logs the outcome. A server that is restarting reads the new
+  // file anyway.
+  const fs::path log_path = dir_ / "nats-server.log";
+  uintmax_t from = fs::file_size(log_path, ec);
+  if (ec) from = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (pid_ <= 0 || stopping_) return Status::ok();
+    kill(pid_, SIGHUP);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(log_path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(from));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("Reloaded server configuration") != std::string::npos) return Status::ok();
+    if (size_t at = text.find("Failed to reload"); at != std::string::npos) {
+      return internalError("nats-server refused its new configuration: " +
+                           std::string(trim(text.substr(at, text.find('\n', at) - at))));
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return unavailable("nats-server did not reload its configuration within " +
+                     formatDuration(options_.start_timeout));
 }
 
 Status NatsServerProcess::start() {

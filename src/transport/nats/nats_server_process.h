@@ -2,7 +2,11 @@
 
 // Runs and supervises a `nats-server` child process for `cod serve --orchestrator` (DESIGN §5), so
 // that a single machine needs no NATS set-up of its own. Its files live in <data dir>/nats/:
-//   token            the authorization token, generated once (0600) and reused across restarts
+//   token            the authorization token, generated once (0600) and reused across restarts;
+//                    with per-node credentials, the join user's password
+//   orchestrator-password, nodes
+//                    with per-node credentials: the orchestrator's own password, and each admitted
+//                    node's ID and secret, one per line (0600)
 //   nats-server.conf written at every start (0600; carries the token, so it is not on the command
 //                    line for `ps` to show)
 //   nats-server.log  the server's stdout and stderr
@@ -15,9 +19,12 @@
 #include <condition_variable>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -39,8 +46,16 @@ struct NatsServerOptions {
   // url() says tls://. Both or neither.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Mutual TLS: with a CA file (PEM), every client must present a certificate it trusts. Needs the
+  // certificate and key above.
+  std::string tls_client_ca_file;
   // Largest message the server accepts. An AskForBid carries the job spec, inline inputs included.
   int64_t max_payload_bytes = int64_t{8} * 1024 * 1024;
+  // Per-node credentials: instead of one token for everyone, the server knows three kinds of users
+  // (subjects.h): the orchestrator (kNatsOrchestratorUser, every subject), the join user
+  // (kNatsJoinUser, password: the token), who may only ask to join, and one user per admitted node
+  // (admitNode), who may publish only as that node and read only what is sent to it.
+  bool node_credentials = false;
   bool jetstream = false;
   Duration start_timeout = std::chrono::seconds(10);
   // How long stop() waits after SIGTERM before SIGKILL.
@@ -71,6 +86,22 @@ class NatsServerProcess {
   // host becomes 127.0.0.1). Valid after start().
   std::string url() const;
   const std::string& token() const { return token_; }
+  // With node_credentials: the password of kNatsOrchestratorUser. Valid after start().
+  const std::string& orchestratorPassword() const { return orchestrator_password_; }
+
+  // With node_credentials: lets node `node_id` connect as itself with `secret`, from now on and
+  // after restarts, and returns once the running server has taken it. Idempotent for the same
+  // secret. FailedPrecondition when the ID is taken by a node with another secret (a node cannot
+  // take over another's identity) or node credentials are off; InvalidArgument for an ID or secret
+  // the server configuration cannot hold; Unavailable when the server did not reload in time.
+  // Thread-safe.
+  Status admitNode(const std::string& node_id, const std::string& secret);
+  // Withdraws a node's credentials; the server drops its connection. Unknown IDs are no error.
+  Status removeNode(const std::string& node_id);
+  // The admitted nodes' IDs.
+  std::vector<std::string> admittedNodes() const;
+  // An admitted node's secret (what keys its result URLs); nullopt for any other ID.
+  std::optional<std::string> nodeSecret(const std::string& node_id) const;
   int port() const;
   // The running child's pid, or -1 while there is none (between a death and its restart).
   pid_t pid() const;
@@ -79,6 +110,10 @@ class NatsServerProcess {
 
  private:
   Status prepareFiles();
+  // The configuration for the current users (node_credentials) or the token.
+  std::string configText() const;
+  // Rewrites the nodes file and the configuration, then has the server reload it.
+  Status applyNodes();
   // Forks and execs the server; on success pid_ is set (under mu_).
   Status spawn();
   // Waits until the freshly spawned child listens. On failure no child is left running, except
@@ -93,6 +128,11 @@ class NatsServerProcess {
   std::filesystem::path dir_;
   std::string binary_path_;
   std::string token_;
+  std::string orchestrator_password_;
+  std::string tls_block_;                     // the configuration's tls block, "" without TLS
+  std::mutex admit_mu_;                       // one admission or removal at a time
+  mutable std::mutex nodes_mu_;               // guards nodes_ (mu_ is the child process's)
+  std::map<std::string, std::string> nodes_;  // node ID → secret
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

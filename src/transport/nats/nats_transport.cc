@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
@@ -66,12 +67,33 @@ Status statusFromErrorEnvelope(std::string_view text, std::string_view what) {
   return {code, "the orchestrator could not handle the " + std::string(what) + ": " + message};
 }
 
+// The node a request or message says it comes from.
+const std::string& claimedNode(const HandshakeRequest& r) { return r.node_info.node_id; }
+const std::string& claimedNode(const UpdateNodeInfoRequest& r) { return r.node_info.node_id; }
+template <typename Request>
+const std::string& claimedNode(const Request& r) {
+  return r.node_id;
+}
+
+// A node may speak only for itself: what it sends must name the node its subject names (and only
+// that node's credentials may publish there, when nodes have their own).
+Status checkSender(std::string_view subject_node, const std::string& claimed) {
+  if (claimed == subject_node) return Status::ok();
+  return permissionDenied("a message from node \"" + std::string(subject_node) +
+                          "\" may not speak for node \"" + claimed + "\"");
+}
+
 // Decodes a control request and hands it to `handle` with the reply that publishes the answer to
-// `reply_subject`; a request that cannot be decoded is answered with an error at once.
+// `reply_subject`; a request that cannot be decoded, or that names another node than the subject
+// it came on, is answered with an error at once.
 template <typename Response, typename Request, typename Handle>
-void dispatch(const std::shared_ptr<NatsLink>& link, std::string reply_subject,
-              Result<Request> request, const std::string& type, Handle handle) {
+void dispatch(const std::shared_ptr<NatsLink>& link, std::string_view sender,
+              std::string reply_subject, Result<Request> request, const std::string& type,
+              Handle handle) {
   std::weak_ptr<NatsLink> to_link = link;
+  if (request.isOk()) {
+    if (Status s = checkSender(sender, claimedNode(*request)); !s.isOk()) request = s;
+  }
   if (!request.isOk()) {
     logDropped(type + " (answered with an error)", request.status());
     Status s =
@@ -110,19 +132,28 @@ Status NatsOrchestratorTransport::start(OrchestratorHandler* handler) {
   // `control_subscriptions` threads (the server spreads them over the queue group), data messages
   // on another one.
   for (int i = 0; s.isOk() && i < std::max(1, config_.control_subscriptions); ++i) {
-    s = link_->subscribe(
-        kNatsControlSubject, queue,
-        [this](std::string_view data, const char* reply) { onControl(data, reply); });
+    s = link_->subscribe(kNatsControlWildcard, queue,
+                         [this](std::string_view subject, std::string_view data,
+                                const char* reply) { onControl(subject, data, reply); });
   }
   if (s.isOk()) {
-    s = link_->subscribe(kNatsToOrchestratorSubject, queue,
-                         [this](std::string_view data, const char*) { onData(data); });
+    s = link_->subscribe(kNatsToOrchestratorWildcard, queue,
+                         [this](std::string_view subject, std::string_view data, const char*) {
+                           onData(subject, data);
+                         });
+  }
+  if (s.isOk() && config_.admit) {
+    s = link_->subscribe(kNatsJoinSubject, queue,
+                         [this](std::string_view, std::string_view data, const char* reply) {
+                           onJoin(data, reply);
+                         });
   }
   // Not in the queue group: chunks come back to the process that opened the stream.
   log_reply_subject_ = std::string(kNatsLogReplyPrefix) + newUuid();
   if (s.isOk()) {
-    s = link_->subscribe(log_reply_subject_, "",
-                         [this](std::string_view data, const char*) { onLogChunk(data); });
+    s = link_->subscribe(
+        log_reply_subject_, "",
+        [this](std::string_view, std::string_view data, const char*) { onLogChunk(data); });
   }
   if (!s.isOk()) {
     link_->close();
@@ -226,39 +257,41 @@ Status NatsOrchestratorTransport::send(const std::string& node_id, const ToCompu
                         messageTypeName(msg) + " for node " + node_id);
 }
 
-void NatsOrchestratorTransport::onControl(std::string_view data, const char* reply) {
+void NatsOrchestratorTransport::onControl(std::string_view subject, std::string_view data,
+                                          const char* reply) {
   OrchestratorHandler* handler = handler_.load();
   if (handler == nullptr) return;
   if (reply == nullptr || *reply == '\0') {
     logDropped("a control request without a reply subject", invalidArgument("nowhere to answer"));
     return;
   }
+  const std::string_view sender = natsSubjectNode(subject, kNatsControlPrefix);
   // The Type literals are those of messages_json.cc.
   const std::string type = envelopeType(data);
   if (type == "HandshakeRequest") {
-    dispatch<HandshakeResponse>(link_, reply, decodeHandshakeRequest(data), type,
+    dispatch<HandshakeResponse>(link_, sender, reply, decodeHandshakeRequest(data), type,
                                 [&](const HandshakeRequest& r, Reply<HandshakeResponse> answer) {
                                   handler->onHandshake(r, std::move(answer));
                                 });
   } else if (type == "HeartbeatRequest") {
-    dispatch<HeartbeatResponse>(link_, reply, decodeHeartbeatRequest(data), type,
+    dispatch<HeartbeatResponse>(link_, sender, reply, decodeHeartbeatRequest(data), type,
                                 [&](const HeartbeatRequest& r, Reply<HeartbeatResponse> answer) {
                                   handler->onHeartbeat(r, std::move(answer));
                                 });
   } else if (type == "UpdateNodeInfoRequest") {
     dispatch<UpdateNodeInfoResponse>(
-        link_, reply, decodeUpdateNodeInfoRequest(data), type,
+        link_, sender, reply, decodeUpdateNodeInfoRequest(data), type,
         [&](const UpdateNodeInfoRequest& r, Reply<UpdateNodeInfoResponse> answer) {
           handler->onUpdateNodeInfo(r, std::move(answer));
         });
   } else if (type == "ReconcileRequest") {
-    dispatch<ReconcileResponse>(link_, reply, decodeReconcileRequest(data), type,
+    dispatch<ReconcileResponse>(link_, sender, reply, decodeReconcileRequest(data), type,
                                 [&](const ReconcileRequest& r, Reply<ReconcileResponse> answer) {
                                   handler->onReconcile(r, std::move(answer));
                                 });
   } else if (type == "PresignUploadRequest") {
     dispatch<PresignUploadResponse>(
-        link_, reply, decodePresignUploadRequest(data), type,
+        link_, sender, reply, decodePresignUploadRequest(data), type,
         [&](const PresignUploadRequest& r, Reply<PresignUploadResponse> answer) {
           handler->onPresignUpload(r, std::move(answer));
         });
@@ -273,15 +306,111 @@ void NatsOrchestratorTransport::onControl(std::string_view data, const char* rep
   }
 }
 
-void NatsOrchestratorTransport::onData(std::string_view data) {
+void NatsOrchestratorTransport::onData(std::string_view subject, std::string_view data) {
   OrchestratorHandler* handler = handler_.load();
   if (handler == nullptr) return;
   auto msg = decodeToOrchestrator(data);
+  if (msg.isOk()) {
+    const std::string& claimed =
+        std::visit([](const auto& m) -> const std::string& { return m.node_id; }, *msg);
+    Status s = checkSender(natsSubjectNode(subject, kNatsToOrchestratorPrefix), claimed);
+    if (!s.isOk()) msg = s;
+  }
   if (!msg.isOk()) {
     logDropped("a message for the orchestrator", msg.status());
     return;
   }
   handler->onMessage(*msg);
+}
+
+namespace {
+
+constexpr const char* kJoinRequestType = "JoinRequest";
+constexpr const char* kJoinResponseType = "JoinResponse";
+
+std::string envelope(const char* type, bj::object payload) {
+  bj::object o;
+  o["Type"] = type;
+  o["Version"] = kSchemaVersion;
+  o["Payload"] = std::move(payload);
+  return models::serialize(o);
+}
+
+struct JoinRequest {
+  std::string node_id;
+  std::string secret;
+};
+
+Result<JoinRequest> decodeJoinRequest(std::string_view data) {
+  COD_ASSIGN_OR_RETURN(bj::value parsed, models::parseJson(data));
+  const bj::object* payload = nullptr;
+  if (parsed.is_object()) {
+    if (const auto* p = models::findKey(parsed.as_object(), "Payload"); p && p->is_object()) {
+      payload = &p->as_object();
+    }
+  }
+  if (payload == nullptr) return invalidArgument("a JoinRequest needs a Payload object");
+  JoinRequest r;
+  for (auto [key, out] : {std::pair{"NodeID", &r.node_id}, {"Secret", &r.secret}}) {
+    const auto* v = models::findKey(*payload, key);
+    if (v == nullptr || !v->is_string()) {
+      return invalidArgument(std::string("a JoinRequest needs a string ") + key);
+    }
+    *out = std::string(v->as_string());
+  }
+  return r;
+}
+
+}  // namespace
+
+void NatsOrchestratorTransport::onJoin(std::string_view data, const char* reply) {
+  if (reply == nullptr || *reply == '\0') {
+    logDropped("a join request without a reply subject", invalidArgument("nowhere to answer"));
+    return;
+  }
+  Result<JoinRequest> request = decodeJoinRequest(data);
+  Status admitted = request.isOk() ? validateNodeIdForSubject(request->node_id) : request.status();
+  if (admitted.isOk()) admitted = config_.admit(request->node_id, request->secret);
+  std::string answer;
+  if (admitted.isOk()) {
+    spdlog::info("orchestrator: node {} joined with credentials of its own", request->node_id);
+    answer = envelope(kJoinResponseType, bj::object{{"Accepted", true}});
+  } else {
+    logDropped("a join request (refused)", admitted);
+    answer = errorEnvelope(admitted);
+  }
+  Status s = link_->publish(reply, answer, "the answer to a join request");
+  if (!s.isOk()) spdlog::debug("orchestrator: {}", s.message());
+}
+
+Status joinNatsCluster(NatsTransportConfig config, const std::string& node_id,
+                       const std::string& secret) {
+  COD_RETURN_IF_ERROR(validateNodeIdForSubject(node_id));
+  config.user = kNatsJoinUser;
+  config.password = config.token;
+  config.inbox_prefix = kNatsJoinInboxPrefix;
+  config.retry_on_failed_connect = false;
+  if (config.connection_name.empty()) config.connection_name = "cod-join " + node_id;
+  NatsLink link(config, "joining node " + node_id);
+  bool transient = false;
+  if (Status s = link.connect(nullptr, &transient); !s.isOk()) {
+    // What trying again cannot fix is no longer "unavailable" (the credentials stay as they are:
+    // a refused join user means a server without per-node credentials).
+    if (transient || s.code() != StatusCode::kUnavailable) return s;
+    return Status(StatusCode::kFailedPrecondition, s.message()).withHint(s.hint());
+  }
+  Result<std::string> reply =
+      link.request(kNatsJoinSubject,
+                   envelope(kJoinRequestType, bj::object{{"NodeID", node_id}, {"Secret", secret}}),
+                   "join request");
+  link.close();
+  if (!reply.isOk()) return reply.status();
+  if (envelopeType(*reply) == kErrorType) return statusFromErrorEnvelope(*reply, "join request");
+  if (envelopeType(*reply) != kJoinResponseType) {
+    return internalError("the orchestrator answered the join request with a " +
+                         envelopeType(*reply));
+  }
+  return Status::ok();
 }
 
 // ---- compute ----
@@ -296,24 +425,30 @@ Status NatsComputeTransport::start(const std::string& node_id, ComputeHandler* h
   COD_CHECK(link_ == nullptr) << "NatsComputeTransport::start called twice";
   COD_RETURN_IF_ERROR(validateNodeIdForSubject(node_id));
   if (config_.connection_name.empty()) config_.connection_name = "cod-compute " + node_id;
+  if (!config_.user.empty() && config_.inbox_prefix.empty()) {
+    config_.inbox_prefix = natsNodeInboxPrefix(node_id);
+  }
   handler_.store(handler);
   link_ = std::make_unique<NatsLink>(config_, "compute node " + node_id);
   Status s = link_->connect([this](bool connected) {
     if (ComputeHandler* h = handler_.load()) h->onConnectionChanged(connected);
   });
   if (s.isOk()) {
-    s = link_->subscribe(natsComputeSubject(node_id), "",
-                         [this](std::string_view data, const char*) { onData(data); });
+    s = link_->subscribe(
+        natsComputeSubject(node_id), "",
+        [this](std::string_view, std::string_view data, const char*) { onData(data); });
   }
   // Log requests and their acknowledgements on threads of their own: a burst of chunks being
   // acknowledged never delays an execution's messages.
   if (s.isOk()) {
-    s = link_->subscribe(natsComputeLogsSubject(node_id), "",
-                         [this](std::string_view data, const char*) { onLogOpen(data); });
+    s = link_->subscribe(
+        natsComputeLogsSubject(node_id), "",
+        [this](std::string_view, std::string_view data, const char*) { onLogOpen(data); });
   }
   if (s.isOk()) {
-    s = link_->subscribe(natsComputeLogAcksSubject(node_id), "",
-                         [this](std::string_view data, const char*) { onLogAck(data); });
+    s = link_->subscribe(
+        natsComputeLogAcksSubject(node_id), "",
+        [this](std::string_view, std::string_view data, const char*) { onLogAck(data); });
   }
   if (!s.isOk()) {
     link_->close();
@@ -406,13 +541,13 @@ void NatsComputeTransport::onLogAck(std::string_view data) {
 namespace {
 
 template <typename Response, typename Decode>
-Result<Response> call(NatsLink* link, const std::string& payload, std::string_view what,
-                      Decode decode) {
+Result<Response> call(NatsLink* link, const std::string& subject, const std::string& payload,
+                      std::string_view what, Decode decode) {
   if (link == nullptr) {
     return unavailable("the NATS transport is not started; the " + std::string(what) +
                        " was not sent");
   }
-  COD_ASSIGN_OR_RETURN(std::string reply, link->request(kNatsControlSubject, payload, what));
+  COD_ASSIGN_OR_RETURN(std::string reply, link->request(subject, payload, what));
   if (envelopeType(reply) == kErrorType) return statusFromErrorEnvelope(reply, what);
   Result<Response> decoded = decode(reply);
   if (!decoded.isOk()) {
@@ -425,32 +560,39 @@ Result<Response> call(NatsLink* link, const std::string& payload, std::string_vi
 }  // namespace
 
 Result<HandshakeResponse> NatsComputeTransport::handshake(const HandshakeRequest& req) {
-  return call<HandshakeResponse>(link_.get(), encode(req), "handshake", decodeHandshakeResponse);
+  return call<HandshakeResponse>(link_.get(), natsControlSubject(req.node_info.node_id),
+                                 encode(req), "handshake", decodeHandshakeResponse);
 }
 
 Result<HeartbeatResponse> NatsComputeTransport::heartbeat(const HeartbeatRequest& req) {
-  return call<HeartbeatResponse>(link_.get(), encode(req), "heartbeat", decodeHeartbeatResponse);
+  return call<HeartbeatResponse>(link_.get(), natsControlSubject(req.node_id), encode(req),
+                                 "heartbeat", decodeHeartbeatResponse);
 }
 
 Result<UpdateNodeInfoResponse> NatsComputeTransport::updateNodeInfo(
     const UpdateNodeInfoRequest& req) {
-  return call<UpdateNodeInfoResponse>(link_.get(), encode(req), "node info update",
+  return call<UpdateNodeInfoResponse>(link_.get(), natsControlSubject(req.node_info.node_id),
+                                      encode(req), "node info update",
                                       decodeUpdateNodeInfoResponse);
 }
 
 Result<PresignUploadResponse> NatsComputeTransport::presignUpload(const PresignUploadRequest& req) {
-  return call<PresignUploadResponse>(link_.get(), encode(req), "upload URL request",
-                                     decodePresignUploadResponse);
+  return call<PresignUploadResponse>(link_.get(), natsControlSubject(req.node_id), encode(req),
+                                     "upload URL request", decodePresignUploadResponse);
 }
 
 Result<ReconcileResponse> NatsComputeTransport::reconcile(const ReconcileRequest& req) {
-  return call<ReconcileResponse>(link_.get(), encode(req), "reconcile request",
-                                 decodeReconcileResponse);
+  return call<ReconcileResponse>(link_.get(), natsControlSubject(req.node_id), encode(req),
+                                 "reconcile request", decodeReconcileResponse);
 }
 
 Status NatsComputeTransport::send(const ToOrchestratorMessage& msg) {
   if (!link_) return unavailable("the NATS transport is not started; message not sent");
-  return link_->publish(kNatsToOrchestratorSubject, encode(msg), messageTypeName(msg));
+  // On the subject of the node the message names: with per-node credentials the server lets it
+  // through only if that is this node.
+  const std::string& node =
+      std::visit([](const auto& m) -> const std::string& { return m.node_id; }, msg);
+  return link_->publish(natsToOrchestratorSubject(node), encode(msg), messageTypeName(msg));
 }
 
 void NatsComputeTransport::onData(std::string_view data) {

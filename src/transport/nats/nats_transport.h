@@ -5,6 +5,7 @@
 // as the JSON envelopes of messages_json.h. See ../README.md for delivery and threading.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,8 +22,13 @@ class NatsLink;
 struct NatsTransportConfig {
   // One URL or a comma-separated list (a cluster): "nats://10.0.0.1:4222,nats://10.0.0.2:4222".
   std::string servers = "nats://127.0.0.1:4222";
-  // The server's authorization token; empty when it requires none.
+  // The server's authorization token; empty when it requires none. Ignored when `user` is set.
   std::string token;
+  // A user and password instead (a node's own credentials, or the join user's, whose password is
+  // the token), and the inbox prefix that user may subscribe to; see subjects.h.
+  std::string user;
+  std::string password;
+  std::string inbox_prefix;
   // TLS: `secure` asks for TLS with the system's trust store; a CA file, or a client certificate
   // and key (mutual TLS), imply it.
   bool secure = false;
@@ -50,7 +56,23 @@ struct NatsTransportConfig {
   // orchestrator's idle timeout (the orchestrator tells the node to send keepalives at a third of
   // it, so a stream that hears nothing for that long has lost its node).
   LogStreamLimits log_limits;
+  // Orchestrator only: admits a node that asks to join (kNatsJoinSubject) with the secret it chose;
+  // set when the orchestrator runs its own nats-server with per-node credentials
+  // (NatsServerProcess::admitNode). Runs on the join subscription's delivery thread, which it may
+  // block while the server reloads. An error is the refusal the node is told.
+  std::function<Status(const std::string& node_id, const std::string& secret)> admit;
 };
+
+// A compute node's first step in a cluster whose nodes have credentials of their own: connects as
+// the join user (the token is its password), asks the orchestrator to admit `node_id` with
+// `secret`, and returns once it has (the node then connects as itself: user `node_id`, password
+// `secret`). Errors: Unavailable or DeadlineExceeded when no server or orchestrator answers (try
+// again later); PermissionDenied when the server refuses the join user (the token is wrong, or the
+// server has no per-node credentials — connect with the token instead); FailedPrecondition for
+// what trying again cannot fix (TLS), and with the orchestrator's reason when it refuses the node
+// (InvalidArgument for an ID or secret it cannot take).
+Status joinNatsCluster(NatsTransportConfig config, const std::string& node_id,
+                       const std::string& secret);
 
 // The orchestrator's end. Control requests are answered on their own delivery threads
 // (`control_subscriptions` of them); data messages arrive on one more thread, so a handler that is
@@ -77,8 +99,9 @@ class NatsOrchestratorTransport final : public OrchestratorTransport {
   TransportStats stats() const override;
 
  private:
-  void onControl(std::string_view data, const char* reply);
-  void onData(std::string_view data);
+  void onControl(std::string_view subject, std::string_view data, const char* reply);
+  void onData(std::string_view subject, std::string_view data);
+  void onJoin(std::string_view data, const char* reply);
   void onLogChunk(std::string_view data);
 
   NatsTransportConfig config_;

@@ -3,6 +3,8 @@
 
 #include "transport/nats/nats_transport.h"
 
+#include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -31,9 +33,63 @@ NatsServerOptions serverOptions(const std::filesystem::path& dir, int port = 0) 
   return o;
 }
 
+NatsServerOptions credentialsServerOptions(const std::filesystem::path& dir) {
+  NatsServerOptions o = serverOptions(dir);
+  o.node_credentials = true;
+  return o;
+}
+
+// A node's secret as a compute node makes it: 32+ letters and digits.
+std::string secretOf(const std::string& node_id) {
+  std::string out = "s3cret";
+  for (char c : node_id) out += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : 'x';
+  return out + std::string(32, '0');
+}
+
+// A compute node in a cluster with per-node credentials: joins with the token at start, then
+// connects as itself, as `cod serve --compute` does.
+class JoiningComputeTransport final : public ComputeTransport {
+ public:
+  explicit JoiningComputeTransport(NatsTransportConfig config) : config_(std::move(config)) {}
+  Status start(const std::string& node_id, ComputeHandler* handler) override {
+    COD_RETURN_IF_ERROR(joinNatsCluster(config_, node_id, secretOf(node_id)));
+    NatsTransportConfig own = config_;
+    own.user = node_id;
+    own.password = secretOf(node_id);
+    inner_ = std::make_unique<NatsComputeTransport>(own);
+    return inner_->start(node_id, handler);
+  }
+  void stop() override {
+    if (inner_) inner_->stop();
+  }
+  Result<HandshakeResponse> handshake(const HandshakeRequest& r) override {
+    return inner_->handshake(r);
+  }
+  Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& r) override {
+    return inner_->heartbeat(r);
+  }
+  Result<UpdateNodeInfoResponse> updateNodeInfo(const UpdateNodeInfoRequest& r) override {
+    return inner_->updateNodeInfo(r);
+  }
+  Result<ReconcileResponse> reconcile(const ReconcileRequest& r) override {
+    return inner_->reconcile(r);
+  }
+  Result<PresignUploadResponse> presignUpload(const PresignUploadRequest& r) override {
+    return inner_->presignUpload(r);
+  }
+  Status send(const ToOrchestratorMessage& m) override { return inner_->send(m); }
+
+ private:
+  NatsTransportConfig config_;
+  std::unique_ptr<NatsComputeTransport> inner_;
+};
+
 class NatsHarness final : public TransportHarness {
  public:
-  NatsHarness() : server_(serverOptions(dir_.path())) {}
+  explicit NatsHarness(bool node_credentials)
+      : node_credentials_(node_credentials),
+        server_(node_credentials ? credentialsServerOptions(dir_.path())
+                                 : serverOptions(dir_.path())) {}
   Status start() { return server_.start(); }
 
   NatsTransportConfig config() const {
@@ -46,20 +102,30 @@ class NatsHarness final : public TransportHarness {
   }
   void setLogStreamLimits(const LogStreamLimits& limits) override { log_limits_ = limits; }
   std::unique_ptr<OrchestratorTransport> orchestrator() override {
-    return std::make_unique<NatsOrchestratorTransport>(config());
+    NatsTransportConfig c = config();
+    if (node_credentials_) {
+      c.user = kNatsOrchestratorUser;
+      c.password = server_.orchestratorPassword();
+      c.admit = [this](const std::string& id, const std::string& secret) {
+        return server_.admitNode(id, secret);
+      };
+    }
+    return std::make_unique<NatsOrchestratorTransport>(c);
   }
   std::unique_ptr<ComputeTransport> compute() override {
+    if (node_credentials_) return std::make_unique<JoiningComputeTransport>(config());
     return std::make_unique<NatsComputeTransport>(config());
   }
 
  private:
   TempDir dir_;
+  bool node_credentials_;
   NatsServerProcess server_;
   LogStreamLimits log_limits_;
 };
 
-std::unique_ptr<TransportHarness> makeNatsHarness() {
-  auto harness = std::make_unique<NatsHarness>();
+std::unique_ptr<TransportHarness> makeNatsHarness(bool node_credentials) {
+  auto harness = std::make_unique<NatsHarness>(node_credentials);
   Status s = harness->start();
   if (!s.isOk()) {
     ADD_FAILURE() << "cannot start nats-server: " << s.toString();
@@ -68,8 +134,13 @@ std::unique_ptr<TransportHarness> makeNatsHarness() {
   return harness;
 }
 
+// The whole suite again with per-node credentials: every subject a node uses is one its
+// permissions allow.
 INSTANTIATE_TEST_SUITE_P(Nats, TransportConformanceTest,
-                         ::testing::Values(TransportFactory{"Nats", makeNatsHarness}),
+                         ::testing::Values(TransportFactory{"Nats",
+                                                            [] { return makeNatsHarness(false); }},
+                                           TransportFactory{"NatsNodeCredentials",
+                                                            [] { return makeNatsHarness(true); }}),
                          transportFactoryName);
 
 // ---- NATS only ----
@@ -261,8 +332,10 @@ TEST_F(NatsTransportTest, RequestWithoutOrchestratorFailsFast) {
 
 TEST_F(NatsTransportTest, RequestTimesOutWhenNobodyAnswers) {
   auto silent = rawClient();
-  ASSERT_TRUE(
-      silent->subscribe(kNatsControlSubject, "", [](std::string_view, const char*) {}).isOk());
+  ASSERT_TRUE(silent
+                  ->subscribe(kNatsControlWildcard, "",
+                              [](std::string_view, std::string_view, const char*) {})
+                  .isOk());
   silent->flush();
   NatsTransportConfig c = config();
   c.request_timeout = 200ms;
@@ -281,8 +354,8 @@ TEST_F(NatsTransportTest, StopReleasesABlockedRequest) {
   bool received = false;
   auto silent = rawClient();
   ASSERT_TRUE(silent
-                  ->subscribe(kNatsControlSubject, "",
-                              [&](std::string_view, const char*) {
+                  ->subscribe(kNatsControlWildcard, "",
+                              [&](std::string_view, std::string_view, const char*) {
                                 std::lock_guard lock(mu);
                                 received = true;
                                 cv.notify_all();
@@ -309,18 +382,18 @@ TEST_F(NatsTransportTest, UnreadableControlRequestsGetAnErrorAnswer) {
   startOrchestrator(config());
   auto raw = rawClient();
 
-  auto garbage = raw->request(kNatsControlSubject, "not json", "test request");
+  auto garbage = raw->request(natsControlSubject("n-1"), "not json", "test request");
   ASSERT_TRUE(garbage.isOk()) << garbage.status().toString();
   EXPECT_EQ(envelopeType(*garbage), "Error");
   EXPECT_NE(garbage->find("not a cod message envelope"), std::string::npos) << *garbage;
 
-  auto unknown = raw->request(kNatsControlSubject,
+  auto unknown = raw->request(natsControlSubject("n-1"),
                               R"({"Type":"Teleport","Version":1,"Payload":{}})", "test request");
   ASSERT_TRUE(unknown.isOk()) << unknown.status().toString();
   EXPECT_NE(unknown->find("Unimplemented"), std::string::npos) << *unknown;
 
   auto bad_payload = raw->request(
-      kNatsControlSubject, R"({"Type":"HandshakeRequest","Version":1,"Payload":{}})", "test");
+      natsControlSubject("n-1"), R"({"Type":"HandshakeRequest","Version":1,"Payload":{}})", "test");
   ASSERT_TRUE(bad_payload.isOk()) << bad_payload.status().toString();
   EXPECT_EQ(envelopeType(*bad_payload), "Error");
   EXPECT_TRUE(orchestrator_handler_.handshakes().empty());
@@ -330,8 +403,8 @@ TEST_F(NatsTransportTest, OrchestratorErrorAnswersFailTheComputeCall) {
   // An "orchestrator" that answers every request with an error envelope.
   auto fake = rawClient();
   NatsLink* fake_ptr = fake.get();
-  ASSERT_TRUE(fake->subscribe(kNatsControlSubject, "",
-                              [fake_ptr](std::string_view, const char* reply) {
+  ASSERT_TRUE(fake->subscribe(kNatsControlWildcard, "",
+                              [fake_ptr](std::string_view, std::string_view, const char* reply) {
                                 (void)fake_ptr->publish(
                                     reply,
                                     R"({"Type":"Error","Version":1,"Payload":)"
@@ -419,8 +492,8 @@ TEST_F(NatsTransportTest, MalformedDataMessagesAreDropped) {
   startOrchestrator(config());
   auto* node = startCompute("n-1", config());
   auto raw = rawClient();
-  ASSERT_TRUE(raw->publish(kNatsToOrchestratorSubject, "{{{", "garbage").isOk());
-  ASSERT_TRUE(raw->publish(kNatsToOrchestratorSubject,
+  ASSERT_TRUE(raw->publish(natsToOrchestratorSubject("n-1"), "{{{", "garbage").isOk());
+  ASSERT_TRUE(raw->publish(natsToOrchestratorSubject("n-1"),
                            R"({"Type":"Teleport","Version":1,"Payload":{}})", "garbage")
                   .isOk());
   ASSERT_TRUE(raw->publish(natsComputeSubject("n-1"), "[]", "garbage").isOk());
@@ -481,6 +554,212 @@ TEST_F(NatsTransportTest, SendBeforeStartIsUnavailable) {
   NatsComputeTransport node(config());
   EXPECT_EQ(node.send(allToOrchestratorMessages("n-1")[0]).code(), StatusCode::kUnavailable);
   EXPECT_EQ(node.heartbeat(beat("n-1")).status().code(), StatusCode::kUnavailable);
+}
+
+// Without per-node credentials a node could still publish on another node's subject; what it
+// sends must then name that node, or it is refused. (With credentials it cannot even publish
+// there: NatsNodeCredentialsTest.)
+TEST_F(NatsTransportTest, AMessageThatSpeaksForAnotherNodeIsRefused) {
+  startOrchestrator(config());
+  auto raw = rawClient();
+  auto answer = raw->request(natsControlSubject("n-evil"), encode(beat("n-1")), "test request");
+  ASSERT_TRUE(answer.isOk()) << answer.status().toString();
+  EXPECT_EQ(envelopeType(*answer), "Error");
+  EXPECT_NE(answer->find("PermissionDenied"), std::string::npos) << *answer;
+  EXPECT_NE(answer->find("may not speak for node \\\"n-1\\\""), std::string::npos) << *answer;
+  ASSERT_TRUE(raw->publish(natsToOrchestratorSubject("n-evil"),
+                           encode(allToOrchestratorMessages("n-1")[0]), "forged")
+                  .isOk());
+  auto* honest = startCompute("n-2", config());
+  ASSERT_TRUE(honest->send(allToOrchestratorMessages("n-2")[0]).isOk());
+  ASSERT_TRUE(orchestrator_handler_.waitForMessages(1));
+  EXPECT_TRUE(orchestrator_handler_.heartbeats().empty());
+  ASSERT_EQ(orchestrator_handler_.messages().size(), 1u);
+  EXPECT_EQ(
+      std::visit([](const auto& m) { return m.node_id; }, orchestrator_handler_.messages()[0]),
+      "n-2");
+}
+
+// ---- per-node credentials ----
+
+class NatsNodeCredentialsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { startServer(); }
+  void TearDown() override {
+    for (auto& link : links_) link->close();
+    if (orchestrator_) orchestrator_->stop();
+  }
+
+  void startServer() {
+    server_.reset();
+    server_ = std::make_unique<NatsServerProcess>(credentialsServerOptions(dir_.path()));
+    Status s = server_->start();
+    ASSERT_TRUE(s.isOk()) << s.toString();
+  }
+
+  NatsTransportConfig base() const {
+    NatsTransportConfig c;
+    c.servers = server_->url();
+    c.token = server_->token();
+    c.request_timeout = 2s;
+    return c;
+  }
+  void startOrchestrator() {
+    NatsTransportConfig c = base();
+    c.user = kNatsOrchestratorUser;
+    c.password = server_->orchestratorPassword();
+    c.admit = [this](const std::string& id, const std::string& secret) {
+      return server_->admitNode(id, secret);
+    };
+    orchestrator_ = std::make_unique<NatsOrchestratorTransport>(c);
+    Status s = orchestrator_->start(&handler_);
+    ASSERT_TRUE(s.isOk()) << s.toString();
+  }
+  // A raw connection as `user`, for what cod itself would never send.
+  NatsLink* connectAs(const std::string& user, const std::string& password,
+                      const std::string& inbox_prefix, Status* status = nullptr) {
+    NatsTransportConfig c = base();
+    c.user = user;
+    c.password = password;
+    c.inbox_prefix = inbox_prefix;
+    links_.push_back(std::make_unique<NatsLink>(c, "test client " + user));
+    Status s = links_.back()->connect(nullptr);
+    if (status != nullptr) *status = s;
+    return s.isOk() ? links_.back().get() : nullptr;
+  }
+  NatsLink* connectAsNode(const std::string& id) {
+    return connectAs(id, secretOf(id), natsNodeInboxPrefix(id));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<NatsServerProcess> server_;
+  RecordingOrchestrator handler_;
+  std::unique_ptr<NatsOrchestratorTransport> orchestrator_;
+  std::vector<std::unique_ptr<NatsLink>> links_;
+};
+
+TEST_F(NatsNodeCredentialsTest, ANodeJoinsWithTheTokenThenOnlyItsOwnCredentialsLetItIn) {
+  startOrchestrator();
+  Status before;
+  EXPECT_EQ(connectAs("n-1", secretOf("n-1"), "", &before), nullptr);
+  EXPECT_EQ(before.code(), StatusCode::kPermissionDenied) << before.toString();
+  // The token alone opens nothing but the join subject.
+  NatsTransportConfig token_only = base();
+  NatsLink legacy(token_only, "token client");
+  EXPECT_EQ(legacy.connect(nullptr).code(), StatusCode::kPermissionDenied);
+
+  ASSERT_TRUE(joinNatsCluster(base(), "n-1", secretOf("n-1")).isOk());
+  ASSERT_TRUE(joinNatsCluster(base(), "n-1", secretOf("n-1")).isOk()) << "joining is idempotent";
+  NatsLink* node = connectAsNode("n-1");
+  ASSERT_NE(node, nullptr);
+  auto answer = node->request(natsControlSubject("n-1"), encode(beat("n-1")), "heartbeat");
+  ASSERT_TRUE(answer.isOk()) << answer.status().toString();
+  EXPECT_EQ(envelopeType(*answer), "HeartbeatResponse") << *answer;
+  EXPECT_EQ(server_->admittedNodes(), std::vector<std::string>{"n-1"});
+}
+
+TEST_F(NatsNodeCredentialsTest, ATakenIdOrAWrongTokenIsRefusedWithAReason) {
+  startOrchestrator();
+  ASSERT_TRUE(joinNatsCluster(base(), "n-1", secretOf("n-1")).isOk());
+  Status taken = joinNatsCluster(base(), "n-1", secretOf("n-other"));
+  EXPECT_EQ(taken.code(), StatusCode::kFailedPrecondition) << taken.toString();
+  EXPECT_NE(taken.message().find("node ID n-1 is taken by a node with other credentials"),
+            std::string::npos)
+      << taken.message();
+  NatsTransportConfig wrong = base();
+  wrong.token = "not-the-token";
+  EXPECT_EQ(joinNatsCluster(wrong, "n-2", secretOf("n-2")).code(), StatusCode::kPermissionDenied);
+  Status bad = joinNatsCluster(base(), "n-2", "short");
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument) << bad.toString();
+  EXPECT_EQ(server_->admittedNodes(), std::vector<std::string>{"n-1"});
+}
+
+TEST_F(NatsNodeCredentialsTest, ANodeCanNeitherReadNorSpeakForAnother) {
+  startOrchestrator();
+  for (const char* id : {"n-1", "n-2"})
+    ASSERT_TRUE(joinNatsCluster(base(), id, secretOf(id)).isOk());
+  NatsLink* spy = connectAsNode("n-1");
+  ASSERT_NE(spy, nullptr);
+  std::mutex mu;
+  std::condition_variable cv;
+  int own = 0;
+  int others = 0;
+  auto count = [&](int* n) {
+    return [&, n](std::string_view, std::string_view, const char*) {
+      std::lock_guard lock(mu);
+      ++*n;
+      cv.notify_all();
+    };
+  };
+  ASSERT_TRUE(spy->subscribe(natsComputeSubject("n-2"), "", count(&others)).isOk());
+  ASSERT_TRUE(spy->subscribe(natsComputeSubject("n-1"), "", count(&own)).isOk());
+  spy->flush();
+  ASSERT_TRUE(orchestrator_->send("n-2", BidAccepted{"e-2", "j-2"}).isOk());
+  ASSERT_TRUE(orchestrator_->send("n-1", BidAccepted{"e-1", "j-1"}).isOk());
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, kWaitDeadline, [&] { return own == 1; }));
+    EXPECT_EQ(others, 0) << "n-1 read a message meant for n-2";
+  }
+  // Publishing on n-2's subjects is refused by the server: the request goes nowhere.
+  auto forged = spy->request(natsControlSubject("n-2"), encode(beat("n-2")), "forged heartbeat");
+  EXPECT_FALSE(forged.isOk());
+  ASSERT_TRUE(spy->publish(natsToOrchestratorSubject("n-2"),
+                           encode(allToOrchestratorMessages("n-2")[0]), "forged")
+                  .isOk());
+  ASSERT_TRUE(spy->publish(natsToOrchestratorSubject("n-1"),
+                           encode(allToOrchestratorMessages("n-1")[0]), "own")
+                  .isOk());
+  ASSERT_TRUE(handler_.waitForMessages(1));
+  EXPECT_TRUE(handler_.heartbeats().empty());
+  ASSERT_EQ(handler_.messages().size(), 1u);
+  EXPECT_EQ(std::visit([](const auto& m) { return m.node_id; }, handler_.messages()[0]), "n-1");
+
+  // The join user may do nothing but join.
+  NatsLink* joiner = connectAs(kNatsJoinUser, server_->token(), kNatsJoinInboxPrefix);
+  ASSERT_NE(joiner, nullptr);
+  EXPECT_FALSE(joiner->request(natsControlSubject("n-1"), encode(beat("n-1")), "heartbeat").isOk());
+}
+
+// nats-server refuses logins for a moment while it reloads its users; a node that connects while
+// others are being admitted must get in all the same.
+TEST_F(NatsNodeCredentialsTest, NodesGetInWhileOthersAreBeingAdmitted) {
+  startOrchestrator();
+  ASSERT_TRUE(joinNatsCluster(base(), "n-1", secretOf("n-1")).isOk());
+  std::atomic<bool> done{false};
+  std::thread admissions([&] {
+    for (int i = 0; i < 30 && !done; ++i) {
+      std::string id = "n-other-" + std::to_string(i);
+      EXPECT_TRUE(server_->admitNode(id, secretOf(id)).isOk());
+    }
+    done = true;
+  });
+  int logins = 0;
+  while (!done) {
+    Status in;
+    NatsLink* node = connectAs("n-1", secretOf("n-1"), natsNodeInboxPrefix("n-1"), &in);
+    EXPECT_NE(node, nullptr) << "login " << logins << ": " << in.toString();
+    ++logins;
+  }
+  admissions.join();
+  EXPECT_GT(logins, 0);
+  EXPECT_EQ(server_->admittedNodes().size(), 31u);
+}
+
+TEST_F(NatsNodeCredentialsTest, CredentialsOutliveARestartAndARemovedNodeIsShutOut) {
+  startOrchestrator();
+  ASSERT_TRUE(joinNatsCluster(base(), "n-1", secretOf("n-1")).isOk());
+  orchestrator_->stop();
+  orchestrator_.reset();
+  startServer();  // a new process over the same data dir
+  startOrchestrator();
+  NatsLink* node = connectAsNode("n-1");
+  ASSERT_NE(node, nullptr);
+  ASSERT_TRUE(server_->removeNode("n-1").isOk());
+  Status after;
+  EXPECT_EQ(connectAs("n-1", secretOf("n-1"), natsNodeInboxPrefix("n-1"), &after), nullptr);
+  EXPECT_EQ(after.code(), StatusCode::kPermissionDenied) << after.toString();
+  EXPECT_TRUE(server_->admittedNodes().empty());
 }
 
 }  // namespace
