@@ -115,6 +115,22 @@ TEST_F(JobsApiTest, MalformedBodiesAre400) {
   expectError(client_->put(kJobs, R"({"Job":{},"Force":"yes"})"), 400, "BadRequest", "Force");
 }
 
+// A body under the size limit can still be a huge tree ("[0,0,…]" is ~8 times its text in
+// memory): reading it stops at kMaxBodyJsonMemory with a 413, and a body of the same size that is
+// mostly one string (inline data) is read.
+TEST_F(JobsApiTest, ABodyWhoseTreeWouldTakeTooMuchMemoryIs413) {
+  std::string many = R"({"Job":{"Type":"batch","Meta":{"x":[)";
+  while (many.size() < size_t{9} * 1024 * 1024) many += "0,";
+  many += R"(0]}}})";
+  expectError(client_->put(kJobs, many), 413, "ResourceExhausted", "of memory to hold");
+
+  std::string one = R"({"Job":{"Type":"batch","Meta":{"x":")" +
+                    std::string(size_t{9} * 1024 * 1024, 'a') + R"("}}})";
+  TestResponse res = client_->put(kJobs, one);
+  EXPECT_NE(res.status, 413) << res.body.substr(0, 300);
+  EXPECT_EQ(res.body.find("of memory to hold"), std::string::npos) << res.body.substr(0, 300);
+}
+
 TEST_F(JobsApiTest, WrongTypesAndInvalidSpecsName400TheField) {
   expectError(client_->put(kJobs, R"({"Job":{"Type":"batch","Count":"three"}})"), 400, "BadRequest",
               "Count");

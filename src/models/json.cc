@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <new>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include "common/strings.h"
+#include "common/units.h"
 #include "models/json_util.h"
 
 namespace cod::models {
@@ -22,6 +25,38 @@ using json_internal::bj::object;
 using json_internal::bj::value;
 
 namespace {
+
+// Counts what a parse allocates and throws std::bad_alloc past a limit, so that a small text of
+// many small values ("[0,0,0,…]": 2 bytes each, 16+ in the tree) cannot take unbounded memory.
+// Used by one parse on one thread; the parse lifts the limit once the tree is built. The budget
+// is shared because the resource lives inside boost::json's own wrapper, out of reach.
+struct JsonBudget {
+  size_t limit;
+  size_t used = 0;
+};
+
+class BoundedResource final : public boost::json::memory_resource {
+ public:
+  explicit BoundedResource(std::shared_ptr<JsonBudget> budget) : budget_(std::move(budget)) {}
+
+ private:
+  void* do_allocate(size_t bytes, size_t align) override {
+    JsonBudget& b = *budget_;
+    if (bytes > b.limit - std::min(b.used, b.limit)) throw std::bad_alloc();
+    void* p = ::operator new(bytes, std::align_val_t(align));
+    b.used += bytes;
+    return p;
+  }
+  void do_deallocate(void* p, size_t bytes, size_t align) override {
+    ::operator delete(p, std::align_val_t(align));
+    budget_->used -= std::min(budget_->used, bytes);
+  }
+  bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+
+  std::shared_ptr<JsonBudget> budget_;
+};
 
 // The parser's default depth (32) is too shallow for free-form Params nested inside a job inside
 // an API request; 64 still bounds recursion.
@@ -125,26 +160,41 @@ void repairStrings(value& v) {
 
 }  // namespace
 
-Result<value> parseJson(std::string_view text, InvalidUtf8 invalid_utf8) {
+Result<value> parseJson(std::string_view text, InvalidUtf8 invalid_utf8, size_t max_memory) {
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   options.allow_invalid_utf8 = invalid_utf8 == InvalidUtf8::kRepair;
   boost::json::stream_parser parser({}, options);
-  boost::system::error_code ec;
-  size_t consumed = parser.write_some(text.data(), text.size(), ec);
-  if (!ec && parser.done() && !trim(text.substr(consumed)).empty()) {
-    size_t extra = consumed + text.substr(consumed).find_first_not_of(" \t\r\n");
-    return invalidArgument("invalid JSON at " + positionOf(text, extra) +
-                           ": unexpected text after the end of the JSON value");
+  std::shared_ptr<JsonBudget> bound;
+  if (max_memory > 0) {
+    bound = std::make_shared<JsonBudget>(JsonBudget{max_memory});
+    parser.reset(boost::json::make_shared_resource<BoundedResource>(bound));
   }
-  if (!ec) {
-    parser.finish(ec);
-    consumed = text.size();
+  boost::system::error_code ec;
+  size_t consumed = 0;
+  try {
+    consumed = parser.write_some(text.data(), text.size(), ec);
+    if (!ec && parser.done() && !trim(text.substr(consumed)).empty()) {
+      size_t extra = consumed + text.substr(consumed).find_first_not_of(" \t\r\n");
+      return invalidArgument("invalid JSON at " + positionOf(text, extra) +
+                             ": unexpected text after the end of the JSON value");
+    }
+    if (!ec) {
+      parser.finish(ec);
+      consumed = text.size();
+    }
+  } catch (const std::bad_alloc&) {
+    if (!bound) throw;
+    return resourceExhausted("the JSON document (" + formatBytes(text.size()) +
+                             ") needs more than " + formatBytes(max_memory) +
+                             " of memory to hold: it has too many small values; send less");
   }
   if (ec) {
     return invalidArgument("invalid JSON at " + positionOf(text, consumed) + ": " + ec.message());
   }
   value v = parser.release();
+  // The bound is for reading: what is done with the value later must not fail on it.
+  if (bound) bound->limit = std::numeric_limits<size_t>::max();
   if (invalid_utf8 == InvalidUtf8::kRepair) repairStrings(v);
   return v;
 }

@@ -75,9 +75,12 @@ Result<Event> eventFromJson(const boost::json::value& v, const DecodeOptions& op
 // that one bad string never makes a job unreadable).
 enum class InvalidUtf8 { kReject, kRepair };
 // Parses JSON text; a syntax error is InvalidArgument with the position ("invalid JSON at line 3,
-// column 7: …").
+// column 7: …"). `max_memory` (0 = no limit) bounds what the tree may take while it is built:
+// ResourceExhausted past it. Text from clients is bounded: a 10 MiB body of "[0,0,…]" would be
+// ~90 MiB as a tree.
 Result<boost::json::value> parseJson(std::string_view text,
-                                     InvalidUtf8 invalid_utf8 = InvalidUtf8::kReject);
+                                     InvalidUtf8 invalid_utf8 = InvalidUtf8::kReject,
+                                     size_t max_memory = 0);
 // Compact serialisation. Strings that are not UTF-8 are written with U+FFFD in place of each bad
 // byte, so the output is always valid JSON that parseJson reads back.
 std::string serialize(const boost::json::value& v);

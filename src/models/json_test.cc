@@ -78,6 +78,25 @@ TEST(JsonTextTest, ParseErrorsGiveLineAndColumn) {
   EXPECT_TRUE(parseJson("  {\"a\": [1, 2.5, \"x\"]}\n").isOk());
 }
 
+TEST(JsonTextTest, ATreeOverTheMemoryBoundIsResourceExhaustedAndOneUnderItIsUsable) {
+  std::string zeros = "[";
+  for (int i = 0; i < 200000; ++i) zeros += "0,";
+  zeros += "0]";  // 400 KB of text, 3+ MB as a tree
+  auto bounded = parseJson(zeros, InvalidUtf8::kReject, size_t{1} << 20);
+  ASSERT_FALSE(bounded.isOk());
+  EXPECT_EQ(bounded.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(bounded.status().message().find("1.0 MB of memory"), std::string::npos)
+      << bounded.status().message();
+  ASSERT_TRUE(parseJson(zeros).isOk()) << "no bound by default";
+
+  auto small = parseJson(R"({"a":[1,2,3],"s":"text"})", InvalidUtf8::kReject, size_t{1} << 20);
+  ASSERT_TRUE(small.isOk()) << small.status().toString();
+  // After the parse the bound is lifted: the tree can grow and be copied like any other.
+  boost::json::value copy = *small;
+  for (int i = 0; i < 200000; ++i) copy.as_object()["a"].as_array().push_back(i);
+  EXPECT_EQ(copy.at("a").as_array().size(), 200003u);
+}
+
 TEST(JsonTextTest, FindKeyPrefersExactMatchThenIgnoresCase) {
   bj::object obj;
   obj["name"] = "lower";

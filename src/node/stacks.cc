@@ -492,9 +492,9 @@ Result<std::unique_ptr<ComputeStack>> ComputeStack::start(
   // The results are served where the node says they are, not on every interface.
   const std::string& results_host =
       options.publisher_host.empty() ? options.advertise_address : options.publisher_host;
-  s->results = std::make_unique<ResultServer>(
-      s->local.get(), results_host, static_cast<uint16_t>(options.publisher_port), url_key,
-      &SystemClock::instance());
+  s->results = std::make_unique<ResultServer>(s->local.get(), results_host,
+                                              static_cast<uint16_t>(options.publisher_port),
+                                              url_key, &SystemClock::instance());
   if (options.token.empty()) {
     spdlog::warn(
         "no cluster token: result downloads on {}:{} are not signed, so anyone who can reach them "

@@ -44,7 +44,11 @@ Result<boost::json::object> bodyObject(const HttpRequest& req, bool allow_empty)
     if (allow_empty) return boost::json::object();
     return invalidArgument("the request body is empty; expected a JSON object");
   }
-  COD_ASSIGN_OR_RETURN(boost::json::value v, models::parseJson(req.body));
+  auto parsed = models::parseJson(req.body, models::InvalidUtf8::kReject, kMaxBodyJsonMemory);
+  if (!parsed.isOk() && parsed.status().code() == StatusCode::kResourceExhausted) {
+    return Status(parsed.status()).withErrorCode(kErrorCodeRequestTooLarge);
+  }
+  COD_ASSIGN_OR_RETURN(boost::json::value v, std::move(parsed));
   if (!v.is_object()) {
     return invalidArgument(std::string("the request body must be a JSON object, got ") + kindOf(v));
   }
