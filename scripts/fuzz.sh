@@ -8,7 +8,8 @@
 # machine, where a starved process can stall that long on any input.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build/asan}
+# Absolute: each fuzzer runs in a work folder of its own.
+build=$(realpath -m "${1:-$root/build/asan}")
 shift || true
 runs=${RUNS:-10000000}
 if [ ! -d "$build/fuzz" ]; then
