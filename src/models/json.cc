@@ -5,6 +5,7 @@
 #include "models/json.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -31,8 +32,11 @@ namespace {
 // Used by one parse on one thread; the parse lifts the limit once the tree is built. The budget
 // is shared because the resource lives inside boost::json's own wrapper, out of reach.
 struct JsonBudget {
-  size_t limit;
-  size_t used = 0;
+  explicit JsonBudget(size_t max) : limit(max) {}
+  std::atomic<size_t> limit;
+  // Copies of the value share the resource and may be freed on other threads.
+  std::atomic<size_t> used{0};
+  std::atomic<bool> exceeded{false};
 };
 
 class BoundedResource final : public boost::json::memory_resource {
@@ -42,14 +46,18 @@ class BoundedResource final : public boost::json::memory_resource {
  private:
   void* do_allocate(size_t bytes, size_t align) override {
     JsonBudget& b = *budget_;
-    if (bytes > b.limit - std::min(b.used, b.limit)) throw std::bad_alloc();
+    const size_t limit = b.limit;
+    if (bytes > limit - std::min(b.used.load(), limit)) {
+      b.exceeded = true;
+      throw std::bad_alloc();
+    }
     void* p = ::operator new(bytes, std::align_val_t(align));
     b.used += bytes;
     return p;
   }
   void do_deallocate(void* p, size_t bytes, size_t align) override {
     ::operator delete(p, std::align_val_t(align));
-    budget_->used -= std::min(budget_->used, bytes);
+    budget_->used -= bytes;
   }
   bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
     return this == &other;
@@ -164,12 +172,16 @@ Result<value> parseJson(std::string_view text, InvalidUtf8 invalid_utf8, size_t 
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   options.allow_invalid_utf8 = invalid_utf8 == InvalidUtf8::kRepair;
-  boost::json::stream_parser parser({}, options);
+  // Both the tree and the parser's own buffer count: an open array's elements wait in the
+  // buffer until its ']'.
   std::shared_ptr<JsonBudget> bound;
+  boost::json::storage_ptr storage;
   if (max_memory > 0) {
-    bound = std::make_shared<JsonBudget>(JsonBudget{max_memory});
-    parser.reset(boost::json::make_shared_resource<BoundedResource>(bound));
+    bound = std::make_shared<JsonBudget>(max_memory);
+    storage = boost::json::make_shared_resource<BoundedResource>(bound);
   }
+  boost::json::stream_parser parser(storage, options);
+  if (bound) parser.reset(storage);
   boost::system::error_code ec;
   size_t consumed = 0;
   try {
@@ -184,7 +196,7 @@ Result<value> parseJson(std::string_view text, InvalidUtf8 invalid_utf8, size_t 
       consumed = text.size();
     }
   } catch (const std::bad_alloc&) {
-    if (!bound) throw;
+    if (!bound || !bound->exceeded) throw;
     return resourceExhausted("the JSON document (" + formatBytes(text.size()) +
                              ") needs more than " + formatBytes(max_memory) +
                              " of memory to hold: it has too many small values; send less");

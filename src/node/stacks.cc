@@ -177,7 +177,14 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
     }
     link.user = transport::kNatsOrchestratorUser;
     link.password = s->nats->orchestratorPassword();
-    link.admit = [nats = s->nats.get()](const std::string& node_id, const std::string& secret) {
+    // This process's own IDs are never anyone's to take: a node admitted as the orchestrator, or
+    // as the in-process compute node, would be believed to be it.
+    link.admit = [nats = s->nats.get(), hub, self = id](const std::string& node_id,
+                                                        const std::string& secret) {
+      if (node_id == self || (hub != nullptr && hub->hasCompute(node_id))) {
+        return failedPrecondition("node ID " + node_id + " is this orchestrator's own")
+            .withHint("start the node with another --name");
+      }
       return nats->admitNode(node_id, secret);
     };
   }
@@ -194,11 +201,13 @@ Result<std::unique_ptr<OrchestratorStack>> OrchestratorStack::start(const ServeO
   config.nodes.manual_approval = options.require_approval;
   if (s->nats) {
     config.nodes.on_removed = [nats = s->nats.get()](const std::string& node_id) {
+      if (!nats->nodeSecret(node_id)) return false;
       Status withdrawn = nats->removeNode(node_id);
       if (!withdrawn.isOk()) {
         spdlog::warn("node {} was deleted but keeps its NATS credentials: {}", node_id,
                      withdrawn.message());
       }
+      return true;
     };
   }
   config.job_retention = options.job_retention;
@@ -347,6 +356,7 @@ Result<transport::NatsTransportConfig> joinOrchestrator(
     return config;
   };
   auto last_said = std::chrono::steady_clock::now() - std::chrono::minutes(1);
+  std::optional<std::chrono::steady_clock::time_point> no_responders_since;
   for (;;) {
     Status joined = transport::joinNatsCluster(config, node_id, secret);
     if (joined.isOk()) {
@@ -357,11 +367,22 @@ Result<transport::NatsTransportConfig> joinOrchestrator(
       return own();
     }
     if (joined.code() == StatusCode::kPermissionDenied) {
-      if (joined_before) {
-        spdlog::warn("the NATS server refuses this node's join: connecting with the token ({})",
-                     joined.message());
-      }
+      // A server that admitted this node before has per-node credentials: a refusal now is a
+      // server busy reloading, and the node's own credentials are what it takes.
+      if (joined_before) return own();
       return config;  // no per-node credentials there: the token is what it takes
+    }
+    // Up, but nobody takes joins: an operator's NATS (without auth), or an orchestrator that is
+    // still starting. After a few seconds of that, the token.
+    if (joined.errorCode() == transport::kNatsNoResponders && !joined_before) {
+      if (!no_responders_since) no_responders_since = std::chrono::steady_clock::now();
+      if (std::chrono::steady_clock::now() - *no_responders_since >= std::chrono::seconds(5)) {
+        spdlog::info("nobody admits nodes on NATS at {}: connecting with the token",
+                     config.servers);
+        return config;
+      }
+    } else {
+      no_responders_since.reset();
     }
     if (joined.code() != StatusCode::kUnavailable &&
         joined.code() != StatusCode::kDeadlineExceeded) {

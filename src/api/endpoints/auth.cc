@@ -81,7 +81,7 @@ std::string checkAnswer(const json::value& method_data, const std::string& phras
     if (!base64Decode(std::string(method_data.as_string()), &answer_text)) {
       return "MethodData is not base64";
     }
-    answer = models::parseJson(answer_text);
+    answer = models::parseJson(answer_text, models::InvalidUtf8::kReject, kMaxBodyJsonMemory);
   } else {
     answer = method_data;
   }

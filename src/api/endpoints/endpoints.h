@@ -36,9 +36,10 @@ HttpResponse jsonOk(const boost::json::value& body);
 // The request body as a JSON object. An empty body is an empty object when allow_empty, else
 // InvalidArgument. Malformed JSON → InvalidArgument naming the position; a body that is not an
 // object → InvalidArgument.
-// The most memory a request body's JSON tree may take while it is read: 413 past it. A 10 MiB
-// spec of inline data takes ~10 MiB; "[0,0,…]" takes ~16 bytes per 2 of text.
-inline constexpr size_t kMaxBodyJsonMemory = size_t{32} * 1024 * 1024;
+// The most memory reading a request body's JSON may take (the tree and the parser's buffer):
+// 413 past it. A 10 MiB string (inline data) takes ~26 MiB while it is read; "[0,0,…]" ~16 bytes
+// per 2 of text, so a 10 MiB one ~85 MiB.
+inline constexpr size_t kMaxBodyJsonMemory = size_t{48} * 1024 * 1024;
 Result<boost::json::object> bodyObject(const HttpRequest& req, bool allow_empty);
 
 // Optional typed fields of a request body, matched case-insensitively; null = absent. A value of

@@ -332,6 +332,16 @@ Status NodeManager::reject(const std::string& id_or_prefix, const std::string& m
 }
 
 Status NodeManager::remove(const std::string& id_or_prefix) {
+  Result<std::string> resolved = notFound("");
+  {
+    std::lock_guard lock(mu_);
+    resolved = resolveLocked(id_or_prefix);
+  }
+  // A node that was admitted but never registered has credentials to withdraw all the same.
+  if (!resolved.isOk() && resolved.status().code() == StatusCode::kNotFound && config_.on_removed &&
+      config_.on_removed(id_or_prefix)) {
+    return Status::ok();
+  }
   std::string id;
   Listener listener;
   bool was_connected;

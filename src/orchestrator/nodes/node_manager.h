@@ -29,9 +29,10 @@ struct NodeManagerConfig {
   Duration disconnect_timeout = std::chrono::seconds(20);
   // New compute nodes start PENDING instead of APPROVED.
   bool manual_approval = false;
-  // Called after a node was deleted (remove()): e.g. to withdraw its NATS credentials, so that a
-  // deleted node cannot come back by itself and its ID may join again with new ones.
-  std::function<void(const std::string& node_id)> on_removed;
+  // Called after a node was deleted (remove()), and for an ID remove() does not know: withdraws
+  // what else the node holds (its NATS credentials, so that the server drops it and its ID may
+  // join again with other ones); true when there was something. Called without the manager's lock.
+  std::function<bool(const std::string& node_id)> on_removed;
 };
 
 class NodeManager {

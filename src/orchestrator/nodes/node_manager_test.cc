@@ -54,6 +54,33 @@ class NodeManagerDrainTest : public ::testing::Test {
   std::vector<std::string> left_;
 };
 
+// Deleting a node withdraws what else it holds (its NATS credentials), also for an ID that was
+// admitted but never registered, which the manager itself does not know.
+TEST(NodeManagerRemoveTest, OnRemovedIsToldOfKnownAndOtherwiseHeldIds) {
+  store::MemoryJobStore store;
+  ManualClock clock{fromUnixNanos(1'724'099'000'000'000'000)};
+  std::vector<std::string> withdrawn;
+  NodeManagerConfig config;
+  config.on_removed = [&](const std::string& id) {
+    withdrawn.push_back(id);
+    return id != "n-nobody";
+  };
+  NodeManager manager(&store, &clock, config);
+  models::NodeInfo self;
+  self.node_id = "n-self";
+  self.node_type = models::kNodeTypeRequester;
+  ASSERT_TRUE(manager.start(self).isOk());
+  transport::HandshakeRequest req;
+  req.node_info.node_id = "n-known";
+  req.node_info.node_type = models::kNodeTypeCompute;
+  ASSERT_TRUE(manager.handshake(req).accepted);
+
+  EXPECT_TRUE(manager.remove("n-known").isOk());
+  EXPECT_TRUE(manager.remove("n-admitted-only").isOk());
+  EXPECT_EQ(manager.remove("n-nobody").code(), StatusCode::kNotFound);
+  EXPECT_EQ(withdrawn, (std::vector<std::string>{"n-known", "n-admitted-only", "n-nobody"}));
+}
+
 TEST_F(NodeManagerDrainTest, ADrainedNodeStaysConnectedAndApprovedButIsMarked) {
   clock_.advance(std::chrono::seconds(5));
   ASSERT_TRUE(manager_->drain("n-aaaa", "kernel upgrade").isOk());

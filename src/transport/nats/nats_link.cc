@@ -488,7 +488,8 @@ Result<std::string> NatsLink::request(const std::string& subject, std::string_vi
           .withRetryable();
     case NATS_NO_RESPONDERS:
       return unavailable("no orchestrator is listening on NATS at " + servers_text_ + "; the " + w +
-                         " was not answered (is the orchestrator running?)");
+                         " was not answered (is the orchestrator running?)")
+          .withErrorCode(kNatsNoResponders);
     case NATS_CONNECTION_DISCONNECTED:
     case NATS_CONNECTION_CLOSED:
       return unavailable("the connection to NATS at " + servers_text_ +

@@ -21,6 +21,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include <openssl/crypto.h>
@@ -106,6 +107,18 @@ Status writePrivateFile(const fs::path& path, const std::string& content, bool e
   }
   ::close(fd);
   return s;
+}
+
+// Replaces `path` whole: a reader (nats-server starting again, cod after a kill -9) sees the old
+// content or the new, never a truncated file.
+Status replacePrivateFile(const fs::path& path, const std::string& content) {
+  fs::path fresh = path;
+  fresh += ".new";
+  COD_RETURN_IF_ERROR(writePrivateFile(fresh, content, /*exclusive=*/false));
+  std::error_code ec;
+  fs::rename(fresh, path, ec);
+  if (ec) return internalError("cannot replace " + path.string() + ": " + ec.message());
+  return Status::ok();
 }
 
 Result<std::string> readFile(const fs::path& path) {
@@ -226,14 +239,26 @@ Result<std::string> tlsBlock(const std::string& cert_file, const std::string& ke
   return block;
 }
 
-// A secret kept in `file`: generated (0600) the first time, reused after.
+// A secret kept in `file`: generated (0600) the first time, reused after. Written whole or not at
+// all; an empty file (left by a crash in an older version) is generated again.
 Result<std::string> loadOrCreateSecret(const fs::path& file) {
   std::error_code ec;
-  if (!fs::exists(file, ec)) {
-    Status s = writePrivateFile(file, newToken() + "\n", /*exclusive=*/true);
-    if (!s.isOk() && !fs::exists(file, ec)) return s;
+  std::string text;
+  if (fs::exists(file, ec)) {
+    COD_ASSIGN_OR_RETURN(text, readFile(file));
   }
-  COD_ASSIGN_OR_RETURN(std::string text, readFile(file));
+  if (trim(text).empty()) {
+    fs::path fresh = file;
+    fresh += ".new";
+    COD_RETURN_IF_ERROR(writePrivateFile(fresh, newToken() + "\n", /*exclusive=*/false));
+    // link() refuses to replace a file another process made meanwhile: the first one wins.
+    if (::link(fresh.c_str(), file.c_str()) != 0 && errno == EEXIST &&
+        fs::file_size(file, ec) == 0) {
+      fs::rename(fresh, file, ec);
+    }
+    fs::remove(fresh, ec);
+    COD_ASSIGN_OR_RETURN(text, readFile(file));
+  }
   std::string secret(trim(text));
   COD_RETURN_IF_ERROR(validateToken(secret, file.string()));
   // Whoever reads it can command compute nodes: keep it private even if it was copied in.
@@ -387,8 +412,13 @@ Status NatsServerProcess::admitNode(const std::string& node_id, const std::strin
   }
   Status applied = applyNodes();
   if (!applied.isOk()) {
-    std::lock_guard lock(nodes_mu_);
-    nodes_.erase(node_id);
+    {
+      std::lock_guard lock(nodes_mu_);
+      nodes_.erase(node_id);
+    }
+    // The files (and perhaps the server) have the node: take it out again, as far as possible.
+    Status undone = applyNodes();
+    if (!undone.isOk()) spdlog::warn("nats-server: {}", undone.message());
   }
   return applied;
 }
@@ -423,25 +453,30 @@ Status NatsServerProcess::applyNodes() {
     std::lock_guard lock(nodes_mu_);
     for (const auto& [id, secret] : nodes_) listing += id + " " + secret + "\n";
   }
-  const fs::path nodes = dir_ / "nodes";
-  const fs::path fresh = dir_ / "nodes.new";
-  COD_RETURN_IF_ERROR(writePrivateFile(fresh, listing, /*exclusive=*/false));
-  std::error_code ec;
-  fs::rename(fresh, nodes, ec);
-  if (ec) return internalError("cannot replace " + nodes.string() + ": " + ec.message());
-  COD_RETURN_IF_ERROR(
-      writePrivateFile(dir_ / "nats-server.conf", configText(), /*exclusive=*/false));
-  // SIGHUP makes the server reload; it logs the outcome. A server that is restarting reads the new
-  // file anyway.
-  const fs::path log_path = dir_ / "nats-server.log";
-  uintmax_t from = fs::file_size(log_path, ec);
-  if (ec) from = 0;
-  {
-    std::lock_guard lock(mu_);
-    if (pid_ <= 0 || stopping_) return Status::ok();
-    kill(pid_, SIGHUP);
-  }
+  COD_RETURN_IF_ERROR(replacePrivateFile(dir_ / "nodes", listing));
+  COD_RETURN_IF_ERROR(replacePrivateFile(dir_ / "nats-server.conf", configText()));
+  // SIGHUP makes the server reload; it logs the outcome. A server that is (re)starting reads the
+  // new file anyway, but must not get the signal before it handles it (it would die of it).
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  const fs::path log_path = dir_ / "nats-server.log";
+  std::error_code ec;
+  uintmax_t from = 0;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return Status::ok();
+      if (pid_ > 0 && ready_) {
+        from = fs::file_size(log_path, ec);
+        if (ec) from = 0;
+        kill(pid_, SIGHUP);
+        break;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return unavailable("nats-server was not running to take the new node");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(log_path, std::ios::binary);
     in.seekg(static_cast<std::streamoff>(from));
@@ -555,6 +590,7 @@ Status NatsServerProcess::spawn() {
   }
   std::lock_guard lock(mu_);
   pid_ = pid;
+  ready_ = false;
   log_offset_ = offset;
   return Status::ok();
 }
@@ -578,6 +614,7 @@ Status NatsServerProcess::waitReady(std::unique_lock<std::mutex>& lock) {
     if (int port = portFromPortsFile(dir_, pid_);
         port > 0 && acceptsConnections(options_.host, port)) {
       port_ = port;
+      ready_ = true;
       return Status::ok();
     }
     if (std::chrono::steady_clock::now() > deadline) {

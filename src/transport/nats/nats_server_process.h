@@ -136,8 +136,9 @@ class NatsServerProcess {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  pid_t pid_ = -1;  // the child while it has not been reaped
-  int port_ = 0;    // the port it listens on once known
+  pid_t pid_ = -1;      // the child while it has not been reaped
+  int port_ = 0;        // the port it listens on once known
+  bool ready_ = false;  // the current child accepts connections (and handles SIGHUP)
   int restarts_ = 0;
   bool stopping_ = false;
   bool exited_ = false;       // the monitor thread is done and no child is left

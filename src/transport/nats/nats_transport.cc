@@ -261,8 +261,11 @@ void NatsOrchestratorTransport::onControl(std::string_view subject, std::string_
                                           const char* reply) {
   OrchestratorHandler* handler = handler_.load();
   if (handler == nullptr) return;
-  if (reply == nullptr || *reply == '\0') {
-    logDropped("a control request without a reply subject", invalidArgument("nowhere to answer"));
+  // Answers go to inboxes only: the orchestrator may publish anywhere, and a request must not
+  // make it publish on another node's subjects.
+  if (reply == nullptr || !std::string_view(reply).starts_with("_INBOX.")) {
+    logDropped("a control request whose reply subject is no inbox",
+               invalidArgument("nowhere to answer"));
     return;
   }
   const std::string_view sender = natsSubjectNode(subject, kNatsControlPrefix);
@@ -364,8 +367,10 @@ Result<JoinRequest> decodeJoinRequest(std::string_view data) {
 }  // namespace
 
 void NatsOrchestratorTransport::onJoin(std::string_view data, const char* reply) {
-  if (reply == nullptr || *reply == '\0') {
-    logDropped("a join request without a reply subject", invalidArgument("nowhere to answer"));
+  if (reply == nullptr ||
+      !std::string_view(reply).starts_with(std::string(kNatsJoinInboxPrefix) + ".")) {
+    logDropped("a join request whose reply subject is no joiner's inbox",
+               invalidArgument("nowhere to answer"));
     return;
   }
   Result<JoinRequest> request = decodeJoinRequest(data);

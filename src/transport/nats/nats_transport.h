@@ -19,6 +19,9 @@ namespace cod::transport {
 
 class NatsLink;
 
+// The error code of a request that nobody subscribes to (an Unavailable status).
+inline constexpr const char* kNatsNoResponders = "NoResponders";
+
 struct NatsTransportConfig {
   // One URL or a comma-separated list (a cluster): "nats://10.0.0.1:4222,nats://10.0.0.2:4222".
   std::string servers = "nats://127.0.0.1:4222";
@@ -67,10 +70,12 @@ struct NatsTransportConfig {
 // the join user (the token is its password), asks the orchestrator to admit `node_id` with
 // `secret`, and returns once it has (the node then connects as itself: user `node_id`, password
 // `secret`). Errors: Unavailable or DeadlineExceeded when no server or orchestrator answers (try
-// again later); PermissionDenied when the server refuses the join user (the token is wrong, or the
-// server has no per-node credentials — connect with the token instead); FailedPrecondition for
-// what trying again cannot fix (TLS), and with the orchestrator's reason when it refuses the node
-// (InvalidArgument for an ID or secret it cannot take).
+// again later; error code "NoResponders" when the server is up but nobody takes joins: an
+// operator's NATS without auth, or an orchestrator that is starting); PermissionDenied when the
+// server refuses the join user (the token is wrong, or the server has no per-node credentials —
+// connect with the token instead); FailedPrecondition for what trying again cannot fix (TLS), and
+// with the orchestrator's reason when it refuses the node (InvalidArgument for an ID or secret it
+// cannot take).
 Status joinNatsCluster(NatsTransportConfig config, const std::string& node_id,
                        const std::string& secret);
 

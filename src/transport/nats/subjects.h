@@ -1,8 +1,10 @@
 #pragma once
 
 // Every NATS subject and queue group cod uses, in one place. The "v1" is the subject scheme's
-// version: bump it (and keep the old one for a release) if routing ever changes incompatibly;
-// message payloads carry their own schema version (messages_json.h).
+// version: once cod has a release, bump it (and keep the old one for a release) if routing ever
+// changes incompatibly; message payloads carry their own schema version (messages_json.h). Until
+// then v1 changes in place: per-node credentials moved the compute → orchestrator subjects under
+// the node's ID, so orchestrator and nodes of before and after that change do not mix.
 
 #include <string>
 #include <string_view>
