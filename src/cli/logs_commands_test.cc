@@ -175,6 +175,35 @@ Responder inOrder(std::vector<std::string> bodies) {
   };
 }
 
+// `cod job logs -f` right after a detached submit: the job has no execution on a node yet. The
+// CLI waits for one while the job lives, and gives up with the error once the job has ended.
+TEST_F(LogsCommandsTest, FollowingAJobNotPlacedYetWaitsForItsExecution) {
+  route("GET", kJobPath, inOrder({jobJson("Pending"), jobJson("Pending"), jobJson("Failed")}));
+  int connects = 0;
+  script_ = [&connects](const std::string&) -> Result<std::vector<WebSocketMessage>> {
+    if (++connects <= 2) {
+      const char* why = connects == 1 ? "no executions found for job j-1"
+                                      : "execution e-1 has not been given to a node yet";
+      return std::vector<WebSocketMessage>{
+          textMessage(std::string(R"({"error":")") + why + R"(","value":{"Type":0,"Line":""}})"),
+          closeMessage(1000)};
+    }
+    return std::vector<WebSocketMessage>{textMessage(out(1, R"(late\n)")), closeMessage(1000)};
+  };
+  EXPECT_EQ(run({"job", "logs", "-f", kJobId}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "late\n");
+  EXPECT_EQ(connects, 3);
+
+  // Without --follow, or once the job has ended, the answer is the error.
+  connects = 0;
+  EXPECT_EQ(run({"job", "logs", kJobId}), 1);
+  EXPECT_EQ(connects, 1);
+  connects = 0;
+  EXPECT_EQ(run({"job", "logs", "-f", kJobId}), 1);  // the job is Failed by now
+  EXPECT_EQ(connects, 1);
+  EXPECT_THAT(err_.str(), HasSubstr("no executions found"));
+}
+
 TEST_F(LogsCommandsTest, DockerRunFollowWaitsForTheJobThenStreamsItsLogs) {
   route("PUT", "/api/v1/orchestrator/jobs",
         std::string(R"({"JobID":")") + kJobId + R"(","EvaluationID":"ev-1"})");

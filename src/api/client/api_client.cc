@@ -399,8 +399,47 @@ ApiClient::ApiClient(std::unique_ptr<HttpTransport> transport,
   COD_CHECK(transport_ != nullptr) << "ApiClient needs a transport";
 }
 
+namespace {
+
+// What a job that has just been submitted answers until the scheduler has placed it.
+bool notPlacedYet(const Status& s) {
+  return (s.code() == StatusCode::kNotFound &&
+          s.message().find("no executions found") != std::string::npos) ||
+         (s.code() == StatusCode::kFailedPrecondition &&
+          s.message().find("has not been given to a node yet") != std::string::npos);
+}
+
+}  // namespace
+
 Status ApiClient::streamLogs(const std::string& job_id, const LogsOptions& options,
                              const LogLineFn& on_line) {
+  // Following a job right after submitting it (`cod docker run --detach` then `cod job logs -f`)
+  // waits, as long as the job lives, for it to be placed, instead of failing at once.
+  constexpr int kPlacementTries = 240;  // 60 s at 250 ms
+  for (int attempt = 1;; ++attempt) {
+    bool said_something = false;
+    Status s = streamLogsOnce(job_id, options, [&](const LogLine& line) {
+      said_something = true;
+      on_line(line);
+    });
+    if (!options.follow || said_something || !notPlacedYet(s) || attempt >= kPlacementTries) {
+      return s;
+    }
+    GetJobOptions get;
+    get.ns = options.ns;
+    auto job = getJob(job_id, get);
+    if (!job.isOk() || models::isTerminal(job->job.state.state_type)) return s;
+    const Duration wait = std::chrono::milliseconds(250);
+    if (sleep_) {
+      sleep_(wait);
+    } else {
+      std::this_thread::sleep_for(wait);
+    }
+  }
+}
+
+Status ApiClient::streamLogsOnce(const std::string& job_id, const LogsOptions& options,
+                                 const LogLineFn& on_line) {
   if (!websocket_) {
     return unimplemented("this API client cannot stream logs (it has no WebSocket transport)")
         .withComponent(kComponent);

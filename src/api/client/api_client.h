@@ -218,6 +218,8 @@ class ApiClient {
   // order, until the server closes the stream: OK at a normal close (1000). An error frame ends
   // the stream with its message (NotFound when it says something was not found, else
   // FailedPrecondition); any other close code, or a connection that breaks, is Unavailable.
+  // Following a job that has no execution on a node yet waits (up to a minute, while the job is
+  // not terminal) for one instead of failing with "no executions found".
   Status streamLogs(const std::string& job_id, const LogsOptions& options,
                     const LogLineFn& on_line);
 
@@ -246,6 +248,9 @@ class ApiClient {
   void setRetries(int retries, std::function<void(Duration)> sleep);
 
  private:
+  Status streamLogsOnce(const std::string& job_id, const LogsOptions& options,
+                        const LogLineFn& on_line);
+
   std::unique_ptr<HttpTransport> transport_;
   std::unique_ptr<WebSocketTransport> websocket_;
   int retries_ = 3;
