@@ -51,12 +51,20 @@ class BoundedResource final : public boost::json::memory_resource {
       b.exceeded = true;
       throw std::bad_alloc();
     }
-    void* p = ::operator new(bytes, std::align_val_t(align));
+    // Plain new for the usual alignments: boost::json may free with another alignment than it
+    // asked for, which the aligned operators may not be given (ASan: new-delete-type-mismatch).
+    void* p = align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__
+                  ? ::operator new(bytes)
+                  : ::operator new(bytes, std::align_val_t(align));
     b.used += bytes;
     return p;
   }
   void do_deallocate(void* p, size_t bytes, size_t align) override {
-    ::operator delete(p, std::align_val_t(align));
+    if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+      ::operator delete(p);
+    } else {
+      ::operator delete(p, std::align_val_t(align));
+    }
     budget_->used -= bytes;
   }
   bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
