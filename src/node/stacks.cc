@@ -314,23 +314,6 @@ Status writePrivateFile(const std::string& path, const std::string& content) {
   return ok ? Status::ok() : internalError("cannot write " + path + ": " + std::strerror(errno));
 }
 
-Result<std::string> readTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return internalError("cannot read " + path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// 64 hex digits (244 random bits, from two v4 UUIDs).
-std::string newSecret() {
-  std::string out;
-  for (const std::string& uuid : {newUuid(), newUuid()}) {
-    for (char c : uuid) {
-      if (c != '-') out += c;
-    }
-  }
-  return out;
-}
-
 // A node's own NATS credentials (nats_server_process.h): its secret is made once and kept in
 // <dir>/nats-secret; <dir>/nats-joined says the orchestrator has admitted it. Until then the node
 // asks to join, with the token, as often as it takes; after, it asks again at each start (the
@@ -344,11 +327,7 @@ Result<transport::NatsTransportConfig> joinOrchestrator(
   const fs::path secret_file = fs::path(dir) / "nats-secret";
   const fs::path joined_file = fs::path(dir) / "nats-joined";
   std::error_code ec;
-  if (!fs::exists(secret_file, ec)) {
-    COD_RETURN_IF_ERROR(writePrivateFile(secret_file.string(), newSecret() + "\n"));
-  }
-  COD_ASSIGN_OR_RETURN(std::string text, readTextFile(secret_file.string()));
-  const std::string secret(trim(text));
+  COD_ASSIGN_OR_RETURN(const std::string secret, transport::loadOrCreateSecret(secret_file));
   const bool joined_before = fs::exists(joined_file, ec);
   auto own = [&] {
     config.user = node_id;
@@ -356,7 +335,7 @@ Result<transport::NatsTransportConfig> joinOrchestrator(
     return config;
   };
   auto last_said = std::chrono::steady_clock::now() - std::chrono::minutes(1);
-  std::optional<std::chrono::steady_clock::time_point> no_responders_since;
+  std::chrono::steady_clock::time_point no_responders_since{};  // {} = answered, or not yet
   for (;;) {
     Status joined = transport::joinNatsCluster(config, node_id, secret);
     if (joined.isOk()) {
@@ -375,14 +354,16 @@ Result<transport::NatsTransportConfig> joinOrchestrator(
     // Up, but nobody takes joins: an operator's NATS (without auth), or an orchestrator that is
     // still starting. After a few seconds of that, the token.
     if (joined.errorCode() == transport::kNatsNoResponders && !joined_before) {
-      if (!no_responders_since) no_responders_since = std::chrono::steady_clock::now();
-      if (std::chrono::steady_clock::now() - *no_responders_since >= std::chrono::seconds(5)) {
+      if (no_responders_since == std::chrono::steady_clock::time_point{}) {
+        no_responders_since = std::chrono::steady_clock::now();
+      }
+      if (std::chrono::steady_clock::now() - no_responders_since >= std::chrono::seconds(5)) {
         spdlog::info("nobody admits nodes on NATS at {}: connecting with the token",
                      config.servers);
         return config;
       }
     } else {
-      no_responders_since.reset();
+      no_responders_since = {};
     }
     if (joined.code() != StatusCode::kUnavailable &&
         joined.code() != StatusCode::kDeadlineExceeded) {

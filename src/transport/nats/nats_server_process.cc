@@ -239,8 +239,8 @@ Result<std::string> tlsBlock(const std::string& cert_file, const std::string& ke
   return block;
 }
 
-// A secret kept in `file`: generated (0600) the first time, reused after. Written whole or not at
-// all; an empty file (left by a crash in an older version) is generated again.
+}  // namespace
+
 Result<std::string> loadOrCreateSecret(const fs::path& file) {
   std::error_code ec;
   std::string text;
@@ -266,6 +266,8 @@ Result<std::string> loadOrCreateSecret(const fs::path& file) {
                   ec);
   return secret;
 }
+
+namespace {
 
 // What may stand in a quoted string of the server's configuration, and in a subject.
 Status validateNodeUser(const std::string& node_id, const std::string& secret) {

@@ -66,6 +66,11 @@ struct NatsServerOptions {
   Duration restart_backoff_max = std::chrono::seconds(10);
 };
 
+// A secret kept in `file` (the token, the orchestrator's password, a node's own secret): 48 hex
+// digits generated (0600) the first time, reused after. Written whole or not at all; an empty
+// file (left by a crash) is generated again.
+Result<std::string> loadOrCreateSecret(const std::filesystem::path& file);
+
 class NatsServerProcess {
  public:
   explicit NatsServerProcess(NatsServerOptions options);
