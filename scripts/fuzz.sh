@@ -19,6 +19,8 @@ if [ ! -d "$build/fuzz" ]; then
 fi
 fuzzers=("$@")
 [ ${#fuzzers[@]} -gt 0 ] || mapfile -t fuzzers < <(cd "$root/fuzz" && ls ./*_fuzzer.cc | sed 's|./||; s|_fuzzer\.cc$||')
+# What a harness writes (archive extraction) stays in memory where there is a tmpfs.
+[ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=/dev/shm
 status=0
 for name in "${fuzzers[@]}"; do
   corpus=$build/fuzz/corpus/$name findings=$build/fuzz/findings/$name

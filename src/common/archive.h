@@ -22,7 +22,10 @@ struct ArchiveStats {
 // to a temporary name, then renamed).
 Result<ArchiveStats> createTarGz(const std::string& dir, const std::string& archive_path);
 
-// Unpacks `archive_path` (tar, optionally gzip-compressed) into `dir`, which is created.
-Result<ArchiveStats> extractTar(const std::string& archive_path, const std::string& dir);
+// Unpacks `archive_path` (tar, optionally gzip-compressed) into `dir`, which is created; fails
+// once its files hold more than `max_bytes` (what is unpacked by then stays, for the caller's
+// cleanup of `dir`).
+Result<ArchiveStats> extractTar(const std::string& archive_path, const std::string& dir,
+                                uint64_t max_bytes = UINT64_MAX);
 
 }  // namespace cod

@@ -122,5 +122,43 @@ TEST_F(ArchiveTest, RefusesHardLinksAndDropsSetuidBits) {
   EXPECT_EQ(perms & fs::perms::set_uid, fs::perms::none);
 }
 
+// Only gzip is taken: libarchive's other filters include some that run a host program (lzop,
+// lrzip, grzip) on the hostile bytes.
+TEST_F(ArchiveTest, RefusesCompressionOtherThanGzip) {
+  fs::path tar = root_ / "data.tar.bz2";
+  struct archive* a = archive_write_new();
+  archive_write_add_filter_bzip2(a);
+  archive_write_set_format_pax_restricted(a);
+  archive_write_open_filename(a, tar.c_str());
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, "a.txt");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, 2);
+  archive_write_header(a, e);
+  archive_write_data(a, "hi", 2);
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  auto r = extractTar(tar.string(), (root_ / "out").string());
+  ASSERT_FALSE(r.isOk());
+  EXPECT_FALSE(fs::exists(root_ / "out" / "a.txt"));
+}
+
+TEST_F(ArchiveTest, StopsAtTheByteLimit) {
+  fs::path src = root_ / "src";
+  write(src / "a.txt", std::string(3000, 'a'));
+  write(src / "b.txt", std::string(3000, 'b'));
+  ASSERT_TRUE(createTarGz(src.string(), (root_ / "r.tar.gz").string()).isOk());
+  auto over = extractTar((root_ / "r.tar.gz").string(), (root_ / "small").string(), 5999);
+  ASSERT_FALSE(over.isOk());
+  EXPECT_EQ(over.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(over.status().message().find("more than 5999 bytes"), std::string::npos)
+      << over.status().message();
+  auto fits = extractTar((root_ / "r.tar.gz").string(), (root_ / "fits").string(), 6000);
+  ASSERT_TRUE(fits.isOk()) << fits.status().toString();
+  EXPECT_EQ(fits->bytes, 6000u);
+}
+
 }  // namespace
 }  // namespace cod

@@ -47,6 +47,10 @@ Result<DataUrl> parseDataUrl(std::string_view url) {
 
 namespace {
 
+// A tar.gz in a job spec can unpack to a thousand times its size; past this the input fails
+// rather than filling the node's disk (larger data belongs in S3, IPFS or a URL).
+constexpr uint64_t kMaxUnpackedBytes = uint64_t{256} << 20;
+
 bool isGzip(const DataUrl& d) {
   return d.media_type == "application/gzip" || d.media_type == "application/x-gzip";
 }
@@ -59,7 +63,7 @@ Status InlineStorage::validate(const models::InputSource& input) {
 
 uint64_t InlineStorage::estimateSize(const models::InputSource& input) {
   // The decoded data is at most the URL's length; a tar.gz can unpack to much more, which the
-  // extraction itself bounds.
+  // extraction bounds (kMaxUnpackedBytes).
   return stringParam(input, "URL").size();
 }
 
@@ -75,7 +79,7 @@ Result<Mount> InlineStorage::prepare(const models::InputSource& input, const Par
   }
   if (!isGzip(data)) return Mount{file.string(), input.target, true};
   fs::path tree = fs::path(dir) / "data";
-  auto unpacked = extractTar(file.string(), tree.string());
+  auto unpacked = extractTar(file.string(), tree.string(), kMaxUnpackedBytes);
   if (!unpacked.isOk()) {
     return invalidArgument("inline input for " + input.target +
                            " is not a usable tar.gz: " + unpacked.status().message());
