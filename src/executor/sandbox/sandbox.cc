@@ -537,26 +537,49 @@ bool sandboxAvailable() {
   return available;
 }
 
-int killSandboxesMarked(const std::string& marker) {
-  if (marker.empty()) return 0;
-  int killed = 0;
+namespace {
+
+// A process's command line, or "" once it is gone. Read with read(2): a process that exits
+// between the open and the read makes the read fail with ESRCH, which libstdc++'s filebuf throws
+// out of an istreambuf_iterator (it took a compute node down at start).
+std::string processCmdline(const fs::path& proc_dir) {
+  int fd = ::open((proc_dir / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return n < 0 ? "" : out;
+}
+
+}  // namespace
+
+std::vector<pid_t> sandboxesMarked(const std::string& marker) {
+  std::vector<pid_t> pids;
+  if (marker.empty()) return pids;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.size() > 9 || !std::all_of(name.begin(), name.end(), ::isdigit)) {
+      continue;
+    }
     // The marker is the value of a --sandbox option, before any "--": a task's own arguments
     // come after it and may say anything.
-    std::vector<std::string> args = split(cmdline, '\0');
+    std::vector<std::string> args = split(processCmdline(it->path()), '\0');
     bool marked = false;
     for (size_t i = 0; i + 1 < args.size() && args[i] != "--"; ++i) {
       if (args[i] == "--sandbox" && args[i + 1].starts_with(marker)) marked = true;
     }
-    if (!marked) continue;
     auto pid = static_cast<pid_t>(std::stol(name));
-    if (pid != getpid() && kill(pid, SIGKILL) == 0) ++killed;
+    if (marked && pid != getpid()) pids.push_back(pid);
   }
+  return pids;
+}
+
+int killSandboxesMarked(const std::string& marker) {
+  int killed = 0;
+  for (pid_t pid : sandboxesMarked(marker)) killed += kill(pid, SIGKILL) == 0;
   return killed;
 }
 

@@ -96,4 +96,7 @@ bool sandboxAvailable();
 // Returns how many were killed.
 int killSandboxesMarked(const std::string& marker);
 
+// The processes killSandboxesMarked would kill (but not this one).
+std::vector<pid_t> sandboxesMarked(const std::string& marker);
+
 }  // namespace cod::executor

@@ -5,9 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "common/ids.h"
 #include "executor/testing/guest_requests.h"
@@ -108,6 +114,44 @@ TEST_F(SandboxTest, MountTargetsMayNotNestOrShadowTheSystem) {
     ASSERT_FALSE(r.isOk()) << mounts.back().target;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   }
+}
+
+// A restarted node finds its sandboxes by their command lines while other processes come and go:
+// one that exits between the walk's open and read of its cmdline (ESRCH) once terminated the node.
+TEST(SandboxesMarkedTest, FindsTheMarkedOnesWhileOthersComeAndGo) {
+  const std::string marker = "cod-test:" + newUuid();
+  pid_t marked = fork();
+  ASSERT_GE(marked, 0);
+  if (marked == 0) {
+    execl("/bin/sh", "/bin/sh", "-c", "sleep 60; :", "--sandbox", (marker + "/exec").c_str(),
+          nullptr);
+    _exit(127);
+  }
+  pid_t unmarked = fork();
+  ASSERT_GE(unmarked, 0);
+  if (unmarked == 0) {
+    execl("/bin/sh", "/bin/sh", "-c", "sleep 60; :", "--", "--sandbox", marker.c_str(), nullptr);
+    _exit(127);
+  }
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    while (!stop) {
+      pid_t p = fork();
+      if (p == 0) _exit(0);
+      if (p > 0) waitpid(p, nullptr, 0);
+    }
+  });
+  // 200 walks under the churn, and more until the marked child has exec'd.
+  std::vector<pid_t> found;
+  for (int i = 0; i < 5000 && (i < 200 || found.empty()); ++i) found = sandboxesMarked(marker);
+  stop = true;
+  churn.join();
+  EXPECT_EQ(found, std::vector<pid_t>{marked}) << "only the one with --sandbox before \"--\"";
+  EXPECT_EQ(killSandboxesMarked(marker), 1);
+  kill(unmarked, SIGKILL);
+  waitpid(marked, nullptr, 0);
+  waitpid(unmarked, nullptr, 0);
+  EXPECT_EQ(killSandboxesMarked(marker), 0);
 }
 
 }  // namespace

@@ -190,14 +190,7 @@ TEST_F(WasmExecutorTest, CancellationKillsTheSandbox) {
   std::thread canceller([&] {
     // Cancel once the runner is up (its command line carries the execution's marker).
     for (int i = 0; i < 2000; ++i) {
-      std::ifstream probe;
-      bool running = false;
-      for (const auto& e : fs::directory_iterator("/proc")) {
-        std::ifstream in(e.path() / "cmdline");
-        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmd.find(r.execution_id) != std::string::npos) running = true;
-      }
-      if (running) break;
+      if (!sandboxesMarked("cod-wasm:" + node_id_ + "/" + r.execution_id).empty()) break;
       std::this_thread::sleep_for(5ms);
     }
     cancel.cancel();
