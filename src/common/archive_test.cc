@@ -34,6 +34,25 @@ class ArchiveTest : public ::testing::Test {
     return ss.str();
   }
 
+  // Writes a tar (bzip2-compressed when asked) of one regular file entry `name` with `data`.
+  static void writeOneEntryTar(const fs::path& tar, const std::string& name, int perm,
+                               const std::string& data, bool bzip2 = false) {
+    struct archive* a = archive_write_new();
+    if (bzip2) archive_write_add_filter_bzip2(a);
+    archive_write_set_format_pax_restricted(a);
+    archive_write_open_filename(a, tar.c_str());
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, perm);
+    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    archive_write_header(a, e);
+    archive_write_data(a, data.data(), data.size());
+    archive_entry_free(e);
+    archive_write_close(a);
+    archive_write_free(a);
+  }
+
   fs::path root_;
 };
 
@@ -57,19 +76,7 @@ TEST_F(ArchiveTest, RoundTripsFilesAndFoldersButNotSymlinks) {
 TEST_F(ArchiveTest, RefusesEntriesThatEscape) {
   for (std::string bad : {"../evil.txt", "/tmp/evil.txt", "a/../../evil.txt"}) {
     fs::path tar = root_ / "bad.tar";
-    struct archive* a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    archive_write_open_filename(a, tar.c_str());
-    struct archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, bad.c_str());
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_size(e, 4);
-    archive_write_header(a, e);
-    archive_write_data(a, "evil", 4);
-    archive_entry_free(e);
-    archive_write_close(a);
-    archive_write_free(a);
+    writeOneEntryTar(tar, bad, 0644, "evil");
     auto r = extractTar(tar.string(), (root_ / "out").string());
     ASSERT_FALSE(r.isOk()) << bad;
     EXPECT_NE(r.status().message().find("refusing archive entry"), std::string::npos)
@@ -104,19 +111,7 @@ TEST_F(ArchiveTest, RefusesHardLinksAndDropsSetuidBits) {
   EXPECT_EQ(read(root_ / "host-secret"), "secret");
 
   fs::path suid = root_ / "suid.tar";
-  a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_filename(a, suid.c_str());
-  e = archive_entry_new();
-  archive_entry_set_pathname(e, "tool");
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_perm(e, 04755);
-  archive_entry_set_size(e, 2);
-  archive_write_header(a, e);
-  archive_write_data(a, "#!", 2);
-  archive_entry_free(e);
-  archive_write_close(a);
-  archive_write_free(a);
+  writeOneEntryTar(suid, "tool", 04755, "#!");
   ASSERT_TRUE(extractTar(suid.string(), (root_ / "suid-out").string()).isOk());
   auto perms = fs::status(root_ / "suid-out" / "tool").permissions();
   EXPECT_EQ(perms & fs::perms::set_uid, fs::perms::none);
@@ -126,20 +121,7 @@ TEST_F(ArchiveTest, RefusesHardLinksAndDropsSetuidBits) {
 // lrzip, grzip) on the hostile bytes.
 TEST_F(ArchiveTest, RefusesCompressionOtherThanGzip) {
   fs::path tar = root_ / "data.tar.bz2";
-  struct archive* a = archive_write_new();
-  archive_write_add_filter_bzip2(a);
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_filename(a, tar.c_str());
-  struct archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, "a.txt");
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_perm(e, 0644);
-  archive_entry_set_size(e, 2);
-  archive_write_header(a, e);
-  archive_write_data(a, "hi", 2);
-  archive_entry_free(e);
-  archive_write_close(a);
-  archive_write_free(a);
+  writeOneEntryTar(tar, "a.txt", 0644, "hi", /*bzip2=*/true);
   auto r = extractTar(tar.string(), (root_ / "out").string());
   ASSERT_FALSE(r.isOk());
   EXPECT_FALSE(fs::exists(root_ / "out" / "a.txt"));
