@@ -162,8 +162,8 @@ class Writer {
   std::string out_;
 };
 
-// Replaces what is not UTF-8 in every string of a value parsed with allow_invalid_utf8 (object
-// keys are left alone: cod's records have fixed keys, and the writer repairs them anyway).
+// Replaces what is not UTF-8 in every string of a value parsed with allow_invalid_utf8, object
+// keys included (records hold maps whose keys came from users and tasks: env, labels, details).
 void repairStrings(value& v) {
   if (auto* s = v.if_string()) {
     if (!isValidUtf8(*s)) *s = toValidUtf8(*s);
@@ -171,6 +171,17 @@ void repairStrings(value& v) {
     for (auto& item : *arr) repairStrings(item);
   } else if (auto* obj = v.if_object()) {
     for (auto& member : *obj) repairStrings(member.value());
+    bool keys_valid = std::all_of(obj->begin(), obj->end(),
+                                  [](const auto& member) { return isValidUtf8(member.key()); });
+    if (!keys_valid) {
+      // Keys cannot change in place. Two keys that repair alike keep the first.
+      object repaired(obj->storage());
+      repaired.reserve(obj->size());
+      for (auto& member : *obj) {
+        repaired.emplace(toValidUtf8(member.key()), std::move(member.value()));
+      }
+      *obj = std::move(repaired);
+    }
   }
 }
 

@@ -58,6 +58,20 @@ TEST(JsonTextTest, PrettyIndentsByTwo) {
             "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {},\n  \"c\": []\n}");
 }
 
+// Records cod stored itself read back whatever bytes they hold, in keys too (env names, labels and
+// details are maps): the repaired value serializes to what it reads back as.
+TEST(JsonTextTest, RepairReplacesBadBytesInStringsAndKeys) {
+  std::string text = "{\"env\":{\"A\xFF\":\"v\xFE\",\"ok\":[\"x\xC0\"]}}";
+  EXPECT_FALSE(parseJson(text).isOk());
+  auto repaired = parseJson(text, InvalidUtf8::kRepair);
+  ASSERT_TRUE(repaired.isOk()) << repaired.status().toString();
+  EXPECT_EQ(serialize(*repaired),
+            "{\"env\":{\"A\xEF\xBF\xBD\":\"v\xEF\xBF\xBD\",\"ok\":[\"x\xEF\xBF\xBD\"]}}");
+  auto again = parseJson(serialize(*repaired));
+  ASSERT_TRUE(again.isOk());
+  EXPECT_EQ(*again, *repaired);
+}
+
 TEST(JsonTextTest, ParseErrorsGiveLineAndColumn) {
   auto bad = parseJson("{\n  \"a\": 1,,\n}");
   ASSERT_FALSE(bad.isOk());
