@@ -32,6 +32,7 @@ struct LocalExecution {
 
   const std::string& id() const { return execution.id; }
   models::ExecutionStateType state() const { return execution.compute_state.state_type; }
+  bool operator==(const LocalExecution&) const = default;
 };
 
 class ExecutionStore {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -18,8 +19,10 @@
 #include <gtest/gtest.h>
 
 #include "common/strings.h"
+#include "models/json.h"
 #include "store/job_store_conformance.h"
 #include "store/memory/memory_job_store.h"
+#include "store/record_codec.h"
 #include "store/sqlite/sqlite_job_store.h"
 
 namespace cod::store {
@@ -64,45 +67,59 @@ class SqliteJobStoreTest : public ::testing::Test {
     return store.isOk() ? std::move(store).value() : nullptr;
   }
 
+  // One record of each kind.
+  struct OneOfEach {
+    Job job = testJob("j-1", 1);
+    models::Execution execution = testExecution("e-1", "j-1", "n-1", 2, 10);
+    models::Evaluation eval = testEvaluation("ev-1", "j-1", models::kEvalStatusPending);
+    models::JobHistory history = testHistory("j-1", 2, "e-1", testTime(3));
+    models::NodeState node = testNode("n-1");
+  };
+
+  // Writes `r` to a new store at `path`, the job in two versions.
+  void writeOneOfEach(const std::string& path, OneOfEach& r) {
+    auto store = open(path);
+    ASSERT_NE(store, nullptr);
+    STORE_ASSERT_OK(store->update([&](Txn& txn) -> Status {
+      COD_RETURN_IF_ERROR(txn.createJob(r.job));
+      r.job.version = 2;
+      COD_RETURN_IF_ERROR(txn.updateJob(r.job));
+      COD_RETURN_IF_ERROR(txn.createExecution(r.execution));
+      COD_RETURN_IF_ERROR(txn.createEvaluation(r.eval));
+      COD_RETURN_IF_ERROR(txn.addHistory(r.history));
+      return txn.putNode(r.node);
+    }));
+  }
+
+  // Reads back what writeOneOfEach wrote.
+  static void expectOneOfEach(JobStore& store, const OneOfEach& r) {
+    STORE_ASSERT_OK_AND_ASSIGN(Job got, store.getJob("j-1"));
+    EXPECT_EQ(got, r.job);
+    STORE_ASSERT_OK_AND_ASSIGN(auto versions, store.getJobVersions("j-1"));
+    ASSERT_EQ(versions.size(), 2u);
+    EXPECT_EQ(versions[0].version, 1u);
+    STORE_ASSERT_OK_AND_ASSIGN(models::Execution got_e, store.getExecution("e-1"));
+    EXPECT_EQ(got_e, r.execution);
+    STORE_ASSERT_OK_AND_ASSIGN(auto pending, store.getPendingEvaluations());
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_EQ(pending[0], r.eval);
+    STORE_ASSERT_OK_AND_ASSIGN(HistoryPage history, store.getHistory({.job_id = "j-1"}));
+    ASSERT_EQ(history.items.size(), 1u);
+    EXPECT_EQ(history.items[0], r.history);
+    STORE_ASSERT_OK_AND_ASSIGN(models::NodeState got_node, store.getNode("n-1"));
+    EXPECT_EQ(got_node, r.node);
+  }
+
   std::string dir_;
 };
 
 TEST_F(SqliteJobStoreTest, ReopenKeepsEverything) {
   std::string path = dir_ + "/nested/data/jobs.db";  // parent directories are created
-  Job job = testJob("j-1", 1);
-  models::Execution e = testExecution("e-1", "j-1", "n-1", 2, 10);
-  models::Evaluation eval = testEvaluation("ev-1", "j-1", models::kEvalStatusPending);
-  models::JobHistory h = testHistory("j-1", 2, "e-1", testTime(3));
-  models::NodeState node = testNode("n-1");
-  {
-    auto store = open(path);
-    ASSERT_NE(store, nullptr);
-    STORE_ASSERT_OK(store->update([&](Txn& txn) -> Status {
-      COD_RETURN_IF_ERROR(txn.createJob(job));
-      job.version = 2;
-      COD_RETURN_IF_ERROR(txn.updateJob(job));
-      COD_RETURN_IF_ERROR(txn.createExecution(e));
-      COD_RETURN_IF_ERROR(txn.createEvaluation(eval));
-      COD_RETURN_IF_ERROR(txn.addHistory(h));
-      return txn.putNode(node);
-    }));
-  }
+  OneOfEach records;
+  writeOneOfEach(path, records);
   auto store = open(path);
   ASSERT_NE(store, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(Job got, store->getJob("j-1"));
-  EXPECT_EQ(got, job);
-  STORE_ASSERT_OK_AND_ASSIGN(auto versions, store->getJobVersions("j-1"));
-  EXPECT_EQ(versions.size(), 2u);
-  STORE_ASSERT_OK_AND_ASSIGN(models::Execution got_e, store->getExecution("e-1"));
-  EXPECT_EQ(got_e, e);
-  STORE_ASSERT_OK_AND_ASSIGN(auto pending, store->getPendingEvaluations());
-  ASSERT_EQ(pending.size(), 1u);
-  EXPECT_EQ(pending[0], eval);
-  STORE_ASSERT_OK_AND_ASSIGN(HistoryPage history, store->getHistory({.job_id = "j-1"}));
-  ASSERT_EQ(history.items.size(), 1u);
-  EXPECT_EQ(history.items[0], h);
-  STORE_ASSERT_OK_AND_ASSIGN(models::NodeState got_node, store->getNode("n-1"));
-  EXPECT_EQ(got_node, node);
+  expectOneOfEach(*store, records);
   // Numbering continues where it stopped.
   models::JobHistory next = testHistory("j-1", 2, "", testTime(4));
   STORE_ASSERT_OK(store->update([&](Txn& txn) { return txn.addHistory(next); }));
@@ -131,10 +148,9 @@ TEST_F(SqliteJobStoreTest, OutputThatIsNotUtf8NeverMakesARecordUnreadable) {
   // A record an older cod wrote with the raw bytes reads back too.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  std::string raw =
-      R"({"ID":"e-2","Namespace":"default","JobID":"j-1","NodeID":"n-1","JobVersion":1,)"
-      R"("RunOutput":{"Stdout":"b)" +
-      std::string(3, '\xFE') + R"(","ExitCode":0}})";
+  std::string raw = R"({"id":"e-2","namespace":"default","job_id":"j-1","node_id":"n-1",)"
+                    R"("job_version":1,"run_output":{"stdout":"b)" +
+                    std::string(3, '\xFE') + R"("}})";
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "INSERT INTO executions (id, job_id, node_id, job_version, "
@@ -152,6 +168,105 @@ TEST_F(SqliteJobStoreTest, OutputThatIsNotUtf8NeverMakesARecordUnreadable) {
   STORE_ASSERT_OK_AND_ASSIGN(auto both,
                              store->getExecutions({.job_id = "j-1", .all_versions = true}));
   EXPECT_EQ(both.size(), 2u);
+}
+
+// Runs `sql` on the file behind the store's back, with `text(json)` = `fn(json)`.
+void rewriteRows(const std::string& path, const char* sql,
+                 std::function<std::string(std::string_view)> fn) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto call = [](sqlite3_context* ctx, int, sqlite3_value** argv) {
+    auto& f = *static_cast<std::function<std::string(std::string_view)>*>(sqlite3_user_data(ctx));
+    std::string out = f(std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])),
+                                         static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
+    sqlite3_result_text(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+  };
+  ASSERT_EQ(sqlite3_create_function(db, "text", 1, SQLITE_UTF8, &fn, call, nullptr, nullptr),
+            SQLITE_OK);
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << error;
+  sqlite3_close(db);
+}
+
+int64_t userVersion(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  int64_t version = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return version;
+}
+
+// Turns a record as stored now into what version 1 of the file held: its API JSON.
+template <typename Decode>
+std::function<std::string(std::string_view)> asApiJson(Decode decode) {
+  return [decode](std::string_view record) {
+    auto r = decode(record);
+    EXPECT_TRUE(r.isOk()) << r.status().toString();
+    return r.isOk() ? models::serialize(models::toJson(*r)) : std::string();
+  };
+}
+
+// A file written by a cod that stored the API's JSON (format version 1) is rewritten when it is
+// opened: everything reads back, and the file says version 2.
+TEST_F(SqliteJobStoreTest, AVersion1FileIsMigratedWhenOpened) {
+  std::string path = dir_ + "/jobs.db";
+  OneOfEach r;
+  r.execution.run_output.stdout_text = "out";
+  r.execution.retryable = true;  // in version 1, ComputeState.Details["Retryable"]
+  writeOneOfEach(path, r);
+  ASSERT_EQ(userVersion(path), 2);
+  // Turn it into what version 1 wrote: every row as its API JSON.
+  rewriteRows(path, "UPDATE jobs SET json = text(json); UPDATE job_versions SET json = text(json)",
+              asApiJson(records::decodeJob));
+  rewriteRows(path, "UPDATE executions SET json = text(json)", asApiJson(records::decodeExecution));
+  rewriteRows(path, "UPDATE evaluations SET json = text(json)",
+              asApiJson(records::decodeEvaluation));
+  rewriteRows(path, "UPDATE history SET json = text(json)", asApiJson(records::decodeHistory));
+  rewriteRows(path, "UPDATE nodes SET json = text(json); PRAGMA user_version = 1",
+              asApiJson(records::decodeNode));
+  ASSERT_EQ(userVersion(path), 1);
+
+  auto store = open(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(userVersion(path), 2);
+  expectOneOfEach(*store, r);
+}
+
+// A version-1 row that does not read stops the open with the reason, and leaves the file as it
+// was (version 1, every row untouched), for the operator to look at.
+TEST_F(SqliteJobStoreTest, AFailedMigrationLeavesTheFileAsItWas) {
+  std::string path = dir_ + "/jobs.db";
+  {
+    auto store = open(path);
+    ASSERT_NE(store, nullptr);
+    Job one = testJob("j-1", 1);
+    Job two = testJob("j-2", 2);
+    STORE_ASSERT_OK(store->update([&](Txn& txn) -> Status {
+      COD_RETURN_IF_ERROR(txn.createJob(one));
+      return txn.createJob(two);
+    }));
+  }
+  rewriteRows(path,
+              "UPDATE jobs SET json = text(id); UPDATE job_versions SET json = text(job_id);"
+              "PRAGMA user_version = 1;",
+              [](std::string_view id) {
+                return id == "j-2" ? std::string(R"({"ID":"j-2","Count":"three"})")
+                                   : std::string(R"({"ID":"j-1","Type":"batch","Count":1})");
+              });
+  auto reopened = SqliteJobStore::open(path);
+  ASSERT_FALSE(reopened.isOk());
+  EXPECT_THAT(reopened.status().message(), ::testing::HasSubstr("Job.Count"));
+  EXPECT_EQ(userVersion(path), 1);
+  bool untouched = false;
+  rewriteRows(path, "SELECT text(json) FROM jobs WHERE id = 'j-1'", [&](std::string_view json) {
+    untouched = json == R"({"ID":"j-1","Type":"batch","Count":1})";
+    return std::string(json);
+  });
+  EXPECT_TRUE(untouched);
 }
 
 // Job specs carry their secrets (environment values, credentials in params).

@@ -128,6 +128,25 @@ Result<Statement> Connection::prepare(std::string_view sql) {
   return Statement(it->second, this);
 }
 
+Status Connection::addTextFunction(const char* name, TextFunction fn) {
+  auto call = [](sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+    const auto& f = *static_cast<const TextFunction*>(sqlite3_user_data(ctx));
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    auto out = f(std::string_view(text != nullptr ? text : "",
+                                  static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
+    if (out.isOk()) {
+      sqlite3_result_text64(ctx, out->data(), out->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else {
+      sqlite3_result_error(ctx, out.error().message().c_str(), -1);
+    }
+  };
+  functions_.push_back(std::make_unique<TextFunction>(std::move(fn)));
+  int rc = sqlite3_create_function_v2(db_, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                      functions_.back().get(), call, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return error(rc, name);
+  return Status::ok();
+}
+
 Status Connection::exec(const char* sql) {
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return error(rc, sql);

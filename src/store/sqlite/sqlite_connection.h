@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
 
@@ -78,6 +79,12 @@ class Connection {
   // Runs a cached single statement that returns no rows ("BEGIN IMMEDIATE", "COMMIT", …).
   Status run(std::string_view sql);
 
+  // Makes `name(text)` a SQL function on this connection that returns `fn(text)`, for migrations
+  // that rewrite a column in place (`UPDATE t SET json = name(json)`). A failure of `fn` fails
+  // the statement with its message.
+  using TextFunction = std::function<Result<std::string>(std::string_view)>;
+  Status addTextFunction(const char* name, TextFunction fn);
+
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t changes() const;
   // True when no transaction is open.
@@ -102,6 +109,8 @@ class Connection {
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> statements_;
+  // The functions of addTextFunction, which SQLite may call until the destructor closes it.
+  std::vector<std::unique_ptr<TextFunction>> functions_;
 };
 
 }  // namespace cod::store::sqlite

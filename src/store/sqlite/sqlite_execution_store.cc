@@ -2,31 +2,22 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 
 #include "models/json.h"
+#include "store/record_codec.h"
 #include "store/sqlite/sqlite_connection.h"
 
 namespace cod::store {
 
 namespace bj = boost::json;
 
-std::string encodeLocalExecution(const LocalExecution& e) {
-  bj::object o;
-  o["Execution"] = models::toJson(e.execution);
-  o["Resources"] = models::toJson(e.resources);
-  o["BidReason"] = e.bid_reason;
-  o["Result"] = models::toJson(e.result);
-  o["PublishedResult"] = models::toJson(e.published_result);
-  o["Error"] = e.error;
-  o["ErrorCode"] = e.error_code;
-  o["Hint"] = e.hint;
-  o["Retryable"] = e.retryable;
-  o["Updated"] = toUnixNanos(e.updated);
-  return models::serialize(o);
-}
+namespace {
 
-Result<LocalExecution> decodeLocalExecution(std::string_view text) {
+// Before the record encoding (store/record_codec.h), rows held the API's JSON of the execution
+// with its job, beside the node's own fields; this reads that form, with this release's decoders.
+Result<LocalExecution> decodeVersion1(std::string_view text) {
   COD_ASSIGN_OR_RETURN(bj::value v, models::parseJson(text, models::InvalidUtf8::kRepair));
   if (!v.is_object()) return internalError("stored execution is not a JSON object");
   const auto& o = v.as_object();
@@ -61,6 +52,40 @@ Result<LocalExecution> decodeLocalExecution(std::string_view text) {
   return e;
 }
 
+// Creates the table, or checks the file's version and rewrites a version-1 file's rows in the
+// current encoding; one transaction, so a failure leaves the file as it was.
+Status prepareSchema(sqlite::Connection& conn) {
+  COD_RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
+  auto prepare = [&]() -> Status {
+    COD_ASSIGN_OR_RETURN(auto stmt, conn.prepare("PRAGMA user_version"));
+    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+    int64_t version = row ? stmt.columnInt(0) : 0;
+    COD_RETURN_IF_ERROR(stmt.run());
+    if (version == records::kRecordFormat) return Status::ok();
+    if (version != 0) {
+      return failedPrecondition(
+          fmt::format("execution store {} has format version {}; this cod understands version {}",
+                      conn.path(), version, records::kRecordFormat));
+    }
+    // Version 0: a new file, or one of a cod that stored version-1 rows without saying so.
+    COD_RETURN_IF_ERROR(conn.addTextFunction(
+        "cod_v1_local_execution", [](std::string_view text) -> Result<std::string> {
+          COD_ASSIGN_OR_RETURN(LocalExecution e, decodeVersion1(text));
+          return records::encode(e);
+        }));
+    return conn.exec(
+        "CREATE TABLE IF NOT EXISTS executions (id TEXT PRIMARY KEY, json TEXT NOT NULL);"
+        "UPDATE executions SET json = cod_v1_local_execution(json);"
+        "PRAGMA user_version = 2;");
+  };
+  Status s = prepare();
+  if (s.isOk()) s = conn.exec("COMMIT");
+  if (!s.isOk()) (void)conn.exec("ROLLBACK");
+  return s;
+}
+
+}  // namespace
+
 SqliteExecutionStore::SqliteExecutionStore(std::unique_ptr<sqlite::Connection> conn)
     : conn_(std::move(conn)) {}
 
@@ -71,14 +96,13 @@ Result<std::unique_ptr<SqliteExecutionStore>> SqliteExecutionStore::open(const s
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return internalError("cannot create the folder of " + path + ": " + ec.message());
   COD_ASSIGN_OR_RETURN(auto conn, sqlite::Connection::open(path, false, 5000));
-  COD_RETURN_IF_ERROR(conn->exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-      "CREATE TABLE IF NOT EXISTS executions (id TEXT PRIMARY KEY, json TEXT NOT NULL);"));
+  COD_RETURN_IF_ERROR(conn->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  COD_RETURN_IF_ERROR(prepareSchema(*conn));
   return std::unique_ptr<SqliteExecutionStore>(new SqliteExecutionStore(std::move(conn)));
 }
 
 Status SqliteExecutionStore::put(const LocalExecution& execution) {
-  std::string json = encodeLocalExecution(execution);
+  std::string json = records::encode(execution);
   std::lock_guard lock(mu_);
   COD_ASSIGN_OR_RETURN(auto stmt,
                        conn_->prepare("INSERT INTO executions (id, json) VALUES (?1, ?2) "
@@ -96,7 +120,7 @@ Result<LocalExecution> SqliteExecutionStore::get(const std::string& id) {
     if (!row) return notFound("execution not found: " + id);
     json = std::string(stmt.columnText(0));
   }
-  return decodeLocalExecution(json);
+  return records::decodeLocalExecution(json);
 }
 
 Result<std::vector<LocalExecution>> SqliteExecutionStore::list() {
@@ -112,7 +136,7 @@ Result<std::vector<LocalExecution>> SqliteExecutionStore::list() {
   }
   std::vector<LocalExecution> out;
   for (const auto& json : rows) {
-    auto e = decodeLocalExecution(json);
+    auto e = records::decodeLocalExecution(json);
     if (!e.isOk()) return std::move(e).error().prepend("reading the execution store");
     out.push_back(std::move(e).value());
   }

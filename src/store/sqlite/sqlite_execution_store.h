@@ -1,8 +1,8 @@
 #pragma once
 
 // The compute node's durable ExecutionStore: one SQLite file (WAL), one row per execution holding
-// its JSON. Small and write-through: the node keeps its working set in memory and reads this only
-// at start, to learn what an earlier life of the node left behind.
+// its record (store/record_codec.h). Small and write-through: the node keeps its working set in
+// memory and reads this only at start, to learn what an earlier life of the node left behind.
 
 #include <memory>
 #include <mutex>
@@ -32,9 +32,5 @@ class SqliteExecutionStore final : public ExecutionStore {
   std::mutex mu_;
   std::unique_ptr<sqlite::Connection> conn_;
 };
-
-// The JSON a LocalExecution is stored as (exposed for tests).
-std::string encodeLocalExecution(const LocalExecution& e);
-Result<LocalExecution> decodeLocalExecution(std::string_view text);
 
 }  // namespace cod::store

@@ -9,20 +9,23 @@
 #include "common/strings.h"
 #include "models/json.h"
 #include "store/query_rules.h"
+#include "store/record_codec.h"
 
 namespace cod::store::sqlite {
 
 namespace {
 
-constexpr int64_t kSchemaVersion = 1;
+// The tables' layout and the records' encoding (records::kRecordFormat) together.
+constexpr int64_t kSchemaVersion = records::kRecordFormat;
+static_assert(kSchemaVersion == 2, "a new version needs its migration in createSchema");
 
-// Every model is stored as its Bacalhau JSON in a `json` column; the other columns copy the fields
-// that queries filter or sort on. Names are NULL when empty, so only set names are unique.
-// A commit writes every B-tree page it touches to the WAL, so each index costs a page per write:
-// tables with small rows keyed by text are WITHOUT ROWID (one B-tree instead of two), and there is
-// no index on modify_time (it changes on every update; listing by it sorts (rowid, time) pairs).
-// Evaluation IDs are time-ordered (several are written per job): their rows and their status
-// index entries are appended, and retention removes old ones by an ID range.
+// Every model is stored in its record encoding (store/record_codec.h) in a `json` column; the other
+// columns copy the fields that queries filter or sort on. Names are NULL when empty, so only set
+// names are unique. A commit writes every B-tree page it touches to the WAL, so each index costs a
+// page per write: tables with small rows keyed by text are WITHOUT ROWID (one B-tree instead of
+// two), and there is no index on modify_time (it changes on every update; listing by it sorts
+// (rowid, time) pairs). Evaluation IDs are time-ordered (several are written per job): their rows
+// and their status index entries are appended, and retention removes old ones by an ID range.
 // Foreign keys are not declared: every write would pay for the check, and the store's writes
 // already reference only what they created.
 constexpr const char* kSchema = R"sql(
@@ -75,52 +78,76 @@ CREATE TABLE nodes (
   id TEXT PRIMARY KEY,
   json TEXT NOT NULL
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 )sql";
 
-// Parses a stored JSON text with `decoder`; a failure means the file holds something cod did not
-// write, which is Internal.
-template <typename Decoder>
-auto decode(std::string_view text, const char* what, Decoder decoder)
-    -> decltype(decoder(boost::json::value(), models::DecodeOptions())) {
-  auto parsed = models::parseJson(text, models::InvalidUtf8::kRepair);
-  if (!parsed.isOk()) {
-    return internal::storeError(
-        internalError(fmt::format("stored {} is unreadable: {}", what, parsed.error().message())));
-  }
-  auto value = decoder(*parsed, models::DecodeOptions{.path = what});
-  if (!value.isOk()) {
-    return internal::storeError(
-        internalError(fmt::format("stored {} is unreadable: {}", what, value.error().message())));
-  }
-  return value;
+// A record in the current encoding (store/record_codec.h), or Internal from the JobStore.
+template <typename T>
+Result<T> decoded(Result<T> record) {
+  if (!record.isOk()) return internal::storeError(std::move(record).error());
+  return record;
 }
 
-Result<models::Job> decodeJob(std::string_view text) {
-  return decode(text, "Job",
-                [](const auto& v, const auto& o) { return models::jobFromJson(v, o); });
-}
-
+Result<models::Job> decodeJob(std::string_view text) { return decoded(records::decodeJob(text)); }
 Result<models::Execution> decodeExecution(std::string_view text) {
-  auto e = decode(text, "Execution",
-                  [](const auto& v, const auto& o) { return models::executionFromJson(v, o); });
-  if (e.isOk()) e->job = nullptr;
-  return e;
+  return decoded(records::decodeExecution(text));
 }
-
 Result<models::Evaluation> decodeEvaluation(std::string_view text) {
-  return decode(text, "Evaluation",
-                [](const auto& v, const auto& o) { return models::evaluationFromJson(v, o); });
+  return decoded(records::decodeEvaluation(text));
 }
-
 Result<models::JobHistory> decodeHistory(std::string_view text) {
-  return decode(text, "JobHistory",
-                [](const auto& v, const auto& o) { return models::jobHistoryFromJson(v, o); });
+  return decoded(records::decodeHistory(text));
+}
+Result<models::NodeState> decodeNode(std::string_view text) {
+  return decoded(records::decodeNode(text));
 }
 
-Result<models::NodeState> decodeNode(std::string_view text) {
-  return decode(text, "NodeState",
-                [](const auto& v, const auto& o) { return models::nodeStateFromJson(v, o); });
+// Version 1 stored each record as its API JSON: a SQL function per kind turns that text into the
+// current encoding, reading it with this release's API decoder.
+template <typename T, typename Decoder>
+Connection::TextFunction fromVersion1(const char* what, Decoder decoder) {
+  return [what, decoder](std::string_view text) -> Result<std::string> {
+    COD_ASSIGN_OR_RETURN(boost::json::value v,
+                         models::parseJson(text, models::InvalidUtf8::kRepair));
+    COD_ASSIGN_OR_RETURN(T record, decoder(v, models::DecodeOptions{.path = what}));
+    return records::encode(record);
+  };
+}
+
+// Rewrites every record of a version-1 file in the current encoding (inside createSchema's
+// transaction, so a failure leaves the file as it was).
+Status migrateFromVersion1(Connection& conn) {
+  namespace m = models;
+  COD_RETURN_IF_ERROR(conn.addTextFunction(
+      "cod_v1_job", fromVersion1<m::Job>(
+                        "Job", [](const auto& v, const auto& o) { return m::jobFromJson(v, o); })));
+  COD_RETURN_IF_ERROR(conn.addTextFunction(
+      "cod_v1_execution", fromVersion1<m::Execution>("Execution", [](const auto& v, const auto& o) {
+        auto e = m::executionFromJson(v, o);
+        if (e.isOk()) e->job = nullptr;
+        return e;
+      })));
+  COD_RETURN_IF_ERROR(conn.addTextFunction(
+      "cod_v1_evaluation",
+      fromVersion1<m::Evaluation>(
+          "Evaluation", [](const auto& v, const auto& o) { return m::evaluationFromJson(v, o); })));
+  COD_RETURN_IF_ERROR(conn.addTextFunction(
+      "cod_v1_history", fromVersion1<m::JobHistory>("JobHistory", [](const auto& v, const auto& o) {
+        return m::jobHistoryFromJson(v, o);
+      })));
+  COD_RETURN_IF_ERROR(conn.addTextFunction(
+      "cod_v1_node", fromVersion1<m::NodeState>("NodeState", [](const auto& v, const auto& o) {
+        return m::nodeStateFromJson(v, o);
+      })));
+  return conn.exec(R"sql(
+UPDATE jobs SET json = cod_v1_job(json);
+UPDATE job_versions SET json = cod_v1_job(json);
+UPDATE executions SET json = cod_v1_execution(json);
+UPDATE evaluations SET json = cod_v1_evaluation(json);
+UPDATE history SET json = cod_v1_history(json);
+UPDATE nodes SET json = cod_v1_node(json);
+PRAGMA user_version = 2;
+)sql");
 }
 
 // Runs a query with one text parameter and decodes the first column of every row.
@@ -169,6 +196,7 @@ Status createSchema(Connection& conn) {
     int64_t version = row ? stmt.columnInt(0) : 0;
     COD_RETURN_IF_ERROR(stmt.run());
     if (version == kSchemaVersion) return Status::ok();
+    if (version == 1) return migrateFromVersion1(conn);
     if (version != 0) {
       return internal::storeError(failedPrecondition(
           fmt::format("database {} has schema version {}; this cod understands version {}",
@@ -182,25 +210,11 @@ Status createSchema(Connection& conn) {
   return s;
 }
 
-std::string encode(const models::Job& job) { return models::serialize(models::toJson(job)); }
-
-std::string encode(const models::Execution& execution) {
-  boost::json::value v = models::toJson(execution);
-  if (auto* obj = v.if_object()) obj->erase("Job");
-  return models::serialize(v);
-}
-
-std::string encode(const models::Evaluation& eval) {
-  return models::serialize(models::toJson(eval));
-}
-
-std::string encode(const models::JobHistory& entry) {
-  return models::serialize(models::toJson(entry));
-}
-
-std::string encode(const models::NodeState& node) {
-  return models::serialize(models::toJson(node));
-}
+std::string encode(const models::Job& job) { return records::encode(job); }
+std::string encode(const models::Execution& execution) { return records::encode(execution); }
+std::string encode(const models::Evaluation& eval) { return records::encode(eval); }
+std::string encode(const models::JobHistory& entry) { return records::encode(entry); }
+std::string encode(const models::NodeState& node) { return records::encode(node); }
 
 Result<uint64_t> jobRevision(Connection& c, const std::string& id) {
   COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare("SELECT revision FROM jobs WHERE id = ?1"));

@@ -15,12 +15,12 @@
 
 namespace cod::store::sqlite {
 
-// Creates the tables and indexes of a new database, or checks the version of an existing one.
+// Creates the tables and indexes of a new database, or checks the version of an existing one and
+// migrates a version-1 file (records stored as the API's JSON).
 // Runs on the writer connection, outside a transaction.
 Status createSchema(Connection& conn);
 
-// Model ↔ JSON text, as stored in the `json` columns. Decoding errors are Internal (the database
-// holds something cod did not write).
+// Model → the text stored in the `json` columns (store/record_codec.h).
 std::string encode(const models::Job& job);
 std::string encode(const models::Execution& execution);  // without the job snapshot
 std::string encode(const models::Evaluation& eval);
