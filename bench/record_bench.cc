@@ -4,7 +4,7 @@
 // repeated batches; the process's CPU clock, so a busy machine shows less than in wall time).
 //   record_bench [--batches 15] [--iterations 2000]
 
-#include <time.h>
+#include <ctime>
 
 #include <algorithm>
 #include <cstdio>

@@ -35,7 +35,7 @@ constexpr Field<S, T> field(const char* name, T S::*member) {
   return {name, member};
 }
 
-// Table<S>::fields lists the stored members of S with their stored names: the format itself.
+// Table<S>::kFields lists the stored members of S with their stored names: the format itself.
 // A name, once written, stays within its format version (record_codec.h).
 template <typename S>
 struct Table;
@@ -49,45 +49,45 @@ constexpr size_t kUnstoredMembers = 0;
 template <typename S>
 constexpr bool storesEveryMember() {
   return boost::pfr::tuple_size_v<S> ==
-         std::tuple_size_v<decltype(Table<S>::fields)> + kUnstoredMembers<S>;
+         std::tuple_size_v<decltype(Table<S>::kFields)> + kUnstoredMembers<S>;
 }
 
 template <>
 struct Table<m::SpecConfig> {
-  static constexpr auto fields =
+  static constexpr auto kFields =
       std::make_tuple(field("type", &m::SpecConfig::type), field("params", &m::SpecConfig::params));
 };
 
 template <>
 struct Table<m::InputSource> {
-  static constexpr auto fields = std::make_tuple(field("source", &m::InputSource::source),
-                                                 field("alias", &m::InputSource::alias),
-                                                 field("target", &m::InputSource::target));
+  static constexpr auto kFields = std::make_tuple(field("source", &m::InputSource::source),
+                                                  field("alias", &m::InputSource::alias),
+                                                  field("target", &m::InputSource::target));
 };
 
 template <>
 struct Table<m::ResultPath> {
-  static constexpr auto fields =
+  static constexpr auto kFields =
       std::make_tuple(field("name", &m::ResultPath::name), field("path", &m::ResultPath::path));
 };
 
 template <>
 struct Table<m::Port> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("name", &m::Port::name), field("static", &m::Port::static_port),
       field("target", &m::Port::target), field("host_network", &m::Port::host_network));
 };
 
 template <>
 struct Table<m::NetworkConfig> {
-  static constexpr auto fields = std::make_tuple(field("type", &m::NetworkConfig::type),
-                                                 field("domains", &m::NetworkConfig::domains),
-                                                 field("ports", &m::NetworkConfig::ports));
+  static constexpr auto kFields = std::make_tuple(field("type", &m::NetworkConfig::type),
+                                                  field("domains", &m::NetworkConfig::domains),
+                                                  field("ports", &m::NetworkConfig::ports));
 };
 
 template <>
 struct Table<m::TimeoutConfig> {
-  static constexpr auto fields =
+  static constexpr auto kFields =
       std::make_tuple(field("execution", &m::TimeoutConfig::execution_timeout),
                       field("queue", &m::TimeoutConfig::queue_timeout),
                       field("total", &m::TimeoutConfig::total_timeout));
@@ -95,14 +95,14 @@ struct Table<m::TimeoutConfig> {
 
 template <>
 struct Table<m::ResourcesConfig> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("cpu", &m::ResourcesConfig::cpu), field("memory", &m::ResourcesConfig::memory),
       field("disk", &m::ResourcesConfig::disk), field("gpu", &m::ResourcesConfig::gpu));
 };
 
 template <>
 struct Table<m::Task> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("name", &m::Task::name), field("engine", &m::Task::engine),
       field("publisher", &m::Task::publisher), field("env", &m::Task::env),
       field("meta", &m::Task::meta), field("inputs", &m::Task::input_sources),
@@ -112,7 +112,7 @@ struct Table<m::Task> {
 
 template <>
 struct Table<m::LabelSelectorRequirement> {
-  static constexpr auto fields =
+  static constexpr auto kFields =
       std::make_tuple(field("key", &m::LabelSelectorRequirement::key),
                       field("operator", &m::LabelSelectorRequirement::op),
                       field("values", &m::LabelSelectorRequirement::values));
@@ -120,14 +120,14 @@ struct Table<m::LabelSelectorRequirement> {
 
 template <>
 struct Table<m::JobState> {
-  static constexpr auto fields = std::make_tuple(field("state", &m::JobState::state_type),
-                                                 field("message", &m::JobState::message),
-                                                 field("details", &m::JobState::details));
+  static constexpr auto kFields = std::make_tuple(field("state", &m::JobState::state_type),
+                                                  field("message", &m::JobState::message),
+                                                  field("details", &m::JobState::details));
 };
 
 template <>
 struct Table<m::Job> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("id", &m::Job::id), field("name", &m::Job::name), field("namespace", &m::Job::ns),
       field("type", &m::Job::type), field("priority", &m::Job::priority),
       field("count", &m::Job::count), field("constraints", &m::Job::constraints),
@@ -139,7 +139,7 @@ struct Table<m::Job> {
 
 template <>
 struct Table<m::Gpu> {
-  static constexpr auto fields =
+  static constexpr auto kFields =
       std::make_tuple(field("index", &m::Gpu::index), field("name", &m::Gpu::name),
                       field("vendor", &m::Gpu::vendor), field("memory", &m::Gpu::memory),
                       field("pci_address", &m::Gpu::pci_address));
@@ -147,7 +147,7 @@ struct Table<m::Gpu> {
 
 template <>
 struct Table<m::Resources> {
-  static constexpr auto fields =
+  static constexpr auto kFields =
       std::make_tuple(field("cpu", &m::Resources::cpu), field("memory", &m::Resources::memory),
                       field("disk", &m::Resources::disk), field("gpu", &m::Resources::gpu),
                       field("gpus", &m::Resources::gpus));
@@ -155,19 +155,19 @@ struct Table<m::Resources> {
 
 template <>
 struct Table<m::AllocatedResources> {
-  static constexpr auto fields = std::make_tuple(field("tasks", &m::AllocatedResources::tasks));
+  static constexpr auto kFields = std::make_tuple(field("tasks", &m::AllocatedResources::tasks));
 };
 
 template <typename E>
 struct Table<m::State<E>> {
-  static constexpr auto fields = std::make_tuple(field("state", &m::State<E>::state_type),
-                                                 field("message", &m::State<E>::message),
-                                                 field("details", &m::State<E>::details));
+  static constexpr auto kFields = std::make_tuple(field("state", &m::State<E>::state_type),
+                                                  field("message", &m::State<E>::message),
+                                                  field("details", &m::State<E>::details));
 };
 
 template <>
 struct Table<m::RunCommandResult> {
-  static constexpr auto fields =
+  static constexpr auto kFields =
       std::make_tuple(field("stdout", &m::RunCommandResult::stdout_text),
                       field("stdout_truncated", &m::RunCommandResult::stdout_truncated),
                       field("stderr", &m::RunCommandResult::stderr_text),
@@ -183,7 +183,7 @@ constexpr size_t kUnstoredMembers<m::Execution> = 1;
 
 template <>
 struct Table<m::Execution> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("id", &m::Execution::id), field("namespace", &m::Execution::ns),
       field("job_id", &m::Execution::job_id), field("eval_id", &m::Execution::eval_id),
       field("name", &m::Execution::name), field("node_id", &m::Execution::node_id),
@@ -204,7 +204,7 @@ struct Table<m::Execution> {
 
 template <>
 struct Table<m::Evaluation> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("id", &m::Evaluation::id), field("namespace", &m::Evaluation::ns),
       field("job_id", &m::Evaluation::job_id), field("triggered_by", &m::Evaluation::triggered_by),
       field("priority", &m::Evaluation::priority), field("type", &m::Evaluation::type),
@@ -216,14 +216,14 @@ struct Table<m::Evaluation> {
 
 template <>
 struct Table<m::Event> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("message", &m::Event::message), field("topic", &m::Event::topic),
       field("timestamp", &m::Event::timestamp), field("details", &m::Event::details));
 };
 
 template <>
 struct Table<m::JobHistory> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("seq", &m::JobHistory::seq_num), field("type", &m::JobHistory::type),
       field("job_id", &m::JobHistory::job_id), field("job_version", &m::JobHistory::job_version),
       field("execution_id", &m::JobHistory::execution_id), field("event", &m::JobHistory::event),
@@ -232,7 +232,7 @@ struct Table<m::JobHistory> {
 
 template <>
 struct Table<m::BuildVersionInfo> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("major", &m::BuildVersionInfo::major), field("minor", &m::BuildVersionInfo::minor),
       field("git_version", &m::BuildVersionInfo::git_version),
       field("git_commit", &m::BuildVersionInfo::git_commit),
@@ -242,7 +242,7 @@ struct Table<m::BuildVersionInfo> {
 
 template <>
 struct Table<m::InputCacheInfo> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("max_bytes", &m::InputCacheInfo::max_bytes), field("bytes", &m::InputCacheInfo::bytes),
       field("entries", &m::InputCacheInfo::entries), field("hits", &m::InputCacheInfo::hits),
       field("misses", &m::InputCacheInfo::misses), field("inputs", &m::InputCacheInfo::inputs));
@@ -250,7 +250,7 @@ struct Table<m::InputCacheInfo> {
 
 template <>
 struct Table<m::ComputeNodeInfo> {
-  static constexpr auto fields =
+  static constexpr auto kFields =
       std::make_tuple(field("engines", &m::ComputeNodeInfo::execution_engines),
                       field("publishers", &m::ComputeNodeInfo::publishers),
                       field("storages", &m::ComputeNodeInfo::storage_sources),
@@ -266,7 +266,7 @@ struct Table<m::ComputeNodeInfo> {
 
 template <>
 struct Table<m::NodeInfo> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("id", &m::NodeInfo::node_id), field("type", &m::NodeInfo::node_type),
       field("labels", &m::NodeInfo::labels), field("protocols", &m::NodeInfo::supported_protocols),
       field("compute", &m::NodeInfo::compute_node_info),
@@ -275,7 +275,7 @@ struct Table<m::NodeInfo> {
 
 template <>
 struct Table<m::ConnectionState> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("status", &m::ConnectionState::status),
       field("last_heartbeat", &m::ConnectionState::last_heartbeat),
       field("last_compute_seq", &m::ConnectionState::last_compute_seq_num),
@@ -287,21 +287,21 @@ struct Table<m::ConnectionState> {
 
 template <>
 struct Table<m::DrainState> {
-  static constexpr auto fields = std::make_tuple(field("draining", &m::DrainState::draining),
-                                                 field("message", &m::DrainState::message),
-                                                 field("since", &m::DrainState::since));
+  static constexpr auto kFields = std::make_tuple(field("draining", &m::DrainState::draining),
+                                                  field("message", &m::DrainState::message),
+                                                  field("since", &m::DrainState::since));
 };
 
 template <>
 struct Table<m::NodeState> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("info", &m::NodeState::info), field("membership", &m::NodeState::membership),
       field("connection", &m::NodeState::connection_state), field("drain", &m::NodeState::drain));
 };
 
 template <>
 struct Table<LocalExecution> {
-  static constexpr auto fields = std::make_tuple(
+  static constexpr auto kFields = std::make_tuple(
       field("execution", &LocalExecution::execution),
       field("resources", &LocalExecution::resources),
       field("bid_reason", &LocalExecution::bid_reason), field("result", &LocalExecution::result),
@@ -319,23 +319,23 @@ struct LastValue {
 };
 template <>
 struct LastValue<m::NetworkType> {
-  static constexpr auto value = m::NetworkType::kBridge;
+  static constexpr auto kValue = m::NetworkType::kBridge;
 };
 template <>
 struct LastValue<m::JobStateType> {
-  static constexpr auto value = m::JobStateType::kStopped;
+  static constexpr auto kValue = m::JobStateType::kStopped;
 };
 template <>
 struct LastValue<m::ExecutionStateType> {
-  static constexpr auto value = m::ExecutionStateType::kCancelled;
+  static constexpr auto kValue = m::ExecutionStateType::kCancelled;
 };
 template <>
 struct LastValue<m::ExecutionDesiredStateType> {
-  static constexpr auto value = m::ExecutionDesiredStateType::kStopped;
+  static constexpr auto kValue = m::ExecutionDesiredStateType::kStopped;
 };
 template <>
 struct LastValue<m::JobHistoryType> {
-  static constexpr auto value = m::JobHistoryType::kExecutionLevel;
+  static constexpr auto kValue = m::JobHistoryType::kExecutionLevel;
 };
 
 template <typename T>
@@ -390,16 +390,16 @@ template <typename S>
 bj::object encodeStruct(const S& s) {
   static_assert(storesEveryMember<S>(),
                 "a member of this model has no stored field: add it to its Table");
-  static const S defaults{};
+  static const S kDefaults{};
   bj::object o;
   std::apply(
       [&](const auto&... f) {
         // A member at its default is left out: decoding gives it back.
-        ((s.*f.member == defaults.*f.member ? void()
-                                            : void(o.emplace(f.name, encodeValue(s.*f.member)))),
+        ((s.*f.member == kDefaults.*f.member ? void()
+                                             : void(o.emplace(f.name, encodeValue(s.*f.member)))),
          ...);
       },
-      Table<S>::fields);
+      Table<S>::kFields);
   return o;
 }
 
@@ -437,7 +437,7 @@ bool decodeValue(const bj::value& v, T& out, Failure& f) {
     std::optional<int64_t> n = m::exactInt64(v);
     if (!n) return f.fail("expected an integer");
     if constexpr (std::is_enum_v<T>) {
-      if (*n < 0 || *n > static_cast<int64_t>(LastValue<T>::value)) {
+      if (*n < 0 || *n > static_cast<int64_t>(LastValue<T>::kValue)) {
         return f.fail(fmt::format("{} is not a known value", *n));
       }
       out = static_cast<T>(*n);
@@ -518,7 +518,7 @@ bool decodeStruct(const bj::value& v, S& out, Failure& f) {
   const bj::object* o = v.if_object();
   if (o == nullptr) return f.fail("expected an object");
   return std::apply([&](const auto&... fl) { return (decodeField(*o, fl, out, f) && ...); },
-                    Table<S>::fields);
+                    Table<S>::kFields);
 }
 
 Status unreadable(const char* what, const Failure& f) {
