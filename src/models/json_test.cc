@@ -3,6 +3,7 @@
 
 #include "models/json.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/json/array.hpp>
@@ -70,6 +71,19 @@ TEST(JsonTextTest, RepairReplacesBadBytesInStringsAndKeys) {
   auto again = parseJson(serialize(*repaired));
   ASSERT_TRUE(again.isOk());
   EXPECT_EQ(*again, *repaired);
+}
+
+// 1e400 parses as infinity; a node that reported it as its CPU would be stored with a capacity
+// that the text form writes as null.
+TEST(JsonTextTest, ANumberPastADoublesRangeIsRefusedWhereANumberIsRead) {
+  auto v = parseJson(R"({"CPU":1e400,"Memory":1})");
+  ASSERT_TRUE(v.isOk()) << v.status().toString();
+  auto r = resourcesFromJson(*v);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), ::testing::HasSubstr("CPU: the number is out of range"));
+  auto fine = resourcesFromJson(*parseJson(R"({"CPU":1e300})"));
+  ASSERT_TRUE(fine.isOk()) << fine.status().toString();
 }
 
 TEST(JsonTextTest, ParseErrorsGiveLineAndColumn) {

@@ -159,7 +159,13 @@ Status readUint64(const bj::value& v, const std::string& path, const DecodeOptio
 Status readDouble(const bj::value& v, const std::string& path, const DecodeOptions& opts,
                   double* out) {
   switch (v.kind()) {
-    case bj::kind::double_: *out = v.get_double(); return Status::ok();
+    case bj::kind::double_:
+      // JSON text past a double's range parses as infinity: not a value anyone meant.
+      if (!std::isfinite(v.get_double())) {
+        return invalidArgument(path + ": the number is out of range");
+      }
+      *out = v.get_double();
+      return Status::ok();
     case bj::kind::int64: *out = static_cast<double>(v.get_int64()); return Status::ok();
     case bj::kind::uint64: *out = static_cast<double>(v.get_uint64()); return Status::ok();
     case bj::kind::string:
