@@ -1,9 +1,11 @@
 #include "store/record_codec.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -427,6 +429,36 @@ struct Failure {
 template <typename S>
 bool decodeStruct(const bj::value& v, S& out, Failure& f);
 
+// Free-form JSON (engine, publisher and source params) as JSON means it: a number is a number,
+// whatever its form. The text form writes a whole double as an integer ("1", as Go does), so a
+// whole double is read as that integer, and the value written is the value read back. A number
+// that overflowed to infinity was never a value.
+bool normalizeNumbers(bj::value& v, Failure& f) {
+  if (auto* d = v.if_double()) {
+    if (!std::isfinite(*d)) return f.fail("a number out of range");
+    if (std::optional<int64_t> n = m::exactInt64(v)) {
+      v = *n;
+    } else if (*d > 0 && *d < 18446744073709551616.0 && *d == std::trunc(*d)) {
+      v = static_cast<uint64_t>(*d);  // [2^63, 2^64): the text form reads back as a uint64
+    }
+  } else if (auto* a = v.if_array()) {
+    for (size_t i = 0; i < a->size(); ++i) {
+      if (!normalizeNumbers((*a)[i], f)) {
+        f.within(fmt::format("[{}]", i));
+        return false;
+      }
+    }
+  } else if (auto* o = v.if_object()) {
+    for (auto& kv : *o) {
+      if (!normalizeNumbers(kv.value(), f)) {
+        f.within(fmt::format("[{}]", std::string_view(kv.key())));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 template <typename T>
 bool decodeValue(const bj::value& v, T& out, Failure& f) {
   if constexpr (std::is_same_v<T, bool>) {
@@ -462,6 +494,7 @@ bool decodeValue(const bj::value& v, T& out, Failure& f) {
     out = static_cast<T>(n);
   } else if constexpr (std::is_floating_point_v<T>) {
     if (v.is_double()) {
+      if (!std::isfinite(v.get_double())) return f.fail("a number out of range");
       out = static_cast<T>(v.get_double());
     } else if (v.is_int64()) {
       out = static_cast<T>(v.get_int64());
@@ -475,7 +508,9 @@ bool decodeValue(const bj::value& v, T& out, Failure& f) {
     out.assign(v.get_string().data(), v.get_string().size());
   } else if constexpr (std::is_same_v<T, bj::object>) {
     if (!v.is_object()) return f.fail("expected an object");
-    out = v.get_object();
+    bj::value copy = v;
+    if (!normalizeNumbers(copy, f)) return false;
+    out = std::move(copy.get_object());
   } else if constexpr (IsVector<T>::value) {
     if (!v.is_array()) return f.fail("expected an array");
     const bj::array& a = v.get_array();

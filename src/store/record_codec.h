@@ -11,7 +11,9 @@
 // default, and an unknown one is ignored. Anything else (a field renamed, retyped or given a new
 // meaning) is a new version with a migration: the stores rewrite their rows when they open a file
 // of an older version. testdata/records-v2/ holds one record of each kind as version 2 writes it;
-// record_codec_test checks that they read back the same and are written the same.
+// record_codec_test checks that they read back the same and are written as the same JSON value.
+// In free-form params (engine, publisher, source) a whole number reads back as an integer, as the
+// text form writes it, and a number past a double's range is refused.
 //
 // Decoding errors are Internal, naming the record and the field ("stored Job is unreadable at
 // tasks[0].engine.type: expected a string"): the file holds something cod did not write.

@@ -145,7 +145,7 @@ TEST_F(SqliteJobStoreTest, OutputThatIsNotUtf8NeverMakesARecordUnreadable) {
   EXPECT_TRUE(isValidUtf8(got[0].run_output.stdout_text));
   EXPECT_EQ(got[0].run_output.stdout_text.substr(0, 4), "a\xEF\xBF\xBD");
 
-  // A record an older cod wrote with the raw bytes reads back too.
+  // A record stored with the raw bytes reads back too.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   std::string raw = R"({"id":"e-2","namespace":"default","job_id":"j-1","node_id":"n-1",)"
@@ -210,6 +210,25 @@ std::function<std::string(std::string_view)> asApiJson(Decode decode) {
   };
 }
 
+// Turns a file into what version 1 wrote: every row as its API JSON, with task output as it came
+// (bad bytes included: "out" becomes "o\xFFt").
+void toVersion1(const std::string& path) {
+  rewriteRows(path, "UPDATE jobs SET json = text(json); UPDATE job_versions SET json = text(json)",
+              asApiJson(records::decodeJob));
+  rewriteRows(path, "UPDATE executions SET json = text(json)", [](std::string_view record) {
+    std::string v1 = asApiJson(records::decodeExecution)(record);
+    if (size_t at = v1.find("\"Stdout\":\"out\""); at != std::string::npos) {
+      v1.replace(at, 14, "\"Stdout\":\"o\xFFt\"");
+    }
+    return v1;
+  });
+  rewriteRows(path, "UPDATE evaluations SET json = text(json)",
+              asApiJson(records::decodeEvaluation));
+  rewriteRows(path, "UPDATE history SET json = text(json)", asApiJson(records::decodeHistory));
+  rewriteRows(path, "UPDATE nodes SET json = text(json); PRAGMA user_version = 1",
+              asApiJson(records::decodeNode));
+}
+
 // A file written by a cod that stored the API's JSON (format version 1) is rewritten when it is
 // opened: everything reads back, and the file says version 2.
 TEST_F(SqliteJobStoreTest, AVersion1FileIsMigratedWhenOpened) {
@@ -218,16 +237,9 @@ TEST_F(SqliteJobStoreTest, AVersion1FileIsMigratedWhenOpened) {
   r.execution.run_output.stdout_text = "out";
   r.execution.retryable = true;  // in version 1, ComputeState.Details["Retryable"]
   writeOneOfEach(path, r);
+  r.execution.run_output.stdout_text = "o\xEF\xBF\xBDt";  // what the bad byte reads back as
   ASSERT_EQ(userVersion(path), 2);
-  // Turn it into what version 1 wrote: every row as its API JSON.
-  rewriteRows(path, "UPDATE jobs SET json = text(json); UPDATE job_versions SET json = text(json)",
-              asApiJson(records::decodeJob));
-  rewriteRows(path, "UPDATE executions SET json = text(json)", asApiJson(records::decodeExecution));
-  rewriteRows(path, "UPDATE evaluations SET json = text(json)",
-              asApiJson(records::decodeEvaluation));
-  rewriteRows(path, "UPDATE history SET json = text(json)", asApiJson(records::decodeHistory));
-  rewriteRows(path, "UPDATE nodes SET json = text(json); PRAGMA user_version = 1",
-              asApiJson(records::decodeNode));
+  toVersion1(path);
   ASSERT_EQ(userVersion(path), 1);
 
   auto store = open(path);
@@ -237,36 +249,33 @@ TEST_F(SqliteJobStoreTest, AVersion1FileIsMigratedWhenOpened) {
 }
 
 // A version-1 row that does not read stops the open with the reason, and leaves the file as it
-// was (version 1, every row untouched), for the operator to look at.
+// was (version 1, every row untouched), for the operator to look at. The bad row is a node, which
+// the migration rewrites last: the jobs before it were already rewritten when it failed.
 TEST_F(SqliteJobStoreTest, AFailedMigrationLeavesTheFileAsItWas) {
   std::string path = dir_ + "/jobs.db";
-  {
-    auto store = open(path);
-    ASSERT_NE(store, nullptr);
-    Job one = testJob("j-1", 1);
-    Job two = testJob("j-2", 2);
-    STORE_ASSERT_OK(store->update([&](Txn& txn) -> Status {
-      COD_RETURN_IF_ERROR(txn.createJob(one));
-      return txn.createJob(two);
-    }));
-  }
-  rewriteRows(path,
-              "UPDATE jobs SET json = text(id); UPDATE job_versions SET json = text(job_id);"
-              "PRAGMA user_version = 1;",
-              [](std::string_view id) {
-                return id == "j-2" ? std::string(R"({"ID":"j-2","Count":"three"})")
-                                   : std::string(R"({"ID":"j-1","Type":"batch","Count":1})");
-              });
+  OneOfEach r;
+  writeOneOfEach(path, r);
+  toVersion1(path);
+  rewriteRows(path, "UPDATE nodes SET json = text(json)",
+              [](std::string_view) { return std::string(R"({"Info":{"NodeID":5}})"); });
+  auto rows = [&] {
+    std::string all;
+    rewriteRows(path,
+                "SELECT text(json) FROM jobs UNION ALL SELECT text(json) FROM job_versions "
+                "UNION ALL SELECT text(json) FROM executions",
+                [&](std::string_view json) {
+                  all += std::string(json) + "\n";
+                  return std::string(json);
+                });
+    return all;
+  };
+  std::string before = rows();
+  EXPECT_THAT(before, ::testing::HasSubstr(R"("ID":"j-1")"));  // the API's JSON
   auto reopened = SqliteJobStore::open(path);
   ASSERT_FALSE(reopened.isOk());
-  EXPECT_THAT(reopened.status().message(), ::testing::HasSubstr("Job.Count"));
+  EXPECT_THAT(reopened.status().message(), ::testing::HasSubstr("NodeState.Info.NodeID"));
   EXPECT_EQ(userVersion(path), 1);
-  bool untouched = false;
-  rewriteRows(path, "SELECT text(json) FROM jobs WHERE id = 'j-1'", [&](std::string_view json) {
-    untouched = json == R"({"ID":"j-1","Type":"batch","Count":1})";
-    return std::string(json);
-  });
-  EXPECT_TRUE(untouched);
+  EXPECT_EQ(rows(), before);
 }
 
 // Job specs carry their secrets (environment values, credentials in params).

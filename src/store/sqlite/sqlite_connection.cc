@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <utility>
 
 #include <fmt/format.h>
@@ -132,12 +134,18 @@ Status Connection::addTextFunction(const char* name, TextFunction fn) {
   auto call = [](sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
     const auto& f = *static_cast<const TextFunction*>(sqlite3_user_data(ctx));
     const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
-    auto out = f(std::string_view(text != nullptr ? text : "",
-                                  static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
-    if (out.isOk()) {
-      sqlite3_result_text64(ctx, out->data(), out->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-    } else {
-      sqlite3_result_error(ctx, out.error().message().c_str(), -1);
+    try {  // nothing may unwind through SQLite's C frames
+      auto out = f(std::string_view(text != nullptr ? text : "",
+                                    static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
+      if (out.isOk()) {
+        sqlite3_result_text64(ctx, out->data(), out->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      } else {
+        sqlite3_result_error(ctx, out.error().message().c_str(), -1);
+      }
+    } catch (const std::bad_alloc&) {
+      sqlite3_result_error_nomem(ctx);
+    } catch (const std::exception& e) {
+      sqlite3_result_error(ctx, e.what(), -1);
     }
   };
   functions_.push_back(std::make_unique<TextFunction>(std::move(fn)));

@@ -52,9 +52,13 @@ Result<LocalExecution> decodeVersion1(std::string_view text) {
   return e;
 }
 
-// Creates the table, or checks the file's version and rewrites a version-1 file's rows in the
-// current encoding; one transaction, so a failure leaves the file as it was.
+// Creates the table, or checks the file's version and moves a version-1 file's rows, in the
+// current encoding, to the table of this version; one transaction, so a failure leaves the file as
+// it was. The table has a new name, `local_executions`: a cod from before the format would
+// otherwise misread these rows (it ignores the version, and matches names loosely) where now it
+// finds none.
 Status prepareSchema(sqlite::Connection& conn) {
+  static_assert(records::kRecordFormat == 2, "a new format needs its migration here");
   COD_RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
   auto prepare = [&]() -> Status {
     COD_ASSIGN_OR_RETURN(auto stmt, conn.prepare("PRAGMA user_version"));
@@ -75,7 +79,9 @@ Status prepareSchema(sqlite::Connection& conn) {
         }));
     return conn.exec(
         "CREATE TABLE IF NOT EXISTS executions (id TEXT PRIMARY KEY, json TEXT NOT NULL);"
-        "UPDATE executions SET json = cod_v1_local_execution(json);"
+        "CREATE TABLE local_executions (id TEXT PRIMARY KEY, json TEXT NOT NULL);"
+        "INSERT INTO local_executions SELECT id, cod_v1_local_execution(json) FROM executions;"
+        "DROP TABLE executions;"
         "PRAGMA user_version = 2;");
   };
   Status s = prepare();
@@ -105,7 +111,7 @@ Status SqliteExecutionStore::put(const LocalExecution& execution) {
   std::string json = records::encode(execution);
   std::lock_guard lock(mu_);
   COD_ASSIGN_OR_RETURN(auto stmt,
-                       conn_->prepare("INSERT INTO executions (id, json) VALUES (?1, ?2) "
+                       conn_->prepare("INSERT INTO local_executions (id, json) VALUES (?1, ?2) "
                                       "ON CONFLICT(id) DO UPDATE SET json = excluded.json"));
   return stmt.bind(1, execution.id()).bind(2, json).run();
 }
@@ -114,7 +120,8 @@ Result<LocalExecution> SqliteExecutionStore::get(const std::string& id) {
   std::string json;
   {
     std::lock_guard lock(mu_);
-    COD_ASSIGN_OR_RETURN(auto stmt, conn_->prepare("SELECT json FROM executions WHERE id = ?1"));
+    COD_ASSIGN_OR_RETURN(auto stmt,
+                         conn_->prepare("SELECT json FROM local_executions WHERE id = ?1"));
     stmt.bind(1, id);
     COD_ASSIGN_OR_RETURN(bool row, stmt.step());
     if (!row) return notFound("execution not found: " + id);
@@ -127,7 +134,8 @@ Result<std::vector<LocalExecution>> SqliteExecutionStore::list() {
   std::vector<std::string> rows;
   {
     std::lock_guard lock(mu_);
-    COD_ASSIGN_OR_RETURN(auto stmt, conn_->prepare("SELECT json FROM executions ORDER BY id"));
+    COD_ASSIGN_OR_RETURN(auto stmt,
+                         conn_->prepare("SELECT json FROM local_executions ORDER BY id"));
     while (true) {
       COD_ASSIGN_OR_RETURN(bool row, stmt.step());
       if (!row) break;
@@ -145,7 +153,7 @@ Result<std::vector<LocalExecution>> SqliteExecutionStore::list() {
 
 Status SqliteExecutionStore::remove(const std::string& id) {
   std::lock_guard lock(mu_);
-  COD_ASSIGN_OR_RETURN(auto stmt, conn_->prepare("DELETE FROM executions WHERE id = ?1"));
+  COD_ASSIGN_OR_RETURN(auto stmt, conn_->prepare("DELETE FROM local_executions WHERE id = ?1"));
   COD_RETURN_IF_ERROR(stmt.bind(1, id).run());
   if (conn_->changes() == 0) return notFound("execution not found: " + id);
   return Status::ok();

@@ -103,7 +103,8 @@ Result<models::NodeState> decodeNode(std::string_view text) {
 }
 
 // Version 1 stored each record as its API JSON: a SQL function per kind turns that text into the
-// current encoding, reading it with this release's API decoder.
+// current encoding, reading it with this release's API decoder (so a change to the API's JSON
+// changes how a version-1 file is read; the migration is for the releases right after version 2).
 template <typename T, typename Decoder>
 Connection::TextFunction fromVersion1(const char* what, Decoder decoder) {
   return [what, decoder](std::string_view text) -> Result<std::string> {
