@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
 #include "models/json.h"
@@ -77,12 +78,24 @@ Status prepareSchema(sqlite::Connection& conn) {
           COD_ASSIGN_OR_RETURN(LocalExecution e, decodeVersion1(text));
           return records::encode(e);
         }));
-    return conn.exec(
+    COD_ASSIGN_OR_RETURN(
+        auto count,
+        conn.prepare(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'executions'"));
+    COD_ASSIGN_OR_RETURN(bool counted, count.step());
+    bool had_old_table = counted && count.columnInt(0) > 0;
+    COD_RETURN_IF_ERROR(count.run());
+    COD_RETURN_IF_ERROR(conn.exec(
         "CREATE TABLE IF NOT EXISTS executions (id TEXT PRIMARY KEY, json TEXT NOT NULL);"
         "CREATE TABLE local_executions (id TEXT PRIMARY KEY, json TEXT NOT NULL);"
         "INSERT INTO local_executions SELECT id, cod_v1_local_execution(json) FROM executions;"
         "DROP TABLE executions;"
-        "PRAGMA user_version = 2;");
+        "PRAGMA user_version = 2;"));
+    if (had_old_table) {
+      spdlog::info("{}: executions rewritten to record format {}", conn.path(),
+                   records::kRecordFormat);
+    }
+    return Status::ok();
   };
   Status s = prepare();
   if (s.isOk()) s = conn.exec("COMMIT");

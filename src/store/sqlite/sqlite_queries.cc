@@ -4,6 +4,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "common/check.h"
 #include "common/strings.h"
@@ -140,7 +141,7 @@ Status migrateFromVersion1(Connection& conn) {
       "cod_v1_node", fromVersion1<m::NodeState>("NodeState", [](const auto& v, const auto& o) {
         return m::nodeStateFromJson(v, o);
       })));
-  return conn.exec(R"sql(
+  COD_RETURN_IF_ERROR(conn.exec(R"sql(
 UPDATE jobs SET json = cod_v1_job(json);
 UPDATE job_versions SET json = cod_v1_job(json);
 UPDATE executions SET json = cod_v1_execution(json);
@@ -148,7 +149,11 @@ UPDATE evaluations SET json = cod_v1_evaluation(json);
 UPDATE history SET json = cod_v1_history(json);
 UPDATE nodes SET json = cod_v1_node(json);
 PRAGMA user_version = 2;
-)sql");
+)sql"));
+  // Said once, where an operator who upgraded will look.
+  spdlog::info("{}: records rewritten from format 1 (the API's JSON) to format {}", conn.path(),
+               records::kRecordFormat);
+  return Status::ok();
 }
 
 // Runs a query with one text parameter and decodes the first column of every row.
