@@ -155,6 +155,22 @@ Status Connection::addTextFunction(const char* name, TextFunction fn) {
   return Status::ok();
 }
 
+Status Connection::writeTransaction(const std::function<Status()>& body) {
+  COD_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  Status s = body();
+  if (s.isOk()) s = exec("COMMIT");
+  if (!s.isOk()) (void)exec("ROLLBACK");
+  return s;
+}
+
+Result<int64_t> Connection::userVersion() {
+  COD_ASSIGN_OR_RETURN(Statement stmt, prepare("PRAGMA user_version"));
+  COD_ASSIGN_OR_RETURN(bool row, stmt.step());
+  int64_t version = row ? stmt.columnInt(0) : 0;
+  COD_RETURN_IF_ERROR(stmt.run());
+  return version;
+}
+
 Status Connection::exec(const char* sql) {
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return error(rc, sql);

@@ -85,6 +85,12 @@ class Connection {
   using TextFunction = std::function<Result<std::string>(std::string_view)>;
   Status addTextFunction(const char* name, TextFunction fn);
 
+  // Runs `body` inside BEGIN IMMEDIATE … COMMIT, or ROLLBACK when it (or the commit) fails: for
+  // opening a file (schema, migrations), under the write lock.
+  Status writeTransaction(const std::function<Status()>& body);
+  // The file's PRAGMA user_version (0 for a new file).
+  Result<int64_t> userVersion();
+
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t changes() const;
   // True when no transaction is open.

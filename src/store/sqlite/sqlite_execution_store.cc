@@ -60,12 +60,8 @@ Result<LocalExecution> decodeVersion1(std::string_view text) {
 // finds none.
 Status prepareSchema(sqlite::Connection& conn) {
   static_assert(records::kRecordFormat == 2, "a new format needs its migration here");
-  COD_RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
-  auto prepare = [&]() -> Status {
-    COD_ASSIGN_OR_RETURN(auto stmt, conn.prepare("PRAGMA user_version"));
-    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
-    int64_t version = row ? stmt.columnInt(0) : 0;
-    COD_RETURN_IF_ERROR(stmt.run());
+  return conn.writeTransaction([&]() -> Status {
+    COD_ASSIGN_OR_RETURN(int64_t version, conn.userVersion());
     if (version == records::kRecordFormat) return Status::ok();
     if (version != 0) {
       return failedPrecondition(
@@ -96,11 +92,7 @@ Status prepareSchema(sqlite::Connection& conn) {
                    records::kRecordFormat);
     }
     return Status::ok();
-  };
-  Status s = prepare();
-  if (s.isOk()) s = conn.exec("COMMIT");
-  if (!s.isOk()) (void)conn.exec("ROLLBACK");
-  return s;
+  });
 }
 
 }  // namespace

@@ -195,12 +195,8 @@ const std::string& activeOnNodeSql() {
 
 Status createSchema(Connection& conn) {
   // Inside the write lock, so that two processes opening a new file do not both create it.
-  COD_RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
-  auto create = [&]() -> Status {
-    COD_ASSIGN_OR_RETURN(Statement stmt, conn.prepare("PRAGMA user_version"));
-    COD_ASSIGN_OR_RETURN(bool row, stmt.step());
-    int64_t version = row ? stmt.columnInt(0) : 0;
-    COD_RETURN_IF_ERROR(stmt.run());
+  return conn.writeTransaction([&]() -> Status {
+    COD_ASSIGN_OR_RETURN(int64_t version, conn.userVersion());
     if (version == kSchemaVersion) return Status::ok();
     if (version == 1) return migrateFromVersion1(conn);
     if (version != 0) {
@@ -209,11 +205,7 @@ Status createSchema(Connection& conn) {
                       conn.path(), version, kSchemaVersion)));
     }
     return conn.exec(kSchema);
-  };
-  Status s = create();
-  if (s.isOk()) s = conn.exec("COMMIT");
-  if (!s.isOk()) (void)conn.exec("ROLLBACK");
-  return s;
+  });
 }
 
 std::string encode(const models::Job& job) { return records::encode(job); }
