@@ -97,6 +97,8 @@ void LogServer::stream(const transport::LogStreamRequest& request,
   const std::string path = executor::executionLogPath(logs_dir_, id);
   const Status stopping = unavailable("compute node " + node_id_ + " is stopping");
   std::unique_ptr<executor::ExecutionLogReader> reader;
+  int64_t unknown_polls_left =
+      request.follow ? config_.unknown_grace / std::max(config_.poll_interval, Duration(1)) : 0;
   while (!reader) {
     auto opened = executor::ExecutionLogReader::open(path);
     if (opened.isOk()) {
@@ -105,8 +107,11 @@ void LogServer::stream(const transport::LogStreamRequest& request,
     }
     if (opened.status().code() != StatusCode::kNotFound) return writer.end(opened.status());
     switch (phase_(id)) {
-      case ExecutionPhase::kUnknown:
-        return writer.end(notFound("unable to find execution " + id + " on node " + node_id_));
+      case ExecutionPhase::kUnknown:  // not yet, perhaps: its ask may still be on its way
+        if (unknown_polls_left-- <= 0) {
+          return writer.end(notFound("unable to find execution " + id + " on node " + node_id_));
+        }
+        break;
       case ExecutionPhase::kEnded:
         return writer.end(notFound("execution " + id + " has no log on node " + node_id_ +
                                    " (it never ran, or its log was removed)"));

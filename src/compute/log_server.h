@@ -7,6 +7,9 @@
 //   what is written so far and ends; with Follow it keeps sending until the execution's log ends
 //   (the run is over), then ends with OK.
 // * An execution the node does not know, or one whose log is gone, ends the stream with NotFound.
+//   A following stream first waits `unknown_grace` for an execution it does not know: the
+//   orchestrator gives an execution to a node and may be asked for its log before the node has
+//   heard of it.
 // * Each stream reads on a thread of its own, at most `max_streams` at once (more are refused with
 //   ResourceExhausted), never on the node's control thread. The executor writes a file, so a slow
 //   or dead reader holds up only its own stream: the transport ends that after its
@@ -34,6 +37,9 @@ struct LogServerConfig {
   int max_streams = 32;
   // How often a following stream looks for more (and sends a keepalive when it found nothing).
   Duration poll_interval = std::chrono::milliseconds(100);
+  // How long a following stream waits for an execution this node has not heard of yet (counted in
+  // poll intervals).
+  Duration unknown_grace = std::chrono::seconds(10);
   // Payload bytes read from the log per write to the stream.
   size_t read_bytes = size_t{64} * 1024;
   Duration retention = std::chrono::hours(1);

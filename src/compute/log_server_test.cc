@@ -110,6 +110,7 @@ class LogServerTest : public ::testing::Test {
     LogServerConfig config;
     config.max_streams = 3;
     config.poll_interval = 5ms;
+    config.unknown_grace = 50ms;  // 10 polls
     config.retention = 1h;
     server_ = std::make_unique<LogServer>("n-test", dir_.string(), phaseLookup(), config);
   }
@@ -215,6 +216,42 @@ TEST_F(LogServerTest, UnknownExecutionsAndLostLogsEndWithNotFound) {
   end = hostile->waitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->code(), StatusCode::kInvalidArgument);
+}
+
+// The orchestrator may ask for the log of an execution it has just given to this node before the
+// node has heard of it: a following stream waits for it, for a grace of 10 polls, and without
+// Follow it is not found at once.
+TEST_F(LogServerTest, FollowingAnExecutionTheNodeHearsOfLateStreamsIt) {
+  auto s = serve("e-late", false, true);
+  {
+    std::unique_lock lock(s->mu);
+    ASSERT_TRUE(s->cv.wait_for(lock, 10s, [&] { return s->keepalives >= 3; }));
+    EXPECT_FALSE(s->end.has_value());
+  }
+  setPhase("e-late", ExecutionPhase::kPending);
+  auto log = newLog("e-late");
+  log->write(executor::LogStream::kStdout, "late\n");
+  log->close();
+  auto end = s->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(end->isOk()) << end->toString();
+  EXPECT_EQ(s->lines(), (std::vector<std::string>{"O:late\n"}));
+
+  auto once = serve("e-later", false, false);
+  end = once->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->code(), StatusCode::kNotFound);
+  std::lock_guard lock(once->mu);
+  EXPECT_EQ(once->keepalives, 0);
+}
+
+TEST_F(LogServerTest, UnknownExecutionsAreWaitedForOnlyForTheGrace) {
+  auto s = serve("e-never", false, true);
+  auto end = s->waitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->code(), StatusCode::kNotFound);
+  std::lock_guard lock(s->mu);
+  EXPECT_EQ(s->keepalives, 10);
 }
 
 TEST_F(LogServerTest, FollowingAPendingExecutionWaitsForItsLog) {
@@ -491,7 +528,8 @@ TEST(ComputeNodeLogsTest, TheNodeServesARunningExecutionsLogLiveAndKeepsItAfterw
   EXPECT_EQ(after->lines(), live->lines());
 
   auto unknown = std::make_shared<StreamRecord>();
-  node.onLogStream({"e-unknown", false, true}, std::make_unique<RecordingWriter>(unknown));
+  // Without Follow: a following stream would wait its grace for the node to hear of it.
+  node.onLogStream({"e-unknown", false, false}, std::make_unique<RecordingWriter>(unknown));
   end = unknown->waitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->code(), StatusCode::kNotFound);
