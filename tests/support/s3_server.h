@@ -5,6 +5,7 @@
 // Started once per test binary; objects are uploaded with awscli, an independent S3 client.
 // scripts/test-services.sh installs both (make test runs it).
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -46,28 +47,30 @@ class TestS3Server {
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
-  // Uploads a file with `aws s3 cp`; true on success.
-  bool upload(const std::string& file, const std::string& key) const {
-    auto r = run({kAws, "--endpoint-url", endpoint(), "s3", "cp", "--only-show-errors", file,
-                  std::string("s3://") + kBucket + "/" + key},
-                 awsEnv(), dir_ / "logs");
-    return r.code == 0;
+  // Uploads a file with `aws s3 cp`; a failure carries what awscli said (and whether the server
+  // is still up), so the test's log shows why. Tests upload their fixtures with it before cod
+  // runs, so it tries three times: one CI run saw the first upload to a fresh server fail, with
+  // nothing of cod's involved. A retry is said on stderr.
+  ::testing::AssertionResult upload(const std::string& file, const std::string& key) const {
+    ::testing::AssertionResult r = ::testing::AssertionFailure();
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+      r = aws({"cp", "--only-show-errors", file, std::string("s3://") + kBucket + "/" + key});
+      if (r) return r;
+      std::fprintf(stderr, "upload attempt %d failed: %s\n", attempt, r.message());
+    }
+    return r;
   }
 
-  // Downloads an object with `aws s3 cp`; true on success.
-  bool download(const std::string& key, const std::string& file) const {
-    auto r = run({kAws, "--endpoint-url", endpoint(), "s3", "cp", "--only-show-errors",
-                  std::string("s3://") + kBucket + "/" + key, file},
-                 awsEnv(), dir_ / "logs");
-    return r.code == 0;
+  // Downloads an object with `aws s3 cp`.
+  ::testing::AssertionResult download(const std::string& key, const std::string& file) const {
+    return aws({"cp", "--only-show-errors", std::string("s3://") + kBucket + "/" + key, file});
   }
 
   // Downloads every object under a prefix into a folder with `aws s3 cp --recursive`.
-  bool downloadPrefix(const std::string& prefix, const std::string& dir) const {
-    auto r = run({kAws, "--endpoint-url", endpoint(), "s3", "cp", "--recursive",
-                  "--only-show-errors", std::string("s3://") + kBucket + "/" + prefix, dir},
-                 awsEnv(), dir_ / "logs");
-    return r.code == 0;
+  ::testing::AssertionResult downloadPrefix(const std::string& prefix,
+                                            const std::string& dir) const {
+    return aws({"cp", "--recursive", "--only-show-errors",
+                std::string("s3://") + kBucket + "/" + prefix, dir});
   }
 
   std::map<std::string, std::string> awsEnv() const {
@@ -80,6 +83,19 @@ class TestS3Server {
 
  private:
   static constexpr const char* kAws = "/usr/bin/aws";
+
+  // `aws --endpoint-url … s3 ARGS…`.
+  ::testing::AssertionResult aws(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{kAws, "--endpoint-url", endpoint(), "s3"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run(argv, awsEnv(), dir_ / "logs");
+    if (r.code == 0) return ::testing::AssertionSuccess();
+    std::string command = "aws s3";
+    for (const auto& a : args) command += " " + a;
+    return ::testing::AssertionFailure()
+           << command << " exited " << r.code << " (s3rver on port " << port_
+           << (server_ && server_->running() ? " is up" : " is down") << "): " << r.err << r.out;
+  }
 
   static std::string servicesDir() {
     const char* dir = std::getenv("COD_TEST_SERVICES");
