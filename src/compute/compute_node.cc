@@ -14,6 +14,7 @@
 #include "common/units.h"
 #include "common/version.h"
 #include "compute/capacity.h"
+#include "models/execution_errors.h"
 #include "models/job_validation.h"
 
 namespace cod::compute {
@@ -150,7 +151,7 @@ Status ComputeNode::start() {
                                    "the compute node restarted while the execution was running",
                                    {}};
       e.error = e.execution.compute_state.message;
-      e.error_code = "Compute:NodeRestarted";
+      e.error_code = models::kErrorNodeRestarted;
       e.retryable = true;
       e.updated = deps_.clock->now();
       (void)deps_.store->put(e);

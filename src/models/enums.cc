@@ -1,5 +1,7 @@
 #include "common/strings.h"
 #include "models/execution.h"
+#include "models/execution_errors.h"
+#include "models/history.h"
 #include "models/job.h"
 
 namespace cod::models {
@@ -120,6 +122,14 @@ Resources AllocatedResources::total() const {
   Resources sum;
   for (const auto& [name, r] : tasks) sum += r;
   return sum;
+}
+
+bool lostWithNode(const Execution& e) {
+  if (e.compute_state.state_type != ExecutionStateType::kFailed) return false;
+  auto it = e.compute_state.details.find(kDetailErrorCode);
+  return it != e.compute_state.details.end() &&
+         (it->second == kErrorNodeLost || it->second == kErrorExecutionLost ||
+          it->second == kErrorNodeRestarted);
 }
 
 bool Execution::operator==(const Execution& o) const {

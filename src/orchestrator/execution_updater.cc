@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "models/execution_errors.h"
 #include "orchestrator/events.h"
 
 namespace cod::orchestrator {
@@ -245,7 +246,7 @@ transport::ReconcileResponse ExecutionUpdater::reconcile(const transport::Reconc
     err.node_id = req.node_id;
     err.message = "the compute node no longer has this execution (it may have restarted)";
     err.retryable = true;
-    err.error_code = "Orchestrator:ExecutionLost";
+    err.error_code = models::kErrorExecutionLost;
     Status st = record({computeError(err)});
     if (!st.isOk()) spdlog::warn("could not fail lost execution {}: {}", id, st.message());
   }

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 
+#include "models/execution_errors.h"
 #include "orchestrator/scheduler/scheduler.h"
 #include "orchestrator/scheduler/scheduler_testing.h"
+#include "orchestrator/selection/rankers.h"
 
 namespace cod::orchestrator {
 namespace {
@@ -193,6 +196,54 @@ TEST_F(JobTypesTest, NodeLossesDoNotUseUpRetriesAndAHealthyRunResetsAServicesBac
   Plan after = run(svc, models::kEvalTriggerExecUpdate);
   ASSERT_EQ(after.new_evaluations.size(), 1u);
   EXPECT_LE(after.new_evaluations[0].wait_until - clock_.now(), 1200ms);
+}
+
+// Compute nodes restarted (the crash soak kills them with SIGKILL) while they held the job: each
+// restart reports the execution failed with Compute:NodeRestarted. That is the node's doing, so it
+// uses up neither the job's retries nor the node, which may lose the job kMaxLostRuns times and
+// still get it again; a job lost more often than that on every node (one that takes its node
+// down) fails, saying why.
+TEST_F(JobTypesTest, RestartsOfItsNodesUseUpNeitherRetriesNorTheNodes) {
+  auto job = batchJob(1);
+  job.meta[kMetaRetryLimit] = "1";
+  apply(run(job), &job);
+  const int restarts =
+      (selection::PreviousExecutionsRanker::kMaxLostRuns + 1) * static_cast<int>(nodes_.size());
+  std::map<std::string, int> placed;
+  for (int restart = 1; restart <= restarts; ++restart) {
+    placed[executions_.back().node_id]++;
+    report(executions_.back(), ExecutionStateType::kFailed,
+           "the compute node restarted while the execution was running");
+    executions_.back().compute_state.details[models::kDetailErrorCode] =
+        models::kErrorNodeRestarted;
+    ASSERT_TRUE(models::lostWithNode(executions_.back()));
+    Plan p = run(job, models::kEvalTriggerExecUpdate);
+    if (restart == restarts) {
+      ASSERT_TRUE(p.new_job_state);
+      EXPECT_EQ(p.new_job_state->state_type, JobStateType::kFailed);
+      EXPECT_NE(p.new_job_state->message.find(
+                    "this node went away or restarted while it held this job 4 times"),
+                std::string::npos)
+          << p.new_job_state->message;
+      break;
+    }
+    ASSERT_FALSE(p.new_job_state) << "restart " << restart
+                                  << " failed the job: " << p.new_job_state->message;
+    ASSERT_EQ(p.new_executions.size(), 1u) << "restart " << restart;
+    apply(p, &job);
+  }
+  for (const auto& n : nodes_) EXPECT_EQ(placed[n.info.node_id], 4) << n.info.node_id;
+
+  // A failure of the task itself still counts, against both.
+  executions_.clear();
+  auto other = batchJob(1);
+  other.id = "j-other";
+  apply(run(other), &other);
+  report(executions_.back(), ExecutionStateType::kFailed, "exit 1");
+  EXPECT_FALSE(models::lostWithNode(executions_.back()));
+  Plan retry = run(other, models::kEvalTriggerExecUpdate);
+  EXPECT_TRUE(hasEvent(retry, "Retry 1 of"))
+      << (retry.events.empty() ? "" : retry.events[0].event.message);
 }
 
 TEST_F(JobTypesTest, MetaOverridesThePolicyAndABadValueNamesItsKey) {

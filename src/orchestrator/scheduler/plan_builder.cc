@@ -5,6 +5,7 @@
 
 #include "common/ids.h"
 #include "common/units.h"
+#include "models/execution_errors.h"
 #include "orchestrator/events.h"
 
 namespace cod::orchestrator {
@@ -15,7 +16,7 @@ using models::ExecutionStateType;
 using models::JobStateType;
 
 namespace {
-constexpr const char* kErrorNodeLost = "Orchestrator:NodeLost";
+using models::kErrorNodeLost;
 
 // "1.2s", "8.4s", "2m 10s": a backoff as a person reads it.
 std::string formatDelay(Duration d) {
@@ -25,7 +26,6 @@ std::string formatDelay(Duration d) {
   }
   return formatDuration(std::chrono::seconds((ms + 500) / 1000));
 }
-constexpr const char* kErrorExecutionLost = "Orchestrator:ExecutionLost";
 // A service or daemon execution that ran this long was healthy: failures before it stop counting.
 constexpr Duration kHealthyRun = std::chrono::minutes(10);
 }  // namespace
@@ -248,12 +248,6 @@ bool enforceTimeouts(PlanBuilder& b) {
   return false;
 }
 
-bool lostWithNode(const Execution& e) {
-  auto it = e.compute_state.details.find(models::kDetailErrorCode);
-  return it != e.compute_state.details.end() &&
-         (it->second == kErrorNodeLost || it->second == kErrorExecutionLost);
-}
-
 RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
                          const std::vector<Execution*>& slot, const std::string& where,
                          bool others_available) {
@@ -272,7 +266,7 @@ RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
       failures = 0;
     }
     if (e->compute_state.state_type != ExecutionStateType::kFailed) continue;
-    if (!lostWithNode(*e)) ++failures;
+    if (!models::lostWithNode(*e)) ++failures;
     if (!last || e->modify_time > last->modify_time ||
         (e->modify_time == last->modify_time && e->create_time > last->create_time)) {
       last = e;
@@ -284,7 +278,7 @@ RetryVerdict decideRetry(PlanBuilder& b, const RetryPolicy& policy,
     b.failJob("Job failed because an execution failed: " + last->compute_state.message);
     return RetryVerdict::kFailed;
   }
-  const bool lost = lostWithNode(*last);
+  const bool lost = models::lostWithNode(*last);
   if (!lost && policy.limit && failures > *policy.limit) {
     std::string tries = *policy.limit == 0 ? ""
                                            : " after " + std::to_string(*policy.limit) +

@@ -92,9 +92,6 @@ selection::NodeRefs failExecutionsOnLostNodes(PlanBuilder& b);
 // job. True when the job failed.
 bool enforceTimeouts(PlanBuilder& b);
 
-// Whether a failed execution was lost with its node rather than failed by its task.
-bool lostWithNode(const models::Execution& e);
-
 // What to do about a slot (a partition, or a daemon's node) whose executions of the current version
 // all ended without success.
 enum class RetryVerdict {

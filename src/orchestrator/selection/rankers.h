@@ -64,10 +64,13 @@ class OverSubscriptionRanker final : public NodeRanker {
   double factor_;
 };
 
-// A node never used by this job +30; used once with the execution discarded 0; otherwise
-// unsuitable (it already runs this job, or ran it twice).
+// A node never used by this job +30; used before with every execution discarded 0; otherwise
+// unsuitable: it already runs this job, the job failed there twice, or it lost the job more than
+// kMaxLostRuns times. A run lost with the node (it restarted or went away: Execution::lostWithNode)
+// says nothing against the job there, but a job that takes its node down each time must end.
 class PreviousExecutionsRanker final : public NodeRanker {
  public:
+  static constexpr int kMaxLostRuns = 3;
   const char* name() const override { return "previous-executions"; }
   RankResult rank(const RankRequest& req, const models::NodeState& node) const override;
 };
