@@ -234,7 +234,7 @@ TEST_F(JobTypesTest, RestartsOfItsNodesUseUpNeitherRetriesNorTheNodes) {
   }
   for (const auto& n : nodes_) EXPECT_EQ(placed[n.info.node_id], 4) << n.info.node_id;
 
-  // A failure of the task itself still counts, against both.
+  // A failure of the task itself still uses up a retry.
   executions_.clear();
   auto other = batchJob(1);
   other.id = "j-other";

@@ -66,7 +66,7 @@ class OverSubscriptionRanker final : public NodeRanker {
 
 // A node never used by this job +30; used before with every execution discarded 0; otherwise
 // unsuitable: it already runs this job, the job failed there twice, or it lost the job more than
-// kMaxLostRuns times. A run lost with the node (it restarted or went away: Execution::lostWithNode)
+// kMaxLostRuns times. A run lost with the node (it restarted or went away: models::lostWithNode)
 // says nothing against the job there, but a job that takes its node down each time must end.
 class PreviousExecutionsRanker final : public NodeRanker {
  public:
