@@ -279,17 +279,17 @@ void ExecutionUpdater::onNodeLeft(const std::string& node_id) {
 
 void ExecutionUpdater::onNodeJoined(const std::string&) {
   // Queued jobs may fit now, and every unfinished daemon job runs on the new node if it matches.
-  store::JobQuery q;
-  q.states = {models::JobStateType::kPending, models::JobStateType::kQueued,
-              models::JobStateType::kRunning};
-  auto unfinished = deps_.store->listJobs(q);
-  if (!unfinished.isOk()) return;
   std::vector<std::string> ids;
-  for (const auto& j : unfinished->items) {
+  Status walked = store::forEachUnfinishedJob(*deps_.store, [&](const models::Job& j) {
     if (j.state.state_type == models::JobStateType::kQueued ||
         j.jobType() == models::JobType::kDaemon) {
       ids.push_back(j.id);
     }
+    return Status::ok();
+  });
+  if (!walked.isOk()) {
+    spdlog::warn("a node joined, but the unfinished jobs could not be read: {}", walked.message());
+    return;
   }
   evaluateJobs(ids, models::kEvalTriggerNodeJoin);
 }

@@ -52,13 +52,9 @@ Status Orchestrator::start(const models::NodeInfo& self) {
     covered.insert(eval.job_id);
     broker_->enqueue(std::move(eval));
   }
-  store::JobQuery unfinished;
-  unfinished.states = {models::JobStateType::kPending, models::JobStateType::kQueued,
-                       models::JobStateType::kRunning};
-  COD_ASSIGN_OR_RETURN(auto jobs, deps_.store->listJobs(unfinished));
   size_t resumed = pending.size();
-  for (const auto& job : jobs.items) {
-    if (covered.count(job.id)) continue;
+  COD_RETURN_IF_ERROR(store::forEachUnfinishedJob(*deps_.store, [&](const models::Job& job) {
+    if (covered.count(job.id)) return Status::ok();
     models::Evaluation ev;
     ev.id = newEvaluationId(deps_.clock->now(), *deps_.random);
     ev.ns = job.ns;
@@ -70,7 +66,8 @@ Status Orchestrator::start(const models::NodeInfo& self) {
     ev.create_time = ev.modify_time = toUnixNanos(deps_.clock->now());
     broker_->enqueue(std::move(ev));
     ++resumed;
-  }
+    return Status::ok();
+  }));
   if (resumed > 0) spdlog::info("resuming {} unfinished jobs", resumed);
 
   Time now = deps_.clock->now();
@@ -394,17 +391,10 @@ bool Orchestrator::expireJobs() {
 }
 
 void Orchestrator::housekeeping() {
-  // Hand freed heap back to the kernel: after a burst (a backlog of queued jobs, a flood of
-  // requests) glibc keeps what it freed, and the orchestrator's RSS would stay at its peak.
-  ::malloc_trim(0);
-  store::JobQuery q;
-  q.states = {models::JobStateType::kPending, models::JobStateType::kQueued,
-              models::JobStateType::kRunning};
-  auto jobs = deps_.store->listJobs(q);
-  if (!jobs.isOk()) return;
+  // Page by page: a backlog of queued jobs is never all in memory at once.
   Time now = deps_.clock->now();
-  for (const auto& job : jobs->items) {
-    if (job.isLongRunning() || job.tasks.empty()) continue;
+  Status walked = store::forEachUnfinishedJob(*deps_.store, [&](const models::Job& job) {
+    if (job.isLongRunning() || job.tasks.empty()) return Status::ok();
     const auto& t = job.task().timeouts;
     std::string trigger;
     if (t.total_timeout > 0 &&
@@ -412,11 +402,11 @@ void Orchestrator::housekeeping() {
       trigger = models::kEvalTriggerJobTimeout;
     } else {
       int64_t exec_timeout = t.execution_timeout > 0 ? t.execution_timeout : t.total_timeout;
-      if (exec_timeout <= 0) continue;
+      if (exec_timeout <= 0) return Status::ok();
       store::ExecutionQuery eq;
       eq.job_id = job.id;
       auto execs = deps_.store->getExecutions(eq);
-      if (!execs.isOk()) continue;
+      if (!execs.isOk()) return Status::ok();
       for (const auto& e : *execs) {
         if (models::isExecuting(e.compute_state.state_type) &&
             now - fromUnixNanos(e.modify_time) >
@@ -426,7 +416,7 @@ void Orchestrator::housekeeping() {
         }
       }
     }
-    if (trigger.empty()) continue;
+    if (trigger.empty()) return Status::ok();
     models::Evaluation ev;
     ev.id = newEvaluationId(deps_.clock->now(), *deps_.random);
     ev.ns = job.ns;
@@ -437,7 +427,12 @@ void Orchestrator::housekeeping() {
     ev.status = models::kEvalStatusPending;
     ev.create_time = ev.modify_time = toUnixNanos(now);
     broker_->enqueue(ev);
-  }
+    return Status::ok();
+  });
+  if (!walked.isOk()) spdlog::warn("timeout check: {}", walked.message());
+  // Hand freed heap back to the kernel: after a burst (a backlog of queued jobs, a flood of
+  // requests) glibc keeps what it freed, and the orchestrator's RSS would stay at its peak.
+  ::malloc_trim(0);
 }
 
 }  // namespace cod::orchestrator

@@ -41,7 +41,15 @@ struct JobQuery {
   std::optional<models::LabelSelector> selector{};
   // Only jobs in these states; empty = any.
   std::vector<models::JobStateType> states{};
-  uint64_t offset = 0;  // index into the filtered, sorted list
+  // Keyset paging: only jobs that sort after this one in the query's order (by its create or
+  // modify time, then its ID; before it when reverse). A walk that passes each page's last job
+  // reads every row once, where offsets would read the skipped rows again on each page.
+  struct Cursor {
+    int64_t time = 0;  // Unix ns: CreateTime or ModifyTime, as order_by says
+    std::string id{};
+  };
+  std::optional<Cursor> after{};
+  uint64_t offset = 0;  // index into the filtered, sorted list (after `after`)
   uint64_t limit = 0;   // 0 = no limit
 };
 
@@ -163,5 +171,15 @@ class JobStore {
   virtual Result<models::NodeState> getNode(const std::string& node_id) = 0;
   virtual Result<std::vector<models::NodeState>> listNodes() = 0;
 };
+
+// Calls fn with every job `q` matches, in its order, reading `page` jobs at a time (q.after and
+// q.limit are the walk's own; q.offset must be 0), so that a walk over a large backlog holds one
+// page in memory. Jobs written while it walks may or may not be seen. Stops at fn's first error
+// or the store's, and returns it.
+Status forEachJob(JobStore& store, JobQuery q, size_t page,
+                  const std::function<Status(const models::Job&)>& fn);
+
+// forEachJob over every Pending, Queued and Running job, oldest first, 256 at a time.
+Status forEachUnfinishedJob(JobStore& store, const std::function<Status(const models::Job&)>& fn);
 
 }  // namespace cod::store

@@ -1,6 +1,7 @@
 #include "store/query_rules.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -87,6 +88,14 @@ Result<JobOrder> parseJobOrder(std::string_view order_by) {
   if (order_by == "modified_at" || order_by == "modify_time") return JobOrder::kModifyTime;
   return storeError(invalidArgument(
       fmt::format("invalid order_by \"{}\": use created_at or modified_at", order_by)));
+}
+
+bool pastCursor(const JobQuery& q, JobOrder order, const models::Job& job) {
+  if (!q.after.has_value()) return true;
+  int64_t time = order == JobOrder::kCreateTime ? job.create_time : job.modify_time;
+  auto key = std::tie(time, job.id);
+  auto cursor = std::tie(q.after->time, q.after->id);
+  return q.reverse ? key < cursor : cursor < key;
 }
 
 bool jobMatches(const JobQuery& q, const models::Job& job) {

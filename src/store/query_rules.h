@@ -45,6 +45,8 @@ bool isAllNamespaces(const std::string& ns);
 enum class JobOrder { kCreateTime, kModifyTime };
 // "", "created_at", "create_time" → by create time; "modified_at", "modify_time" → by modify time.
 Result<JobOrder> parseJobOrder(std::string_view order_by);
+// True when `job` sorts after q.after in `order` (before it when q.reverse), or there is no cursor.
+bool pastCursor(const JobQuery& q, JobOrder order, const models::Job& job);
 
 // The part of a JobQuery applied after sorting: namespace, states and label selector.
 bool jobMatches(const JobQuery& q, const models::Job& job);

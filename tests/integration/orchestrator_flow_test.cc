@@ -189,6 +189,32 @@ TEST(OrchestratorFlow, QueuedJobRunsWhenANodeJoins) {
   ASSERT_TRUE(c.waitForJobState(id, JobStateType::kCompleted));
 }
 
+// Only housekeeping times out a running job (a queued one is re-checked by its own follow-ups),
+// and it reads the unfinished jobs a page (256) at a time: every job of a larger backlog is timed
+// out, not only the first page's.
+TEST(OrchestratorFlow, EveryRunningJobPastItsTimeoutFailsWhateverTheBacklog) {
+  InprocCluster c(1);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    auto job = noopJob(1, {{"Delay", "1h"}});
+    job.task().resources.cpu = "1m";
+    job.task().resources.memory = "1Mi";
+    job.task().timeouts.total_timeout = 60;
+    ids.push_back(submit(c, job));
+  }
+  for (const auto& id : ids) ASSERT_TRUE(c.waitForJobState(id, JobStateType::kRunning)) << id;
+  c.advance(std::chrono::seconds(30));
+  EXPECT_EQ(c.jobState(ids.back()), JobStateType::kRunning) << "not yet past its timeout";
+  // Housekeeping runs every 10 s, so the timeout is found at the first pass past it.
+  c.advance(std::chrono::seconds(45));
+  for (const auto& id : ids) {
+    ASSERT_TRUE(c.waitForJobState(id, JobStateType::kFailed, std::chrono::seconds(30))) << id;
+  }
+  auto job = c.store().getJob(ids.back());
+  ASSERT_TRUE(job.isOk());
+  EXPECT_EQ(job->state.message, "Job timed out. Job took longer than 1m0s");
+}
+
 TEST(OrchestratorFlow, LostMessagesAreRepairedByReconciliation) {
   InprocCluster c(1);
   // Every message to and from the node is dropped for a while: the AskForBid never arrives.

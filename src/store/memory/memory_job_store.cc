@@ -445,7 +445,10 @@ Result<JobList> MemoryJobStore::listJobs(const JobQuery& q) {
   std::vector<const models::Job*> sorted;
   sorted.reserve(state_->jobs.size());
   for (const auto& [id, job] : state_->jobs) {
-    if (internal::isAllNamespaces(q.ns) || job.ns == q.ns) sorted.push_back(&job);
+    if ((internal::isAllNamespaces(q.ns) || job.ns == q.ns) &&
+        internal::pastCursor(q, order, job)) {
+      sorted.push_back(&job);
+    }
   }
   auto key = [order](const models::Job* j) {
     return std::pair<int64_t, const std::string&>(

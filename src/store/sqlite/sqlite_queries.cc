@@ -312,36 +312,45 @@ Result<models::Job> resolveJob(Connection& c, const std::string& id_or_name,
 
 Result<JobList> listJobs(Connection& c, const JobQuery& q) {
   COD_ASSIGN_OR_RETURN(internal::JobOrder order, internal::parseJobOrder(q.order_by));
-  // By create time an index gives the order and the JSON comes with each row. By modify time
-  // (no index) SQLite sorts small (rowid, state) rows and the JSON is read only for rows used.
+  // By create time an index gives the order (and a cursor's start) and the JSON comes with each
+  // row. By modify time (no index) SQLite sorts small (rowid, time) rows and the JSON is read only
+  // for rows used. States are filtered here, before any row is decoded.
   bool by_create = order == internal::JobOrder::kCreateTime;
+  const char* time_column = by_create ? "create_time" : "modify_time";
   const char* direction = q.reverse ? "DESC" : "ASC";
+  std::vector<std::string> where;
   bool all_ns = internal::isAllNamespaces(q.ns);
-  std::string sql = fmt::format("SELECT state, {} FROM jobs {} ORDER BY {} {}, id {}",
-                                by_create ? "json" : "rowid", all_ns ? "" : "WHERE namespace = ?1",
-                                by_create ? "create_time" : "modify_time", direction, direction);
+  if (!all_ns) where.emplace_back("namespace = ?1");
+  if (!q.states.empty()) {
+    std::vector<std::string> states;
+    for (auto state : q.states) states.push_back(std::to_string(static_cast<int>(state)));
+    where.push_back("state IN (" + join(states, ", ") + ")");
+  }
+  if (q.after.has_value()) {
+    where.push_back(fmt::format("({}, id) {} (?2, ?3)", time_column, q.reverse ? "<" : ">"));
+  }
+  std::string sql = fmt::format("SELECT {} FROM jobs {}{} ORDER BY {} {}, id {}",
+                                by_create ? "json" : "rowid", where.empty() ? "" : "WHERE ",
+                                join(where, " AND "), time_column, direction, direction);
   COD_ASSIGN_OR_RETURN(Statement stmt, c.prepare(sql));
   if (!all_ns) stmt.bind(1, q.ns);
+  if (q.after.has_value()) stmt.bind(2, q.after->time).bind(3, q.after->id);
 
   // Rows are decoded only when the selector needs their labels or the page keeps them.
   internal::Pager<models::Job> pager(q.offset, q.limit);
   while (true) {
     COD_ASSIGN_OR_RETURN(bool row, stmt.step());
     if (!row) break;
-    auto state = static_cast<models::JobStateType>(stmt.columnInt(0));
-    if (!q.states.empty() && std::find(q.states.begin(), q.states.end(), state) == q.states.end()) {
-      continue;
-    }
     if (!q.selector.has_value() && !pager.keepsNext()) {
       if (!pager.add(models::Job())) break;
       continue;
     }
     Result<models::Job> job = models::Job();
     if (by_create) {
-      job = decodeJob(stmt.columnText(1));
+      job = decodeJob(stmt.columnText(0));
     } else {
       COD_ASSIGN_OR_RETURN(Statement fetch, c.prepare("SELECT json FROM jobs WHERE rowid = ?1"));
-      fetch.bind(1, stmt.columnInt(1));
+      fetch.bind(1, stmt.columnInt(0));
       COD_ASSIGN_OR_RETURN(bool found, fetch.step());
       COD_CHECK(found) << "a job row vanished inside a read transaction";
       job = decodeJob(fetch.columnText(0));
