@@ -15,7 +15,7 @@ computes=${COMPUTES:-3}
 runs=${RUNS:-3}
 
 dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 for run in $(seq 1 "$runs"); do
   rm -rf "$dir/data"

@@ -15,8 +15,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 dir=$(mktemp -d)
 cleanup() {
-  [ -n "${cod_pid:-}" ] && kill "$cod_pid" 2>/dev/null && wait "$cod_pid" 2>/dev/null
-  [ -n "${dockerd_pid:-}" ] && kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null
+  [ -n "${cod_pid:-}" ] && kill "$cod_pid" 2>/dev/null && wait "$cod_pid" 2>/dev/null || true
+  [ -n "${dockerd_pid:-}" ] && kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null || true
   rm -rf "$dir" 2>/dev/null || true
 }
 trap cleanup EXIT

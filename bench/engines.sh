@@ -30,7 +30,7 @@ pycode='print(sum(range(10)))'
 
 dir=$(mktemp -d)
 cleanup() {
-  [ -n "${cod_pid:-}" ] && kill "$cod_pid" 2>/dev/null && wait "$cod_pid" 2>/dev/null
+  [ -n "${cod_pid:-}" ] && kill "$cod_pid" 2>/dev/null && wait "$cod_pid" 2>/dev/null || true
   rm -rf "$dir" 2>/dev/null || true
 }
 trap cleanup EXIT

@@ -34,7 +34,7 @@ fi
 
 dir=$(mktemp -d)
 cleanup() {
-  [ -n "${cod_pid:-}" ] && { kill "$cod_pid" && wait "$cod_pid"; } 2>/dev/null
+  [ -n "${cod_pid:-}" ] && { kill "$cod_pid" && wait "$cod_pid"; } 2>/dev/null || true
   rm -rf "$dir" 2>/dev/null || true
 }
 trap cleanup EXIT

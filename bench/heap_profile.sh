@@ -19,7 +19,7 @@ command -v heaptrack >/dev/null || { echo "heaptrack is not installed (apt insta
 
 dir=$(mktemp -d)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 token=bench-$$
 heaptrack -o "$out/orchestrator" "$cod" serve --orchestrator --data-dir "$dir/o" --api-port 0 \
   --nats-port 0 --token "$token" --log-level warn --api-rate-limit 0 >"$dir/o.log" 2>&1 &

@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 cod=${1:-build/release/bin/cod}
 dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 "$cod" serve --orchestrator --compute --data-dir "$dir/data" --api-port 0 --api-host 127.0.0.1 \
   --nats-port 0 --publisher-port 0 --log-level warn >"$dir/serve.log" 2>&1 &
 pid=$!

@@ -18,7 +18,7 @@ silence=${SILENCE:-100}
 token=node-scale-bench
 
 dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 "$cod" serve --orchestrator --data-dir "$dir/data" --api-port 0 --api-host 127.0.0.1 \
   --nats-port 0 --token "$token" --log-level warn >"$dir/serve.log" 2>&1 &
 pid=$!

@@ -18,7 +18,7 @@ preload=${PRELOAD:-0}
 computes=${COMPUTES:-3}
 
 dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 "$cod" devstack --computes "$computes" --data-dir "$dir/data" --api-port 0 \
   --api-host 127.0.0.1 --nats-port 0 --publisher-port 0 --log-level warn --api-rate-limit 0 \
   >"$dir/devstack.log" 2>&1 &
