@@ -174,8 +174,9 @@ class JobStore {
 
 // Calls fn with every job `q` matches, in its order, reading `page` jobs at a time (q.after and
 // q.limit are the walk's own; q.offset must be 0), so that a walk over a large backlog holds one
-// page in memory. Jobs written while it walks may or may not be seen. Stops at fn's first error
-// or the store's, and returns it.
+// page in memory. Jobs created or changed while it walks may or may not be seen (by modify time,
+// a job changed during the walk can be seen twice). Stops at fn's first error or the store's, and
+// returns it.
 Status forEachJob(JobStore& store, JobQuery q, size_t page,
                   const std::function<Status(const models::Job&)>& fn);
 
