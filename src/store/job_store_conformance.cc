@@ -158,6 +158,15 @@ Status JobStoreConformanceTest::createJob(Job& job) {
 Status JobStoreConformanceTest::updateJob(Job& job) {
   return store_->update([&](Txn& txn) { return txn.updateJob(job); });
 }
+void JobStoreConformanceTest::createFiveJobsOutOfOrder() {
+  // A tie on create time, broken by ID.
+  for (auto [id, t] : std::vector<std::pair<std::string, int64_t>>{
+           {"j-c", 300}, {"j-a", 100}, {"j-e", 200}, {"j-d", 200}, {"j-b", 400}}) {
+    Job job = testJob(id, t);
+    job.modify_time = 1000 - t;
+    STORE_ASSERT_OK(createJob(job));
+  }
+}
 Status JobStoreConformanceTest::createExecution(models::Execution& execution) {
   return store_->update([&](Txn& txn) { return txn.createExecution(execution); });
 }
@@ -342,13 +351,7 @@ TEST_P(JobStoreConformanceTest, ResolveJobUnknownOrEmpty) {
 }
 
 TEST_P(JobStoreConformanceTest, ListJobsOrdersByCreateTimeThenId) {
-  // Created out of order, with a tie on create time broken by ID.
-  for (auto [id, t] : std::vector<std::pair<std::string, int64_t>>{
-           {"j-c", 300}, {"j-a", 100}, {"j-e", 200}, {"j-d", 200}, {"j-b", 400}}) {
-    Job job = testJob(id, t);
-    job.modify_time = 1000 - t;
-    STORE_ASSERT_OK(createJob(job));
-  }
+  ASSERT_NO_FATAL_FAILURE(createFiveJobsOutOfOrder());
   for (const char* order : {"", "created_at", "create_time"}) {
     STORE_ASSERT_OK_AND_ASSIGN(JobList list, store().listJobs({.order_by = order}));
     EXPECT_THAT(ids(list.items), ::testing::ElementsAre("j-a", "j-d", "j-e", "j-c", "j-b"))
@@ -365,12 +368,7 @@ TEST_P(JobStoreConformanceTest, ListJobsOrdersByCreateTimeThenId) {
 }
 
 TEST_P(JobStoreConformanceTest, ListJobsStartsAfterACursor) {
-  for (auto [id, t] : std::vector<std::pair<std::string, int64_t>>{
-           {"j-c", 300}, {"j-a", 100}, {"j-e", 200}, {"j-d", 200}, {"j-b", 400}}) {
-    Job job = testJob(id, t);
-    job.modify_time = 1000 - t;
-    STORE_ASSERT_OK(createJob(job));
-  }
+  ASSERT_NO_FATAL_FAILURE(createFiveJobsOutOfOrder());
   // Order j-a(100) j-d(200) j-e(200) j-c(300) j-b(400): the ID breaks the tie at the cursor too.
   STORE_ASSERT_OK_AND_ASSIGN(JobList after_d, store().listJobs({.after = {{200, "j-d"}}}));
   EXPECT_THAT(ids(after_d.items), ::testing::ElementsAre("j-e", "j-c", "j-b"));

@@ -81,6 +81,9 @@ class JobStoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
   // One write in a transaction of its own.
   Status createJob(models::Job& job);
   Status updateJob(models::Job& job);
+  // j-a(100) j-d(200) j-e(200) j-c(300) j-b(400) by create time, created in another order, with
+  // modify time 1000 - create time.
+  void createFiveJobsOutOfOrder();
   Status createExecution(models::Execution& execution);
   Status updateExecution(models::Execution& execution);
   Status createEvaluation(const models::Evaluation& eval);
